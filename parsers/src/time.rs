@@ -1,0 +1,549 @@
+//! Every timestamp grammar seen in the inputs, to UTC microseconds since the Unix epoch.
+//!
+//! Grammars (all parsed from bytes with nom, `complete` combinators only):
+//! - ISO 8601 / RFC 3339 with `T` or a space, optional seconds fraction (`.` or `,`), and a
+//!   zone that is `Z`, a numeric offset (`+01:00`, `+0100`, `+01`), a zone abbreviation
+//!   (`UTC`, `GMT`, `CET`, `EST`, ... as Postgres prints with `%m`/`%t`) or absent;
+//! - slash dates `2026/11/25 15:42:08` (nginx error log);
+//! - day-first `25/Nov/2026 15:40:52` (werkzeug) and `25/Nov/2026:15:40:52 +0000` (access logs);
+//! - ctime `Wed Nov 25 15:42:08 2026` (uWSGI);
+//! - epoch numbers in seconds, milliseconds, microseconds or nanoseconds (by magnitude).
+//!
+//! A stamp without a zone gets [`TimeOptions::default_offset_secs`] and is marked
+//! [`ZoneKind::Assumed`], so callers can report it. This module never reads a clock.
+//!
+//! ```
+//! use rootcause_parsers::time::{parse, format_rfc3339, TimeOptions};
+//! let s = parse(b"2026-11-25 15:42:07.355 CET", &TimeOptions::default()).unwrap();
+//! assert_eq!(format_rfc3339(s.micros), "2026-11-25T14:42:07.355Z");
+//! ```
+
+use nom::branch::alt;
+use nom::bytes::complete::{take_while_m_n, take_while1};
+use nom::character::complete::char;
+use nom::combinator::opt;
+use nom::{IResult, Parser};
+
+/// Microseconds since 1970-01-01T00:00:00Z.
+pub type Micros = i64;
+
+/// One second in microseconds.
+pub const SECOND: Micros = 1_000_000;
+
+/// Whether the zone of a stamp was written in the input or assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneKind {
+    /// The input carried a zone (offset, `Z` or a known abbreviation), or an epoch number.
+    Explicit,
+    /// No zone (or an unknown abbreviation): the default offset was applied.
+    Assumed,
+}
+
+/// A parsed timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// UTC microseconds.
+    pub micros: Micros,
+    /// Where the zone came from.
+    pub zone: ZoneKind,
+}
+
+/// How to read stamps that carry no zone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeOptions {
+    /// Offset east of UTC, in seconds, for stamps without a zone (`--tz`); 0 means UTC.
+    pub default_offset_secs: i32,
+}
+
+type PResult<'a, T> = IResult<&'a [u8], T>;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a day count since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Broken-down local time as read from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Civil {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    micros: u32,
+}
+
+impl Civil {
+    /// UTC microseconds for this local time at `offset_secs` east of UTC; `None` if invalid.
+    fn to_micros(self, offset_secs: i32) -> Option<Micros> {
+        if !(1..=12).contains(&self.month)
+            || self.day == 0
+            || self.day > days_in_month(self.year, self.month)
+            || self.hour > 24
+            || self.minute > 59
+            || self.second > 60
+            || (self.hour == 24 && (self.minute, self.second, self.micros) != (0, 0, 0))
+        {
+            return None;
+        }
+        let days = days_from_civil(self.year, self.month, self.day);
+        let secs = days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+            - i64::from(offset_secs);
+        secs.checked_mul(SECOND)?.checked_add(i64::from(self.micros))
+    }
+}
+
+/// Formats UTC microseconds as RFC 3339 with milliseconds: `2026-11-25T15:39:20.139Z`.
+pub fn format_rfc3339(m: Micros) -> String {
+    let (date, secs, sub) = split(m);
+    let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    format!("{date}T{h:02}:{mi:02}:{s:02}.{:03}Z", sub / 1000)
+}
+
+/// Formats UTC microseconds as RFC 3339 with microseconds: `2026-11-25T15:39:20.139000Z`.
+pub fn format_rfc3339_micros(m: Micros) -> String {
+    let (date, secs, sub) = split(m);
+    let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    format!("{date}T{h:02}:{mi:02}:{s:02}.{sub:06}Z")
+}
+
+fn split(m: Micros) -> (String, i64, i64) {
+    let days = m.div_euclid(86_400 * SECOND);
+    let rem = m.rem_euclid(86_400 * SECOND);
+    let (y, mo, d) = civil_from_days(days);
+    (format!("{y:04}-{mo:02}-{d:02}"), rem / SECOND, rem % SECOND)
+}
+
+fn is_digit(c: u8) -> bool {
+    c.is_ascii_digit()
+}
+
+fn num(d: &[u8]) -> u32 {
+    d.iter().fold(0u32, |a, &c| a.wrapping_mul(10).wrapping_add(u32::from(c - b'0')))
+}
+
+/// Exactly `n` ASCII digits as a number.
+fn digits(n: usize) -> impl Fn(&[u8]) -> PResult<'_, u32> {
+    move |i| take_while_m_n(n, n, is_digit).map(num).parse(i)
+}
+
+/// A seconds fraction after `.` or `,`, as microseconds (extra digits are truncated).
+fn fraction(i: &[u8]) -> PResult<'_, u32> {
+    let (i, _) = alt((char('.'), char(','))).parse(i)?;
+    let (i, d) = take_while1(is_digit).parse(i)?;
+    let mut us = 0u32;
+    for k in 0..6 {
+        us = us * 10 + d.get(k).map_or(0, |&c| u32::from(c - b'0'));
+    }
+    Ok((i, us))
+}
+
+/// `HH:MM[:SS[.frac]]`.
+fn clock(i: &[u8]) -> PResult<'_, (u32, u32, u32, u32)> {
+    let (i, h) = digits(2)(i)?;
+    let (i, _) = char(':').parse(i)?;
+    let (i, mi) = digits(2)(i)?;
+    let (i, sec) = opt((char(':'), digits(2), opt(fraction))).parse(i)?;
+    let (s, us) = sec.map_or((0, 0), |(_, s, f)| (s, f.unwrap_or(0)));
+    Ok((i, (h, mi, s, us)))
+}
+
+/// A numeric offset: `+01:00`, `+0100`, `+01`, `-0530`, in seconds east of UTC.
+fn numeric_offset(i: &[u8]) -> PResult<'_, i32> {
+    let (i, sign) = alt((char('+'), char('-'))).parse(i)?;
+    let (i, h) = digits(2)(i)?;
+    let (i, m) = opt(alt(((char(':'), digits(2)).map(|(_, m)| m), digits(2)))).parse(i)?;
+    if h > 23 || m.unwrap_or(0) > 59 {
+        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify)));
+    }
+    let secs = (h * 3600 + m.unwrap_or(0) * 60) as i32;
+    Ok((i, if sign == '-' { -secs } else { secs }))
+}
+
+/// Offset of a zone abbreviation, in seconds east of UTC.
+///
+/// The set follows Postgres' `Default` timezone_abbreviations where they agree with common
+/// usage; ambiguous ones (IST) are left out. `CST` is US Central as in Postgres.
+pub fn zone_abbreviation(abbr: &[u8]) -> Option<i32> {
+    let h = |x: i32| Some(x * 3600);
+    match abbr {
+        b"UTC" | b"GMT" | b"UT" | b"Z" | b"Zulu" | b"WET" | b"UCT" => h(0),
+        b"WEST" | b"BST" | b"CET" | b"MET" | b"WAT" => h(1),
+        b"CEST" | b"MEST" | b"EET" | b"SAST" | b"CAT" => h(2),
+        b"EEST" | b"MSK" | b"EAT" => h(3),
+        b"PKT" => h(5),
+        b"ICT" | b"WIB" => h(7),
+        b"AWST" | b"HKT" | b"SGT" | b"PHT" | b"WITA" => h(8),
+        b"JST" | b"KST" | b"WIT" => h(9),
+        b"ACST" => Some(9 * 3600 + 1800),
+        b"ACDT" => Some(10 * 3600 + 1800),
+        b"AEST" => h(10),
+        b"AEDT" => h(11),
+        b"NZST" => h(12),
+        b"NZDT" => h(13),
+        b"AST" => h(-4),
+        b"ADT" => h(-3),
+        b"NST" => Some(-(3 * 3600 + 1800)),
+        b"NDT" => Some(-(2 * 3600 + 1800)),
+        b"EST" => h(-5),
+        b"EDT" => h(-4),
+        b"CDT" => h(-5),
+        b"CST" | b"MDT" => h(-6),
+        b"MST" | b"PDT" => h(-7),
+        b"PST" | b"AKDT" => h(-8),
+        b"AKST" => h(-9),
+        b"HST" => h(-10),
+        _ => None,
+    }
+}
+
+/// Upper-case words that follow a timestamp in logs and are never zones.
+const SEVERITY_WORDS: [&[u8]; 12] = [
+    b"LOG", b"ERROR", b"FATAL", b"PANIC", b"INFO", b"DEBUG", b"HINT", b"QUERY", b"WARN", b"TRACE",
+    b"CRIT", b"NOTE",
+];
+
+/// The zone after a clock: `Z`, an optional space then a numeric offset, or a space then an
+/// abbreviation. `None` when there is no zone; `Some(None)` for an unknown abbreviation.
+fn zone(i: &[u8]) -> PResult<'_, Option<Option<i32>>> {
+    if let Some(rest) = i.strip_prefix(b"Z") {
+        if !rest.first().is_some_and(u8::is_ascii_alphanumeric) {
+            return Ok((rest, Some(Some(0))));
+        }
+    }
+    if let Ok((rest, off)) = numeric_offset(i) {
+        return Ok((rest, Some(Some(off))));
+    }
+    if let Some(after_space) = i.strip_prefix(b" ") {
+        if let Ok((rest, off)) = numeric_offset(after_space) {
+            return Ok((rest, Some(Some(off))));
+        }
+        if let Ok((rest, abbr)) =
+            take_while_m_n::<_, _, nom::error::Error<&[u8]>>(2, 5, |c: u8| c.is_ascii_uppercase())
+                .parse(after_space)
+        {
+            let ends_word = !rest.first().is_some_and(u8::is_ascii_alphanumeric);
+            if ends_word {
+                if let Some(off) = zone_abbreviation(abbr) {
+                    return Ok((rest, Some(Some(off))));
+                }
+                // An unknown word is a zone only if it is not a log severity ("LOG:") or
+                // any other word followed by a colon.
+                if rest.first() != Some(&b':') && !SEVERITY_WORDS.contains(&abbr) {
+                    return Ok((rest, Some(None)));
+                }
+            }
+        }
+    }
+    Ok((i, None))
+}
+
+fn finish<'a>(
+    rest: &'a [u8],
+    c: Civil,
+    z: Option<Option<i32>>,
+    o: &TimeOptions,
+) -> PResult<'a, Stamp> {
+    let (offset, kind) = match z {
+        Some(Some(off)) => (off, ZoneKind::Explicit),
+        _ => (o.default_offset_secs, ZoneKind::Assumed),
+    };
+    match c.to_micros(offset) {
+        Some(micros) => Ok((rest, Stamp { micros, zone: kind })),
+        None => Err(nom::Err::Error(nom::error::Error::new(rest, nom::error::ErrorKind::Verify))),
+    }
+}
+
+/// `2026-11-25T15:42:07.355Z`, `2026-11-25 15:42:07 UTC`, `2019-01-29 15:56:50,123`,
+/// and `2026/11/25 15:42:08`.
+fn iso<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Stamp> {
+    let (i, year) = digits(4)(i)?;
+    let (i, sep) = alt((char('-'), char('/'))).parse(i)?;
+    let (i, month) = digits(2)(i)?;
+    let (i, _) = char(sep).parse(i)?;
+    let (i, day) = digits(2)(i)?;
+    let (i, _) = alt((char('T'), char(' '), char('t'))).parse(i)?;
+    let (i, (hour, minute, second, micros)) = clock(i)?;
+    let (i, z) = zone(i)?;
+    let c = Civil { year: i64::from(year), month, day, hour, minute, second, micros };
+    finish(i, c, z, o)
+}
+
+fn month_name(i: &[u8]) -> PResult<'_, u32> {
+    let (rest, m) = take_while_m_n(3, 3, |c: u8| c.is_ascii_alphabetic()).parse(i)?;
+    const NAMES: [&[u8; 3]; 12] =
+        [b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"];
+    let lower = [m[0].to_ascii_lowercase(), m[1].to_ascii_lowercase(), m[2].to_ascii_lowercase()];
+    match NAMES.iter().position(|n| **n == lower) {
+        Some(k) => Ok((rest, k as u32 + 1)),
+        None => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag))),
+    }
+}
+
+/// `25/Nov/2026 15:40:52` (werkzeug) and `25/Nov/2026:15:40:52 +0000` (common log format).
+fn day_first<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Stamp> {
+    let (i, day) = alt((digits(2), digits(1))).parse(i)?;
+    let (i, _) = char('/').parse(i)?;
+    let (i, month) = month_name(i)?;
+    let (i, _) = char('/').parse(i)?;
+    let (i, year) = digits(4)(i)?;
+    let (i, _) = alt((char(':'), char(' '))).parse(i)?;
+    let (i, (hour, minute, second, micros)) = clock(i)?;
+    let (i, z) = zone(i)?;
+    let c = Civil { year: i64::from(year), month, day, hour, minute, second, micros };
+    finish(i, c, z, o)
+}
+
+/// ctime: `Wed Nov 25 15:42:08 2026` (day padded with a space when below 10).
+fn ctime<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Stamp> {
+    let (i, _) = take_while_m_n(3, 3, |c: u8| c.is_ascii_alphabetic()).parse(i)?;
+    let (i, _) = char(' ').parse(i)?;
+    let (i, month) = month_name(i)?;
+    let (i, _) = take_while1(|c| c == b' ').parse(i)?;
+    let (i, day) = alt((digits(2), digits(1))).parse(i)?;
+    let (i, _) = char(' ').parse(i)?;
+    let (i, (hour, minute, second, micros)) = clock(i)?;
+    let (i, _) = char(' ').parse(i)?;
+    let (i, year) = digits(4)(i)?;
+    let c = Civil { year: i64::from(year), month, day, hour, minute, second, micros };
+    finish(i, c, None, o)
+}
+
+/// A timestamp at the start of `i` in any textual grammar; returns the rest of the input.
+pub fn timestamp<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Stamp> {
+    match i.first() {
+        Some(c) if c.is_ascii_digit() => {
+            if i.get(4).is_some_and(|&c| c == b'-' || c == b'/') {
+                iso(i, o)
+            } else {
+                day_first(i, o)
+            }
+        }
+        Some(c) if c.is_ascii_alphabetic() => ctime(i, o),
+        _ => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Alt))),
+    }
+}
+
+/// Reads an epoch number by magnitude: seconds (< 10^11), milliseconds (< 10^14),
+/// microseconds (< 10^17), else nanoseconds. Negative or non-finite values are refused.
+pub fn from_epoch(v: f64) -> Option<Micros> {
+    if !v.is_finite() || v < 0.0 {
+        return None;
+    }
+    let us = if v < 1e11 {
+        v * 1e6
+    } else if v < 1e14 {
+        v * 1e3
+    } else if v < 1e17 {
+        v
+    } else {
+        v / 1e3
+    };
+    if us >= 9.2e18 {
+        return None;
+    }
+    Some(us.round() as Micros)
+}
+
+/// Parses a whole string (surrounding whitespace ignored) as a timestamp: any textual grammar
+/// or an epoch number. Returns `None` if anything is left over.
+pub fn parse(s: &[u8], o: &TimeOptions) -> Option<Stamp> {
+    let s = s.trim_ascii();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok((rest, st)) = timestamp(s, o) {
+        return rest.is_empty().then_some(st);
+    }
+    parse_epoch(s).map(|micros| Stamp { micros, zone: ZoneKind::Explicit })
+}
+
+/// Reads an epoch number written in decimal (`1764085160`, `1764085160.139`,
+/// `1764085160139123456`) exactly, with the unit chosen by magnitude as in [`from_epoch`].
+pub fn parse_epoch(s: &[u8]) -> Option<Micros> {
+    let (int, frac) = match memchr::memchr(b'.', s) {
+        Some(k) => (&s[..k], &s[k + 1..]),
+        None => (s, &s[s.len()..]),
+    };
+    if int.is_empty() || int.len() > 19 || !int.iter().chain(frac).all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v: u64 = std::str::from_utf8(int).ok()?.parse().ok()?;
+    // (multiplier to micros, divisor to micros) and the number of fraction digits that matter.
+    let (mul, div, frac_digits) = if v < 100_000_000_000 {
+        (1_000_000u64, 1u64, 6usize)
+    } else if v < 100_000_000_000_000 {
+        (1_000, 1, 3)
+    } else if v < 100_000_000_000_000_000 {
+        (1, 1, 0)
+    } else {
+        (1, 1_000, 0)
+    };
+    let mut us = v.checked_mul(mul)? / div;
+    let mut f = 0u64;
+    for k in 0..frac_digits {
+        f = f * 10 + frac.get(k).map_or(0, |&c| u64::from(c - b'0'));
+    }
+    us = us.checked_add(f)?;
+    Micros::try_from(us).ok()
+}
+
+/// Parses an offset given by a user (`--tz`): `UTC`, `Z`, `+02:00`, `-0530`, `+2`, or a known
+/// abbreviation such as `CET`. Returns seconds east of UTC.
+pub fn parse_offset(s: &str) -> Option<i32> {
+    let s = s.trim();
+    if let Some(off) = zone_abbreviation(s.as_bytes()) {
+        return Some(off);
+    }
+    if let Ok((rest, off)) = numeric_offset(s.as_bytes()) {
+        if rest.is_empty() {
+            return Some(off);
+        }
+    }
+    // `+2` or `-5`: whole hours with one digit.
+    let (sign, digits) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let h: i32 = digits.parse().ok()?;
+    (0..=14).contains(&h).then_some(sign * h * 3600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Option<String> {
+        parse(s.as_bytes(), &TimeOptions::default()).map(|st| format_rfc3339_micros(st.micros))
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-719_468_i64, -1, 0, 1, 10_957, 20_417, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    }
+
+    #[test]
+    fn grammars() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("2026-11-25T15:39:20.139Z", Some("2026-11-25T15:39:20.139000Z")),
+            ("2026-11-25T15:42:12.064399Z", Some("2026-11-25T15:42:12.064399Z")),
+            ("2026-11-25T16:39:20.139+01:00", Some("2026-11-25T15:39:20.139000Z")),
+            ("2026-11-25T10:39:20-0500", Some("2026-11-25T15:39:20.000000Z")),
+            ("2026-11-25T17:39:20+02", Some("2026-11-25T15:39:20.000000Z")),
+            ("2026-11-25 15:42:07.355 UTC", Some("2026-11-25T15:42:07.355000Z")),
+            ("2026-11-25 15:42:07 UTC", Some("2026-11-25T15:42:07.000000Z")),
+            ("2026-11-25 16:42:07 CET", Some("2026-11-25T15:42:07.000000Z")),
+            ("2026-07-25 17:42:07 CEST", Some("2026-07-25T15:42:07.000000Z")),
+            ("2026-11-25 10:42:07.5 EST", Some("2026-11-25T15:42:07.500000Z")),
+            ("2026-11-25 18:42:07 +03", Some("2026-11-25T15:42:07.000000Z")),
+            ("2026-11-25 15:42:08 +0000", Some("2026-11-25T15:42:08.000000Z")),
+            ("2019-01-29 15:56:50,123", Some("2019-01-29T15:56:50.123000Z")),
+            ("2026/11/25 15:42:08", Some("2026-11-25T15:42:08.000000Z")),
+            ("25/Nov/2026 15:40:52", Some("2026-11-25T15:40:52.000000Z")),
+            ("25/Nov/2026:16:40:52 +0100", Some("2026-11-25T15:40:52.000000Z")),
+            ("Wed Nov 25 15:42:08 2026", Some("2026-11-25T15:42:08.000000Z")),
+            ("Wed Nov  5 15:42:08 2026", Some("2026-11-05T15:42:08.000000Z")),
+            ("1764085160", Some("2025-11-25T15:39:20.000000Z")),
+            ("1764085160.5", Some("2025-11-25T15:39:20.500000Z")),
+            ("1764085160139", Some("2025-11-25T15:39:20.139000Z")),
+            ("1764085160139123", Some("2025-11-25T15:39:20.139123Z")),
+            ("1764085160139123456", Some("2025-11-25T15:39:20.139123Z")),
+            ("2024-02-29T00:00:00Z", Some("2024-02-29T00:00:00.000000Z")),
+            // Invalid dates and garbage are refused, never panic.
+            ("2023-02-29T00:00:00Z", None),
+            ("2026-13-01T00:00:00Z", None),
+            ("2026-11-25T25:00:00Z", None),
+            ("2019-01-29T15:561548777410", None),
+            ("", None),
+            ("hello", None),
+            ("2026-11-25", None),
+            ("-5", None),
+            ("1.2.3", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(utc(input).as_deref(), *want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn zone_kind_and_default_offset() {
+        let o = TimeOptions { default_offset_secs: 3600 };
+        let s = parse(b"2026-11-25 16:42:07", &o).unwrap();
+        assert_eq!(s.zone, ZoneKind::Assumed);
+        assert_eq!(format_rfc3339(s.micros), "2026-11-25T15:42:07.000Z");
+        let s = parse(b"2026-11-25 16:42:07 XYZT", &o).unwrap();
+        assert_eq!(s.zone, ZoneKind::Assumed, "unknown abbreviation falls back to the default");
+        let s = parse(b"2026-11-25T16:42:07Z", &o).unwrap();
+        assert_eq!(s.zone, ZoneKind::Explicit);
+    }
+
+    #[test]
+    fn leading_timestamp_leaves_the_rest() {
+        let o = TimeOptions::default();
+        let (rest, st) = timestamp(b"2026-11-25 15:42:07.355 UTC [29780] LOG:  x", &o).unwrap();
+        assert_eq!(rest, b" [29780] LOG:  x");
+        assert_eq!(format_rfc3339(st.micros), "2026-11-25T15:42:07.355Z");
+        // A word after the clock that is not a zone is left alone.
+        let (rest, st) = timestamp(b"2026-11-25 15:42:07 something", &o).unwrap();
+        assert_eq!(rest, b" something");
+        assert_eq!(st.zone, ZoneKind::Assumed);
+        let (rest, _) = timestamp(b"2026-11-25 15:42:07 LOG:  x", &o).unwrap();
+        assert_eq!(rest, b" LOG:  x", "a severity is not a zone abbreviation");
+    }
+
+    #[test]
+    fn user_offsets() {
+        assert_eq!(parse_offset("UTC"), Some(0));
+        assert_eq!(parse_offset("+02:00"), Some(7200));
+        assert_eq!(parse_offset("-0530"), Some(-19_800));
+        assert_eq!(parse_offset("+2"), Some(7200));
+        assert_eq!(parse_offset("CET"), Some(3600));
+        assert_eq!(parse_offset("Mars/Olympus"), None);
+        assert_eq!(parse_offset("+99"), None);
+    }
+
+    #[test]
+    fn formats_negative_and_fractional_times() {
+        assert_eq!(format_rfc3339(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(format_rfc3339_micros(1_500_001), "1970-01-01T00:00:01.500001Z");
+    }
+}
