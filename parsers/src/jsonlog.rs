@@ -1,1 +1,473 @@
-//! placeholder
+//! JSON-lines application logs: structlog, python-json-logger, and anything shaped like them.
+//!
+//! Each line is one JSON object, read with `serde_json::from_slice` into borrowed
+//! `(key, raw value)` pairs; only the values we keep are decoded. Keys are found by name
+//! first, case-insensitively:
+//! - structlog: `event`, `level`, `timestamp` / `created_at`, `exception`;
+//! - python-json-logger: `message`, `levelname`, `asctime`, `exc_info`;
+//! - common others: `msg`, `@timestamp`, `time`, `severity`, `stack_trace`, ...
+//!
+//! and, when a line has none of the names, by the shape of the values (a string that is a
+//! whole timestamp, a level word, the longest remaining string as the message). A traceback
+//! string in `exception` / `exc_info` / `stack` is parsed with [`crate::traceback`].
+//!
+//! Truncated, invalid or non-object lines are skipped with a reason; a line with invalid UTF-8
+//! is read with replacement characters and noted. This module never opens a file.
+//!
+//! ```
+//! use rootcause_parsers::{jsonlog, parse_bytes};
+//! let line = br#"{"route": "/a", "event": "query started", "level": "info", "created_at": "2026-11-25T15:42:12.064971Z"}"#;
+//! let out = parse_bytes(&mut jsonlog::Parser::new(Default::default()), line);
+//! assert_eq!(out.records[0].rec.message, "query started");
+//! assert_eq!(out.records[0].rec.route.as_deref(), Some("/a"));
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::text::{is_blank, strip_ansi};
+use crate::time::{self, Micros, TimeOptions, ZoneKind};
+use crate::traceback::{self, Traceback};
+use crate::{Detection, Level, LineNo, LineParser, Note, Sink, SkipReason};
+
+/// Which logging library the line looks like it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Style {
+    /// Has an `event` key.
+    Structlog,
+    /// Has `message` with `levelname` or `asctime`.
+    PythonJsonLogger,
+    /// Anything else; keys found by name or value shape.
+    Generic,
+}
+
+impl Style {
+    /// Short name for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Style::Structlog => "structlog",
+            Style::PythonJsonLogger => "python-json-logger",
+            Style::Generic => "generic",
+        }
+    }
+}
+
+/// One application log event.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppEvent {
+    /// When it was logged.
+    pub ts: Option<Micros>,
+    /// Level.
+    pub level: Option<Level>,
+    /// The message (`event`, `message`, `msg`, ...).
+    pub message: String,
+    /// Route / path / endpoint.
+    pub route: Option<String>,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// HTTP status the app returned.
+    pub status: Option<u16>,
+    /// A duration in milliseconds the event reports.
+    pub duration_ms: Option<f64>,
+    /// Process id.
+    pub pid: Option<u32>,
+    /// Logger name.
+    pub logger: Option<String>,
+    /// The traceback carried in `exception` / `exc_info` / `stack`.
+    pub exception: Option<Traceback>,
+    /// The style the keys matched.
+    pub style: Option<Style>,
+}
+
+/// A JSON object key, borrowed when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The top-level pairs of one JSON object, values left raw.
+struct Pairs<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Pairs<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Pairs<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Pairs<'de>, A::Error> {
+                let mut v = Vec::with_capacity(m.size_hint().unwrap_or(8));
+                while let Some(Key(k)) = m.next_key::<Key<'de>>()? {
+                    let raw: &'de RawValue = m.next_value()?;
+                    v.push((k, raw));
+                }
+                Ok(Pairs(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// What a key is, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Message keys, the number is the priority (lower wins).
+    Message(u8),
+    Level(u8),
+    Time(u8),
+    Exception(u8),
+    Route(u8),
+    RequestId,
+    Status,
+    Duration,
+    Pid,
+    Logger,
+}
+
+fn role(key: &str) -> Option<Role> {
+    let k = key.as_bytes();
+    let is = |name: &str| k.eq_ignore_ascii_case(name.as_bytes());
+    Some(if is("event") {
+        Role::Message(0)
+    } else if is("message") {
+        Role::Message(1)
+    } else if is("msg") || is("@message") {
+        Role::Message(2)
+    } else if is("log") || is("text") || is("body") {
+        Role::Message(3)
+    } else if is("level") || is("levelname") {
+        Role::Level(0)
+    } else if is("severity") || is("log.level") || is("loglevel") || is("log_level") || is("lvl") {
+        Role::Level(1)
+    } else if is("timestamp") || is("created_at") || is("@timestamp") {
+        Role::Time(0)
+    } else if is("time") || is("asctime") || is("ts") || is("datetime") {
+        Role::Time(1)
+    } else if is("created") || is("date") || is("t") {
+        Role::Time(2)
+    } else if is("exception") || is("exc_info") {
+        Role::Exception(0)
+    } else if is("exc_text") || is("stack_trace") || is("stacktrace") || is("traceback") {
+        Role::Exception(1)
+    } else if is("stack") || is("error.stack") || is("error.stack_trace") {
+        Role::Exception(2)
+    } else if is("route") || is("url_rule") || is("http.route") {
+        Role::Route(0)
+    } else if is("path") || is("endpoint") || is("request_path") || is("url.path") {
+        Role::Route(1)
+    } else if is("request_id") || is("requestid") || is("req_id") || is("x_request_id") {
+        Role::RequestId
+    } else if is("status") || is("status_code") || is("http_status") || is("http.status_code") {
+        Role::Status
+    } else if is("duration_ms") || is("elapsed_ms") || is("response_time_ms") {
+        Role::Duration
+    } else if is("pid") || is("process") {
+        Role::Pid
+    } else if is("logger") || is("name") || is("logger_name") {
+        Role::Logger
+    } else {
+        return None;
+    })
+}
+
+/// A JSON string value, unescaped; `None` for any other JSON type.
+fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let s = raw.get();
+    if !s.starts_with('"') {
+        return None;
+    }
+    serde_json::from_str::<Cow<'_, str>>(s).ok()
+}
+
+/// A JSON number, or a string holding one.
+fn number(raw: &RawValue) -> Option<f64> {
+    let s = raw.get();
+    let text: Cow<'_, str> = if s.starts_with('"') { string(raw)? } else { Cow::Borrowed(s) };
+    text.trim().parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// Message text: a string as is, any other non-null value as its JSON text.
+fn text_of(raw: &RawValue) -> Option<String> {
+    match string(raw) {
+        Some(s) => Some(clean(&s)),
+        None if raw.get() == "null" => None,
+        None => Some(raw.get().to_string()),
+    }
+}
+
+/// Removes ANSI escapes and control characters other than tab and newline from kept text.
+fn clean(s: &str) -> String {
+    let stripped = strip_ansi(s.as_bytes());
+    let s = String::from_utf8_lossy(&stripped);
+    if s.chars().any(|c| c.is_control() && c != '\t' && c != '\n') {
+        s.chars().filter(|&c| !c.is_control() || c == '\t' || c == '\n').collect()
+    } else {
+        s.into_owned()
+    }
+}
+
+/// Options for [`Parser`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// How to read stamps without a zone.
+    pub time: TimeOptions,
+}
+
+/// The streaming parser, one object per line.
+#[derive(Debug, Default)]
+pub struct Parser {
+    opts: Options,
+}
+
+impl Parser {
+    /// A parser with these options.
+    pub fn new(opts: Options) -> Parser {
+        Parser { opts }
+    }
+
+    fn event(&self, pairs: &Pairs<'_>, no: LineNo, sink: &mut dyn Sink<AppEvent>) -> AppEvent {
+        let mut ev = AppEvent::default();
+        // Best (lowest) priority found so far for each prioritised role.
+        let (mut msg_p, mut lvl_p, mut time_p, mut exc_p, mut route_p) = (9u8, 9u8, 9u8, 9u8, 9u8);
+        let (mut msg_raw, mut time_raw, mut exc_raw) = (None, None, None);
+        let mut used = vec![false; pairs.0.len()];
+        let (mut has_event, mut has_pjl) = (false, false);
+        for (idx, (k, raw)) in pairs.0.iter().enumerate() {
+            let Some(r) = role(k) else { continue };
+            used[idx] = true;
+            match r {
+                Role::Message(p) => {
+                    has_event |= p == 0;
+                    has_pjl |= p == 1;
+                    if p < msg_p && raw.get() != "null" {
+                        msg_p = p;
+                        msg_raw = Some(*raw);
+                    }
+                }
+                Role::Level(p) => {
+                    has_pjl |= k.eq_ignore_ascii_case("levelname");
+                    if p < lvl_p {
+                        if let Some(l) = string(raw).and_then(|s| Level::from_word(s.trim().as_bytes())) {
+                            lvl_p = p;
+                            ev.level = Some(l);
+                        }
+                    }
+                }
+                Role::Time(p) => {
+                    has_pjl |= k.eq_ignore_ascii_case("asctime");
+                    if p < time_p && raw.get() != "null" {
+                        time_p = p;
+                        time_raw = Some(*raw);
+                    }
+                }
+                Role::Exception(p) => {
+                    if p < exc_p && raw.get().starts_with('"') {
+                        exc_p = p;
+                        exc_raw = Some(*raw);
+                    }
+                }
+                Role::Route(p) => {
+                    if p < route_p {
+                        if let Some(s) = string(raw) {
+                            route_p = p;
+                            ev.route = Some(clean(&s));
+                        }
+                    }
+                }
+                Role::RequestId => ev.request_id = text_of(raw),
+                Role::Status => {
+                    ev.status = number(raw)
+                        .filter(|f| (100.0..600.0).contains(f) && f.fract() == 0.0)
+                        .map(|f| f as u16)
+                }
+                Role::Duration => ev.duration_ms = number(raw),
+                Role::Pid => {
+                    ev.pid = number(raw)
+                        .filter(|f| *f >= 0.0 && *f <= f64::from(u32::MAX) && f.fract() == 0.0)
+                        .map(|f| f as u32)
+                }
+                Role::Logger => {
+                    if let Some(s) = string(raw) {
+                        ev.logger = Some(clean(&s));
+                    }
+                }
+            }
+        }
+        // Time: by name, else the first string value that is a whole timestamp.
+        let time_raw = time_raw.or_else(|| {
+            pairs.0.iter().enumerate().find_map(|(idx, (_, raw))| {
+                let s = string(raw)?;
+                let whole = time::timestamp(s.trim().as_bytes(), &self.opts.time)
+                    .is_ok_and(|(rest, _)| rest.is_empty());
+                whole.then(|| {
+                    used[idx] = true;
+                    *raw
+                })
+            })
+        });
+        match time_raw {
+            Some(raw) => {
+                let st = match string(raw) {
+                    Some(s) => time::parse(s.as_bytes(), &self.opts.time),
+                    None => time::parse_epoch(raw.get().as_bytes())
+                        .map(|micros| time::Stamp { micros, zone: ZoneKind::Explicit }),
+                };
+                match st {
+                    Some(st) => {
+                        if st.zone == ZoneKind::Assumed {
+                            sink.note(no, Note::ZoneAssumed);
+                        }
+                        ev.ts = Some(st.micros);
+                    }
+                    None => sink.note(no, Note::BadTimestamp),
+                }
+            }
+            None => sink.note(no, Note::NoTimestamp),
+        }
+        // Level by value shape.
+        if ev.level.is_none() {
+            for (idx, (_, raw)) in pairs.0.iter().enumerate() {
+                if used[idx] {
+                    continue;
+                }
+                if let Some(l) = string(raw).and_then(|s| Level::from_word(s.as_bytes())) {
+                    ev.level = Some(l);
+                    used[idx] = true;
+                    break;
+                }
+            }
+        }
+        // Message: by name, else the longest unused string value.
+        match msg_raw.and_then(text_of) {
+            Some(m) => ev.message = m,
+            None => {
+                let longest = pairs
+                    .0
+                    .iter()
+                    .enumerate()
+                    .filter(|(idx, _)| !used[*idx])
+                    .filter_map(|(_, (_, raw))| string(raw))
+                    .max_by_key(|s| s.len());
+                if let Some(s) = longest {
+                    ev.message = clean(&s);
+                }
+            }
+        }
+        if let Some(tb) = exc_raw.and_then(string) {
+            ev.exception = traceback::parse(tb.as_bytes());
+        }
+        ev.style = Some(if has_event {
+            Style::Structlog
+        } else if has_pjl {
+            Style::PythonJsonLogger
+        } else {
+            Style::Generic
+        });
+        ev
+    }
+}
+
+fn classify(e: &serde_json::Error) -> SkipReason {
+    match e.classify() {
+        serde_json::error::Category::Eof => SkipReason::TruncatedJson,
+        serde_json::error::Category::Data => SkipReason::JsonNotObject,
+        _ => SkipReason::InvalidJson,
+    }
+}
+
+impl LineParser for Parser {
+    type Record = AppEvent;
+
+    fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<AppEvent>) {
+        if is_blank(line) {
+            sink.skip(no, SkipReason::Blank);
+            return;
+        }
+        match serde_json::from_slice::<Pairs<'_>>(line) {
+            Ok(pairs) => {
+                let ev = self.event(&pairs, no, sink);
+                sink.record(no, 1, ev);
+            }
+            Err(e) if std::str::from_utf8(line).is_err() => {
+                let text = String::from_utf8_lossy(line);
+                match serde_json::from_str::<Pairs<'_>>(&text) {
+                    Ok(pairs) => {
+                        sink.note(no, Note::LossyUtf8);
+                        let ev = self.event(&pairs, no, sink);
+                        sink.record(no, 1, ev);
+                    }
+                    Err(_) => sink.skip(no, classify(&e)),
+                }
+            }
+            Err(e) => sink.skip(no, classify(&e)),
+        }
+    }
+
+    fn finish(&mut self, _sink: &mut dyn Sink<AppEvent>) {}
+}
+
+/// How sure we are that `head` is JSON lines: the share of non-blank lines that are JSON
+/// objects, with the style of their keys as the reason.
+pub fn sniff(head: &[u8]) -> Option<Detection> {
+    let mut parser = Parser::new(Options::default());
+    let (mut total, mut objects, mut timed) = (0usize, 0usize, 0usize);
+    let mut styles: Vec<(Style, usize)> = Vec::new();
+    let mut sink = crate::VecSink::default();
+    let mut lines = crate::text::lines(head).filter(|l| !is_blank(l)).take(200).peekable();
+    while let Some(l) = lines.next() {
+        // The head may end inside a line: do not count a cut last line against the file.
+        if lines.peek().is_none() && !head.ends_with(b"\n") && total > 0 {
+            break;
+        }
+        total += 1;
+        if !l.trim_ascii_start().starts_with(b"{") {
+            continue;
+        }
+        sink.records.clear();
+        parser.line(l, total as LineNo, &mut sink);
+        if let Some(r) = sink.records.first() {
+            objects += 1;
+            timed += usize::from(r.rec.ts.is_some());
+            let style = r.rec.style.unwrap_or(Style::Generic);
+            match styles.iter_mut().find(|(s, _)| *s == style) {
+                Some(slot) => slot.1 += 1,
+                None => styles.push((style, 1)),
+            }
+        }
+    }
+    if objects == 0 || objects * 2 < total {
+        return None;
+    }
+    styles.sort_by(|a, b| b.1.cmp(&a.1));
+    let style = styles.first().map_or("generic", |(s, _)| s.as_str());
+    let score = 0.5 + 0.4 * objects as f32 / total as f32 + if timed > 0 { 0.1 } else { 0.0 };
+    Some(Detection {
+        score: score.min(1.0),
+        reason: format!(
+            "{objects} of {total} lines are JSON objects ({style} keys), {timed} with a timestamp"
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -8,8 +8,9 @@
 //! physical line at a time (without its line terminator) and receives finished records and
 //! skipped lines through a [`Sink`]. Multi-line records (Python tracebacks, Postgres
 //! `DETAIL:`/`STATEMENT:` lines) are assembled inside the parser. Every line fed ends up either
-//! inside a record (counted by the record's `lines`) or skipped with a [`SkipReason`], so
-//! `lines read = lines in records + lines skipped` holds for any input.
+//! inside a record (counted by the record's `lines`), consumed as structure (a CSV header), or
+//! skipped with a [`SkipReason`], so `lines read = in records + consumed + skipped` holds for
+//! any input ([`VecSink::accounts_for_every_line`]).
 //!
 //! Modules, one per format family:
 //! - [`time`]: every timestamp grammar, to UTC microseconds;
@@ -50,6 +51,10 @@ pub trait Sink<R> {
     fn record(&mut self, line: LineNo, lines: u32, rec: R);
     /// A line that was not understood, with the reason.
     fn skip(&mut self, line: LineNo, reason: SkipReason);
+    /// Lines understood that produce no record (a CSV header).
+    fn consumed(&mut self, line: LineNo, lines: u32) {
+        let _ = (line, lines);
+    }
     /// A caveat about a line that was parsed (for example a time zone that was assumed).
     fn note(&mut self, line: LineNo, note: Note) {
         let _ = (line, note);
@@ -86,13 +91,21 @@ pub struct VecSink<R> {
     pub skipped: Vec<(LineNo, SkipReason)>,
     /// Notes about parsed lines.
     pub notes: Vec<(LineNo, Note)>,
+    /// Lines understood without producing a record (headers).
+    pub consumed: u64,
     /// Number of lines fed.
     pub lines: u64,
 }
 
 impl<R> Default for VecSink<R> {
     fn default() -> Self {
-        VecSink { records: Vec::new(), skipped: Vec::new(), notes: Vec::new(), lines: 0 }
+        VecSink {
+            records: Vec::new(),
+            skipped: Vec::new(),
+            notes: Vec::new(),
+            consumed: 0,
+            lines: 0,
+        }
     }
 }
 
@@ -100,6 +113,11 @@ impl<R> VecSink<R> {
     /// Lines that ended up inside a record.
     pub fn lines_in_records(&self) -> u64 {
         self.records.iter().map(|r| u64::from(r.lines)).sum()
+    }
+
+    /// True when every line fed is accounted for: in a record, consumed, or skipped.
+    pub fn accounts_for_every_line(&self) -> bool {
+        self.lines_in_records() + self.consumed + self.skipped.len() as u64 == self.lines
     }
 }
 
@@ -109,6 +127,9 @@ impl<R> Sink<R> for VecSink<R> {
     }
     fn skip(&mut self, line: LineNo, reason: SkipReason) {
         self.skipped.push((line, reason));
+    }
+    fn consumed(&mut self, _line: LineNo, lines: u32) {
+        self.consumed += u64::from(lines);
     }
     fn note(&mut self, line: LineNo, note: Note) {
         self.notes.push((line, note));

@@ -1,1 +1,538 @@
-//! placeholder
+//! Per-request load-test CSVs: the "hammer" CSV and any CSV whose header names its columns.
+//!
+//! The header decides everything: each column is mapped by name, case-insensitively, through a
+//! table of common aliases ([`Column::from_name`]), so `sent_at`, `timeStamp` and `time` are all
+//! the send time and JMeter's `responseCode` is the status. Columns we do not know are kept in
+//! [`Request::extra`], in header order, and never make a file unreadable. An empty or
+//! non-numeric status means the client got no response (JMeter writes
+//! `Non HTTP response code: ...` there).
+//!
+//! Records are parsed with nom from bytes. A quoted cell may span lines (Locust writes
+//! tracebacks in quoted cells); such a record is reported once, spanning all its lines. This
+//! module never opens a file.
+//!
+//! ```
+//! use rootcause_parsers::{loadtest, parse_bytes};
+//! let csv = b"sent_at,route,status,elapsed_ms,error\n\
+//!             2026-11-25T15:42:15.239Z,/a,,4752.3,\"ConnectionError: ('aborted', x)\"\n";
+//! let out = parse_bytes(&mut loadtest::Parser::new(Default::default()), csv);
+//! let r = &out.records[0].rec;
+//! assert_eq!(r.status, None); // no response
+//! assert_eq!(r.error.as_deref(), Some("ConnectionError: ('aborted', x)"));
+//! ```
+
+use std::borrow::Cow;
+
+use nom::bytes::complete::{is_not, tag, take_till};
+use nom::combinator::opt;
+use nom::multi::many0;
+use nom::sequence::{preceded, terminated};
+use nom::{IResult, Parser as _};
+
+use crate::text::{is_blank, lossy};
+use crate::time::{self, Micros, TimeOptions, ZoneKind};
+use crate::{Detection, LineNo, LineParser, Note, Sink, SkipReason};
+
+/// What a CSV column means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    /// When the request was sent.
+    Timestamp,
+    /// The route or label the request belongs to.
+    Route,
+    /// The full URL requested.
+    Url,
+    /// HTTP status; empty or non-numeric means no response.
+    Status,
+    /// Time until the response (or the failure), in milliseconds.
+    Elapsed,
+    /// Size of the burst the request was part of (the seed's "request count").
+    Burst,
+    /// Delay between requests of the burst, in milliseconds.
+    Offset,
+    /// Client-side error text.
+    Error,
+    /// JMeter's `success` flag.
+    Success,
+    /// A column we do not interpret; the index is into [`Schema::extra_names`].
+    Extra(usize),
+}
+
+impl Column {
+    /// Maps a header name to a column, with its priority (lower wins when two columns map to
+    /// the same meaning, e.g. JMeter's `elapsed` beats its `Latency`).
+    pub fn from_name(name: &str) -> Option<(Column, u8)> {
+        let n: String = name
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '_' | ' ' | '-' | '.'))
+            .flat_map(char::to_lowercase)
+            .collect();
+        Some(match n.as_str() {
+            "sentat" | "timestamp" => (Column::Timestamp, 0),
+            "time" | "starttime" | "startedat" | "requesttime" | "datetime" => (Column::Timestamp, 1),
+            "ts" | "date" => (Column::Timestamp, 2),
+            "route" => (Column::Route, 0),
+            "label" | "name" | "endpoint" => (Column::Route, 1),
+            "url" | "uri" => (Column::Url, 0),
+            "status" | "statuscode" | "responsecode" | "httpstatus" | "code" => (Column::Status, 0),
+            "elapsedms" | "elapsed" => (Column::Elapsed, 0),
+            "responsetime" | "responsetimems" | "durationms" | "duration" => (Column::Elapsed, 1),
+            "latency" | "latencyms" => (Column::Elapsed, 2),
+            "burst" | "requestcount" | "burstsize" => (Column::Burst, 0),
+            "offset" | "offsetms" | "delayms" | "delay" => (Column::Offset, 0),
+            "error" | "errormessage" | "failuremessage" | "failure" | "exception" => {
+                (Column::Error, 0)
+            }
+            "success" => (Column::Success, 0),
+            _ => return None,
+        })
+    }
+
+    /// A short name for reasons and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Column::Timestamp => "timestamp",
+            Column::Route => "route",
+            Column::Url => "url",
+            Column::Status => "status",
+            Column::Elapsed => "elapsed",
+            Column::Burst => "burst",
+            Column::Offset => "offset",
+            Column::Error => "error",
+            Column::Success => "success",
+            Column::Extra(_) => "extra",
+        }
+    }
+}
+
+/// The column layout read from a header line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// Field delimiter (`,`, `;`, tab or `|`).
+    pub delimiter: u8,
+    /// Meaning of each column, in header order.
+    pub columns: Vec<Column>,
+    /// Header names, in header order.
+    pub names: Vec<String>,
+    /// Names of the columns we keep without interpreting.
+    pub extra_names: Vec<String>,
+}
+
+/// The number of known columns a header needs, one of them status, elapsed or timestamp.
+const MIN_KNOWN_COLUMNS: usize = 2;
+
+impl Schema {
+    /// Reads a header line; `None` if it does not look like a load-test CSV header.
+    pub fn from_header(line: &[u8]) -> Option<Schema> {
+        [b',', b'\t', b';', b'|']
+            .into_iter()
+            .filter_map(|d| Schema::with_delimiter(line, d))
+            .max_by_key(|s| s.known())
+    }
+
+    fn with_delimiter(line: &[u8], delimiter: u8) -> Option<Schema> {
+        let fields = fields(line, delimiter).ok()?;
+        if fields.len() < 2 {
+            return None;
+        }
+        let mut columns: Vec<Column> = Vec::with_capacity(fields.len());
+        let mut names: Vec<String> = Vec::with_capacity(fields.len());
+        let mut extra_names = Vec::new();
+        // Best (lowest) priority seen per meaning, to demote weaker aliases to extras.
+        let mut best: Vec<(Column, u8, usize)> = Vec::new();
+        for f in &fields {
+            let name = lossy(f).trim().trim_start_matches('\u{feff}').to_string();
+            let col = match Column::from_name(&name) {
+                Some((c, prio)) => match best.iter_mut().find(|(b, _, _)| *b == c) {
+                    Some(slot) if slot.1 <= prio => None,
+                    Some(slot) => {
+                        // The new column wins; the earlier one becomes an extra.
+                        let old = slot.2;
+                        *slot = (c, prio, columns.len());
+                        columns[old] = Column::Extra(extra_names.len());
+                        extra_names.push(names[old].clone());
+                        Some(c)
+                    }
+                    None => {
+                        best.push((c, prio, columns.len()));
+                        Some(c)
+                    }
+                },
+                None => None,
+            };
+            let col = col.unwrap_or_else(|| {
+                extra_names.push(name.clone());
+                Column::Extra(extra_names.len() - 1)
+            });
+            columns.push(col);
+            names.push(name);
+        }
+        let s = Schema { delimiter, columns, names, extra_names };
+        let anchored = s.has(Column::Status) || s.has(Column::Elapsed) || s.has(Column::Timestamp);
+        (s.known() >= MIN_KNOWN_COLUMNS && anchored).then_some(s)
+    }
+
+    /// Number of columns with a known meaning.
+    pub fn known(&self) -> usize {
+        self.columns.iter().filter(|c| !matches!(c, Column::Extra(_))).count()
+    }
+
+    /// True if some column has this meaning.
+    pub fn has(&self, c: Column) -> bool {
+        self.columns.contains(&c)
+    }
+
+    /// "sent_at→timestamp, route→route, status→status, elapsed_ms→elapsed (+1 kept: note)".
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .columns
+            .iter()
+            .zip(&self.names)
+            .filter(|(c, _)| !matches!(c, Column::Extra(_)))
+            .map(|(c, n)| format!("{n}→{}", c.as_str()))
+            .collect();
+        if !self.extra_names.is_empty() {
+            parts.push(format!("{} more kept: {}", self.extra_names.len(), self.extra_names.join(" ")));
+        }
+        parts.join(", ")
+    }
+}
+
+/// One request as the load tool saw it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Request {
+    /// Send time.
+    pub ts: Option<Micros>,
+    /// Route or label.
+    pub route: Option<String>,
+    /// Full URL.
+    pub url: Option<String>,
+    /// HTTP status; `None` means no response.
+    pub status: Option<u16>,
+    /// Elapsed milliseconds.
+    pub elapsed_ms: Option<f64>,
+    /// Burst size.
+    pub burst: Option<u32>,
+    /// Offset between requests in milliseconds.
+    pub offset_ms: Option<f64>,
+    /// Client-side error text; `None` when the cell is empty.
+    pub error: Option<String>,
+    /// JMeter's success flag.
+    pub success: Option<bool>,
+    /// Values of the uninterpreted columns, aligned with [`Schema::extra_names`].
+    pub extra: Vec<String>,
+}
+
+type PResult<'a, T> = IResult<&'a [u8], T>;
+
+/// A quoted cell: `"..."` with `""` for a quote. Fails when the closing quote is missing.
+fn quoted(i: &[u8]) -> PResult<'_, Cow<'_, [u8]>> {
+    let (i, _) = tag(&b"\""[..]).parse(i)?;
+    let (i, parts) = many0(terminated(opt(is_not(&b"\""[..])), tag(&b"\"\""[..]))).parse(i)?;
+    let (i, last) = terminated(opt(is_not(&b"\""[..])), tag(&b"\""[..])).parse(i)?;
+    if parts.is_empty() {
+        return Ok((i, Cow::Borrowed(last.unwrap_or_default())));
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend_from_slice(p.unwrap_or_default());
+        out.push(b'"');
+    }
+    out.extend_from_slice(last.unwrap_or_default());
+    Ok((i, Cow::Owned(out)))
+}
+
+/// Why a line could not be split into fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldsError {
+    /// A quoted cell is still open at the end of the text: more lines are needed.
+    OpenQuote,
+}
+
+/// Splits one record into cells. A quote inside an unquoted cell is kept as text; text after
+/// a closing quote up to the delimiter is appended to the cell (lenient, as Python's csv).
+fn fields(line: &[u8], delim: u8) -> Result<Vec<Cow<'_, [u8]>>, FieldsError> {
+    let mut out = Vec::new();
+    let mut i = line;
+    loop {
+        let cell: Cow<'_, [u8]>;
+        if i.first() == Some(&b'"') {
+            let Ok((rest, q)) = quoted(i) else {
+                return Err(FieldsError::OpenQuote);
+            };
+            let (rest, tail) = take_till::<_, _, nom::error::Error<&[u8]>>(|c| c == delim)
+                .parse(rest)
+                .unwrap_or((rest, &rest[..0]));
+            cell = if tail.is_empty() {
+                q
+            } else {
+                let mut v = q.into_owned();
+                v.extend_from_slice(tail);
+                Cow::Owned(v)
+            };
+            i = rest;
+        } else {
+            let (rest, c) = take_till::<_, _, nom::error::Error<&[u8]>>(|c| c == delim)
+                .parse(i)
+                .unwrap_or((&i[i.len()..], i));
+            cell = Cow::Borrowed(c);
+            i = rest;
+        }
+        out.push(cell);
+        match preceded(tag::<_, _, nom::error::Error<&[u8]>>(&[delim][..]), |r| Ok((r, ())))
+            .parse(i)
+        {
+            Ok((rest, ())) => i = rest,
+            Err(_) => return Ok(out),
+        }
+    }
+}
+
+/// Options for [`Parser`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// How to read stamps without a zone.
+    pub time: TimeOptions,
+}
+
+/// The most lines one record may span (an unterminated quote stops there).
+const MAX_RECORD_LINES: usize = 10_000;
+/// The most bytes one record may hold.
+const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// The streaming parser: the first non-blank line is the header.
+#[derive(Debug, Default)]
+pub struct Parser {
+    opts: Options,
+    schema: Option<Schema>,
+    header_line: Vec<u8>,
+    /// Lines of a record whose quoted cell is still open.
+    pending: Vec<u8>,
+    pending_first: LineNo,
+    pending_lines: u32,
+}
+
+impl Parser {
+    /// A parser that reads its header from the first non-blank line.
+    pub fn new(opts: Options) -> Parser {
+        Parser { opts, ..Parser::default() }
+    }
+
+    /// The schema read from the header, once seen.
+    pub fn schema(&self) -> Option<&Schema> {
+        self.schema.as_ref()
+    }
+
+    fn row(&self, schema: &Schema, cells: &[Cow<'_, [u8]>], no: LineNo, sink: &mut dyn Sink<Request>) -> Result<Request, SkipReason> {
+        if cells.len() < schema.columns.len() {
+            return Err(SkipReason::CsvTooFewFields);
+        }
+        if cells.len() > schema.columns.len()
+            && cells[schema.columns.len()..].iter().any(|c| !is_blank(c))
+        {
+            return Err(SkipReason::CsvTooManyFields);
+        }
+        let mut r = Request { extra: Vec::with_capacity(schema.extra_names.len()), ..Request::default() };
+        for (col, cell) in schema.columns.iter().zip(cells) {
+            let v = cell.trim_ascii();
+            match col {
+                Column::Timestamp => {
+                    if v.is_empty() {
+                        sink.note(no, Note::NoTimestamp);
+                    } else {
+                        match time::parse(v, &self.opts.time) {
+                            Some(st) => {
+                                if st.zone == ZoneKind::Assumed {
+                                    sink.note(no, Note::ZoneAssumed);
+                                }
+                                r.ts = Some(st.micros);
+                            }
+                            None => sink.note(no, Note::BadTimestamp),
+                        }
+                    }
+                }
+                Column::Route => r.route = text(v),
+                Column::Url => r.url = text(v),
+                Column::Status => {
+                    r.status = status(v);
+                    if r.status.is_none() && !v.is_empty() {
+                        sink.note(no, Note::NonNumericStatus);
+                    }
+                }
+                Column::Elapsed => r.elapsed_ms = number(v, no, sink),
+                Column::Burst => r.burst = number(v, no, sink).and_then(|f| u32_of(f)),
+                Column::Offset => r.offset_ms = number(v, no, sink),
+                Column::Error => r.error = text(v),
+                Column::Success => {
+                    r.success = match v.to_ascii_lowercase().as_slice() {
+                        b"true" | b"1" | b"yes" => Some(true),
+                        b"false" | b"0" | b"no" => Some(false),
+                        _ => None,
+                    }
+                }
+                Column::Extra(_) => r.extra.push(lossy(cell).into_owned()),
+            }
+        }
+        if schema.has(Column::Timestamp) {
+            // Notes for missing stamps were given above.
+        } else {
+            sink.note(no, Note::NoTimestamp);
+        }
+        Ok(r)
+    }
+
+    fn record(&mut self, text: &[u8], first: LineNo, lines: u32, sink: &mut dyn Sink<Request>) {
+        let Some(schema) = self.schema.take() else {
+            return;
+        };
+        match fields(text, schema.delimiter) {
+            Ok(cells) => match self.row(&schema, &cells, first, sink) {
+                Ok(r) => sink.record(first, lines, r),
+                Err(reason) => skip_span(sink, first, lines, reason),
+            },
+            Err(FieldsError::OpenQuote) => {
+                skip_span(sink, first, lines, SkipReason::CsvUnterminatedQuote)
+            }
+        }
+        self.schema = Some(schema);
+    }
+
+    fn flush_pending(&mut self, sink: &mut dyn Sink<Request>) {
+        if self.pending_lines > 0 {
+            skip_span(sink, self.pending_first, self.pending_lines, SkipReason::CsvUnterminatedQuote);
+            self.pending.clear();
+            self.pending_lines = 0;
+        }
+    }
+}
+
+fn skip_span(sink: &mut dyn Sink<Request>, first: LineNo, lines: u32, reason: SkipReason) {
+    for k in 0..u64::from(lines) {
+        sink.skip(first + k, reason);
+    }
+}
+
+fn text(v: &[u8]) -> Option<String> {
+    (!v.is_empty()).then(|| crate::text::strip_ansi(v)).map(|c| lossy(&c).into_owned())
+}
+
+fn status(v: &[u8]) -> Option<u16> {
+    if v.is_empty() || v.len() > 3 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = v.iter().fold(0u16, |a, &c| a * 10 + u16::from(c - b'0'));
+    (100..=599).contains(&n).then_some(n)
+}
+
+fn number(v: &[u8], no: LineNo, sink: &mut dyn Sink<Request>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let parsed = std::str::from_utf8(v).ok().and_then(|s| s.parse::<f64>().ok()).filter(|f| f.is_finite());
+    if parsed.is_none() {
+        sink.note(no, Note::BadNumber);
+    }
+    parsed
+}
+
+fn u32_of(f: f64) -> Option<u32> {
+    (f >= 0.0 && f <= f64::from(u32::MAX) && f.fract() == 0.0).then_some(f as u32)
+}
+
+impl LineParser for Parser {
+    type Record = Request;
+
+    fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<Request>) {
+        if self.pending_lines > 0 {
+            self.pending.push(b'\n');
+            self.pending.extend_from_slice(line);
+            self.pending_lines += 1;
+            let text = std::mem::take(&mut self.pending);
+            let delim = self.schema.as_ref().map_or(b',', |s| s.delimiter);
+            match fields(&text, delim) {
+                Err(FieldsError::OpenQuote)
+                    if (self.pending_lines as usize) < MAX_RECORD_LINES
+                        && text.len() < MAX_RECORD_BYTES =>
+                {
+                    self.pending = text;
+                }
+                Err(FieldsError::OpenQuote) => {
+                    self.pending = text;
+                    self.flush_pending(sink);
+                }
+                Ok(_) => {
+                    let (first, lines) = (self.pending_first, self.pending_lines);
+                    self.pending_lines = 0;
+                    self.record(&text, first, lines, sink);
+                }
+            }
+            return;
+        }
+        if is_blank(line) {
+            sink.skip(no, SkipReason::Blank);
+            return;
+        }
+        let Some(schema) = &self.schema else {
+            match Schema::from_header(line) {
+                Some(s) => {
+                    self.schema = Some(s);
+                    self.header_line = line.to_vec();
+                    sink.consumed(no, 1);
+                }
+                None => sink.skip(no, SkipReason::CsvNoHeader),
+            }
+            return;
+        };
+        if line == self.header_line.as_slice() {
+            sink.skip(no, SkipReason::CsvRepeatedHeader);
+            return;
+        }
+        match fields(line, schema.delimiter) {
+            Err(FieldsError::OpenQuote) => {
+                self.pending.clear();
+                self.pending.extend_from_slice(line);
+                self.pending_first = no;
+                self.pending_lines = 1;
+            }
+            Ok(_) => self.record(line, no, 1, sink),
+        }
+    }
+
+    fn finish(&mut self, sink: &mut dyn Sink<Request>) {
+        self.flush_pending(sink);
+    }
+}
+
+/// How sure we are that `head` is a load-test CSV: a header with known columns, and rows
+/// with as many fields as the header.
+pub fn sniff(head: &[u8]) -> Option<Detection> {
+    let mut lines = crate::text::lines(head).filter(|l| !is_blank(l));
+    let header = lines.next()?;
+    let schema = Schema::from_header(header)?;
+    let (mut rows, mut fitting) = (0usize, 0usize);
+    for l in lines.take(50) {
+        rows += 1;
+        if let Ok(f) = fields(l, schema.delimiter) {
+            if f.len() == schema.columns.len() {
+                fitting += 1;
+            }
+        } else {
+            // An open quote at the end of the head: do not count against the file.
+            fitting += 1;
+        }
+    }
+    let known = schema.known();
+    let score = if rows == 0 { 0.6 } else { 0.5 + 0.5 * fitting as f32 / rows as f32 };
+    let score = if known >= 4 { score } else { score * 0.8 };
+    Some(Detection {
+        score,
+        reason: format!(
+            "CSV header with {known} known columns ({}); {fitting} of {rows} rows fit",
+            schema.describe()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests;

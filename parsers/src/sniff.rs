@@ -1,1 +1,157 @@
-//! placeholder
+//! Picks an input's format from the first bytes of its content, never from its name.
+//!
+//! Each format module has its own `sniff(head) -> Option<Detection>`; this module asks all of
+//! them and keeps the most confident answer, with the reasons of every candidate so that
+//! `rootcause sniff` can show why. Binary data and whole JSON documents are recognised so
+//! the "unknown" answer can say what the file is instead.
+//!
+//! ```
+//! use rootcause_parsers::sniff::{sniff, Format};
+//! let s = sniff(b"sent_at,route,status,elapsed_ms\n2026-11-25T15:39:20Z,/a,200,3.5\n");
+//! assert_eq!(s.format, Some(Format::LoadTestCsv));
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{Detection, console, jsonlog, loadtest, postgres};
+
+/// An input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// Per-request load-test CSV (hammer, JMeter JTL, ...).
+    LoadTestCsv,
+    /// JSON-lines application log.
+    JsonLog,
+    /// Postgres stderr log.
+    Postgres,
+    /// A server's console: gunicorn/werkzeug lines and Python tracebacks.
+    Console,
+}
+
+impl Format {
+    /// Every format, in the order they are tried.
+    pub const ALL: [Format; 4] = [Format::LoadTestCsv, Format::JsonLog, Format::Postgres, Format::Console];
+
+    /// The stable name used in reports and in `--input-format PATH=FORMAT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::LoadTestCsv => "loadtest-csv",
+            Format::JsonLog => "json-log",
+            Format::Postgres => "postgres",
+            Format::Console => "console",
+        }
+    }
+
+    fn detect(self, head: &[u8]) -> Option<Detection> {
+        match self {
+            Format::LoadTestCsv => loadtest::sniff(head),
+            Format::JsonLog => jsonlog::sniff(head),
+            Format::Postgres => postgres::sniff(head),
+            Format::Console => console::sniff(head),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL.into_iter().find(|f| f.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+            format!("unknown format '{s}' (expected one of: {})", names.join(", "))
+        })
+    }
+}
+
+/// The verdict on one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sniffed {
+    /// The chosen format, `None` if nothing fits.
+    pub format: Option<Format>,
+    /// Why: the winner's reason, or what the content is when nothing fits.
+    pub reason: String,
+    /// Every format that answered, most confident first.
+    pub candidates: Vec<(Format, Detection)>,
+}
+
+/// Below this score a candidate is not taken.
+pub const MIN_SCORE: f32 = 0.3;
+
+/// Sniffs the head of an input (the first few dozen kilobytes are plenty).
+pub fn sniff(head: &[u8]) -> Sniffed {
+    if head.is_empty() {
+        return Sniffed { format: None, reason: "empty input".into(), candidates: Vec::new() };
+    }
+    if looks_binary(head) {
+        return Sniffed {
+            format: None,
+            reason: "binary data (NUL or many control bytes in the first block)".into(),
+            candidates: Vec::new(),
+        };
+    }
+    let mut candidates: Vec<(Format, Detection)> =
+        Format::ALL.into_iter().filter_map(|f| f.detect(head).map(|d| (f, d))).collect();
+    // Highest score first; on a tie, the earlier (more specific) format in `Format::ALL`.
+    candidates.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
+    match candidates.first() {
+        Some((f, d)) if d.score >= MIN_SCORE => {
+            Sniffed { format: Some(*f), reason: d.reason.clone(), candidates }
+        }
+        _ => Sniffed { format: None, reason: describe_unknown(head), candidates },
+    }
+}
+
+/// True when the head has NUL bytes or more than 10% control bytes (other than whitespace
+/// and ESC, which colourised consoles use).
+pub fn looks_binary(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(8192)];
+    if memchr::memchr(0, sample).is_some() {
+        return true;
+    }
+    let controls = sample
+        .iter()
+        .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x1b | 0x0c))
+        .count();
+    controls * 10 > sample.len()
+}
+
+fn describe_unknown(head: &[u8]) -> String {
+    let first = crate::text::lines(head).find(|l| !crate::text::is_blank(l)).unwrap_or_default();
+    let trimmed = first.trim_ascii();
+    if trimmed == b"{" || trimmed == b"[" || (trimmed.starts_with(b"{") && !trimmed.ends_with(b"}")) {
+        return "a JSON document spread over several lines, not JSON lines".into();
+    }
+    let shown: String = crate::text::lossy(&first[..first.len().min(60)])
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    format!("no known format; first line starts {shown:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_formats_and_explains_unknowns() {
+        let csv = b"sent_at,route,status,elapsed_ms\n2026-11-25T15:39:20Z,/a,200,3.5\n";
+        assert_eq!(sniff(csv).format, Some(Format::LoadTestCsv));
+        let json = b"{\"event\": \"function hit\", \"level\": \"info\", \"created_at\": \"2026-11-25T15:42:12Z\"}\n";
+        assert_eq!(sniff(json).format, Some(Format::JsonLog));
+        let doc = sniff(b"{\n  \"fault\": \"none\"\n}\n");
+        assert_eq!(doc.format, None);
+        assert!(doc.reason.contains("JSON document"), "{}", doc.reason);
+        let bin = sniff(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03");
+        assert_eq!(bin.format, None);
+        assert!(bin.reason.contains("binary"));
+        assert_eq!(sniff(b"").reason, "empty input");
+        assert_eq!("postgres".parse::<Format>(), Ok(Format::Postgres));
+        assert!("pg".parse::<Format>().is_err());
+    }
+}

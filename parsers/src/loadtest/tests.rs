@@ -1,0 +1,189 @@
+use super::*;
+use crate::parse_bytes;
+
+fn parse(input: &[u8]) -> crate::VecSink<Request> {
+    let out = parse_bytes(&mut Parser::new(Options::default()), input);
+    assert!(out.accounts_for_every_line(), "line accounting broken for {input:?}");
+    out
+}
+
+#[test]
+fn header_aliases_map_to_columns() {
+    let cases: &[(&str, &[Column])] = &[
+        (
+            "sent_at,route,url,request_count,offset_ms,status,elapsed_ms,error",
+            &[
+                Column::Timestamp,
+                Column::Route,
+                Column::Url,
+                Column::Burst,
+                Column::Offset,
+                Column::Status,
+                Column::Elapsed,
+                Column::Error,
+            ],
+        ),
+        ("time,name,status_code,latency", &[Column::Timestamp, Column::Route, Column::Status, Column::Elapsed]),
+        ("Timestamp;Label;Response Code;Response_Time", &[Column::Timestamp, Column::Route, Column::Status, Column::Elapsed]),
+        ("timestamp\tburst\toffset\tstatus", &[Column::Timestamp, Column::Burst, Column::Offset, Column::Status]),
+    ];
+    for (header, want) in cases {
+        let s = Schema::from_header(header.as_bytes()).unwrap_or_else(|| panic!("{header}"));
+        assert_eq!(s.columns, *want, "{header}");
+    }
+    assert!(Schema::from_header(b"a,b,c").is_none());
+    assert!(Schema::from_header(b"route,url").is_none(), "needs status, elapsed or a timestamp");
+    assert!(Schema::from_header(b"{\"event\": \"x\", \"level\": 1}").is_none());
+}
+
+#[test]
+fn jmeter_header_prefers_elapsed_over_latency_and_keeps_the_rest() {
+    let h = b"timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,\
+failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect";
+    let s = Schema::from_header(h).unwrap();
+    assert_eq!(s.columns[1], Column::Elapsed);
+    assert!(matches!(s.columns[14], Column::Extra(_)), "Latency is kept, not used as elapsed");
+    assert!(s.extra_names.contains(&"Latency".to_string()));
+    assert!(s.extra_names.contains(&"threadName".to_string()));
+    let row = b"1764085160139,681,/businesses?id=,200,OK,Thread Group 1-1,text,true,,1290,160,1,1,\
+http://127.0.0.1/businesses?id=1,680,0,3\n\
+1764085160190,30001,/businesses?id=,Non HTTP response code: java.net.SocketTimeoutException,\
+Non HTTP response message: Read timed out,Thread Group 1-2,text,false,,0,0,1,1,http://127.0.0.1/x,0,0,1\n";
+    let mut input = h.to_vec();
+    input.push(b'\n');
+    input.extend_from_slice(row);
+    let out = parse(&input);
+    assert_eq!(out.records.len(), 2);
+    let (a, b) = (&out.records[0].rec, &out.records[1].rec);
+    assert_eq!(a.status, Some(200));
+    assert_eq!(a.elapsed_ms, Some(681.0));
+    assert_eq!(a.success, Some(true));
+    assert_eq!(crate::time::format_rfc3339(a.ts.unwrap()), "2025-11-25T15:39:20.139Z");
+    assert_eq!(b.status, None, "a non-numeric responseCode is no response");
+    assert_eq!(b.success, Some(false));
+    assert!(out.notes.contains(&(3, Note::NonNumericStatus)));
+    assert_eq!(a.extra.len(), s.extra_names.len());
+}
+
+#[test]
+fn hammer_rows_with_quotes_and_no_response() {
+    let input = b"sent_at,route,url,request_count,offset_ms,status,elapsed_ms,error\n\
+2026-11-25T15:42:15.239Z,/businesses?id=,http://h/b?id=4,60,150,,4752.3,\"ConnectionError: ('Connection aborted.', RemoteDisconnected('x'))\"\n\
+2026-11-25T15:42:15.300Z,/businesses/id/,http://h/b/id/5,60,150,500,12.5,\n\
+2026-11-25T15:42:15.400Z,/a,http://h/a,60,150,\"2\"\"00\",1,\"say \"\"hi\"\"\"\n";
+    let out = parse(input);
+    assert_eq!(out.records.len(), 3);
+    let r = &out.records[0].rec;
+    assert_eq!(r.status, None);
+    assert_eq!(r.burst, Some(60));
+    assert_eq!(r.offset_ms, Some(150.0));
+    assert_eq!(r.elapsed_ms, Some(4752.3));
+    assert_eq!(r.route.as_deref(), Some("/businesses?id="));
+    assert_eq!(r.error.as_deref(), Some("ConnectionError: ('Connection aborted.', RemoteDisconnected('x'))"));
+    assert_eq!(out.records[1].rec.status, Some(500));
+    assert_eq!(out.records[1].rec.error, None);
+    assert_eq!(out.records[2].rec.status, None, "2\"00 is not a status");
+    assert_eq!(out.records[2].rec.error.as_deref(), Some("say \"hi\""));
+}
+
+#[test]
+fn multi_line_quoted_cell_is_one_record() {
+    let input = b"time,status,elapsed,error\n\
+2026-11-25T15:42:15Z,500,3,\"Traceback (most recent call last):\n  File \"\"x.py\"\", line 1, in <module>\nValueError: boom\"\n\
+2026-11-25T15:42:16Z,200,4,\n";
+    let out = parse(input);
+    assert_eq!(out.records.len(), 2);
+    assert_eq!(out.records[0].line, 2);
+    assert_eq!(out.records[0].lines, 3);
+    assert_eq!(
+        out.records[0].rec.error.as_deref(),
+        Some("Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nValueError: boom")
+    );
+    assert_eq!(out.records[1].line, 5);
+}
+
+#[test]
+fn malformed_rows_are_skipped_with_reasons() {
+    let input = b"sent_at,route,status,elapsed_ms\n\
+2026-11-25T15:42:15Z,/a,200\n\
+2026-11-25T15:42:15Z,/a,200,1,extra\n\
+2026-11-25T15:42:15Z,/a,200,1,,\n\
+\n\
+sent_at,route,status,elapsed_ms\n\
+not-a-time,/a,200,abc\n\
+2026-11-25T15:42:15Z,/\xff\xfe,404,2\r\n\
+2026-11-25T15:42:15Z,/a,200,\"open\n";
+    let out = parse(input);
+    let reasons: Vec<(LineNo, SkipReason)> = out.skipped.clone();
+    assert_eq!(
+        reasons,
+        vec![
+            (2, SkipReason::CsvTooFewFields),
+            (3, SkipReason::CsvTooManyFields),
+            (5, SkipReason::Blank),
+            (6, SkipReason::CsvRepeatedHeader),
+            (9, SkipReason::CsvUnterminatedQuote),
+        ]
+    );
+    // Trailing empty cells are tolerated; a bad stamp or number keeps the row.
+    let lines: Vec<LineNo> = out.records.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![4, 7, 8]);
+    assert_eq!(out.records[1].rec.ts, None);
+    assert_eq!(out.records[1].rec.elapsed_ms, None);
+    assert!(out.notes.contains(&(7, Note::BadTimestamp)));
+    assert!(out.notes.contains(&(7, Note::BadNumber)));
+    assert_eq!(out.records[2].rec.route.as_deref(), Some("/\u{fffd}\u{fffd}"), "invalid UTF-8 is replaced");
+    assert_eq!(out.records[2].rec.status, Some(404));
+}
+
+#[test]
+fn no_header_and_empty_inputs() {
+    let out = parse(b"1,2,3\n4,5,6\n");
+    assert_eq!(out.skipped, vec![(1, SkipReason::CsvNoHeader), (2, SkipReason::CsvNoHeader)]);
+    let out = parse(b"");
+    assert_eq!(out.lines, 0);
+    let out = parse(b"sent_at,status,elapsed_ms");
+    assert_eq!((out.lines, out.consumed, out.records.len()), (1, 1, 0));
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for _ in 0..300 {
+        let mut v = b"sent_at,status,elapsed_ms,error\n".to_vec();
+        for _ in 0..(seed % 400) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let alphabet: &[u8] = b"\",\n\r0123 a\xff";
+            v.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+        }
+        parse(&v);
+    }
+}
+
+#[test]
+fn real_samples() {
+    let cases: &[(&[u8], usize, usize, usize)] = &[
+        (include_bytes!("../../../samples/pool-exhaustion/hammer.csv"), 1050, 161, 0),
+        (include_bytes!("../../../samples/eof-open-transaction/hammer.csv"), 270, 0, 12),
+        (include_bytes!("../../../samples/healthy-baseline/hammer.csv"), 450, 0, 0),
+    ];
+    for &(bytes, rows, five_hundreds, no_response) in cases {
+        let out = parse(bytes);
+        assert_eq!(out.records.len(), rows);
+        assert!(out.skipped.is_empty());
+        assert_eq!(out.records.iter().filter(|r| r.rec.status == Some(500)).count(), five_hundreds);
+        assert_eq!(out.records.iter().filter(|r| r.rec.status.is_none()).count(), no_response);
+        assert!(out.records.iter().all(|r| r.rec.ts.is_some() && r.rec.elapsed_ms.is_some()));
+        let det = sniff(bytes).unwrap();
+        assert!(det.score > 0.9, "{det:?}");
+    }
+}
+
+#[test]
+fn sniff_refuses_other_formats() {
+    assert!(sniff(b"{\"event\": \"function hit\", \"level\": \"info\"}\n").is_none());
+    assert!(sniff(b"2026-11-25 15:42:07.355 UTC [29780] LOG:  starting PostgreSQL\n").is_none());
+    assert!(sniff(b"Traceback (most recent call last):\n  File \"x\", line 1, in y\n").is_none());
+}
