@@ -38,6 +38,8 @@ pub enum SkipReason {
     Unrecognised,
     /// A line with bytes that are not UTF-8 where text was required.
     NotUtf8,
+    /// A line longer than the reader's limit; its bytes were dropped unread.
+    LineTooLong,
 }
 
 impl SkipReason {
@@ -58,6 +60,7 @@ impl SkipReason {
             SkipReason::UnknownFormat => "unknown_format",
             SkipReason::Unrecognised => "unrecognised",
             SkipReason::NotUtf8 => "not_utf8",
+            SkipReason::LineTooLong => "line_too_long",
         }
     }
 }

@@ -267,7 +267,9 @@ impl Parser {
                 Role::Level(p) => {
                     has_pjl |= k.eq_ignore_ascii_case("levelname");
                     if p < lvl_p {
-                        if let Some(l) = string(raw).and_then(|s| Level::from_word(s.trim().as_bytes())) {
+                        if let Some(l) =
+                            string(raw).and_then(|s| Level::from_word(s.trim().as_bytes()))
+                        {
                             lvl_p = p;
                             ev.level = Some(l);
                         }
@@ -458,7 +460,7 @@ pub fn sniff(head: &[u8]) -> Option<Detection> {
     if objects == 0 || objects * 2 < total {
         return None;
     }
-    styles.sort_by(|a, b| b.1.cmp(&a.1));
+    styles.sort_by_key(|s| std::cmp::Reverse(s.1));
     let style = styles.first().map_or("generic", |(s, _)| s.as_str());
     let score = 0.5 + 0.4 * objects as f32 / total as f32 + if timed > 0 { 0.1 } else { 0.0 };
     Some(Detection {

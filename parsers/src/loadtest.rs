@@ -70,7 +70,9 @@ impl Column {
             .collect();
         Some(match n.as_str() {
             "sentat" | "timestamp" => (Column::Timestamp, 0),
-            "time" | "starttime" | "startedat" | "requesttime" | "datetime" => (Column::Timestamp, 1),
+            "time" | "starttime" | "startedat" | "requesttime" | "datetime" => {
+                (Column::Timestamp, 1)
+            }
             "ts" | "date" => (Column::Timestamp, 2),
             "route" => (Column::Route, 0),
             "label" | "name" | "endpoint" => (Column::Route, 1),
@@ -193,7 +195,11 @@ impl Schema {
             .map(|(c, n)| format!("{n}→{}", c.as_str()))
             .collect();
         if !self.extra_names.is_empty() {
-            parts.push(format!("{} more kept: {}", self.extra_names.len(), self.extra_names.join(" ")));
+            parts.push(format!(
+                "{} more kept: {}",
+                self.extra_names.len(),
+                self.extra_names.join(" ")
+            ));
         }
         parts.join(", ")
     }
@@ -324,7 +330,13 @@ impl Parser {
         self.schema.as_ref()
     }
 
-    fn row(&self, schema: &Schema, cells: &[Cow<'_, [u8]>], no: LineNo, sink: &mut dyn Sink<Request>) -> Result<Request, SkipReason> {
+    fn row(
+        &self,
+        schema: &Schema,
+        cells: &[Cow<'_, [u8]>],
+        no: LineNo,
+        sink: &mut dyn Sink<Request>,
+    ) -> Result<Request, SkipReason> {
         if cells.len() < schema.columns.len() {
             return Err(SkipReason::CsvTooFewFields);
         }
@@ -333,7 +345,8 @@ impl Parser {
         {
             return Err(SkipReason::CsvTooManyFields);
         }
-        let mut r = Request { extra: Vec::with_capacity(schema.extra_names.len()), ..Request::default() };
+        let mut r =
+            Request { extra: Vec::with_capacity(schema.extra_names.len()), ..Request::default() };
         for (col, cell) in schema.columns.iter().zip(cells) {
             let v = cell.trim_ascii();
             match col {
@@ -361,7 +374,7 @@ impl Parser {
                     }
                 }
                 Column::Elapsed => r.elapsed_ms = number(v, no, sink),
-                Column::Burst => r.burst = number(v, no, sink).and_then(|f| u32_of(f)),
+                Column::Burst => r.burst = number(v, no, sink).and_then(u32_of),
                 Column::Offset => r.offset_ms = number(v, no, sink),
                 Column::Error => r.error = text(v),
                 Column::Success => {
@@ -400,7 +413,12 @@ impl Parser {
 
     fn flush_pending(&mut self, sink: &mut dyn Sink<Request>) {
         if self.pending_lines > 0 {
-            skip_span(sink, self.pending_first, self.pending_lines, SkipReason::CsvUnterminatedQuote);
+            skip_span(
+                sink,
+                self.pending_first,
+                self.pending_lines,
+                SkipReason::CsvUnterminatedQuote,
+            );
             self.pending.clear();
             self.pending_lines = 0;
         }
@@ -429,7 +447,8 @@ fn number(v: &[u8], no: LineNo, sink: &mut dyn Sink<Request>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    let parsed = std::str::from_utf8(v).ok().and_then(|s| s.parse::<f64>().ok()).filter(|f| f.is_finite());
+    let parsed =
+        std::str::from_utf8(v).ok().and_then(|s| s.parse::<f64>().ok()).filter(|f| f.is_finite());
     if parsed.is_none() {
         sink.note(no, Note::BadNumber);
     }

@@ -31,7 +31,8 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order they are tried.
-    pub const ALL: [Format; 4] = [Format::LoadTestCsv, Format::JsonLog, Format::Postgres, Format::Console];
+    pub const ALL: [Format; 4] =
+        [Format::LoadTestCsv, Format::JsonLog, Format::Postgres, Format::Console];
 
     /// The stable name used in reports and in `--input-format PATH=FORMAT`.
     pub fn as_str(self) -> &'static str {
@@ -124,7 +125,8 @@ pub fn looks_binary(head: &[u8]) -> bool {
 fn describe_unknown(head: &[u8]) -> String {
     let first = crate::text::lines(head).find(|l| !crate::text::is_blank(l)).unwrap_or_default();
     let trimmed = first.trim_ascii();
-    if trimmed == b"{" || trimmed == b"[" || (trimmed.starts_with(b"{") && !trimmed.ends_with(b"}")) {
+    if trimmed == b"{" || trimmed == b"[" || (trimmed.starts_with(b"{") && !trimmed.ends_with(b"}"))
+    {
         return "a JSON document spread over several lines, not JSON lines".into();
     }
     let shown: String = crate::text::lossy(&first[..first.len().min(60)])

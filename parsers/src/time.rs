@@ -304,8 +304,10 @@ fn iso<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Stamp> {
 
 fn month_name(i: &[u8]) -> PResult<'_, u32> {
     let (rest, m) = take_while_m_n(3, 3, |c: u8| c.is_ascii_alphabetic()).parse(i)?;
-    const NAMES: [&[u8; 3]; 12] =
-        [b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"];
+    const NAMES: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
     let lower = [m[0].to_ascii_lowercase(), m[1].to_ascii_lowercase(), m[2].to_ascii_lowercase()];
     match NAMES.iter().position(|n| **n == lower) {
         Some(k) => Ok((rest, k as u32 + 1)),

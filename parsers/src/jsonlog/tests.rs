@@ -48,7 +48,9 @@ fn generic_keys_by_name_and_shape() {
     assert_eq!((ev.message.as_str(), ev.level), ("slow", Some(Level::Warning)));
     assert!(ev.ts.is_some());
     // No known key at all: time, level and message found by value shape.
-    let ev = one(r#"{"when": "2026-11-25 15:42:12.5+01:00", "sev": "error", "what": "pool timeout hit", "n": 3}"#);
+    let ev = one(
+        r#"{"when": "2026-11-25 15:42:12.5+01:00", "sev": "error", "what": "pool timeout hit", "n": 3}"#,
+    );
     assert_eq!(format_rfc3339_micros(ev.ts.unwrap()), "2026-11-25T14:42:12.500000Z");
     assert_eq!(ev.level, Some(Level::Error));
     assert_eq!(ev.message, "pool timeout hit");
@@ -142,5 +144,7 @@ fn sniff_refuses_other_formats() {
     assert!(sniff(b"sent_at,route,status\n2026-11-25T15:42:15Z,/a,200\n").is_none());
     assert!(sniff(b"2026-11-25 15:42:07.355 UTC [29780] LOG:  starting PostgreSQL\n").is_none());
     // A pretty-printed JSON document is not JSON lines.
-    assert!(sniff(b"{\n  \"fault\": \"none\",\n  \"counts\": {\n    \"sent\": 450\n  }\n}\n").is_none());
+    assert!(
+        sniff(b"{\n  \"fault\": \"none\",\n  \"counts\": {\n    \"sent\": 450\n  }\n}\n").is_none()
+    );
 }

@@ -23,9 +23,18 @@ fn header_aliases_map_to_columns() {
                 Column::Error,
             ],
         ),
-        ("time,name,status_code,latency", &[Column::Timestamp, Column::Route, Column::Status, Column::Elapsed]),
-        ("Timestamp;Label;Response Code;Response_Time", &[Column::Timestamp, Column::Route, Column::Status, Column::Elapsed]),
-        ("timestamp\tburst\toffset\tstatus", &[Column::Timestamp, Column::Burst, Column::Offset, Column::Status]),
+        (
+            "time,name,status_code,latency",
+            &[Column::Timestamp, Column::Route, Column::Status, Column::Elapsed],
+        ),
+        (
+            "Timestamp;Label;Response Code;Response_Time",
+            &[Column::Timestamp, Column::Route, Column::Status, Column::Elapsed],
+        ),
+        (
+            "timestamp\tburst\toffset\tstatus",
+            &[Column::Timestamp, Column::Burst, Column::Offset, Column::Status],
+        ),
     ];
     for (header, want) in cases {
         let s = Schema::from_header(header.as_bytes()).unwrap_or_else(|| panic!("{header}"));
@@ -79,7 +88,10 @@ fn hammer_rows_with_quotes_and_no_response() {
     assert_eq!(r.offset_ms, Some(150.0));
     assert_eq!(r.elapsed_ms, Some(4752.3));
     assert_eq!(r.route.as_deref(), Some("/businesses?id="));
-    assert_eq!(r.error.as_deref(), Some("ConnectionError: ('Connection aborted.', RemoteDisconnected('x'))"));
+    assert_eq!(
+        r.error.as_deref(),
+        Some("ConnectionError: ('Connection aborted.', RemoteDisconnected('x'))")
+    );
     assert_eq!(out.records[1].rec.status, Some(500));
     assert_eq!(out.records[1].rec.error, None);
     assert_eq!(out.records[2].rec.status, None, "2\"00 is not a status");
@@ -97,7 +109,9 @@ fn multi_line_quoted_cell_is_one_record() {
     assert_eq!(out.records[0].lines, 3);
     assert_eq!(
         out.records[0].rec.error.as_deref(),
-        Some("Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nValueError: boom")
+        Some(
+            "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nValueError: boom"
+        )
     );
     assert_eq!(out.records[1].line, 5);
 }
@@ -132,7 +146,11 @@ not-a-time,/a,200,abc\n\
     assert_eq!(out.records[1].rec.elapsed_ms, None);
     assert!(out.notes.contains(&(7, Note::BadTimestamp)));
     assert!(out.notes.contains(&(7, Note::BadNumber)));
-    assert_eq!(out.records[2].rec.route.as_deref(), Some("/\u{fffd}\u{fffd}"), "invalid UTF-8 is replaced");
+    assert_eq!(
+        out.records[2].rec.route.as_deref(),
+        Some("/\u{fffd}\u{fffd}"),
+        "invalid UTF-8 is replaced"
+    );
     assert_eq!(out.records[2].rec.status, Some(404));
 }
 

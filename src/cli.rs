@@ -1,0 +1,123 @@
+//! Command-line arguments (clap derive). They are resolved into a
+//! [`Config`](crate::config::Config) before any work starts and go no further.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::color::ColorChoice;
+
+/// Turns the logs of a load test or an incident into a root-cause report.
+///
+/// Give it the files (or folders, `.gz` files, `-` for stdin) a run left behind: the load
+/// tool's per-request CSV, the application's JSON log, the server's console (stderr) and the
+/// Postgres log. Formats are recognised from content.
+#[derive(Debug, Parser)]
+#[command(name = "rootcause", version, about, long_about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse the logs of a run and print a report.
+    ///
+    /// Prints the inputs and what was understood of them, the request outcomes and latency,
+    /// the funnel (sent → hit → started → completed), the failure signatures found with
+    /// evidence, and a hypothesis. Exit status: 0 when the analysis ran, 2 on usage errors or
+    /// when an input could not be read (the others are still analysed).
+    Analyze(AnalyzeArgs),
+    /// Print the format detected for each input and why.
+    Sniff(SniffArgs),
+}
+
+/// Output formats of `analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Terminal tables.
+    Table,
+    /// One JSON object (schema rootcause.report/v1).
+    Json,
+}
+
+mod heading {
+    pub const INPUT: &str = "Input";
+    pub const OUTPUT: &str = "Output";
+    pub const ANALYSIS: &str = "Analysis";
+}
+
+/// Options shared by the commands that read inputs.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files or folders to read; `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Read PATH as FORMAT instead of sniffing it (loadtest-csv, json-log, postgres, console).
+    #[arg(long = "input-format", value_name = "PATH=FORMAT", help_heading = heading::INPUT)]
+    pub input_format: Vec<String>,
+
+    /// The Postgres log_line_prefix, when it cannot be inferred (e.g. '%t [%p]: [%l-1] ').
+    #[arg(long, value_name = "PREFIX", help_heading = heading::INPUT)]
+    pub pg_prefix: Option<String>,
+
+    /// Offset for timestamps that carry no zone: UTC, +02:00, -0530, CET, ...
+    #[arg(long, value_name = "OFFSET", default_value = "UTC", env = "ROOTCAUSE_TZ", help_heading = heading::INPUT)]
+    pub tz: String,
+
+    /// Largest decompressed size of one input, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 30, help_heading = heading::INPUT)]
+    pub max_decompressed: u64,
+
+    /// Parse inputs on N threads (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N", env = "ROOTCAUSE_THREADS", help_heading = heading::INPUT)]
+    pub threads: Option<usize>,
+}
+
+/// `rootcause analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table, help_heading = heading::OUTPUT)]
+    pub format: OutputFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = heading::OUTPUT)]
+    pub output: Option<PathBuf>,
+
+    /// Colour the tables.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = heading::OUTPUT)]
+    pub color: ColorChoice,
+
+    /// Table width in columns (default: the terminal's, else 100).
+    #[arg(long, value_name = "COLUMNS", help_heading = heading::OUTPUT)]
+    pub width: Option<u16>,
+
+    /// Evidence locations kept per signature.
+    #[arg(long, value_name = "N", default_value_t = 5, help_heading = heading::OUTPUT)]
+    pub evidence: usize,
+
+    /// Recognise funnel stage NAME (hit, started, completed) by a regex over the app event's
+    /// message; repeatable.
+    #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
+    pub stage: Vec<String>,
+}
+
+/// `rootcause sniff`.
+#[derive(Debug, Args)]
+pub struct SniffArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}

@@ -1,0 +1,62 @@
+//! Correlate: merges every source's events on one timeline and finds the run window.
+//!
+//! Events are ordered by (timestamp, source, line); events without a timestamp go last, in
+//! input order. The run window is the load test's span, from the first request sent to the
+//! last response (send time + elapsed), widened by a slack so that server-side events logged
+//! just after a request ended still count. Without a load-test source the window is open.
+
+use rayon::prelude::*;
+use rootcause_parsers::Micros;
+use rootcause_parsers::time::SECOND;
+
+use crate::model::{Event, EventKind};
+
+/// Slack added on both sides of the load test's span.
+pub const WINDOW_SLACK: Micros = 5 * SECOND;
+
+/// The span of the load test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First request sent, minus the slack.
+    pub start: Micros,
+    /// Last response received, plus the slack.
+    pub end: Micros,
+}
+
+/// All events on one timeline.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    /// Events in time order.
+    pub events: Vec<Event>,
+    /// The run window, when a load-test source gave one.
+    pub window: Option<Window>,
+    /// Earliest and latest timestamp of any event.
+    pub span: Option<(Micros, Micros)>,
+}
+
+impl Timeline {
+    /// True when `ts` falls inside the run window (always, without one).
+    pub fn in_window(&self, ts: Micros) -> bool {
+        self.window.is_none_or(|w| (w.start..=w.end).contains(&ts))
+    }
+}
+
+/// Orders events by time and computes the window.
+pub fn correlate(mut events: Vec<Event>) -> Timeline {
+    events.par_sort_by_key(|e| (e.ts.is_none(), e.ts, e.source, e.line));
+    let mut window: Option<(Micros, Micros)> = None;
+    let mut span: Option<(Micros, Micros)> = None;
+    for e in &events {
+        let Some(ts) = e.ts else { continue };
+        span = Some(span.map_or((ts, ts), |(a, b)| (a.min(ts), b.max(ts))));
+        if let EventKind::Request(r) = &e.kind {
+            let end = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
+            window = Some(window.map_or((ts, end), |(a, b)| (a.min(ts), b.max(end))));
+        }
+    }
+    Timeline {
+        events,
+        window: window.map(|(a, b)| Window { start: a - WINDOW_SLACK, end: b + WINDOW_SLACK }),
+        span,
+    }
+}

@@ -1,0 +1,269 @@
+//! The request funnel: sent → hit → started → completed, overall and per route.
+//!
+//! `sent` counts the load tool's rows. `hit`, `started` and `completed` count application
+//! events whose message marks that stage ([`StageMatcher`]: "function hit", "query started",
+//! "query completed" and common variants by default, `--stage NAME=PATTERN` to override),
+//! inside the run window (the load test's span, see [`crate::correlate`]). The first stage
+//! where the count drops is where requests are lost.
+
+use std::collections::BTreeMap;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::correlate::Timeline;
+use crate::model::{EventKind, Stage};
+
+/// Largest compiled size of a user pattern.
+pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// Recognises funnel stages in application messages.
+#[derive(Debug, Clone)]
+pub struct StageMatcher {
+    rules: Vec<(Stage, Regex)>,
+}
+
+/// Default patterns, one per stage, matched against the event/message text.
+const DEFAULTS: [(Stage, &str); 3] = [
+    (
+        Stage::Hit,
+        r"(?i)^\s*(?:function|route|endpoint|view|handler)[\s_-]+(?:hit|called|entered|invoked)\b",
+    ),
+    (
+        Stage::Started,
+        r"(?i)^\s*(?:query|db|database|sql)[\s_-]+(?:started|start|begin|began|executing|running)\b",
+    ),
+    (
+        Stage::Completed,
+        r"(?i)^\s*(?:query|db|database|sql)[\s_-]+(?:completed|complete|finished|done|succeeded|ended)\b",
+    ),
+];
+
+impl Default for StageMatcher {
+    fn default() -> Self {
+        let rules =
+            DEFAULTS.iter().filter_map(|(s, p)| Regex::new(p).ok().map(|r| (*s, r))).collect();
+        StageMatcher { rules }
+    }
+}
+
+impl StageMatcher {
+    /// Replaces the pattern of one stage (`--stage hit=PATTERN`).
+    pub fn set(&mut self, stage: Stage, pattern: &str) -> Result<(), String> {
+        let re = RegexBuilder::new(pattern)
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .build()
+            .map_err(|e| format!("bad pattern for stage {}: {e}", stage.as_str()))?;
+        match self.rules.iter_mut().find(|(s, _)| *s == stage) {
+            Some(slot) => slot.1 = re,
+            None => self.rules.push((stage, re)),
+        }
+        Ok(())
+    }
+
+    /// The stage a message marks, if any (stages are tried in funnel order).
+    pub fn classify(&self, message: &str) -> Option<Stage> {
+        self.rules.iter().find(|(_, re)| re.is_match(message)).map(|(s, _)| *s)
+    }
+
+    /// The pattern used for each stage.
+    pub fn patterns(&self) -> Vec<(Stage, String)> {
+        self.rules.iter().map(|(s, r)| (*s, r.as_str().to_string())).collect()
+    }
+}
+
+/// Counts at each stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Requests the load tool sent.
+    pub sent: u64,
+    /// Requests that reached the view function.
+    pub hit: u64,
+    /// Queries started.
+    pub started: u64,
+    /// Queries completed.
+    pub completed: u64,
+}
+
+impl Counts {
+    fn add(&mut self, stage: Stage) {
+        match stage {
+            Stage::Hit => self.hit += 1,
+            Stage::Started => self.started += 1,
+            Stage::Completed => self.completed += 1,
+        }
+    }
+
+    /// The counts in funnel order with their names.
+    pub fn steps(&self) -> [(&'static str, u64); 4] {
+        [
+            ("sent", self.sent),
+            ("hit", self.hit),
+            ("started", self.started),
+            ("completed", self.completed),
+        ]
+    }
+
+    /// The step with the largest drop from the step before it: (from, to, lost).
+    pub fn biggest_loss(&self) -> Option<(&'static str, &'static str, u64)> {
+        let s = self.steps();
+        s.windows(2)
+            .map(|w| (w[0].0, w[1].0, w[0].1.saturating_sub(w[1].1)))
+            .filter(|(_, _, lost)| *lost > 0)
+            .max_by_key(|(_, _, lost)| *lost)
+    }
+}
+
+/// The funnel of a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Funnel {
+    /// All routes together.
+    pub overall: Counts,
+    /// Per route (the load tool's route or label; the app event's route).
+    pub by_route: BTreeMap<String, Counts>,
+    /// Stage events outside the run window, not counted.
+    pub outside_window: u64,
+    /// Stage events without a timestamp, counted because they cannot be placed.
+    pub without_timestamp: u64,
+    /// True when at least one application source was read.
+    pub has_app_log: bool,
+}
+
+/// The key used for requests and events without a route.
+pub const NO_ROUTE: &str = "(no route)";
+
+/// A route with its parameter segments removed, so that an app's route template and a load
+/// tool's route name can be compared: `/businesses/id/<id>`, `/businesses/id/{id}`,
+/// `/businesses/id/:id` and `/businesses/id/` all become `/businesses/id/`.
+pub fn canonical_route(route: &str) -> String {
+    let is_param = |seg: &str| {
+        (seg.starts_with('<') && seg.ends_with('>'))
+            || (seg.starts_with('{') && seg.ends_with('}'))
+            || (seg.starts_with(':') && seg.len() > 1)
+    };
+    let segs: Vec<&str> = route.split('/').collect();
+    let kept: Vec<&str> = segs.iter().copied().filter(|s| !is_param(s)).collect();
+    let mut out = kept.join("/");
+    let dropped_last = segs.last().is_some_and(|s| is_param(s));
+    if dropped_last && !out.ends_with('/') {
+        out.push('/');
+    }
+    out
+}
+
+/// Renames app route templates to the load tool's route names they correspond to (same
+/// [`canonical_route`]), so both sides of the funnel land in one row.
+fn align_routes(by_route: BTreeMap<String, Counts>) -> BTreeMap<String, Counts> {
+    let sent_routes: BTreeMap<String, String> = by_route
+        .iter()
+        .filter(|(_, c)| c.sent > 0)
+        .map(|(r, _)| (canonical_route(r), r.clone()))
+        .collect();
+    let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+    for (route, c) in by_route {
+        let key = if c.sent > 0 {
+            route
+        } else {
+            sent_routes.get(&canonical_route(&route)).cloned().unwrap_or(route)
+        };
+        let slot = out.entry(key).or_default();
+        slot.sent += c.sent;
+        slot.hit += c.hit;
+        slot.started += c.started;
+        slot.completed += c.completed;
+    }
+    out
+}
+
+/// Counts the funnel over the timeline's run window.
+pub fn count(tl: &Timeline) -> Funnel {
+    let mut f = Funnel::default();
+    for ev in &tl.events {
+        match &ev.kind {
+            EventKind::Request(r) => {
+                f.overall.sent += 1;
+                f.by_route.entry(crate::loadtest::route_of(r)).or_default().sent += 1;
+            }
+            EventKind::App { event, stage } => {
+                f.has_app_log = true;
+                let Some(stage) = *stage else { continue };
+                match ev.ts {
+                    Some(ts) if !tl.in_window(ts) => {
+                        f.outside_window += 1;
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => f.without_timestamp += 1,
+                }
+                f.overall.add(stage);
+                let route = event.route.clone().unwrap_or_else(|| NO_ROUTE.to_string());
+                f.by_route.entry(route).or_default().add(stage);
+            }
+            _ => {}
+        }
+    }
+    f.by_route = align_routes(std::mem::take(&mut f.by_route));
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_patterns_recognise_common_wordings() {
+        let m = StageMatcher::default();
+        let cases = [
+            ("function hit", Some(Stage::Hit)),
+            ("Function Hit: get_businesses", Some(Stage::Hit)),
+            ("route_hit", Some(Stage::Hit)),
+            ("query started", Some(Stage::Started)),
+            ("DB query started", None),
+            ("query completed", Some(Stage::Completed)),
+            ("query finished in 3 ms", Some(Stage::Completed)),
+            ("Uncaught exception", None),
+            ("query starter pack", None),
+        ];
+        for (msg, want) in cases {
+            assert_eq!(m.classify(msg), want, "{msg}");
+        }
+    }
+
+    #[test]
+    fn overrides_replace_one_stage() {
+        let mut m = StageMatcher::default();
+        m.set(Stage::Started, "^DB query started$").unwrap();
+        assert_eq!(m.classify("DB query started"), Some(Stage::Started));
+        assert_eq!(m.classify("query started"), None);
+        assert!(m.set(Stage::Hit, "(unclosed").unwrap_err().contains("bad pattern for stage hit"));
+        assert!(m.set(Stage::Hit, "a{1000}{1000}").is_err(), "size limit applies");
+    }
+
+    #[test]
+    fn route_templates_align_with_load_tool_routes() {
+        for (a, b) in [
+            ("/businesses/id/<id>", "/businesses/id/"),
+            ("/businesses/ref/<string:ref>", "/businesses/ref/"),
+            ("/businesses/{id}", "/businesses/"),
+            ("/users/:id/orders", "/users/orders"),
+            ("/businesses?id=", "/businesses?id="),
+        ] {
+            assert_eq!(canonical_route(a), canonical_route(b), "{a} vs {b}");
+        }
+        assert_ne!(canonical_route("/a/<id>"), canonical_route("/b/"));
+        let mut m = BTreeMap::new();
+        m.insert("/b/id/".to_string(), Counts { sent: 3, ..Counts::default() });
+        m.insert("/b/id/<id>".to_string(), Counts { hit: 2, ..Counts::default() });
+        m.insert("/other/<x>".to_string(), Counts { hit: 1, ..Counts::default() });
+        let out = align_routes(m);
+        assert_eq!(out["/b/id/"], Counts { sent: 3, hit: 2, started: 0, completed: 0 });
+        assert_eq!(out["/other/<x>"].hit, 1, "no load-test route: kept as is");
+    }
+
+    #[test]
+    fn biggest_loss_names_the_stage() {
+        let c = Counts { sent: 12000, hit: 9306, started: 9306, completed: 6273 };
+        assert_eq!(c.biggest_loss(), Some(("started", "completed", 3033)));
+        let c = Counts { sent: 10, hit: 10, started: 10, completed: 10 };
+        assert_eq!(c.biggest_loss(), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! Expands the paths given on the command line into a list of inputs.
+//!
+//! A file is itself; a folder is walked recursively in name order (hidden entries skipped,
+//! symlinked folders followed once, loops refused); `-` is standard input.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// One input to read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Input {
+    /// A file.
+    File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+impl Input {
+    /// How the input is named in reports: the path as given, or `-` for stdin.
+    pub fn display(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => "-".to_string(),
+        }
+    }
+
+    /// The path, if a file.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Input::File(p) => Some(p),
+            Input::Stdin => None,
+        }
+    }
+}
+
+/// A path that could not be expanded, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoverError {
+    /// The path.
+    pub path: String,
+    /// Why.
+    pub message: String,
+}
+
+/// The deepest folder nesting walked.
+const MAX_DEPTH: usize = 64;
+
+/// Expands `paths` in the order given; folder contents are sorted by name.
+pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<DiscoverError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    let mut stdin_seen = false;
+    for p in paths {
+        if p.as_os_str() == "-" {
+            if !stdin_seen {
+                inputs.push(Input::Stdin);
+                stdin_seen = true;
+            }
+            continue;
+        }
+        match fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let mut seen = HashSet::new();
+                walk(p, 0, &mut seen, &mut inputs, &mut errors);
+            }
+            Ok(_) => inputs.push(Input::File(p.clone())),
+            Err(e) => {
+                errors.push(DiscoverError { path: p.display().to_string(), message: e.to_string() })
+            }
+        }
+    }
+    (inputs, errors)
+}
+
+fn walk(
+    dir: &Path,
+    depth: usize,
+    seen: &mut HashSet<PathBuf>,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<DiscoverError>,
+) {
+    let err = |message: String| DiscoverError { path: dir.display().to_string(), message };
+    if depth > MAX_DEPTH {
+        errors.push(err(format!("folders nested deeper than {MAX_DEPTH} levels; not walked")));
+        return;
+    }
+    match fs::canonicalize(dir) {
+        Ok(c) => {
+            if !seen.insert(c) {
+                errors.push(err("symlink loop: this folder was already walked".into()));
+                return;
+            }
+        }
+        Err(e) => {
+            errors.push(err(e.to_string()));
+            return;
+        }
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            errors.push(err(e.to_string()));
+            return;
+        }
+    };
+    let mut names: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) => {
+                if e.file_name().to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                names.push(e.path());
+            }
+            Err(e) => errors.push(err(e.to_string())),
+        }
+    }
+    names.sort();
+    for p in names {
+        match fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, depth + 1, seen, inputs, errors),
+            Ok(m) if m.is_file() => inputs.push(Input::File(p)),
+            Ok(_) => {} // sockets, fifos, devices: not logs
+            Err(e) => {
+                errors.push(DiscoverError { path: p.display().to_string(), message: e.to_string() })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_folders_sorted_and_reports_missing_paths() {
+        let dir = std::env::temp_dir().join(format!("rootcause-discover-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("sub")).unwrap();
+        fs::write(dir.join("b.log"), "x").unwrap();
+        fs::write(dir.join("a.log"), "x").unwrap();
+        fs::write(dir.join(".hidden"), "x").unwrap();
+        fs::write(dir.join("sub/c.log"), "x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&dir, dir.join("sub/loop")).unwrap();
+        let (inputs, errors) =
+            expand(&[dir.clone(), dir.join("missing"), PathBuf::from("-"), PathBuf::from("-")]);
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|i| {
+                i.path().map_or("-".into(), |p| p.strip_prefix(&dir).unwrap().display().to_string())
+            })
+            .collect();
+        assert_eq!(names, vec!["a.log", "b.log", "sub/c.log", "-"]);
+        assert!(errors.iter().any(|e| e.path.ends_with("missing")));
+        #[cfg(unix)]
+        assert!(errors.iter().any(|e| e.message.contains("symlink loop")));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,397 @@
+//! Ingest: the only stage that reads input.
+//!
+//! For every input (file, folder entry, or stdin) it opens the bytes, decompresses them when
+//! they start with gzip's magic, sniffs the format from the first 64 KiB of content (or takes
+//! `--input-format`), and streams every line through that format's parser. Inputs are parsed in
+//! parallel on a local rayon pool and collected in input order, so the result is identical for
+//! any thread count. Every line ends up in a record, consumed (a CSV header), or skipped with a
+//! reason; [`LineStats`] keeps the counts and the first locations of each reason.
+//!
+//! An input that cannot be read is kept in [`Ingested::sources`] with its error; the other
+//! inputs are still analysed.
+
+pub mod discover;
+pub mod read;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use rootcause_parsers::postgres::{self, PgRecord, Prefix};
+use rootcause_parsers::sniff::{self, Format};
+use rootcause_parsers::time::TimeOptions;
+use rootcause_parsers::{
+    LineNo, LineParser, Micros, Note, Sink, SkipReason, console, jsonlog, loadtest,
+};
+
+use crate::funnel::StageMatcher;
+use crate::model::{Event, EventKind, SourceId};
+pub use discover::Input;
+use read::{Compression, Line, LineReader};
+
+/// How many bytes of an input the sniffer sees.
+pub const HEAD_BYTES: usize = 64 << 10;
+/// How many locations are kept per skip reason or note.
+pub const MAX_LOCATIONS: usize = 5;
+
+/// Options for [`ingest`].
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// How to read timestamps without a zone.
+    pub time: TimeOptions,
+    /// `--pg-prefix`: the Postgres log_line_prefix, instead of inferring it.
+    pub pg_prefix: Option<Prefix>,
+    /// Recognises funnel stages in application messages.
+    pub stages: StageMatcher,
+    /// `--input-format PATH=FORMAT` overrides.
+    pub formats: Vec<(PathBuf, Format)>,
+    /// Largest decompressed size accepted per input.
+    pub max_decompressed: u64,
+    /// Longest line kept; longer lines are skipped as `line_too_long`.
+    pub max_line: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            time: TimeOptions::default(),
+            pg_prefix: None,
+            stages: StageMatcher::default(),
+            formats: Vec::new(),
+            max_decompressed: 64 << 30,
+            max_line: 32 << 20,
+        }
+    }
+}
+
+/// Count and first locations of one skip reason or note.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Occurrences {
+    /// How many lines.
+    pub count: u64,
+    /// The first few line numbers, ascending.
+    pub first_lines: Vec<LineNo>,
+}
+
+impl Occurrences {
+    fn add(&mut self, line: LineNo) {
+        self.count += 1;
+        if self.first_lines.len() < MAX_LOCATIONS {
+            self.first_lines.push(line);
+        }
+    }
+}
+
+/// Line accounting for one input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineStats {
+    /// Lines read.
+    pub lines: u64,
+    /// Lines that are part of a record or were consumed as structure (a CSV header).
+    pub parsed: u64,
+    /// Records produced.
+    pub records: u64,
+    /// Lines skipped.
+    pub skipped: u64,
+    /// Skipped lines by reason.
+    pub skipped_reasons: BTreeMap<&'static str, Occurrences>,
+    /// Caveats on parsed lines, by kind.
+    pub notes: BTreeMap<&'static str, Occurrences>,
+}
+
+/// One input and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceInfo {
+    /// Its id (index in [`Ingested::sources`]).
+    pub id: SourceId,
+    /// The input.
+    pub input: Input,
+    /// The format it was read as; `None` if unknown or unreadable.
+    pub format: Option<Format>,
+    /// Why this format (the sniffer's reason, or "given with --input-format").
+    pub reason: String,
+    /// Format-specific detail (the Postgres prefix used, ...).
+    pub detail: Option<String>,
+    /// How it was compressed.
+    pub compression: Compression,
+    /// Bytes read after decompression.
+    pub bytes: u64,
+    /// Line accounting.
+    pub stats: LineStats,
+    /// Why it could not be read (fully), if so.
+    pub error: Option<String>,
+}
+
+/// Everything ingested.
+#[derive(Debug, Clone, Default)]
+pub struct Ingested {
+    /// Every input, in order, readable or not.
+    pub sources: Vec<SourceInfo>,
+    /// Every event, grouped by source in input order, in line order within a source.
+    pub events: Vec<Event>,
+    /// Paths that could not even be expanded (missing files, unreadable folders).
+    pub discover_errors: Vec<discover::DiscoverError>,
+}
+
+impl Ingested {
+    /// True when some input could not be read (the run then exits with status 2).
+    pub fn had_input_errors(&self) -> bool {
+        !self.discover_errors.is_empty() || self.sources.iter().any(|s| s.error.is_some())
+    }
+}
+
+/// Reads `inputs` in parallel on `pool`.
+pub fn ingest(inputs: &[Input], o: &IngestOptions, pool: &rayon::ThreadPool) -> Ingested {
+    let per_input: Vec<(SourceInfo, Vec<Event>)> = pool.install(|| {
+        inputs
+            .par_iter()
+            .enumerate()
+            .map(|(i, input)| ingest_one(i as SourceId, input, o))
+            .collect()
+    });
+    let total: usize = per_input.iter().map(|(_, e)| e.len()).sum();
+    let mut ingested = Ingested { events: Vec::with_capacity(total), ..Ingested::default() };
+    for (info, events) in per_input {
+        ingested.sources.push(info);
+        ingested.events.extend(events);
+    }
+    ingested
+}
+
+/// What `rootcause sniff` prints for one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SniffOutcome {
+    /// The input.
+    pub input: Input,
+    /// The detected format.
+    pub format: Option<Format>,
+    /// Why.
+    pub reason: String,
+    /// Every candidate with its score and reason.
+    pub candidates: Vec<(Format, rootcause_parsers::Detection)>,
+    /// How it was compressed.
+    pub compression: Compression,
+    /// Why it could not be read.
+    pub error: Option<String>,
+}
+
+/// Sniffs one input from its first bytes.
+pub fn sniff_input(input: &Input, o: &IngestOptions) -> SniffOutcome {
+    let mut out = SniffOutcome {
+        input: input.clone(),
+        format: None,
+        reason: String::new(),
+        candidates: Vec::new(),
+        compression: Compression::None,
+        error: None,
+    };
+    match read::open(input.path(), o.max_decompressed) {
+        Ok((r, compression)) => {
+            out.compression = compression;
+            let mut lr = LineReader::new(r, o.max_line);
+            match lr.head(HEAD_BYTES) {
+                Ok(head) => {
+                    let (format, reason) = choose_format(input, head, o);
+                    out.format = format;
+                    out.reason = reason;
+                    out.candidates = sniff::sniff(head).candidates;
+                }
+                Err(e) => out.error = Some(e.to_string()),
+            }
+        }
+        Err(e) => out.error = Some(e.to_string()),
+    }
+    out
+}
+
+fn override_for(input: &Input, o: &IngestOptions) -> Option<Format> {
+    let path = input.path()?;
+    o.formats.iter().find(|(p, _)| p == path).map(|(_, f)| *f)
+}
+
+fn choose_format(input: &Input, head: &[u8], o: &IngestOptions) -> (Option<Format>, String) {
+    if let Some(f) = override_for(input, o) {
+        return (Some(f), "given with --input-format".to_string());
+    }
+    let s = sniff::sniff(head);
+    (s.format, s.reason)
+}
+
+/// Turns parser records into events and keeps the line accounting.
+struct Collector<'a> {
+    source: SourceId,
+    stages: &'a StageMatcher,
+    events: Vec<Event>,
+    stats: LineStats,
+}
+
+/// A parser record that becomes an event.
+trait IntoEvent {
+    fn into_event(self, stages: &StageMatcher) -> (Option<Micros>, EventKind);
+}
+
+impl IntoEvent for loadtest::Request {
+    fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
+        (self.ts, EventKind::Request(self))
+    }
+}
+
+impl IntoEvent for jsonlog::AppEvent {
+    fn into_event(self, stages: &StageMatcher) -> (Option<Micros>, EventKind) {
+        let stage = stages.classify(&self.message);
+        (self.ts, EventKind::App { event: self, stage })
+    }
+}
+
+impl IntoEvent for PgRecord {
+    fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
+        (self.ts, EventKind::Db(self))
+    }
+}
+
+impl IntoEvent for console::ConsoleRecord {
+    fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
+        let ts = match &self {
+            console::ConsoleRecord::Log(l) => l.ts,
+            console::ConsoleRecord::Access(a) => a.ts,
+            console::ConsoleRecord::Traceback(t) => t.ts,
+        };
+        (ts, EventKind::Console(self))
+    }
+}
+
+impl<R: IntoEvent> Sink<R> for Collector<'_> {
+    fn record(&mut self, line: LineNo, lines: u32, rec: R) {
+        self.stats.records += 1;
+        self.stats.parsed += u64::from(lines);
+        let (ts, kind) = rec.into_event(self.stages);
+        self.events.push(Event { ts, source: self.source, line, kind });
+    }
+    fn skip(&mut self, line: LineNo, reason: SkipReason) {
+        self.stats.skipped += 1;
+        self.stats.skipped_reasons.entry(reason.as_str()).or_default().add(line);
+    }
+    fn consumed(&mut self, _line: LineNo, lines: u32) {
+        self.stats.parsed += u64::from(lines);
+    }
+    fn note(&mut self, line: LineNo, note: Note) {
+        self.stats.notes.entry(note.as_str()).or_default().add(line);
+    }
+}
+
+/// Feeds every line of `lr` to `parser`.
+fn run<P, R>(parser: &mut P, lr: &mut LineReader<R>, c: &mut Collector<'_>) -> std::io::Result<()>
+where
+    P: LineParser,
+    P::Record: IntoEvent,
+    R: std::io::Read,
+{
+    let mut no: LineNo = 0;
+    let result = loop {
+        match lr.next_line() {
+            Ok(Some(Line::Text(line))) => {
+                no += 1;
+                parser.line(line, no, c);
+            }
+            Ok(Some(Line::TooLong)) => {
+                no += 1;
+                Sink::<P::Record>::skip(c, no, SkipReason::LineTooLong);
+            }
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(std::io::Error::new(e.kind(), format!("after line {no}: {e}"))),
+        }
+    };
+    parser.finish(c);
+    c.stats.lines = no;
+    result
+}
+
+/// Counts the lines of an input whose format is unknown, all skipped.
+fn count_unknown<R: std::io::Read>(
+    lr: &mut LineReader<R>,
+    c: &mut Collector<'_>,
+) -> std::io::Result<()> {
+    let mut no: LineNo = 0;
+    while lr.next_line()?.is_some() {
+        no += 1;
+        Sink::<loadtest::Request>::skip(c, no, SkipReason::UnknownFormat);
+    }
+    c.stats.lines = no;
+    Ok(())
+}
+
+fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Vec<Event>) {
+    let mut info = SourceInfo {
+        id,
+        input: input.clone(),
+        format: None,
+        reason: String::new(),
+        detail: None,
+        compression: Compression::None,
+        bytes: 0,
+        stats: LineStats::default(),
+        error: None,
+    };
+    let (reader, compression) = match read::open(input.path(), o.max_decompressed) {
+        Ok(x) => x,
+        Err(e) => {
+            info.reason = "not read".into();
+            info.error = Some(e.to_string());
+            return (info, Vec::new());
+        }
+    };
+    info.compression = compression;
+    let mut lr = LineReader::new(reader, o.max_line);
+    let mut c = Collector {
+        source: id,
+        stages: &o.stages,
+        events: Vec::new(),
+        stats: LineStats::default(),
+    };
+    let head = match lr.head(HEAD_BYTES) {
+        Ok(h) => h,
+        Err(e) => {
+            info.reason = "not read".into();
+            info.error = Some(e.to_string());
+            return (info, Vec::new());
+        }
+    };
+    let (format, reason) = choose_format(input, head, o);
+    info.format = format;
+    info.reason = reason;
+    let result = match format {
+        Some(Format::LoadTestCsv) => {
+            let mut p = loadtest::Parser::new(loadtest::Options { time: o.time });
+            let r = run(&mut p, &mut lr, &mut c);
+            info.detail = p.schema().map(|s| format!("columns: {}", s.describe()));
+            r
+        }
+        Some(Format::JsonLog) => {
+            run(&mut jsonlog::Parser::new(jsonlog::Options { time: o.time }), &mut lr, &mut c)
+        }
+        Some(Format::Postgres) => {
+            // Forced with --input-format but no candidate fits: the Debian default, so that
+            // every line is at least accounted for (as pg_unknown_prefix).
+            let prefix = o
+                .pg_prefix
+                .clone()
+                .or_else(|| postgres::infer_prefix(head, &o.time).map(|(p, _)| p))
+                .or_else(|| Prefix::compile("%m [%p] ").ok());
+            match prefix {
+                Some(prefix) => {
+                    info.detail = Some(format!("log_line_prefix '{}'", prefix.spec()));
+                    run(&mut postgres::Parser::new(prefix, o.time), &mut lr, &mut c)
+                }
+                None => count_unknown(&mut lr, &mut c),
+            }
+        }
+        Some(Format::Console) => run(&mut console::Parser::new(o.time), &mut lr, &mut c),
+        None => count_unknown(&mut lr, &mut c),
+    };
+    if let Err(e) = result {
+        info.error = Some(e.to_string());
+    }
+    info.bytes = lr.bytes;
+    info.stats = c.stats;
+    (info, c.events)
+}

@@ -1,0 +1,253 @@
+//! Opening inputs: files or stdin, decompressed transparently with a size cap, read line by line.
+//!
+//! Compression is recognised from the first bytes (gzip magic `1f 8b`), never from the file
+//! name. Decompressed output is capped ([`CapReader`]) so a gzip bomb stops with a clear error
+//! instead of filling memory or disk. Lines are split with memchr over a reusable buffer;
+//! a line longer than the limit is dropped (reported as `line_too_long`) without being held in
+//! memory.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use flate2::bufread::MultiGzDecoder;
+
+/// How an input was compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// gzip (one or more members).
+    Gzip,
+}
+
+impl Compression {
+    /// Name for reports; `None` for plain input.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Compression::None => None,
+            Compression::Gzip => Some("gzip"),
+        }
+    }
+}
+
+/// A reader that fails once more than `limit` bytes have been read through it.
+pub struct CapReader<R> {
+    inner: R,
+    limit: u64,
+    read: u64,
+}
+
+impl<R: Read> CapReader<R> {
+    /// Caps `inner` at `limit` bytes.
+    pub fn new(inner: R, limit: u64) -> CapReader<R> {
+        CapReader { inner, limit, read: 0 }
+    }
+}
+
+impl<R: Read> Read for CapReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.limit {
+            return Err(io::Error::other(format!(
+                "decompressed data exceeds the limit of {} bytes (raise it with --max-decompressed)",
+                self.limit
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// Opens a file (or stdin for `None`), recognising compression from its first bytes.
+pub fn open(
+    path: Option<&Path>,
+    max_decompressed: u64,
+) -> io::Result<(Box<dyn Read + Send>, Compression)> {
+    let raw: Box<dyn Read + Send> = match path {
+        Some(p) => Box::new(File::open(p)?),
+        None => Box::new(io::stdin()),
+    };
+    let mut br = BufReader::with_capacity(64 << 10, raw);
+    let magic = br.fill_buf()?;
+    match magic {
+        [0x1f, 0x8b, ..] => {
+            let dec = MultiGzDecoder::new(br);
+            Ok((Box::new(CapReader::new(dec, max_decompressed)), Compression::Gzip))
+        }
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Err(io::Error::other(
+            "zstd-compressed input is not supported yet; decompress it first (zstd -d)",
+        )),
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Err(io::Error::other(
+            "xz-compressed input is not supported yet; decompress it first (xz -d)",
+        )),
+        [b'B', b'Z', b'h', ..] => Err(io::Error::other(
+            "bzip2-compressed input is not supported yet; decompress it first (bzip2 -d)",
+        )),
+        _ => Ok((Box::new(br), Compression::None)),
+    }
+}
+
+/// One line handed out by [`LineReader`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// The line's bytes without `\n` / `\r\n`.
+    Text(&'a [u8]),
+    /// A line longer than the limit; its bytes were dropped.
+    TooLong,
+}
+
+/// Splits a byte stream into lines over one reusable buffer.
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    max_line: usize,
+    /// Bytes read from `inner` so far.
+    pub bytes: u64,
+}
+
+const BLOCK: usize = 256 << 10;
+
+impl<R: Read> LineReader<R> {
+    /// Reads `inner`, refusing to hold lines longer than `max_line` bytes.
+    pub fn new(inner: R, max_line: usize) -> LineReader<R> {
+        LineReader { inner, buf: vec![0; BLOCK], pos: 0, len: 0, eof: false, max_line, bytes: 0 }
+    }
+
+    /// Reads more bytes after the unconsumed ones; returns how many were read.
+    fn fill(&mut self) -> io::Result<usize> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+        }
+        if self.len == self.buf.len() {
+            let grown = (self.buf.len() * 2).min(self.max_line + BLOCK).max(self.len + BLOCK);
+            self.buf.resize(grown, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.len..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(0);
+                }
+                Ok(n) => {
+                    self.len += n;
+                    self.bytes += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The first `n` bytes (fewer at end of input) without consuming them.
+    pub fn head(&mut self, n: usize) -> io::Result<&[u8]> {
+        while self.len - self.pos < n && !self.eof {
+            self.fill()?;
+        }
+        let end = self.len.min(self.pos + n);
+        Ok(&self.buf[self.pos..end])
+    }
+
+    /// The next line, or `None` at end of input.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos..self.len]) {
+                let start = self.pos;
+                self.pos += i + 1;
+                return Ok(Some(Line::Text(rootcause_parsers::text::trim_cr(
+                    &self.buf[start..start + i],
+                ))));
+            }
+            if self.eof {
+                if self.pos < self.len {
+                    let start = self.pos;
+                    self.pos = self.len;
+                    return Ok(Some(Line::Text(rootcause_parsers::text::trim_cr(
+                        &self.buf[start..self.len],
+                    ))));
+                }
+                return Ok(None);
+            }
+            if self.len - self.pos >= self.max_line {
+                self.discard_line()?;
+                return Ok(Some(Line::TooLong));
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Drops bytes up to and including the next newline.
+    fn discard_line(&mut self) -> io::Result<()> {
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos..self.len]) {
+                self.pos += i + 1;
+                return Ok(());
+            }
+            self.pos = self.len;
+            if self.eof {
+                return Ok(());
+            }
+            self.fill()?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(input: &[u8], max_line: usize) -> Vec<Option<Vec<u8>>> {
+        // Read through a reader that returns tiny chunks, to exercise refills.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(7);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut r = LineReader::new(Trickle(input), max_line);
+        let mut out = Vec::new();
+        while let Some(l) = r.next_line().unwrap() {
+            out.push(match l {
+                Line::Text(t) => Some(t.to_vec()),
+                Line::TooLong => None,
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines_and_drops_long_ones() {
+        assert_eq!(
+            all(b"a\r\nbb\n\nccc", 100),
+            vec![Some(b"a".to_vec()), Some(b"bb".to_vec()), Some(vec![]), Some(b"ccc".to_vec())]
+        );
+        let mut long = vec![b'x'; BLOCK * 3];
+        long.extend_from_slice(b"\nok\n");
+        assert_eq!(all(&long, BLOCK), vec![None, Some(b"ok".to_vec())]);
+        assert!(all(b"", 10).is_empty());
+    }
+
+    #[test]
+    fn head_does_not_consume() {
+        let mut r = LineReader::new(&b"one\ntwo\n"[..], 100);
+        assert_eq!(r.head(5).unwrap(), b"one\nt");
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"one")));
+    }
+
+    #[test]
+    fn cap_reader_stops_at_the_limit() {
+        let mut r = CapReader::new(&[0u8; 100][..], 50);
+        let mut sink = Vec::new();
+        let err = r.read_to_end(&mut sink).unwrap_err();
+        assert!(err.to_string().contains("exceeds the limit of 50 bytes"));
+    }
+}

@@ -1,0 +1,32 @@
+//! rootcause: turns the logs saved from a load test or an incident into a root-cause report.
+//!
+//! Data flows one way through stages, each a module with one entry function:
+//!
+//! ```text
+//! paths ─▶ ingest ─▶ Ingested ─▶ correlate ─▶ Timeline ─▶ loadtest / funnel / detect
+//!                                                         ─▶ hypothesise ─▶ Report ─▶ render
+//! ```
+//!
+//! - [`ingest`] is the only stage that reads input: it walks folders, decompresses, sniffs
+//!   formats from content and parses every file in parallel (rayon), accounting for every line.
+//! - [`correlate`] merges events on one timeline and finds the run window.
+//! - [`loadtest`] computes outcomes and latency from the load tool's rows.
+//! - [`funnel`] counts requests through sent → hit → started → completed.
+//! - [`detect`] matches the signature catalog.
+//! - [`hypothesise`] turns findings into a ranked causal explanation.
+//! - [`report`] builds the one [`report::Report`] value and renders it (tables, JSON); it is the
+//!   only stage that writes output.
+//!
+//! Parsing itself lives in the pure `rootcause-parsers` crate.
+
+pub mod cli;
+pub mod config;
+pub mod correlate;
+pub mod detect;
+pub mod funnel;
+pub mod hypothesise;
+pub mod ingest;
+pub mod loadtest;
+pub mod model;
+pub mod report;
+pub mod stats;

@@ -1,0 +1,165 @@
+//! The `rootcause` binary: arguments → configuration → run → exit status.
+//!
+//! Exit status: 0 when the work was done; 2 on a usage error or when an input could not be
+//! read (the report still covers the other inputs). A closed stdout (broken pipe) ends the
+//! run quietly with 0.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use rootcause::cli::{Cli, Command, OutputFormat};
+use rootcause::config::{self, AnalyzeConfig, SniffConfig, UsageError};
+use rootcause::ingest::{self, Ingested, discover};
+use rootcause::{correlate, detect, funnel, hypothesise, loadtest, report};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.downcast_ref::<UsageError>().is_some() {
+                eprintln!("rootcause: usage error: {e:#}");
+            } else {
+                eprintln!("rootcause: error: {e:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Analyze(a) => analyze(config::analyze(a)?),
+        Command::Sniff(a) => sniff(config::sniff(a)?),
+    }
+}
+
+fn pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")
+}
+
+/// Prints input errors on stderr; true if there were any.
+fn report_input_errors(ing: &Ingested) -> bool {
+    for e in &ing.discover_errors {
+        eprintln!("rootcause: error: {}: {}", e.path, e.message);
+    }
+    for s in &ing.sources {
+        if let Some(e) = &s.error {
+            eprintln!("rootcause: error: {}: {}", s.input.display(), e);
+        }
+    }
+    ing.had_input_errors()
+}
+
+fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
+    let catalog = detect::Catalog::builtin().map_err(anyhow::Error::msg)?;
+    let (inputs, discover_errors) = discover::expand(&c.input.paths);
+    let pool = pool(c.input.threads)?;
+    let mut ingested = ingest::ingest(&inputs, &c.input.ingest, &pool);
+    ingested.discover_errors = discover_errors;
+    let events = std::mem::take(&mut ingested.events);
+    let timeline = pool.install(|| correlate::correlate(events));
+    let lt = loadtest::analyse(&timeline);
+    let fun = funnel::count(&timeline);
+    let findings = pool.install(|| detect::detect(&timeline, &catalog, c.evidence));
+    let diagnosis = hypothesise::hypothesise(&lt, &fun, &findings, &catalog);
+    let rep = report::build(&report::Parts {
+        ingested: &ingested,
+        timeline: &timeline,
+        loadtest: &lt,
+        funnel: &fun,
+        stage_patterns: c.input.ingest.stages.patterns(),
+        findings: &findings,
+        catalog: &catalog,
+        diagnosis: &diagnosis,
+    });
+    let had_errors = report_input_errors(&ingested);
+    let mut out: Box<dyn Write> = match &c.output {
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    match c.format {
+        OutputFormat::Table => report::table::render(&rep, &c.render, &mut out)?,
+        OutputFormat::Json => report::json::render(&rep, &mut out)?,
+    }
+    out.flush()?;
+    Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn sniff(c: SniffConfig) -> anyhow::Result<ExitCode> {
+    let (inputs, discover_errors) = discover::expand(&c.input.paths);
+    let pool = pool(c.input.threads)?;
+    let outcomes: Vec<ingest::SniffOutcome> = pool.install(|| {
+        use rayon::prelude::*;
+        inputs.par_iter().map(|i| ingest::sniff_input(i, &c.input.ingest)).collect()
+    });
+    let mut out = BufWriter::new(io::stdout().lock());
+    match c.format {
+        OutputFormat::Table => {
+            for s in &outcomes {
+                let path = report::sanitize(&s.input.display());
+                match (&s.error, s.format) {
+                    (Some(e), _) => writeln!(out, "{path}: error: {}", report::sanitize(e))?,
+                    (None, f) => {
+                        let name = f.map_or("unknown", |f| f.as_str());
+                        let comp =
+                            s.compression.name().map_or(String::new(), |c| format!(" ({c})"));
+                        writeln!(out, "{path}: {name}{comp}: {}", report::sanitize(&s.reason))?;
+                        for (cf, d) in &s.candidates {
+                            writeln!(
+                                out,
+                                "    {:<13} {:.2}  {}",
+                                cf.as_str(),
+                                d.score,
+                                report::sanitize(&d.reason)
+                            )?;
+                        }
+                    }
+                }
+            }
+        }
+        OutputFormat::Json => {
+            let v: Vec<serde_json::Value> = outcomes
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "path": report::sanitize(&s.input.display()),
+                        "format": s.format.map_or("unknown", |f| f.as_str()),
+                        "reason": report::sanitize(&s.reason),
+                        "compression": s.compression.name(),
+                        "error": s.error.as_deref().map(report::sanitize),
+                        "candidates": s.candidates.iter().map(|(f, d)| serde_json::json!({
+                            "format": f.as_str(), "score": (d.score * 100.0).round() / 100.0, "reason": report::sanitize(&d.reason),
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({ "schema": "rootcause.sniff/v1", "inputs": v }),
+            )?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    for e in &discover_errors {
+        eprintln!("rootcause: error: {}: {}", e.path, e.message);
+    }
+    let failed = !discover_errors.is_empty() || outcomes.iter().any(|s| s.error.is_some());
+    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,11 @@
+//! The JSON renderer: the [`Report`](super::Report) serialised as is, pretty-printed.
+
+use std::io::{self, Write};
+
+use super::Report;
+
+/// Writes the report as one JSON object followed by a newline.
+pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, r).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,552 @@
+//! Report: the one value every output is rendered from, and its renderers.
+//!
+//! [`build`] computes every number once into a [`Report`]; [`table`] and [`json`] only
+//! render it, so the outputs cannot disagree. The JSON wire format is the `Report` itself
+//! (schema `rootcause.report/v1`, documented in `docs/report-schema.md`). All maps are
+//! ordered (`BTreeMap`) and all times are RFC 3339 UTC, so output is byte-identical between
+//! runs and thread counts. Log text that reaches a report is stripped of control characters
+//! and escape sequences ([`sanitize`]).
+
+pub mod color;
+pub mod json;
+pub mod table;
+
+use std::collections::BTreeMap;
+
+use rootcause_parsers::Micros;
+use rootcause_parsers::time::format_rfc3339_micros;
+use serde::Serialize;
+
+use crate::correlate::Timeline;
+use crate::detect::{Catalog, Finding};
+use crate::funnel::{self, Funnel};
+use crate::hypothesise::{self, Diagnosis};
+use crate::ingest::Ingested;
+use crate::loadtest::{LoadTest, Outcomes};
+use crate::stats::Summary;
+
+/// The schema name written in every JSON report.
+pub const SCHEMA: &str = "rootcause.report/v1";
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// The tool that wrote it.
+    pub tool: Tool,
+    /// The one-sentence verdict.
+    pub diagnosis: DiagnosisOut,
+    /// The run's time span.
+    pub run: RunOut,
+    /// Every input and what became of its lines.
+    pub inputs: Vec<InputOut>,
+    /// Outcomes of the load tool's requests.
+    pub outcomes: OutcomesOut,
+    /// Latency of successful (2xx) requests, ms.
+    pub latency_ms: LatencyOut,
+    /// The request funnel.
+    pub funnel: FunnelOut,
+    /// Signatures found, most frequent first.
+    pub signatures: Vec<SignatureOut>,
+    /// Ranked hypotheses; empty when no failure signature was found.
+    pub hypotheses: Vec<HypothesisOut>,
+}
+
+/// Name and version of the tool.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Tool {
+    /// `rootcause`.
+    pub name: &'static str,
+    /// Crate version.
+    pub version: &'static str,
+}
+
+/// The verdict.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DiagnosisOut {
+    /// `no_failure`, `explained`, `unexplained` or `signatures_only`.
+    pub verdict: &'static str,
+    /// One sentence.
+    pub statement: String,
+}
+
+/// Times of the run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunOut {
+    /// First request sent.
+    pub first_sent: Option<String>,
+    /// Last request sent.
+    pub last_sent: Option<String>,
+    /// Earliest timestamp of any event.
+    pub earliest_event: Option<String>,
+    /// Latest timestamp of any event.
+    pub latest_event: Option<String>,
+    /// The window stage events are counted in.
+    pub window: Option<WindowOut>,
+}
+
+/// A time window.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WindowOut {
+    /// Start.
+    pub start: String,
+    /// End.
+    pub end: String,
+}
+
+/// One input.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InputOut {
+    /// Path as given (`-` for stdin).
+    pub path: String,
+    /// Format name, or `unknown`.
+    pub format: String,
+    /// Why that format.
+    pub reason: String,
+    /// Format detail (Postgres prefix, CSV columns).
+    pub detail: Option<String>,
+    /// `gzip` or null.
+    pub compression: Option<&'static str>,
+    /// Bytes read (after decompression).
+    pub bytes: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines in records or consumed as structure.
+    pub parsed: u64,
+    /// Records produced.
+    pub records: u64,
+    /// Lines skipped.
+    pub skipped: u64,
+    /// Skipped lines by reason.
+    pub skipped_reasons: BTreeMap<&'static str, u64>,
+    /// The first lines skipped for each reason.
+    pub skipped_first_lines: BTreeMap<&'static str, Vec<u64>>,
+    /// Caveats on parsed lines, by kind.
+    pub notes: BTreeMap<&'static str, u64>,
+    /// Why the input could not be read (fully), if so.
+    pub error: Option<String>,
+}
+
+/// Outcome counts.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct OutcomeCounts {
+    /// Requests.
+    pub total: u64,
+    /// By status code.
+    pub status: BTreeMap<String, u64>,
+    /// Without a response.
+    pub no_response: u64,
+    /// 2xx.
+    pub success: u64,
+    /// 5xx or no response.
+    pub failed: u64,
+}
+
+impl From<&Outcomes> for OutcomeCounts {
+    fn from(o: &Outcomes) -> Self {
+        OutcomeCounts {
+            total: o.total,
+            status: o.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            no_response: o.no_response,
+            success: o.range(200, 299),
+            failed: o.failed(),
+        }
+    }
+}
+
+/// Outcomes overall and per route.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OutcomesOut {
+    /// Requests.
+    pub total: u64,
+    /// By status code.
+    pub status: BTreeMap<String, u64>,
+    /// Without a response.
+    pub no_response: u64,
+    /// 2xx.
+    pub success: u64,
+    /// 5xx or no response.
+    pub failed: u64,
+    /// Per route.
+    pub by_route: BTreeMap<String, OutcomeCounts>,
+}
+
+/// A latency summary; all null when there is no successful request.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct LatencySummary {
+    /// Successful requests measured.
+    pub count: u64,
+    /// Fastest.
+    pub min: Option<f64>,
+    /// Slowest.
+    pub max: Option<f64>,
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Median.
+    pub median: Option<f64>,
+    /// 90th percentile (nearest rank).
+    pub p90: Option<f64>,
+    /// 95th percentile (nearest rank).
+    pub p95: Option<f64>,
+    /// 99th percentile (nearest rank).
+    pub p99: Option<f64>,
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+impl From<Option<&Summary>> for LatencySummary {
+    fn from(s: Option<&Summary>) -> Self {
+        match s {
+            None => LatencySummary::default(),
+            Some(s) => LatencySummary {
+                count: s.count,
+                min: Some(round3(s.min)),
+                max: Some(round3(s.max)),
+                mean: Some(round3(s.mean)),
+                median: Some(round3(s.median)),
+                p90: Some(round3(s.p90)),
+                p95: Some(round3(s.p95)),
+                p99: Some(round3(s.p99)),
+            },
+        }
+    }
+}
+
+/// Latency overall and per route.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LatencyOut {
+    /// Overall.
+    #[serde(flatten)]
+    pub overall: LatencySummary,
+    /// Per route.
+    pub by_route: BTreeMap<String, LatencySummary>,
+}
+
+/// Funnel counts.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Default)]
+pub struct FunnelCounts {
+    /// Requests sent.
+    pub sent: u64,
+    /// Reached the view.
+    pub hit: u64,
+    /// Query started.
+    pub started: u64,
+    /// Query completed.
+    pub completed: u64,
+}
+
+impl From<funnel::Counts> for FunnelCounts {
+    fn from(c: funnel::Counts) -> Self {
+        FunnelCounts { sent: c.sent, hit: c.hit, started: c.started, completed: c.completed }
+    }
+}
+
+/// The step where most requests were lost.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LossOut {
+    /// Stage before.
+    pub from: &'static str,
+    /// Stage after.
+    pub to: &'static str,
+    /// How many fewer.
+    pub lost: u64,
+}
+
+/// The funnel.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FunnelOut {
+    /// Requests sent.
+    pub sent: u64,
+    /// Reached the view.
+    pub hit: u64,
+    /// Query started.
+    pub started: u64,
+    /// Query completed.
+    pub completed: u64,
+    /// Per route.
+    pub by_route: BTreeMap<String, FunnelCounts>,
+    /// The step with the largest loss, if any (null without an application log).
+    pub biggest_loss: Option<LossOut>,
+    /// Stage events outside the run window, not counted.
+    pub outside_window: u64,
+    /// Stage events without a timestamp (counted).
+    pub without_timestamp: u64,
+    /// True when an application log was read.
+    pub has_app_log: bool,
+    /// The pattern that recognises each stage.
+    pub stage_patterns: BTreeMap<&'static str, String>,
+}
+
+/// One piece of evidence.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EvidenceOut {
+    /// Input path.
+    pub path: String,
+    /// Line.
+    pub line: u64,
+    /// When.
+    pub ts: Option<String>,
+    /// The matched text, sanitised.
+    pub text: String,
+}
+
+/// A signature found.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SignatureOut {
+    /// Stable id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Severity.
+    pub severity: String,
+    /// True when it marks a failure.
+    pub failure: bool,
+    /// Effect on requests.
+    pub effect: Option<String>,
+    /// Matching events.
+    pub count: u64,
+    /// First match.
+    pub first_seen: Option<String>,
+    /// Last match.
+    pub last_seen: Option<String>,
+    /// Matches per input path.
+    pub by_source: BTreeMap<String, u64>,
+    /// The first matches.
+    pub evidence: Vec<EvidenceOut>,
+    /// Named captures: name → value → count.
+    pub captures: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// A hypothesis.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HypothesisOut {
+    /// 1 is the most likely.
+    pub rank: u32,
+    /// Root signature id.
+    pub root: String,
+    /// Signature ids, root first, in order of first occurrence.
+    pub chain: Vec<String>,
+    /// Failure kinds the chain accounts for (`http_5xx`, `no_response`).
+    pub effects: Vec<&'static str>,
+    /// 0..1.
+    pub confidence: f64,
+    /// `high`, `medium` or `low`.
+    pub confidence_label: &'static str,
+    /// One paragraph with counts and times.
+    pub summary: String,
+    /// The fix it implies.
+    pub fix: String,
+    /// Evidence for the root (first matches).
+    pub evidence: Vec<EvidenceOut>,
+    /// Facts that weaken it.
+    pub evidence_against: Vec<String>,
+}
+
+/// Removes control characters (and so every escape sequence's ESC) from text that came from a
+/// log, keeping tabs as spaces. Log text is data, never terminal control.
+pub fn sanitize(s: &str) -> String {
+    let stripped = rootcause_parsers::text::strip_ansi(s.as_bytes());
+    String::from_utf8_lossy(&stripped)
+        .chars()
+        .filter_map(|c| match c {
+            '\t' => Some(' '),
+            c if c.is_control() => None,
+            // Bidirectional overrides can reorder what a reader sees.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+fn ts(t: Option<Micros>) -> Option<String> {
+    t.map(format_rfc3339_micros)
+}
+
+/// Everything the report is built from.
+pub struct Parts<'a> {
+    /// The inputs.
+    pub ingested: &'a Ingested,
+    /// The timeline.
+    pub timeline: &'a Timeline,
+    /// Load-test results.
+    pub loadtest: &'a LoadTest,
+    /// The funnel.
+    pub funnel: &'a Funnel,
+    /// The stage patterns in use.
+    pub stage_patterns: Vec<(crate::model::Stage, String)>,
+    /// Signatures found.
+    pub findings: &'a [Finding],
+    /// The catalog they came from.
+    pub catalog: &'a Catalog,
+    /// The diagnosis.
+    pub diagnosis: &'a Diagnosis,
+}
+
+/// Builds the report from the stages' results.
+pub fn build(p: &Parts<'_>) -> Report {
+    let path_of = |source: u32| -> String {
+        p.ingested
+            .sources
+            .get(source as usize)
+            .map_or_else(|| "?".to_string(), |s| sanitize(&s.input.display()))
+    };
+    let evidence = |f: &Finding| -> Vec<EvidenceOut> {
+        f.evidence
+            .iter()
+            .map(|e| EvidenceOut {
+                path: path_of(e.source),
+                line: e.line,
+                ts: ts(e.ts),
+                text: sanitize(&e.text),
+            })
+            .collect()
+    };
+    let inputs = p
+        .ingested
+        .sources
+        .iter()
+        .map(|s| InputOut {
+            path: sanitize(&s.input.display()),
+            format: s.format.map_or("unknown", |f| f.as_str()).to_string(),
+            reason: sanitize(&s.reason),
+            detail: s.detail.as_deref().map(sanitize),
+            compression: s.compression.name(),
+            bytes: s.bytes,
+            lines: s.stats.lines,
+            parsed: s.stats.parsed,
+            records: s.stats.records,
+            skipped: s.stats.skipped,
+            skipped_reasons: s.stats.skipped_reasons.iter().map(|(k, v)| (*k, v.count)).collect(),
+            skipped_first_lines: s
+                .stats
+                .skipped_reasons
+                .iter()
+                .map(|(k, v)| (*k, v.first_lines.clone()))
+                .collect(),
+            notes: s.stats.notes.iter().map(|(k, v)| (*k, v.count)).collect(),
+            error: s.error.as_deref().map(sanitize),
+        })
+        .collect();
+    let lt = p.loadtest;
+    let o = OutcomeCounts::from(&lt.outcomes);
+    let outcomes = OutcomesOut {
+        total: o.total,
+        status: o.status,
+        no_response: o.no_response,
+        success: o.success,
+        failed: o.failed,
+        by_route: lt
+            .by_route
+            .iter()
+            .map(|(r, rr)| (sanitize(r), OutcomeCounts::from(&rr.outcomes)))
+            .collect(),
+    };
+    let latency_ms = LatencyOut {
+        overall: LatencySummary::from(lt.latency.as_ref()),
+        by_route: lt
+            .by_route
+            .iter()
+            .map(|(r, rr)| (sanitize(r), LatencySummary::from(rr.latency.as_ref())))
+            .collect(),
+    };
+    let f = p.funnel;
+    let funnel = FunnelOut {
+        sent: f.overall.sent,
+        hit: f.overall.hit,
+        started: f.overall.started,
+        completed: f.overall.completed,
+        by_route: f.by_route.iter().map(|(r, c)| (sanitize(r), FunnelCounts::from(*c))).collect(),
+        biggest_loss: if f.has_app_log {
+            f.overall.biggest_loss().map(|(from, to, lost)| LossOut { from, to, lost })
+        } else {
+            None
+        },
+        outside_window: f.outside_window,
+        without_timestamp: f.without_timestamp,
+        has_app_log: f.has_app_log,
+        stage_patterns: p.stage_patterns.iter().map(|(s, pat)| (s.as_str(), pat.clone())).collect(),
+    };
+    let signatures = p
+        .findings
+        .iter()
+        .map(|fi| {
+            let s = &p.catalog.signatures[fi.signature];
+            SignatureOut {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                severity: s.severity.clone(),
+                failure: s.failure,
+                effect: s.effect.clone(),
+                count: fi.count,
+                first_seen: ts(fi.first_seen),
+                last_seen: ts(fi.last_seen),
+                by_source: fi.by_source.iter().map(|(src, n)| (path_of(*src), *n)).collect(),
+                evidence: evidence(fi),
+                captures: fi
+                    .captures
+                    .iter()
+                    .map(|(k, v)| (sanitize(k), v.iter().map(|(a, b)| (sanitize(a), *b)).collect()))
+                    .collect(),
+            }
+        })
+        .collect();
+    let id_of = |i: usize| p.catalog.signatures[p.findings[i].signature].id.clone();
+    let hypotheses = p
+        .diagnosis
+        .hypotheses
+        .iter()
+        .map(|h| HypothesisOut {
+            rank: h.rank,
+            root: id_of(h.root),
+            chain: h.chain.iter().map(|&i| id_of(i)).collect(),
+            effects: h.effects.iter().map(|k| k.as_str()).collect(),
+            confidence: h.confidence,
+            confidence_label: hypothesise::confidence_label(h.confidence),
+            summary: sanitize(&h.summary),
+            fix: sanitize(&h.fix),
+            evidence: evidence(&p.findings[h.root]),
+            evidence_against: h.against.iter().map(|a| sanitize(a)).collect(),
+        })
+        .collect();
+    let tl = p.timeline;
+    Report {
+        schema: SCHEMA,
+        tool: Tool { name: "rootcause", version: env!("CARGO_PKG_VERSION") },
+        diagnosis: DiagnosisOut {
+            verdict: p.diagnosis.verdict.as_str(),
+            statement: sanitize(&p.diagnosis.statement),
+        },
+        run: RunOut {
+            first_sent: ts(lt.sent_span.map(|s| s.0)),
+            last_sent: ts(lt.sent_span.map(|s| s.1)),
+            earliest_event: ts(tl.span.map(|s| s.0)),
+            latest_event: ts(tl.span.map(|s| s.1)),
+            window: tl.window.map(|w| WindowOut {
+                start: format_rfc3339_micros(w.start),
+                end: format_rfc3339_micros(w.end),
+            }),
+        },
+        inputs,
+        outcomes,
+        latency_ms,
+        funnel,
+        signatures,
+        hypotheses,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_removes_escapes_and_controls() {
+        assert_eq!(sanitize("\u{1b}[31mred\u{1b}[0m\u{7}\tx\r\n"), "red x");
+        assert_eq!(sanitize("\u{1b}]0;pwned\u{7}title"), "title");
+        assert_eq!(sanitize("a\u{202e}b"), "ab");
+        assert_eq!(sanitize("plain <b>"), "plain <b>");
+    }
+}

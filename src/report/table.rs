@@ -1,0 +1,321 @@
+//! The terminal renderer: comfy-table tables for a person reading a terminal.
+//!
+//! Without colour, comfy-table is forced into no-TTY mode with an explicit width, so piped
+//! output and tests are deterministic. Every text in the tables comes from the
+//! [`Report`](super::Report), already sanitised.
+
+use std::io::{self, Write};
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+
+use super::{HypothesisOut, LatencySummary, OutcomeCounts, Report};
+
+/// How to render tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Use colour and terminal styling.
+    pub color: bool,
+    /// Total width available.
+    pub width: u16,
+}
+
+impl RenderOptions {
+    /// No colour, `width` columns.
+    pub fn plain(width: u16) -> RenderOptions {
+        RenderOptions { color: false, width }
+    }
+}
+
+fn table(o: &RenderOptions, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(o.width);
+    if !o.color {
+        t.force_no_tty();
+    } else {
+        t.enforce_styling();
+    }
+    t.set_header(header.iter().map(|h| {
+        let c = Cell::new(h);
+        if o.color { c.add_attribute(Attribute::Bold) } else { c }
+    }));
+    t
+}
+
+fn num(n: u64) -> Cell {
+    Cell::new(n).set_alignment(CellAlignment::Right)
+}
+
+fn ms(v: Option<f64>) -> Cell {
+    Cell::new(v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}")))
+        .set_alignment(CellAlignment::Right)
+}
+
+/// A count with its share of `total`: `161 (15.33%)`.
+fn pct(n: u64, total: u64) -> Cell {
+    let text = if total == 0 {
+        "-".to_string()
+    } else {
+        format!("{n} ({:.2}%)", n as f64 * 100.0 / total as f64)
+    };
+    Cell::new(text).set_alignment(CellAlignment::Right)
+}
+
+fn heading(out: &mut dyn Write, o: &RenderOptions, text: &str) -> io::Result<()> {
+    if o.color { writeln!(out, "\n\x1b[1m{text}\x1b[0m") } else { writeln!(out, "\n{text}") }
+}
+
+/// Greedy word wrap at `width` columns, with `indent` before continuation lines.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if col > 0 && col + 1 + w > width {
+            out.push('\n');
+            out.push_str(indent);
+            col = indent.chars().count();
+        } else if col > 0 {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += w;
+    }
+    out
+}
+
+fn outcome_row(t: &mut Table, name: &str, o: &OutcomeCounts) {
+    let get = |k: &str| o.status.get(k).copied().unwrap_or(0);
+    let other: u64 = o
+        .status
+        .iter()
+        .filter(|(k, _)| !["200", "404", "500"].contains(&k.as_str()))
+        .map(|(_, v)| v)
+        .sum();
+    t.add_row(vec![
+        Cell::new(name),
+        num(o.total),
+        pct(get("200"), o.total),
+        pct(o.no_response, o.total),
+        pct(get("404"), o.total),
+        pct(get("500"), o.total),
+        pct(other, o.total),
+    ]);
+}
+
+fn latency_row(t: &mut Table, name: &str, l: &LatencySummary) {
+    t.add_row(vec![
+        Cell::new(name),
+        num(l.count),
+        ms(l.min),
+        ms(l.max),
+        ms(l.mean),
+        ms(l.median),
+        ms(l.p95),
+        ms(l.p99),
+    ]);
+}
+
+fn hypothesis(out: &mut dyn Write, o: &RenderOptions, h: &HypothesisOut) -> io::Result<()> {
+    let width = usize::from(o.width).max(40);
+    heading(
+        out,
+        o,
+        &format!(
+            "Hypothesis {}: {} ({} confidence, {:.2})",
+            h.rank,
+            h.chain.join(" → "),
+            h.confidence_label,
+            h.confidence
+        ),
+    )?;
+    writeln!(out, "{}", wrap(&h.summary, width, ""))?;
+    writeln!(out, "\n{}", wrap(&format!("Fix: {}", h.fix), width, "     "))?;
+    if !h.evidence.is_empty() {
+        writeln!(out, "\nEvidence for {}:", h.root)?;
+        for e in &h.evidence {
+            writeln!(out, "  {}:{}  {}", e.path, e.line, e.ts.as_deref().unwrap_or("-"))?;
+        }
+    }
+    if !h.evidence_against.is_empty() {
+        writeln!(out, "\nAgainst:")?;
+        for a in &h.evidence_against {
+            writeln!(out, "  - {}", wrap(a, width.saturating_sub(4), "    "))?;
+        }
+    }
+    Ok(())
+}
+
+/// Renders the report as terminal tables.
+pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let width = usize::from(o.width).max(40);
+    writeln!(out, "{}", wrap(&format!("Diagnosis: {}", r.diagnosis.statement), width, "  "))?;
+
+    heading(out, o, "Inputs")?;
+    let mut t = table(o, &["input", "format", "lines", "parsed", "skipped", "notes"]);
+    for i in &r.inputs {
+        let notes: Vec<String> = i.notes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let format = match (&i.error, i.compression) {
+            (Some(_), _) => format!("{} (error)", i.format),
+            (None, Some(c)) => format!("{} ({c})", i.format),
+            (None, None) => i.format.clone(),
+        };
+        t.add_row(vec![
+            Cell::new(&i.path),
+            Cell::new(format),
+            num(i.lines),
+            num(i.parsed),
+            num(i.skipped),
+            Cell::new(notes.join(", ")),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    let skipped: Vec<_> = r.inputs.iter().filter(|i| i.skipped > 0 || i.error.is_some()).collect();
+    if !skipped.is_empty() {
+        heading(out, o, "Lines not understood")?;
+        let mut t = table(o, &["input", "reason", "lines", "first at"]);
+        for i in skipped {
+            if let Some(e) = &i.error {
+                t.add_row(vec![
+                    Cell::new(&i.path),
+                    Cell::new(format!("error: {e}")),
+                    Cell::new(""),
+                    Cell::new(""),
+                ]);
+            }
+            for (reason, n) in &i.skipped_reasons {
+                let first: Vec<String> = i
+                    .skipped_first_lines
+                    .get(reason)
+                    .map_or_else(Vec::new, |v| v.iter().map(u64::to_string).collect());
+                t.add_row(vec![
+                    Cell::new(&i.path),
+                    Cell::new(reason),
+                    num(*n),
+                    Cell::new(first.join(", ")),
+                ]);
+            }
+            if i.format == "unknown" {
+                t.add_row(vec![
+                    Cell::new(&i.path),
+                    Cell::new(format!("why unknown: {}", i.reason)),
+                    Cell::new(""),
+                    Cell::new(""),
+                ]);
+            }
+        }
+        writeln!(out, "{t}")?;
+    }
+
+    if r.outcomes.total > 0 {
+        heading(out, o, "Outcomes (requests, share of the row)")?;
+        let mut t = table(o, &["route", "requests", "200", "no response", "404", "500", "other"]);
+        for (route, oc) in &r.outcomes.by_route {
+            outcome_row(&mut t, route, oc);
+        }
+        let all = OutcomeCounts {
+            total: r.outcomes.total,
+            status: r.outcomes.status.clone(),
+            no_response: r.outcomes.no_response,
+            success: r.outcomes.success,
+            failed: r.outcomes.failed,
+        };
+        outcome_row(&mut t, "all routes", &all);
+        writeln!(out, "{t}")?;
+
+        heading(out, o, "Latency of successful requests (ms)")?;
+        let mut t = table(o, &["route", "n", "fastest", "slowest", "mean", "median", "p95", "p99"]);
+        for (route, l) in &r.latency_ms.by_route {
+            latency_row(&mut t, route, l);
+        }
+        latency_row(&mut t, "all routes", &r.latency_ms.overall);
+        writeln!(out, "{t}")?;
+    }
+
+    heading(out, o, "Funnel")?;
+    if r.funnel.has_app_log || r.funnel.sent > 0 {
+        let mut t = table(o, &["route", "sent", "hit", "started", "completed"]);
+        for (route, c) in &r.funnel.by_route {
+            t.add_row(vec![
+                Cell::new(route),
+                num(c.sent),
+                num(c.hit),
+                num(c.started),
+                num(c.completed),
+            ]);
+        }
+        t.add_row(vec![
+            Cell::new("all routes"),
+            num(r.funnel.sent),
+            num(r.funnel.hit),
+            num(r.funnel.started),
+            num(r.funnel.completed),
+        ]);
+        writeln!(out, "{t}")?;
+        if !r.funnel.has_app_log {
+            writeln!(
+                out,
+                "No application log was given: hit/started/completed are unknown, not zero."
+            )?;
+        } else if let Some(l) = &r.funnel.biggest_loss {
+            writeln!(out, "Most requests were lost between {} and {}: {}.", l.from, l.to, l.lost)?;
+        }
+        if r.funnel.outside_window > 0 {
+            writeln!(
+                out,
+                "{} stage events fell outside the run window and were not counted (clock skew?).",
+                r.funnel.outside_window
+            )?;
+        }
+        if r.funnel.without_timestamp > 0 {
+            writeln!(
+                out,
+                "{} stage events had no timestamp; they were counted.",
+                r.funnel.without_timestamp
+            )?;
+        }
+    } else {
+        writeln!(out, "No load-test or application data.")?;
+    }
+
+    heading(out, o, "Signatures")?;
+    if r.signatures.is_empty() {
+        writeln!(out, "None of the catalogued signatures appear in the logs.")?;
+    } else {
+        let mut t = table(o, &["signature", "count", "first seen", "last seen", "first evidence"]);
+        for s in &r.signatures {
+            let ev =
+                s.evidence.first().map_or_else(String::new, |e| format!("{}:{}", e.path, e.line));
+            let id = Cell::new(&s.id);
+            let id = if o.color && s.failure { id.fg(Color::Red) } else { id };
+            t.add_row(vec![
+                id,
+                num(s.count),
+                Cell::new(s.first_seen.as_deref().unwrap_or("-")),
+                Cell::new(s.last_seen.as_deref().unwrap_or("-")),
+                Cell::new(ev),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+
+    for h in &r.hypotheses {
+        hypothesis(out, o, h)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_words() {
+        assert_eq!(wrap("aaa bbb ccc", 7, ""), "aaa bbb\nccc");
+        assert_eq!(wrap("aaa bbb ccc", 7, "  "), "aaa bbb\n  ccc");
+        assert_eq!(wrap("", 7, ""), "");
+    }
+}

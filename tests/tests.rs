@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `rootcause` binary on real sample logs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod corpus;
+mod util;
