@@ -605,6 +605,24 @@ fn free<'a>(
             let pos = memchr::memchr(b' ', window).unwrap_or(window.len());
             attempt(pos, st)
         }
+        None => {
+            // The prefix ends here: the value stops where a severity word starts.
+            let scan = i.get(..limit + 12).unwrap_or(i);
+            for colon in memchr::memchr_iter(b':', scan) {
+                let before = scan.get(..colon).unwrap_or_default();
+                let pos = colon - word_len(before);
+                if pos > window.len() {
+                    return None;
+                }
+                if !st.spend() {
+                    return None;
+                }
+                if let Some(rest) = attempt(pos, st) {
+                    return Some(rest);
+                }
+            }
+            None
+        }
         _ => {
             for pos in 0..=window.len() {
                 if !st.spend() {
@@ -853,6 +871,11 @@ fn severity(i: &[u8]) -> PResult<'_, Kind> {
     Ok((rest, kind))
 }
 
+/// Length of the severity-like word (upper-case letters, digits) that ends `before`.
+fn word_len(before: &[u8]) -> usize {
+    before.iter().rev().take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit()).count()
+}
+
 /// `42P01: ` before the message when `log_error_verbosity = verbose`. A SQLSTATE always holds
 /// a digit, which keeps words such as `DEBUG: ` out.
 fn verbose_sqlstate(msg: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -866,11 +889,7 @@ fn generic<'a>(line: &'a [u8], time: &TimeOptions) -> Option<PrefixMatch<'a>> {
     let scan = after.get(..GENERIC_WINDOW + 12).unwrap_or(after);
     for colon in memchr::memchr_iter(b':', scan) {
         let before = after.get(..colon)?;
-        let wlen = before
-            .iter()
-            .rev()
-            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            .count();
+        let wlen = word_len(before);
         let start = colon - wlen;
         if start > GENERIC_WINDOW {
             break;
@@ -1005,12 +1024,10 @@ impl Open {
         let sep = continuation || !fresh;
         let room = MAX_FIELD_BYTES.saturating_sub(field.len() + usize::from(sep));
         let mut lossy = false;
-        let (piece, cut) = clean(piece, room, &mut lossy);
         if sep {
             field.push('\n');
         }
-        field.push_str(&piece);
-        if cut {
+        if clean_into(field, piece, room, &mut lossy) {
             field.push('…');
             self.full |= part.bit();
         }
@@ -1018,9 +1035,10 @@ impl Open {
     }
 }
 
-/// Text kept from a line: at most `room` bytes, ANSI escapes and control characters (tab
-/// aside) removed, invalid UTF-8 replaced (then `lossy` is set). The flag says it was cut.
-fn clean(b: &[u8], room: usize, lossy: &mut bool) -> (String, bool) {
+/// Appends text kept from a line to `out`: at most `room` bytes, ANSI escapes and control
+/// characters (tab aside) removed, invalid UTF-8 replaced (then `lossy` is set). Returns true
+/// when the text was cut.
+fn clean_into(out: &mut String, b: &[u8], room: usize, lossy: &mut bool) -> bool {
     let mut cut = false;
     let b = if b.len() > room {
         cut = true;
@@ -1040,28 +1058,33 @@ fn clean(b: &[u8], room: usize, lossy: &mut bool) -> (String, bool) {
     } else {
         stripped
     };
-    let mut s = match text::lossy(&bytes) {
-        Cow::Borrowed(s) => s.to_owned(),
+    let start = out.len();
+    match text::lossy(&bytes) {
+        Cow::Borrowed(s) => out.push_str(s),
         Cow::Owned(s) => {
             *lossy = true;
-            s
+            out.push_str(&s);
         }
-    };
-    if s.len() > room {
+    }
+    if out.len() - start > room {
         // Replacement characters are longer than the bytes they replace.
-        let mut end = room;
-        while !s.is_char_boundary(end) {
+        let mut end = start + room;
+        while !out.is_char_boundary(end) {
             end -= 1;
         }
-        s.truncate(end);
+        out.truncate(end);
         cut = true;
     }
-    (s, cut)
+    cut
 }
 
 /// A prefix field kept in the record.
 fn keep(v: Option<&[u8]>, lossy: &mut bool) -> Option<String> {
-    v.map(|v| clean(v, MAX_FREE, lossy).0)
+    v.map(|v| {
+        let mut s = String::with_capacity(v.len());
+        clean_into(&mut s, v, MAX_FREE, lossy);
+        s
+    })
 }
 
 /// The streaming parser.

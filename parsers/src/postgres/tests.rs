@@ -215,6 +215,18 @@ fn matches_lines_against_explicit_prefixes() {
             assert_eq!(s(m.session_start), Some("2026-11-25 15:42:19 UTC"));
         }),
         ("", b"LOG:  no prefix at all", |m| assert_eq!(m.rest, b"LOG:  no prefix at all")),
+        // A free-width escape that ends the prefix stops where the severity starts.
+        (
+            "%m [%p] %a",
+            b"2026-11-25 15:42:07.355 UTC [1] a long application name, version 2: x  LOG:  m",
+            |m| {
+                assert_eq!(s(m.app), Some("a long application name, version 2: x  "));
+                assert_eq!(m.rest, b"LOG:  m");
+            },
+        ),
+        ("%m [%p] %a", b"2026-11-25 15:42:07.355 UTC [1] LOG:  no app", |m| {
+            assert_eq!((m.app, m.rest), (None, &b"LOG:  no app"[..]));
+        }),
         ("%m [%p] ", b"2026-02-30 12:00:00.000 UTC [9] LOG:  impossible date", |m| {
             assert!(m.bad_ts);
             assert_eq!((m.ts, m.pid), (None, Some(9)));
@@ -795,13 +807,19 @@ fn random_input_never_panics() {
 #[test]
 #[ignore = "timing, run by hand in release mode"]
 fn throughput() {
-    let mut data = Vec::new();
-    while data.len() < 200 << 20 {
-        data.extend_from_slice(EOF_SAMPLE);
-        data.extend_from_slice(DEBIAN);
-    }
-    for spec in ["%m [%p] ", DEBIAN_Q, GENERIC_SPEC] {
-        let p = if spec == GENERIC_SPEC { Prefix::generic() } else { prefix(spec) };
+    let cases: &[(&str, &[u8])] = &[
+        ("%m [%p] ", EOF_SAMPLE),
+        (DEBIAN_Q, DEBIAN),
+        (PGBADGER_T, PGBADGER),
+        (RDS_SPEC, RDS),
+        (GENERIC_SPEC, EOF_SAMPLE),
+    ];
+    for (spec, sample) in cases {
+        let mut data = Vec::new();
+        while data.len() < 100 << 20 {
+            data.extend_from_slice(sample);
+        }
+        let p = if *spec == GENERIC_SPEC { Prefix::generic() } else { prefix(spec) };
         let mut parser = Parser::new(p, utc());
         struct Count(u64, u64);
         impl Sink<PgRecord> for Count {
