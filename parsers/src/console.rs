@@ -1,8 +1,57 @@
-//! A server's console output. (stub: API fixed, implementation in progress)
+//! A server's console output: gunicorn and werkzeug log lines, access lines and tracebacks.
+//!
+//! [`Parser`] is a streaming [`LineParser`] for what a Python web server writes to its
+//! terminal or `stderr.log`. Each line becomes one [`ConsoleRecord`]:
+//! - gunicorn error-log lines `[2026-11-25 15:42:08 +0000] [29798] [CRITICAL] WORKER TIMEOUT
+//!   (pid:29804)` and Flask's default `[2026-11-25 15:42:08,123] ERROR in app: ...` become
+//!   [`ConsoleLog`]s with their envelope's timestamp, pid and level;
+//! - werkzeug request lines `127.0.0.1 - - [25/Nov/2026 15:40:52] "GET /x HTTP/1.1" 200 -`
+//!   and common-log-format access lines (gunicorn's access log) become [`Access`] records;
+//!   other werkzeug-envelope lines become werkzeug [`ConsoleLog`]s;
+//! - a Python traceback, with the wrapper line that introduced it (`Error handling request`,
+//!   `Exception in worker process`, `Error on request:`, ...) or the socketserver banner
+//!   around it, becomes one multi-line [`ConsoleTraceback`];
+//! - anything else is a plain [`ConsoleLog`] whose timestamp is inferred from the previous
+//!   timestamped line; blank lines are skipped.
+//!
+//! ANSI colour codes and other control characters never reach a message. werkzeug stamps have
+//! no zone: the [`TimeOptions`] default offset is applied and [`Note::ZoneAssumed`] reported.
+//! Lookahead is bounded: a possible traceback intro, the two banner lines, or the blank lines
+//! that may separate chained tracebacks are held until the next line decides; a traceback block
+//! is capped at 20 000 lines. Every line fed ends up in exactly one record or skip.
+//! [`sniff`] scores how much of a file's head looks like such a console.
+//!
+//! This module does no I/O and never panics on any input.
+//!
+//! ```
+//! use rootcause_parsers::console::{ConsoleRecord, Parser};
+//! use rootcause_parsers::parse_bytes;
+//! let log = b"[2026-11-25 15:42:18 +0000] [29798] [CRITICAL] WORKER TIMEOUT (pid:29804)\n\
+//! [2026-11-25 15:42:18 +0000] [29804] [ERROR] Error handling request /businesses\n\
+//! Traceback (most recent call last):\n  File \"app.py\", line 3, in handle\n    time.sleep(60)\n\
+//! SystemExit: 1\n\
+//! 127.0.0.1 - - [25/Nov/2026:15:42:19 +0000] \"GET /businesses HTTP/1.1\" 500 0 \"-\" \"hammer\"\n";
+//! let out = parse_bytes(&mut Parser::default(), log);
+//! assert_eq!(out.records.len(), 3);
+//! let ConsoleRecord::Traceback(tb) = &out.records[1].rec else { panic!() };
+//! assert_eq!(out.records[1].lines, 5);
+//! assert_eq!(tb.intro.as_deref(), Some("Error handling request /businesses"));
+//! assert_eq!(tb.traceback.last().unwrap().exc_type, "SystemExit");
+//! ```
 
-use crate::time::{Micros, TimeOptions};
-use crate::traceback::Traceback;
-use crate::{Detection, Level, LineNo, LineParser, Sink};
+use std::sync::LazyLock;
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_till, take_till1, take_while_m_n};
+use nom::character::complete::char;
+use nom::combinator::opt;
+use nom::sequence::preceded;
+use nom::{IResult, Parser as _};
+use regex::bytes::Regex;
+
+use crate::time::{self, Micros, Stamp, TimeOptions, ZoneKind};
+use crate::traceback::{self, Collector, Step, Traceback, compile, sanitize};
+use crate::{Detection, Level, LineNo, LineParser, Note, Sink, SkipReason, text};
 
 /// Which envelope a console line was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +62,8 @@ pub enum Envelope {
     Werkzeug,
     /// No envelope: plain text.
     Plain,
+    /// Flask's default log handler: `[2026-11-25 15:42:08,123] ERROR in app: msg`.
+    Flask,
 }
 
 /// A log line of the server console.
@@ -24,7 +75,7 @@ pub struct ConsoleLog {
     pub ts_inferred: bool,
     /// Process id from the envelope.
     pub pid: Option<u32>,
-    /// Level from the envelope.
+    /// Level from the envelope; on a plain line, from a leading `WARNING:`-style word.
     pub level: Option<Level>,
     /// The message, ANSI escapes removed.
     pub message: String,
@@ -45,6 +96,11 @@ pub struct Access {
     pub path: String,
     /// Status code; `None` when printed as `-`.
     pub status: Option<u16>,
+    /// Response size in bytes; `None` when printed as `-`.
+    pub bytes: Option<u64>,
+    /// [`Envelope::Werkzeug`] for werkzeug request lines (no zone in the stamp),
+    /// [`Envelope::Gunicorn`] for common-log-format lines (gunicorn's access log).
+    pub envelope: Envelope,
 }
 
 /// A traceback printed on the console, with what introduced it.
@@ -58,9 +114,12 @@ pub struct ConsoleTraceback {
     /// werkzeug's `Error on request:`), if any.
     pub intro: Option<String>,
     /// Client address from the socketserver banner
-    /// `Exception happened during processing of request from ('127.0.0.1', 50330)`.
+    /// `Exception happened during processing of request from ('127.0.0.1', 50330)`,
+    /// as `127.0.0.1:50330` (`[::1]:50330` for IPv6; as printed if it does not read so).
     pub client: Option<String>,
-    /// The traceback.
+    /// The traceback. Its sections' `line_offset`s count from the record's first line (the
+    /// intro or banner line when there is one), so `record line + line_offset` is the line
+    /// of the exception in the input.
     pub traceback: Traceback,
     /// Offset (in lines) of the `Traceback (most recent call last):` header from the record's
     /// first line.
@@ -78,32 +137,704 @@ pub enum ConsoleRecord {
     Traceback(ConsoleTraceback),
 }
 
+type PResult<'a, T> = IResult<&'a [u8], T>;
+
+/// `[stamp]`: a bracketed textual timestamp (never an epoch number), read whole.
+fn bracketed_stamp<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Stamp> {
+    let (rest, inside) =
+        (char('['), take_till1(|c| c == b']'), char(']')).map(|(_, s, _)| s).parse(i)?;
+    match time::timestamp(inside, o) {
+        Ok((b"", st)) => Ok((rest, st)),
+        _ => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify))),
+    }
+}
+
+/// `[29798]`: gunicorn's `%(process)d`.
+fn pid(i: &[u8]) -> PResult<'_, u32> {
+    (char('['), nom::character::complete::u32, char(']')).map(|(_, p, _)| p).parse(i)
+}
+
+/// `[CRITICAL]`: gunicorn's `%(levelname)s`.
+fn bracketed_level(i: &[u8]) -> PResult<'_, Level> {
+    let (rest, word) =
+        (char('['), take_till1(|c| c == b']'), char(']')).map(|(_, w, _)| w).parse(i)?;
+    match Level::from_word(word) {
+        Some(l) => Ok((rest, l)),
+        None => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify))),
+    }
+}
+
+/// What a gunicorn or Flask envelope holds.
+struct Enveloped<'a> {
+    stamp: Stamp,
+    pid: Option<u32>,
+    level: Level,
+    message: &'a [u8],
+}
+
+/// `[2026-11-25 15:42:08 +0000] [29798] [INFO] msg`: gunicorn's error log
+/// (`gunicorn/glogging.py`, `%(asctime)s [%(process)d] [%(levelname)s] %(message)s`).
+fn gunicorn_error<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Enveloped<'a>> {
+    let (i, stamp) = bracketed_stamp(i, o)?;
+    let (i, _) = char(' ').parse(i)?;
+    let (i, pid) = pid(i)?;
+    let (i, _) = char(' ').parse(i)?;
+    let (i, level) = bracketed_level(i)?;
+    let (message, _) = opt(char(' ')).parse(i)?;
+    Ok((b"", Enveloped { stamp, pid: Some(pid), level, message }))
+}
+
+/// `[2026-11-25 15:42:08,123] ERROR in app: msg`: Flask's default handler
+/// (`flask/logging.py`, `[%(asctime)s] %(levelname)s in %(module)s: %(message)s`).
+fn flask<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Enveloped<'a>> {
+    let (i, stamp) = bracketed_stamp(i, o)?;
+    let (i, _) = char(' ').parse(i)?;
+    let (i, word) = take_while_m_n(3, 9, |c: u8| c.is_ascii_uppercase()).parse(i)?;
+    let Some(level) = Level::from_word(word) else {
+        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify)));
+    };
+    let (i, _) = tag(" in ").parse(i)?;
+    let (i, _module) = take_till1(|c| c == b':' || c == b' ').parse(i)?;
+    let (message, _) = tag(":").parse(i)?;
+    let message = message.strip_prefix(b" ").unwrap_or(message);
+    Ok((b"", Enveloped { stamp, pid: None, level, message }))
+}
+
+/// What a werkzeug or common-log-format envelope holds.
+struct Clf<'a> {
+    client: &'a [u8],
+    stamp: Stamp,
+    rest: &'a [u8],
+}
+
+/// `127.0.0.1 - - [25/Nov/2026 15:40:52] rest` (werkzeug, `serving.py` `log`) and
+/// `127.0.0.1 - - [25/Nov/2026:15:40:52 +0000] rest` (common log format: gunicorn's
+/// `%(h)s %(l)s %(u)s %(t)s`).
+fn clf<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Clf<'a>> {
+    let token = || take_till1(|c: u8| c == b' ');
+    let (i, (client, _, _ident, _, _user, _)) =
+        (token(), char(' '), token(), char(' '), token(), char(' ')).parse(i)?;
+    // Day-first stamps only (`[25/Nov/2026 ...`), so a Postgres `%m [%p] ` prefix, whose
+    // bracket holds a pid, never reads as an access line.
+    let _ = (char('['), take_while_m_n(1, 2, |c: u8| c.is_ascii_digit()), char('/')).parse(i)?;
+    let (i, stamp) = bracketed_stamp(i, o)?;
+    let (rest, _) = opt(char(' ')).parse(i)?;
+    Ok((b"", Clf { client, stamp, rest }))
+}
+
+/// The request part of an access line.
+struct Request<'a> {
+    method: &'a [u8],
+    path: &'a [u8],
+    status: Option<u16>,
+    bytes: Option<u64>,
+}
+
+/// `-`, printed for a missing number.
+fn dash<T>(i: &[u8]) -> PResult<'_, Option<T>> {
+    char('-').map(|_| None).parse(i)
+}
+
+/// `200`: a three-digit status code.
+fn status(i: &[u8]) -> PResult<'_, Option<u16>> {
+    take_while_m_n(3, 3, |c: u8| c.is_ascii_digit())
+        .map(|d: &[u8]| Some(d.iter().fold(0u16, |a, &c| a * 10 + u16::from(c - b'0'))))
+        .parse(i)
+}
+
+/// `"GET /x HTTP/1.1" 200 1234`: request line, status and size; anything after a space
+/// (referrer, user agent, extra atoms) is ignored.
+fn request(i: &[u8]) -> PResult<'_, Request<'_>> {
+    let (i, line) = (char('"'), take_till(|c| c == b'"'), char('"')).map(|(_, l, _)| l).parse(i)?;
+    let (i, _) = char(' ').parse(i)?;
+    let (i, status) = alt((status, dash)).parse(i)?;
+    let (i, bytes) =
+        opt(preceded(char(' '), alt((nom::character::complete::u64.map(Some), dash)))).parse(i)?;
+    if !(i.is_empty() || i.starts_with(b" ")) {
+        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify)));
+    }
+    let mut parts = line.split(|&c| c == b' ').filter(|p| !p.is_empty());
+    let method = parts.next().unwrap_or_default();
+    let path = parts.next().unwrap_or_default();
+    Ok((i, Request { method, path, status, bytes: bytes.flatten() }))
+}
+
+/// `('127.0.0.1', 50330)` or `('::1', 50330, 0, 0)`: the repr of a socket address tuple.
+fn address_tuple(i: &[u8]) -> PResult<'_, (&[u8], u32)> {
+    let (i, _) = tag("('").parse(i)?;
+    let (i, host) = take_till1(|c| c == b'\'').parse(i)?;
+    let (i, _) = tag("', ").parse(i)?;
+    let (i, port) = nom::character::complete::u32(i)?;
+    let (i, _) = take_till(|c| c == b')').parse(i)?;
+    let (i, _) = char(')').parse(i)?;
+    Ok((i, (host, port)))
+}
+
+/// Lines that may introduce a traceback printed right after them.
+static INTRO: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?x)
+        ^(?:[A-Z]+:[\w.]+:)?                  # Python logging's default `LEVEL:logger:` prefix
+        (?:
+            Error\x20handling\x20request        # gunicorn workers/base.py handle_error
+          | Exception\x20in\x20worker\x20process  # gunicorn arbiter: a worker failed to boot
+          | Error\x20on\x20request:             # werkzeug serving.py: a handler raised
+          | Exception\x20while\x20serving\x20   # waitress channel.py
+          | Exception\x20on\x20\S+\x20\[[A-Z]+\]  # Flask app.log_exception
+          | Internal\x20Server\x20Error:        # Django django.request
+          | Exception\x20during\x20reset\x20or\x20similar  # SQLAlchemy pool: reset on return failed
+        )",
+    )
+});
+
+/// The socketserver banner line after 40 dashes (`Lib/socketserver.py`, `handle_error`).
+static BANNER: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?x)
+        ^Exception\x20(?:happened|occurred)     # `happened` up to 3.8, `occurred` from 3.9
+        \x20during\x20processing\x20of\x20request\x20from\x20
+        (?P<client>.+?)\s*$                     # repr of the client address tuple
+        ",
+    )
+});
+
+/// Start-up lines of the werkzeug/Flask development server and waitress (for [`sniff`]).
+static STARTUP: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?x)
+        ^(?:
+            \x20\*\x20(?:Serving\x20Flask\x20app|Debug\x20mode:|Running\x20on|Restarting\x20with
+                   |Debugger\x20is\x20active|Debugger\x20PIN|Detected\x20change)  # flask run / werkzeug
+          | WARNING:\x20This\x20is\x20a\x20development\x20server   # werkzeug's warning
+          | Press\x20CTRL\+C\x20to\x20quit                       # werkzeug
+          | Serving\x20on\x20https?://                          # waitress
+        )",
+    )
+});
+
+/// The client of a socketserver banner line, normalised to `host:port` when it reads so.
+fn banner_client(line: &[u8]) -> Option<String> {
+    let caps = BANNER.captures(line)?;
+    let raw = caps.name("client")?.as_bytes();
+    Some(match address_tuple(raw) {
+        Ok((_, (host, port))) if host.contains(&b':') => format!("[{}]:{port}", text::lossy(host)),
+        Ok((_, (host, port))) => format!("{}:{port}", text::lossy(host)),
+        Err(_) => text::lossy(raw).into_owned(),
+    })
+}
+
+/// A leading `WARNING:` / `ERROR:` word of a plain line (Python logging's default format).
+fn plain_level(line: &[u8]) -> Option<Level> {
+    let colon = line.iter().take(10).position(|&c| c == b':')?;
+    let word = line.get(..colon)?;
+    if word.len() < 3 || !word.iter().all(u8::is_ascii_uppercase) {
+        return None;
+    }
+    Level::from_word(word)
+}
+
+/// At most two notes per line (invalid UTF-8, and one about its timestamp).
+#[derive(Debug, Default, Clone, Copy)]
+struct Notes([Option<Note>; 2]);
+
+impl Notes {
+    fn push(&mut self, n: Note) {
+        if let Some(slot) = self.0.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(n);
+        }
+    }
+    fn emit<R>(self, no: LineNo, sink: &mut dyn Sink<R>) {
+        for n in self.0.into_iter().flatten() {
+            sink.note(no, n);
+        }
+    }
+}
+
+/// A line turned into its record, kept aside while the next line decides whether it opens
+/// a traceback.
+#[derive(Debug)]
+struct Classified {
+    no: LineNo,
+    rec: ConsoleRecord,
+    notes: Notes,
+    /// The line's own timestamp, which later plain lines inherit.
+    own_ts: Option<Micros>,
+}
+
+/// Largest traceback block: past this the rest is read as ordinary lines, which keeps memory
+/// bounded on pathological input (a real traceback is a few hundred lines at most).
+const MAX_BLOCK_LINES: u32 = 20_000;
+/// Largest traceback block in bytes.
+const MAX_BLOCK_BYTES: usize = 4 << 20;
+
+/// A traceback block being collected.
+#[derive(Debug)]
+struct Block {
+    first: LineNo,
+    /// Lines in the record so far.
+    lines: u32,
+    /// Blank lines after them, not yet known to belong to the block.
+    held: u32,
+    /// The traceback from its header on, sanitised, `\n`-separated.
+    text: Vec<u8>,
+    header_offset: u32,
+    intro: Option<String>,
+    client: Option<String>,
+    ts: Option<Micros>,
+    ts_inferred: bool,
+    /// Opened by a socketserver banner, so a closing line of dashes belongs to it.
+    banner: bool,
+    collector: Collector,
+}
+
+impl Block {
+    fn take(&mut self, line: &[u8]) {
+        for _ in 0..self.held {
+            self.text.push(b'\n');
+        }
+        self.text.extend_from_slice(line.trim_ascii_end());
+        self.text.push(b'\n');
+        self.lines = self.lines.saturating_add(self.held.saturating_add(1));
+        self.held = 0;
+    }
+}
+
+/// What opened a traceback block, before its header.
+enum Opener {
+    /// The header is the first line.
+    Header,
+    /// A wrapper line such as `Error handling request /x`.
+    Intro(Classified),
+    /// The socketserver banner: dashes and `Exception happened ... from (addr)`.
+    Banner { dashes: Classified, announce: Classified, client: String },
+}
+
+/// Lookahead kept between two lines.
+#[derive(Debug, Default)]
+enum Pending {
+    #[default]
+    Nothing,
+    /// A line that may introduce a traceback: it joins the block if a header follows.
+    Intro(Classified),
+    /// 40 dashes, which may open a socketserver banner.
+    Dashes(Classified),
+    /// The dashes and the `Exception happened during processing of request` line.
+    Banner { dashes: Classified, announce: Classified, client: String },
+    /// A traceback block being collected.
+    Block(Box<Block>),
+}
+
+/// What a line did to the block being collected.
+enum Flow {
+    /// The line belongs to the block, which goes on.
+    Keep,
+    /// The line closed the block (the banner's closing dashes).
+    Closed,
+    /// The block ended before the line, which is read on its own.
+    Ended,
+}
+
 /// How sure we are that `head` is a server console log.
+///
+/// Runs the parser over the first 200 lines and scores the share of non-blank lines it
+/// recognised (gunicorn, Flask and werkzeug envelopes, access lines, tracebacks, the
+/// development server's start-up lines). `None` when nothing was recognised, as for CSV,
+/// JSON lines or a Postgres log.
 pub fn sniff(head: &[u8]) -> Option<Detection> {
-    let _ = head;
-    None
+    const SNIFF_LINES: usize = 200;
+    let mut lines: Vec<&[u8]> = text::lines(head).take(SNIFF_LINES + 1).collect();
+    if lines.len() > SNIFF_LINES || (lines.len() > 1 && !head.ends_with(b"\n")) {
+        // The last line may be cut short by the head's size limit.
+        lines.pop();
+    }
+    let mut parser = Parser::default();
+    let mut tally = Tally::default();
+    let mut no: LineNo = 0;
+    for line in &lines {
+        no += 1;
+        parser.line(line, no, &mut tally);
+    }
+    parser.finish(&mut tally);
+    let nonblank = no.saturating_sub(tally.blank);
+    if tally.recognised == 0 || nonblank == 0 {
+        return None;
+    }
+    let score = (tally.recognised as f64 / nonblank as f64).min(1.0) as f32;
+    Some(Detection { score, reason: tally.reason(no) })
+}
+
+/// Counts what the parser recognised, for [`sniff`].
+#[derive(Debug, Default)]
+struct Tally {
+    gunicorn: u64,
+    flask: u64,
+    werkzeug_log: u64,
+    werkzeug_access: u64,
+    clf_access: u64,
+    tracebacks: u64,
+    startup: u64,
+    /// Lines inside recognised records.
+    recognised: u64,
+    blank: u64,
+}
+
+impl Tally {
+    fn reason(&self, lines: LineNo) -> String {
+        let parts: Vec<String> = [
+            (self.gunicorn, "gunicorn error-log line", "gunicorn error-log lines"),
+            (self.flask, "Flask log line", "Flask log lines"),
+            (self.werkzeug_access, "werkzeug access line", "werkzeug access lines"),
+            (self.werkzeug_log, "werkzeug log line", "werkzeug log lines"),
+            (
+                self.clf_access,
+                "access-log line (common log format)",
+                "access-log lines (common log format)",
+            ),
+            (self.startup, "server start-up line", "server start-up lines"),
+            (self.tracebacks, "traceback", "tracebacks"),
+        ]
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+        .collect();
+        format!("{} in the first {lines} lines", parts.join(", "))
+    }
+}
+
+impl Sink<ConsoleRecord> for Tally {
+    fn record(&mut self, _line: LineNo, lines: u32, rec: ConsoleRecord) {
+        match rec {
+            ConsoleRecord::Log(l) => match l.envelope {
+                Envelope::Gunicorn => self.gunicorn += 1,
+                Envelope::Flask => self.flask += 1,
+                Envelope::Werkzeug => self.werkzeug_log += 1,
+                Envelope::Plain if STARTUP.is_match(l.message.as_bytes()) => self.startup += 1,
+                Envelope::Plain => return,
+            },
+            ConsoleRecord::Access(a) if a.envelope == Envelope::Werkzeug => {
+                self.werkzeug_access += 1;
+            }
+            ConsoleRecord::Access(_) => self.clf_access += 1,
+            ConsoleRecord::Traceback(_) => self.tracebacks += 1,
+        }
+        self.recognised += u64::from(lines);
+    }
+    fn skip(&mut self, _line: LineNo, reason: SkipReason) {
+        if reason == SkipReason::Blank {
+            self.blank += 1;
+        }
+    }
 }
 
 /// The streaming parser.
 #[derive(Debug, Default)]
 pub struct Parser {
     time: TimeOptions,
+    /// Timestamp of the last line that carried one, for lines that do not.
+    last_ts: Option<Micros>,
+    pending: Pending,
 }
 
 impl Parser {
     /// A parser reading zone-less stamps with `time`.
     pub fn new(time: TimeOptions) -> Parser {
-        Parser { time }
+        Parser { time, ..Parser::default() }
+    }
+
+    /// Reads one sanitised line into its record (without emitting it).
+    fn classify(&self, clean: &[u8], bad_utf8: bool, no: LineNo) -> Classified {
+        let mut notes = Notes::default();
+        if bad_utf8 {
+            notes.push(Note::LossyUtf8);
+        }
+        let o = &self.time;
+        let line = clean.trim_ascii_end();
+        let zone_note = |st: &Stamp, notes: &mut Notes| {
+            if st.zone == ZoneKind::Assumed {
+                notes.push(Note::ZoneAssumed);
+            }
+        };
+        if let Ok((_, e)) = gunicorn_error(line, o).or_else(|_| flask(line, o)) {
+            zone_note(&e.stamp, &mut notes);
+            let envelope = if e.pid.is_some() { Envelope::Gunicorn } else { Envelope::Flask };
+            let rec = ConsoleRecord::Log(ConsoleLog {
+                ts: Some(e.stamp.micros),
+                ts_inferred: false,
+                pid: e.pid,
+                level: Some(e.level),
+                message: text::lossy(e.message).into_owned(),
+                envelope,
+            });
+            return Classified { no, rec, notes, own_ts: Some(e.stamp.micros) };
+        }
+        if let Ok((_, c)) = clf(line, o) {
+            zone_note(&c.stamp, &mut notes);
+            let ts = Some(c.stamp.micros);
+            let werkzeug = c.stamp.zone == ZoneKind::Assumed;
+            let rec = match request(c.rest) {
+                Ok((_, r)) => ConsoleRecord::Access(Access {
+                    ts,
+                    client: text::lossy(c.client).into_owned(),
+                    method: text::lossy(r.method).into_owned(),
+                    path: text::lossy(r.path).into_owned(),
+                    status: r.status,
+                    bytes: r.bytes,
+                    envelope: if werkzeug { Envelope::Werkzeug } else { Envelope::Gunicorn },
+                }),
+                Err(_) => ConsoleRecord::Log(ConsoleLog {
+                    ts,
+                    ts_inferred: false,
+                    pid: None,
+                    level: None,
+                    message: text::lossy(c.rest).into_owned(),
+                    envelope: Envelope::Werkzeug,
+                }),
+            };
+            return Classified { no, rec, notes, own_ts: ts };
+        }
+        let ts_inferred = self.last_ts.is_some();
+        notes.push(if ts_inferred { Note::TimestampInferred } else { Note::NoTimestamp });
+        let rec = ConsoleRecord::Log(ConsoleLog {
+            ts: self.last_ts,
+            ts_inferred,
+            pid: None,
+            level: plain_level(line),
+            message: text::lossy(line).into_owned(),
+            envelope: Envelope::Plain,
+        });
+        Classified { no, rec, notes, own_ts: None }
+    }
+
+    fn emit(&mut self, c: Classified, sink: &mut dyn Sink<ConsoleRecord>) {
+        c.notes.emit(c.no, sink);
+        if c.own_ts.is_some() {
+            self.last_ts = c.own_ts;
+        }
+        sink.record(c.no, 1, c.rec);
+    }
+
+    /// True for a line in one of the envelopes: it always ends a traceback block.
+    fn is_envelope(&self, line: &[u8]) -> bool {
+        let o = &self.time;
+        let bracketed = line.first() == Some(&b'[')
+            && (gunicorn_error(line, o).is_ok() || flask(line, o).is_ok());
+        bracketed || clf(line, o).is_ok()
+    }
+
+    /// Timestamp of a block no line of which carries one, with its note.
+    fn inferred_ts(
+        &self,
+        no: LineNo,
+        sink: &mut dyn Sink<ConsoleRecord>,
+    ) -> (Option<Micros>, bool) {
+        match self.last_ts {
+            Some(t) => {
+                sink.note(no, Note::TimestampInferred);
+                (Some(t), true)
+            }
+            None => {
+                sink.note(no, Note::NoTimestamp);
+                (None, false)
+            }
+        }
+    }
+
+    fn start_block(
+        &mut self,
+        opener: Opener,
+        header: &[u8],
+        no: LineNo,
+        sink: &mut dyn Sink<ConsoleRecord>,
+    ) {
+        let Some(collector) = Collector::start(header) else {
+            return;
+        };
+        let banner = matches!(opener, Opener::Banner { .. });
+        let (first, header_offset, intro, client, ts, ts_inferred) = match opener {
+            Opener::Header => {
+                let (ts, inferred) = self.inferred_ts(no, sink);
+                (no, 0, None, None, ts, inferred)
+            }
+            Opener::Intro(c) => {
+                c.notes.emit(c.no, sink);
+                if c.own_ts.is_some() {
+                    self.last_ts = c.own_ts;
+                }
+                match c.rec {
+                    ConsoleRecord::Log(l) => (c.no, 1, Some(l.message), None, l.ts, l.ts_inferred),
+                    _ => (c.no, 1, None, None, c.own_ts, false),
+                }
+            }
+            Opener::Banner { dashes, announce, client } => {
+                let (ts, inferred) = self.inferred_ts(dashes.no, sink);
+                if announce.notes.0.contains(&Some(Note::LossyUtf8)) {
+                    sink.note(announce.no, Note::LossyUtf8);
+                }
+                (dashes.no, 2, None, Some(client), ts, inferred)
+            }
+        };
+        let mut text = Vec::with_capacity(1024);
+        text.extend_from_slice(header.trim_ascii_end());
+        text.push(b'\n');
+        self.pending = Pending::Block(Box::new(Block {
+            first,
+            lines: header_offset + 1,
+            held: 0,
+            text,
+            header_offset,
+            intro,
+            client,
+            ts,
+            ts_inferred,
+            banner,
+            collector,
+        }));
+    }
+
+    fn block_step(
+        &self,
+        b: &mut Block,
+        clean: &[u8],
+        bad_utf8: bool,
+        no: LineNo,
+        sink: &mut dyn Sink<ConsoleRecord>,
+    ) -> Flow {
+        let full =
+            b.lines.saturating_add(b.held) >= MAX_BLOCK_LINES || b.text.len() >= MAX_BLOCK_BYTES;
+        let step =
+            if full || self.is_envelope(clean) { Step::Stop } else { b.collector.step(clean) };
+        match step {
+            Step::Take => {
+                b.take(clean);
+                if bad_utf8 {
+                    sink.note(no, Note::LossyUtf8);
+                }
+                Flow::Keep
+            }
+            Step::Hold => {
+                b.held = b.held.saturating_add(1);
+                Flow::Keep
+            }
+            Step::Stop if b.banner && traceback::is_rule(clean) => {
+                b.lines = b.lines.saturating_add(b.held.saturating_add(1));
+                b.held = 0;
+                Flow::Closed
+            }
+            Step::Stop => Flow::Ended,
+        }
+    }
+
+    fn finish_block(b: Block, sink: &mut dyn Sink<ConsoleRecord>) {
+        let mut traceback = traceback::parse(&b.text).unwrap_or_default();
+        for s in &mut traceback.sections {
+            s.line_offset = s.line_offset.saturating_add(b.header_offset);
+        }
+        let rec = ConsoleTraceback {
+            ts: b.ts,
+            ts_inferred: b.ts_inferred,
+            intro: b.intro,
+            client: b.client,
+            traceback,
+            header_offset: b.header_offset,
+        };
+        sink.record(b.first, b.lines, ConsoleRecord::Traceback(rec));
+        let after = b.first.saturating_add(u64::from(b.lines));
+        for k in 0..b.held {
+            sink.skip(after.saturating_add(u64::from(k)), SkipReason::Blank);
+        }
+    }
+
+    /// A line with nothing pending before it.
+    fn fresh(
+        &mut self,
+        clean: &[u8],
+        bad_utf8: bool,
+        no: LineNo,
+        sink: &mut dyn Sink<ConsoleRecord>,
+    ) {
+        if text::is_blank(clean) {
+            sink.skip(no, SkipReason::Blank);
+            return;
+        }
+        if traceback::is_header(clean) {
+            self.start_block(Opener::Header, clean, no, sink);
+            return;
+        }
+        let c = self.classify(clean, bad_utf8, no);
+        if traceback::is_rule(clean) {
+            self.pending = Pending::Dashes(c);
+            return;
+        }
+        let intro = match &c.rec {
+            ConsoleRecord::Log(l) => INTRO.is_match(l.message.as_bytes()),
+            _ => false,
+        };
+        if intro {
+            self.pending = Pending::Intro(c);
+        } else {
+            self.emit(c, sink);
+        }
     }
 }
 
 impl LineParser for Parser {
     type Record = ConsoleRecord;
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<ConsoleRecord>) {
-        let _ = (line, self.time);
-        sink.skip(no, crate::SkipReason::Unrecognised);
+        let clean = sanitize(line);
+        let clean: &[u8] = &clean;
+        let bad_utf8 = std::str::from_utf8(line).is_err();
+        match std::mem::take(&mut self.pending) {
+            Pending::Nothing => {}
+            Pending::Block(mut b) => match self.block_step(&mut b, clean, bad_utf8, no, sink) {
+                Flow::Keep => {
+                    self.pending = Pending::Block(b);
+                    return;
+                }
+                Flow::Closed => {
+                    Self::finish_block(*b, sink);
+                    return;
+                }
+                Flow::Ended => Self::finish_block(*b, sink),
+            },
+            Pending::Intro(c) => {
+                if traceback::is_header(clean) {
+                    self.start_block(Opener::Intro(c), clean, no, sink);
+                    return;
+                }
+                self.emit(c, sink);
+            }
+            Pending::Dashes(dashes) => {
+                if let Some(client) = banner_client(clean) {
+                    let announce = self.classify(clean, bad_utf8, no);
+                    self.pending = Pending::Banner { dashes, announce, client };
+                    return;
+                }
+                self.emit(dashes, sink);
+            }
+            Pending::Banner { dashes, announce, client } => {
+                if traceback::is_header(clean) {
+                    self.start_block(Opener::Banner { dashes, announce, client }, clean, no, sink);
+                    return;
+                }
+                self.emit(dashes, sink);
+                self.emit(announce, sink);
+            }
+        }
+        self.fresh(clean, bad_utf8, no, sink);
     }
+
     fn finish(&mut self, sink: &mut dyn Sink<ConsoleRecord>) {
-        let _ = sink;
+        match std::mem::take(&mut self.pending) {
+            Pending::Nothing => {}
+            Pending::Block(b) => Self::finish_block(*b, sink),
+            Pending::Intro(c) | Pending::Dashes(c) => self.emit(c, sink),
+            Pending::Banner { dashes, announce, .. } => {
+                self.emit(dashes, sink);
+                self.emit(announce, sink);
+            }
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,625 @@
+use super::*;
+use crate::time::format_rfc3339;
+use crate::traceback::Link;
+use crate::{VecSink, parse_bytes};
+
+const GUNICORN: &[u8] = include_bytes!("../../tests/fixtures/console/gunicorn-sync-timeout.log");
+const WERKZEUG: &[u8] =
+    include_bytes!("../../tests/fixtures/console/werkzeug-thread-exhaustion.log");
+const EDGE: &[u8] = include_bytes!("../../tests/fixtures/console/edge-cases.log");
+const SEED_BANNER: &[u8] =
+    include_bytes!("../../tests/fixtures/console/seed-socketserver-banner.log");
+const POOL_STDERR: &[u8] = include_bytes!("../../../samples/pool-exhaustion/stderr.log");
+const EOF_STDERR: &[u8] = include_bytes!("../../../samples/eof-open-transaction/stderr.log");
+const HEALTHY_STDERR: &[u8] = include_bytes!("../../../samples/healthy-baseline/stderr.log");
+
+fn run(input: &[u8]) -> VecSink<ConsoleRecord> {
+    let out = parse_bytes(&mut Parser::default(), input);
+    assert_accounting(&out);
+    out
+}
+
+/// Every line is in exactly one record or skip, records are in line order, and
+/// `lines fed = lines in records + lines skipped`.
+fn assert_accounting(out: &VecSink<ConsoleRecord>) {
+    let mut seen = vec![0u32; usize::try_from(out.lines).unwrap() + 1];
+    for r in &out.records {
+        assert!(r.lines >= 1, "empty record at {}", r.line);
+        for l in r.line..r.line + u64::from(r.lines) {
+            seen[usize::try_from(l).unwrap()] += 1;
+        }
+    }
+    for (l, _) in &out.skipped {
+        seen[usize::try_from(*l).unwrap()] += 1;
+    }
+    for (l, n) in seen.iter().enumerate().skip(1) {
+        assert_eq!(*n, 1, "line {l} accounted {n} times");
+    }
+    assert_eq!(out.lines, out.lines_in_records() + out.skipped.len() as u64);
+    assert!(out.records.windows(2).all(|w| w[0].line < w[1].line), "records out of order");
+}
+
+fn ts(s: &str) -> Option<Micros> {
+    time::parse(s.as_bytes(), &TimeOptions::default()).map(|st| st.micros)
+}
+
+fn log(
+    envelope: Envelope,
+    ts_: Option<&str>,
+    pid: Option<u32>,
+    level: Option<Level>,
+    message: &str,
+) -> ConsoleRecord {
+    ConsoleRecord::Log(ConsoleLog {
+        ts: ts_.and_then(ts),
+        ts_inferred: false,
+        pid,
+        level,
+        message: message.to_string(),
+        envelope,
+    })
+}
+
+fn access(
+    envelope: Envelope,
+    ts_: &str,
+    method: &str,
+    path: &str,
+    status: Option<u16>,
+    bytes: Option<u64>,
+) -> ConsoleRecord {
+    ConsoleRecord::Access(Access {
+        ts: ts(ts_),
+        client: "127.0.0.1".to_string(),
+        method: method.to_string(),
+        path: path.to_string(),
+        status,
+        bytes,
+        envelope,
+    })
+}
+
+fn plain(message: &str, level: Option<Level>) -> ConsoleRecord {
+    ConsoleRecord::Log(ConsoleLog {
+        ts: None,
+        ts_inferred: false,
+        pid: None,
+        level,
+        message: message.to_string(),
+        envelope: Envelope::Plain,
+    })
+}
+
+/// (name, input, expected records as (line, lines, description), number of skipped lines).
+type FlowCase<'a> = (&'a str, &'a [u8], &'a [(LineNo, u32, &'a str)], usize);
+/// (name, head, expected (score, reason) or `None`).
+type SniffCase<'a> = (&'a str, &'a [u8], Option<(f32, &'a str)>);
+
+/// (name, one line, expected record, expected notes).
+type LineCase<'a> = (&'a str, &'a [u8], ConsoleRecord, &'a [Note]);
+
+#[test]
+fn single_lines() {
+    use Envelope::{Flask, Gunicorn, Werkzeug};
+    let cases: Vec<LineCase<'_>> = vec![
+        (
+            "gunicorn worker timeout",
+            b"[2026-11-25 15:42:18 +0000] [29798] [CRITICAL] WORKER TIMEOUT (pid:29804)",
+            log(Gunicorn, Some("2026-11-25T15:42:18Z"), Some(29798), Some(Level::Critical), "WORKER TIMEOUT (pid:29804)"),
+            &[],
+        ),
+        (
+            "gunicorn sigkill, other offset",
+            b"[2026-11-25 16:42:19 +0100] [29798] [ERROR] Worker (pid:29804) was sent SIGKILL! Perhaps out of memory?",
+            log(Gunicorn, Some("2026-11-25T15:42:19Z"), Some(29798), Some(Level::Error), "Worker (pid:29804) was sent SIGKILL! Perhaps out of memory?"),
+            &[],
+        ),
+        (
+            "werkzeug access",
+            b"127.0.0.1 - - [25/Nov/2026 15:40:52] \"GET /businesses?id=b2117449-05e2-4884-80a3-2a92cb1bfc8d HTTP/1.1\" 200 -",
+            access(Werkzeug, "2026-11-25T15:40:52Z", "GET", "/businesses?id=b2117449-05e2-4884-80a3-2a92cb1bfc8d", Some(200), None),
+            &[Note::ZoneAssumed],
+        ),
+        (
+            "werkzeug access in ansi colours",
+            b"127.0.0.1 - - [25/Nov/2026 15:39:59] \"\x1b[35m\x1b[1mGET /businesses/ref/49900004071 HTTP/1.1\x1b[0m\" 500 -",
+            access(Werkzeug, "2026-11-25T15:39:59Z", "GET", "/businesses/ref/49900004071", Some(500), None),
+            &[Note::ZoneAssumed],
+        ),
+        (
+            "werkzeug other message",
+            b"127.0.0.1 - - [25/Nov/2026 15:40:01] code 400, message Bad request version ('\\x16\\x03')",
+            log(Werkzeug, Some("2026-11-25T15:40:01Z"), None, None, "code 400, message Bad request version ('\\x16\\x03')"),
+            &[Note::ZoneAssumed],
+        ),
+        (
+            "werkzeug error on request with nothing after it",
+            b"127.0.0.1 - - [25/Nov/2026 15:40:01] Error on request:",
+            log(Werkzeug, Some("2026-11-25T15:40:01Z"), None, None, "Error on request:"),
+            &[Note::ZoneAssumed],
+        ),
+        (
+            "gunicorn access, common log format",
+            b"10.0.0.7 - - [25/Nov/2026:15:40:52 +0000] \"POST /api/v1/x?y=1 HTTP/1.1\" 201 1234 \"-\" \"hammer/1.0\"",
+            ConsoleRecord::Access(Access {
+                ts: ts("2026-11-25T15:40:52Z"),
+                client: "10.0.0.7".to_string(),
+                method: "POST".to_string(),
+                path: "/api/v1/x?y=1".to_string(),
+                status: Some(201),
+                bytes: Some(1234),
+                envelope: Gunicorn,
+            }),
+            &[],
+        ),
+        (
+            "access with a bad request line",
+            b"127.0.0.1 - - [25/Nov/2026:15:40:52 +0000] \"-\" 400 0 \"-\" \"-\"",
+            access(Gunicorn, "2026-11-25T15:40:52Z", "-", "", Some(400), Some(0)),
+            &[],
+        ),
+        (
+            "flask default handler",
+            b"[2026-11-25 15:42:08,123] WARNING in app: slow query",
+            log(Flask, Some("2026-11-25T15:42:08.123Z"), None, Some(Level::Warning), "slow query"),
+            &[Note::ZoneAssumed],
+        ),
+        (
+            "werkzeug warning in colours",
+            b"\x1b[31m\x1b[1mWARNING: This is a development server. Do not use it in a production deployment. Use a production WSGI server instead.\x1b[0m",
+            plain("WARNING: This is a development server. Do not use it in a production deployment. Use a production WSGI server instead.", Some(Level::Warning)),
+            &[Note::NoTimestamp],
+        ),
+        (
+            "python logging default format",
+            b"ERROR:waitress:Task queue depth is 4",
+            plain("ERROR:waitress:Task queue depth is 4", Some(Level::Error)),
+            &[Note::NoTimestamp],
+        ),
+        (
+            "control characters dropped",
+            b"a\x07b\x00c\td\x1b]0;title\x07 e\x7f",
+            plain("abc\td e", None),
+            &[Note::NoTimestamp],
+        ),
+        (
+            "invalid utf-8",
+            b"caf\xe9 \xff",
+            plain("caf\u{FFFD} \u{FFFD}", None),
+            &[Note::LossyUtf8, Note::NoTimestamp],
+        ),
+        (
+            "postgres line is not an envelope",
+            b"2026-11-25 15:42:07.355 UTC [29780] LOG:  unexpected EOF on client connection with an open transaction",
+            plain("2026-11-25 15:42:07.355 UTC [29780] LOG:  unexpected EOF on client connection with an open transaction", None),
+            &[Note::NoTimestamp],
+        ),
+        (
+            "bracketed epoch is not a gunicorn stamp",
+            b"[1764085160] [1] [INFO] x",
+            plain("[1764085160] [1] [INFO] x", None),
+            &[Note::NoTimestamp],
+        ),
+        (
+            "bad month in stamp",
+            b"[2026-13-25 15:42:18 +0000] [29798] [INFO] x",
+            plain("[2026-13-25 15:42:18 +0000] [29798] [INFO] x", None),
+            &[Note::NoTimestamp],
+        ),
+        (
+            "unknown level word",
+            b"[2026-11-25 15:42:18 +0000] [29798] [VERBOSE] x",
+            plain("[2026-11-25 15:42:18 +0000] [29798] [VERBOSE] x", None),
+            &[Note::NoTimestamp],
+        ),
+        ("trailing whitespace trimmed", b" * Debug mode: off  \r", plain(" * Debug mode: off", None), &[Note::NoTimestamp]),
+    ];
+    for (name, line, want, notes) in cases {
+        let out = run(line);
+        assert_eq!(out.records.len(), 1, "{name}");
+        assert_eq!(out.records[0].rec, want, "{name}");
+        let got: Vec<Note> = out.notes.iter().map(|(_, n)| *n).collect();
+        assert_eq!(got, notes, "{name}");
+    }
+}
+
+#[test]
+fn zone_less_stamps_use_the_default_offset() {
+    let line = b"127.0.0.1 - - [25/Nov/2026 16:40:52] \"GET / HTTP/1.1\" 200 -";
+    let out = parse_bytes(&mut Parser::new(TimeOptions { default_offset_secs: 3600 }), line);
+    let ConsoleRecord::Access(a) = &out.records[0].rec else { panic!("not access") };
+    assert_eq!(format_rfc3339(a.ts.unwrap()), "2026-11-25T15:40:52.000Z");
+    assert_eq!(out.notes, vec![(1, Note::ZoneAssumed)]);
+}
+
+/// (first line, lines, short description of the record).
+fn shape(out: &VecSink<ConsoleRecord>) -> Vec<(LineNo, u32, String)> {
+    out.records
+        .iter()
+        .map(|r| {
+            let what = match &r.rec {
+                ConsoleRecord::Log(l) => format!("log {:?}", l.envelope),
+                ConsoleRecord::Access(a) => format!("access {:?}", a.status),
+                ConsoleRecord::Traceback(t) => {
+                    format!("traceback {}", t.traceback.last().map_or("", |e| e.exc_type.as_str()))
+                }
+            };
+            (r.line, r.lines, what)
+        })
+        .collect()
+}
+
+fn tracebacks(out: &VecSink<ConsoleRecord>) -> Vec<(LineNo, &ConsoleTraceback)> {
+    out.records
+        .iter()
+        .filter_map(|r| match &r.rec {
+            ConsoleRecord::Traceback(t) => Some((r.line, t)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn owned(v: &[(LineNo, u32, &str)]) -> Vec<(LineNo, u32, String)> {
+    v.iter().map(|&(l, n, s)| (l, n, s.to_string())).collect()
+}
+
+#[test]
+fn gunicorn_error_handling_request() {
+    let out = run(GUNICORN);
+    assert_eq!(out.lines, 25);
+    let g = "log Gunicorn";
+    assert_eq!(
+        shape(&out),
+        owned(&[
+            (1, 1, g),
+            (2, 1, g),
+            (3, 1, g),
+            (4, 1, g),
+            (5, 1, "access Some(200)"),
+            (6, 1, g),
+            (7, 15, "traceback SystemExit"),
+            (22, 1, g),
+            (23, 1, g),
+            (24, 1, g),
+            (25, 1, "access Some(500)"),
+        ])
+    );
+    let tbs = tracebacks(&out);
+    let (line, tb) = tbs[0];
+    assert_eq!(tb.intro.as_deref(), Some("Error handling request /businesses?id=c27fe210"));
+    assert_eq!(tb.ts, ts("2026-11-25T15:42:18Z"));
+    assert!(!tb.ts_inferred);
+    assert_eq!(tb.header_offset, 1);
+    assert_eq!(tb.client, None);
+    let s = &tb.traceback.sections[0];
+    assert_eq!(s.frames.len(), 5);
+    assert_eq!(s.exception.message, "1");
+    assert_eq!(line + u64::from(s.line_offset), 21, "offsets count from the record's first line");
+    assert!(out.notes.is_empty(), "{:?}", out.notes);
+    assert!(out.skipped.is_empty());
+}
+
+#[test]
+fn werkzeug_banner_and_error_on_request() {
+    let out = run(WERKZEUG);
+    assert_eq!(out.lines, 29);
+    let p = "log Plain";
+    assert_eq!(
+        shape(&out),
+        owned(&[
+            (1, 1, p),
+            (2, 1, p),
+            (3, 1, p),
+            (4, 1, p),
+            (5, 1, p),
+            (6, 1, "access Some(200)"),
+            (7, 9, "traceback RuntimeError"),
+            (16, 1, "access Some(500)"),
+            (17, 11, "traceback BrokenPipeError"),
+            (29, 1, "access Some(200)"),
+        ])
+    );
+    assert_eq!(out.skipped, vec![(28, SkipReason::Blank)]);
+    let tbs = tracebacks(&out);
+    let (line, banner) = tbs[0];
+    assert_eq!(banner.client.as_deref(), Some("127.0.0.1:50330"));
+    assert_eq!(banner.intro, None);
+    assert_eq!(banner.header_offset, 2);
+    assert!(banner.ts_inferred);
+    assert_eq!(banner.ts, ts("2026-11-25T15:39:20Z"));
+    let last = banner.traceback.last().unwrap();
+    assert_eq!(
+        (last.exc_type.as_str(), last.message.as_str()),
+        ("RuntimeError", "can't start new thread")
+    );
+    assert_eq!(line + u64::from(banner.traceback.sections[0].line_offset), 14);
+    let (_, err) = tbs[1];
+    assert_eq!(err.intro.as_deref(), Some("Error on request:"));
+    assert_eq!(err.ts, ts("2026-11-25T15:40:01Z"));
+    assert!(!err.ts_inferred);
+    assert_eq!(err.traceback.last().unwrap().message, "[Errno 32] Broken pipe");
+    assert_eq!(err.traceback.sections[0].frames.len(), 4);
+    // Plain start-up lines have no stamp before them; the banner's infers one.
+    assert!(out.notes.contains(&(1, Note::NoTimestamp)));
+    assert!(out.notes.contains(&(7, Note::TimestampInferred)));
+    let ConsoleRecord::Log(l) = &out.records[4].rec else { panic!() };
+    assert_eq!(l.message, "Press CTRL+C to quit");
+}
+
+#[test]
+fn seed_socketserver_banner() {
+    let out = run(SEED_BANNER);
+    assert_eq!(shape(&out), owned(&[(1, 11, "traceback RuntimeError")]));
+    let (_, tb) = tracebacks(&out)[0];
+    assert_eq!(tb.client.as_deref(), Some("127.0.0.1:50330"));
+    assert_eq!(tb.ts, None);
+    assert_eq!(out.notes, vec![(1, Note::NoTimestamp)]);
+    assert_eq!(tb.traceback.sections[0].frames[2].func, "start");
+}
+
+#[test]
+fn edge_cases() {
+    let out = run(EDGE);
+    assert_eq!(out.lines, 23);
+    let p = "log Plain";
+    assert_eq!(
+        shape(&out),
+        owned(&[
+            (1, 1, "log Gunicorn"),
+            (2, 1, "log Gunicorn"),
+            (3, 1, p),
+            (4, 1, p),
+            (5, 1, p),
+            (6, 1, p),
+            (7, 1, p),
+            (8, 11, "traceback KeyError"),
+            (21, 1, p),
+            (22, 2, "traceback "),
+        ])
+    );
+    assert_eq!(out.skipped, vec![(19, SkipReason::Blank), (20, SkipReason::Blank)]);
+    let tbs = tracebacks(&out);
+    let chained = &tbs[0].1.traceback;
+    assert_eq!(chained.sections.len(), 2);
+    assert_eq!(chained.sections[1].link, Some(Link::Context));
+    assert_eq!(chained.root().unwrap().exc_type, "ValueError");
+    assert!(tbs[0].1.ts_inferred);
+    assert_eq!(tbs[0].1.ts, ts("2026-11-25T15:42:08Z"));
+    let truncated = &tbs[1].1.traceback;
+    assert!(truncated.is_truncated());
+    assert_eq!(truncated.sections[0].frames[0].func, "run");
+    // The intro that no traceback followed is an ordinary log line.
+    let ConsoleRecord::Log(l) = &out.records[0].rec else { panic!() };
+    assert_eq!(l.message, "Error handling request /x");
+    // The banner announcement that no traceback followed is plain text too.
+    let ConsoleRecord::Log(l) = &out.records[5].rec else { panic!() };
+    assert!(l.message.starts_with("Exception happened during processing"));
+    assert!(l.ts_inferred);
+}
+
+#[test]
+fn lookahead_at_end_of_input() {
+    let cases: &[FlowCase<'_>] = &[
+        ("intro at eof", b"[2026-11-25 15:42:08 +0000] [1] [ERROR] Exception in worker process", &[(1, 1, "log Gunicorn")], 0),
+        ("dashes at eof", b"x\n----------------------------------------", &[(1, 1, "log Plain"), (2, 1, "log Plain")], 0),
+        ("banner at eof", b"----------------------------------------\nException occurred during processing of request from ('127.0.0.1', 1)\n", &[(1, 1, "log Plain"), (2, 1, "log Plain")], 0),
+        ("held blanks at eof", b"Traceback (most recent call last):\nValueError: v\n\n\n", &[(1, 2, "traceback ValueError")], 2),
+        ("header at eof", b"Traceback (most recent call last):", &[(1, 1, "traceback ")], 0),
+        ("banner without closing rule", b"----------------------------------------\nException occurred during processing of request from ('127.0.0.1', 1)\nTraceback (most recent call last):\nOSError: x", &[(1, 4, "traceback OSError")], 0),
+        ("intro, header, then envelope", b"[2026-11-25 15:42:08 +0000] [1] [ERROR] Exception in worker process\nTraceback (most recent call last):\n  File \"a.py\", line 1, in f\n[2026-11-25 15:42:09 +0000] [1] [INFO] Worker exiting (pid: 1)\n", &[(1, 3, "traceback "), (4, 1, "log Gunicorn")], 0),
+        ("blank between intro and header", b"127.0.0.1 - - [25/Nov/2026 15:40:01] Error on request:\n\nTraceback (most recent call last):\nValueError: v\n", &[(1, 1, "log Werkzeug"), (3, 2, "traceback ValueError")], 1),
+        ("two tracebacks back to back", b"Traceback (most recent call last):\nValueError: v\nTraceback (most recent call last):\nKeyError: k\n", &[(1, 2, "traceback ValueError"), (3, 2, "traceback KeyError")], 0),
+        ("crlf", b"Traceback (most recent call last):\r\n  File \"a.py\", line 1, in f\r\nValueError: v\r\n\r\nnext\r\n", &[(1, 3, "traceback ValueError"), (5, 1, "log Plain")], 1),
+        ("only blanks", b"\n \n\t\n", &[], 3),
+        ("ansi-only line is blank", b"\x1b[0m\n", &[], 1),
+    ];
+    for (name, input, want, skipped) in cases {
+        let out = run(input);
+        assert_eq!(shape(&out), owned(want), "{name}");
+        assert_eq!(out.skipped.len(), *skipped, "{name}");
+    }
+}
+
+#[test]
+fn flask_exception_intro_and_sqlalchemy_message() {
+    let input = include_bytes!("../../tests/fixtures/console/flask-sqlalchemy-chain.log");
+    let out = run(input);
+    assert_eq!(
+        shape(&out),
+        owned(&[(1, 16, "traceback sqlalchemy.exc.OperationalError"), (17, 1, "access Some(500)")])
+    );
+    let (_, tb) = tracebacks(&out)[0];
+    assert_eq!(tb.intro.as_deref(), Some("Exception on /businesses [GET]"));
+    assert_eq!(tb.ts, ts("2026-11-25T15:42:08.123Z"));
+    assert_eq!(tb.traceback.sections[1].link, Some(Link::Cause));
+    assert!(
+        tb.traceback
+            .last()
+            .unwrap()
+            .message
+            .ends_with("(Background on this error at: https://sqlalche.me/e/20/e3q8)")
+    );
+    assert_eq!(tb.traceback.root().unwrap().exc_type, "psycopg2.OperationalError");
+    assert!(out.notes.contains(&(1, Note::ZoneAssumed)));
+}
+
+#[test]
+fn real_samples_whole() {
+    // pool-exhaustion: werkzeug dev server, 5 start-up lines and 1050 request lines.
+    let out = run(POOL_STDERR);
+    assert_eq!(out.lines, 1055);
+    let accesses: Vec<&Access> = out
+        .records
+        .iter()
+        .filter_map(|r| match &r.rec {
+            ConsoleRecord::Access(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(accesses.len(), 1050);
+    assert_eq!(accesses.iter().filter(|a| a.status == Some(500)).count(), 161);
+    assert_eq!(accesses.iter().filter(|a| a.status == Some(200)).count(), 889);
+    assert!(accesses.iter().all(|a| a.envelope == Envelope::Werkzeug && a.method == "GET"));
+    assert!(accesses.iter().all(|a| a.path.starts_with("/businesses")));
+    assert_eq!(out.records.len(), 1055);
+    assert!(out.skipped.is_empty());
+    assert_eq!(out.notes.iter().filter(|(_, n)| *n == Note::ZoneAssumed).count(), 1050);
+    assert_eq!(out.notes.iter().filter(|(_, n)| *n == Note::NoTimestamp).count(), 5);
+    for r in &out.records {
+        if let ConsoleRecord::Log(l) = &r.rec {
+            assert!(!l.message.contains('\u{1b}'), "escape in {:?}", l.message);
+        }
+    }
+
+    // healthy-baseline: the same server, all 200.
+    let out = run(HEALTHY_STDERR);
+    assert_eq!(out.lines, 455);
+    assert_eq!(
+        out.records.iter().filter(|r| matches!(r.rec, ConsoleRecord::Access(_))).count(),
+        450
+    );
+
+    // eof-open-transaction: gunicorn error log only, 12 worker timeouts.
+    let out = run(EOF_STDERR);
+    assert_eq!(out.lines, 62);
+    assert_eq!(out.records.len(), 62);
+    let logs: Vec<&ConsoleLog> = out
+        .records
+        .iter()
+        .filter_map(|r| match &r.rec {
+            ConsoleRecord::Log(l) => Some(l),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logs.len(), 62);
+    assert!(
+        logs.iter().all(|l| l.envelope == Envelope::Gunicorn && l.ts.is_some() && !l.ts_inferred)
+    );
+    let timeouts: Vec<&&ConsoleLog> =
+        logs.iter().filter(|l| l.message.starts_with("WORKER TIMEOUT (pid:")).collect();
+    assert_eq!(timeouts.len(), 12);
+    assert!(timeouts.iter().all(|l| l.level == Some(Level::Critical) && l.pid == Some(29798)));
+    assert_eq!(logs.iter().filter(|l| l.message.contains("SIGKILL")).count(), 12);
+    assert_eq!(logs.iter().filter(|l| l.message.starts_with("Booting worker")).count(), 16);
+    assert_eq!(format_rfc3339(logs[0].ts.unwrap()), "2026-11-25T15:42:08.000Z");
+    assert!(out.notes.is_empty());
+}
+
+#[test]
+fn long_lines_and_random_input_never_panic() {
+    let mut long =
+        b"Traceback (most recent call last):\n  File \"a.py\", line 1, in f\nValueError: ".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 100_000));
+    long.extend_from_slice(b"\n");
+    long.extend(std::iter::repeat_n(b'y', 100_000));
+    let out = run(&long);
+    assert_eq!(out.records.len(), 2);
+    assert_eq!(tracebacks(&out)[0].1.traceback.last().unwrap().message.len(), 100_000);
+
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let pieces: &[&[u8]] = &[
+        b"Traceback (most recent call last):",
+        b"  File \"a.py\", line 1, in f",
+        b"ValueError: v",
+        b"",
+        b"During handling of the above exception, another exception occurred:",
+        b"----------------------------------------",
+        b"Exception happened during processing of request from ('127.0.0.1', 50330)",
+        b"[2026-11-25 15:42:18 +0000] [1] [ERROR] Error handling request /x",
+        b"127.0.0.1 - - [25/Nov/2026 15:40:01] Error on request:",
+        b"127.0.0.1 - - [25/Nov/2026 15:39:59] \"\x1b[35mGET / HTTP/1.1\x1b[0m\" 500 -",
+        b"  + Exception Group Traceback (most recent call last):",
+        b"  | ValueError: x",
+        b"\tdetail",
+        b"[SQL: SELECT",
+        b"\xff\x00\x1b[",
+        b"plain text",
+    ];
+    for round in 0..2000 {
+        let mut input = Vec::new();
+        for _ in 0..(next() % 50) {
+            if round % 4 == 0 {
+                input.extend((0..next() % 20).map(|_| next() as u8));
+            } else {
+                input.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            input.extend_from_slice(if next() % 5 == 0 { b"\r\n" } else { b"\n" });
+        }
+        let out = run(&input);
+        for (line, tb) in tracebacks(&out) {
+            let r = out.records.iter().find(|r| r.line == line).unwrap();
+            assert!(tb.header_offset < r.lines, "round {round}");
+            for s in &tb.traceback.sections {
+                assert!(s.line_offset < r.lines, "round {round}");
+            }
+        }
+    }
+}
+
+#[test]
+fn block_size_is_capped() {
+    let mut input = b"Traceback (most recent call last):\n".to_vec();
+    for _ in 0..(MAX_BLOCK_LINES + 10) {
+        input.extend_from_slice(b"    x\n");
+    }
+    let out = run(&input);
+    assert_eq!(out.records[0].lines, MAX_BLOCK_LINES);
+    assert_eq!(out.records.len(), 1 + 11);
+}
+
+#[test]
+fn sniffing() {
+    let cases: &[SniffCase<'_>] = &[
+        (
+            "werkzeug console",
+            POOL_STDERR,
+            Some((
+                1.0,
+                "195 werkzeug access lines, 5 server start-up lines in the first 200 lines",
+            )),
+        ),
+        (
+            "gunicorn console",
+            EOF_STDERR,
+            Some((1.0, "62 gunicorn error-log lines in the first 62 lines")),
+        ),
+        (
+            "gunicorn with a traceback",
+            GUNICORN,
+            Some((
+                1.0,
+                "8 gunicorn error-log lines, 2 access-log lines (common log format), 1 traceback in the first 25 lines",
+            )),
+        ),
+        ("postgres log", include_bytes!("../../../samples/pool-exhaustion/postgresql.log"), None),
+        ("json lines", include_bytes!("../../../samples/pool-exhaustion/app.log"), None),
+        ("csv", include_bytes!("../../../samples/pool-exhaustion/hammer.csv"), None),
+        ("empty", b"", None),
+        ("blank", b"\n\n", None),
+        ("plain prose", b"hello\nworld\n", None),
+    ];
+    for (name, head, want) in cases {
+        let got = sniff(head);
+        match want {
+            None => assert_eq!(got, None, "{name}"),
+            Some((score, reason)) => {
+                let got = got.unwrap_or_else(|| panic!("{name}: not sniffed"));
+                assert!((got.score - score).abs() < 1e-6, "{name}: {}", got.score);
+                assert_eq!(got.reason, *reason, "{name}");
+            }
+        }
+    }
+    // A head cut in the middle of a line does not count the cut line.
+    let cut = &POOL_STDERR[..POOL_STDERR.len().min(700)];
+    let got = sniff(cut).unwrap();
+    assert!(got.score > 0.99, "{}", got.score);
+    // A few recognised lines among prose score low.
+    let mixed = b"hello\nworld\nmore\n[2026-11-25 15:42:18 +0000] [1] [INFO] x\n";
+    assert!((sniff(mixed).unwrap().score - 0.25).abs() < 1e-6);
+}
