@@ -296,8 +296,8 @@ fn texts<'a>(ev: &'a Event, out: &mut Vec<(On, Cow<'a, str>, LineNo)>) {
             out.push((On::Message, Cow::Borrowed(l.message.as_str()), ev.line));
         }
         EventKind::Console(ConsoleRecord::Traceback(t)) => {
-            let header = ev.line + u64::from(t.header_offset);
-            tb(&t.traceback, &|off| header + u64::from(off), out);
+            // Section offsets of a console traceback count from the record's first line.
+            tb(&t.traceback, &|off| ev.line + u64::from(off), out);
         }
         EventKind::Db(r) => out.push((On::Pg, Cow::Borrowed(r.message.as_str()), ev.line)),
         EventKind::Console(ConsoleRecord::Access(_)) | EventKind::Request(_) => {}

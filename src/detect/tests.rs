@@ -165,7 +165,9 @@ fn counts_first_last_evidence_and_captures() {
     let cat = Catalog::builtin().unwrap();
     let mut events = Vec::new();
     for k in 0..7 {
-        let msg = "QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 2.00".to_string();
+        let msg =
+            "QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 2.00"
+                .to_string();
         events.push(app_exception(
             10 + k,
             1_000 + k as i64 * 10,
