@@ -49,7 +49,7 @@ pub enum EventKind {
     /// A line or traceback of a server console.
     Console(ConsoleRecord),
     /// A Postgres log entry.
-    Db(PgRecord),
+    Db(Box<PgRecord>),
 }
 
 /// One thing that happened, with where it was read.

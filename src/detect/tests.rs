@@ -31,7 +31,7 @@ fn app_exception(line: LineNo, ts: Micros, sections: &[(&str, &str)]) -> Event {
 fn pg(line: LineNo, ts: Micros, sev: Severity, msg: &str) -> Event {
     let r =
         PgRecord { ts: Some(ts), severity: Some(sev), message: msg.into(), ..PgRecord::default() };
-    Event { ts: Some(ts), source: 1, line, kind: EventKind::Db(r) }
+    Event { ts: Some(ts), source: 1, line, kind: EventKind::Db(Box::new(r)) }
 }
 
 fn console(line: LineNo, ts: Micros, msg: &str) -> Event {

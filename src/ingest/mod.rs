@@ -245,7 +245,7 @@ impl IntoEvent for jsonlog::AppEvent {
 
 impl IntoEvent for PgRecord {
     fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
-        (self.ts, EventKind::Db(self))
+        (self.ts, EventKind::Db(Box::new(self)))
     }
 }
 
