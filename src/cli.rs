@@ -1,5 +1,5 @@
 //! Command-line arguments (clap derive). They are resolved into a
-//! [`Config`](crate::config::Config) before any work starts and go no further.
+//! [`AnalyzeConfig`](crate::config::AnalyzeConfig) before any work starts and go no further.
 
 use std::path::PathBuf;
 

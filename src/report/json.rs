@@ -1,4 +1,4 @@
-//! The JSON renderer: the [`Report`](super::Report) serialised as is, pretty-printed.
+//! The JSON renderer: the [`Report`] serialised as is, pretty-printed.
 
 use std::io::{self, Write};
 

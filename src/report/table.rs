@@ -2,7 +2,7 @@
 //!
 //! Without colour, comfy-table is forced into no-TTY mode with an explicit width, so piped
 //! output and tests are deterministic. Every text in the tables comes from the
-//! [`Report`](super::Report), already sanitised.
+//! [`Report`], already sanitised.
 
 use std::io::{self, Write};
 
