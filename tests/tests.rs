@@ -3,4 +3,5 @@
 
 mod cli;
 mod corpus;
+mod scenarios;
 mod util;

@@ -1,0 +1,116 @@
+//! Incidents assembled from real wordings (the seed report's logs and the parsers' fixtures of
+//! real server output), so every mission signature goes through the real binary.
+
+use crate::util::{TempDir, analyze_json, gzip};
+
+const PARSERS_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/parsers/tests/fixtures");
+
+fn fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(format!("{PARSERS_FIXTURES}/{rel}")).expect("fixture")
+}
+
+/// The seed's Flask log line: a chained QueuePool traceback and the garbled `created_at`.
+fn seed_app_log() -> String {
+    let tb = String::from_utf8(fixture("traceback/seed-chained-queuepool.txt")).expect("utf-8");
+    let line = serde_json::json!({
+        "status": 500, "event": "Uncaught exception", "level": "exception", "service": "ras-party",
+        "exception": tb.trim_end(), "created_at": "2019-01-29T15:561548777410"
+    });
+    let ok = serde_json::json!({
+        "route": "/businesses?id=", "event": "function hit", "level": "info",
+        "created_at": "2026-11-25T15:39:20.100Z"
+    });
+    format!("{ok}\n{line}\n")
+}
+
+#[test]
+fn every_mission_signature_is_found_with_its_evidence_line() {
+    let dir = TempDir::new("seed");
+    std::fs::write(
+        dir.join("hammer.csv"),
+        "sent_at,route,url,request_count,offset_ms,status,elapsed_ms,error\n\
+         2026-11-25T15:39:20.000Z,/businesses?id=,http://h/businesses?id=1,100,50,200,120.5,\n\
+         2026-11-25T15:39:57.000Z,/businesses?id=,http://h/businesses?id=2,100,50,,3000.0,\"ConnectionError: ('Connection aborted.', RemoteDisconnected('x'))\"\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("app.log"), seed_app_log()).expect("write");
+    std::fs::write(dir.join("stderr.log"), fixture("console/werkzeug-thread-exhaustion.log"))
+        .expect("write");
+    // The Postgres log gzip-compressed, under a name that says nothing.
+    std::fs::write(dir.join("db.bin"), gzip(&fixture("postgres/pgbadger.log"))).expect("write");
+
+    let rep = analyze_json(&[dir.0.to_str().expect("utf-8")]);
+    let sig = |id: &str| {
+        rep["signatures"]
+            .as_array()
+            .expect("signatures")
+            .iter()
+            .find(|s| s["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} not found in {}", rep["signatures"]))
+    };
+    // The RuntimeError line of the socketserver banner block is line 14 of the console.
+    let t = sig("thread_start_failed");
+    assert_eq!(t["count"], 1);
+    assert!(t["evidence"][0]["path"].as_str().expect("path").ends_with("stderr.log"));
+    assert_eq!(t["evidence"][0]["line"], 14);
+    assert_eq!(t["evidence"][0]["text"], "RuntimeError: can't start new thread");
+    // The QueuePool error is the first section of the chain, cited at its JSON line.
+    let q = sig("queuepool_exhausted");
+    assert_eq!((q["count"].as_u64(), q["evidence"][0]["line"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(q["captures"]["timeout"]["30"], 1, "SQLAlchemy 1.2 wording: integer timeout");
+    assert!(q["first_seen"].is_null(), "the garbled stamp gives no time, and says so");
+    let p = sig("pg_too_many_clients");
+    assert_eq!((p["count"].as_u64(), p["evidence"][0]["line"].as_u64()), (Some(1), Some(3)));
+    assert_eq!(sig("pg_eof_open_transaction")["evidence"][0]["line"], 2);
+    assert!(
+        rep["signatures"]
+            .as_array()
+            .expect("signatures")
+            .iter()
+            .all(|s| s["id"] != "gunicorn_worker_timeout")
+    );
+
+    let input = |name: &str| {
+        rep["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .cloned()
+            .expect("input")
+    };
+    assert_eq!(input("app.log")["notes"]["bad_timestamp"], 1);
+    assert_eq!(input("db.bin")["format"], "postgres");
+    assert_eq!(input("db.bin")["compression"], "gzip");
+    assert_eq!(
+        input("db.bin")["detail"],
+        "log_line_prefix '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h '"
+    );
+    assert_eq!(input("stderr.log")["format"], "console");
+    // The no-response request is explained by the thread failure that precedes it.
+    let h = &rep["hypotheses"][0];
+    assert_eq!(h["root"], "thread_start_failed", "{}", h["summary"]);
+    assert_eq!(h["effects"][0], "no_response");
+}
+
+#[test]
+fn failures_without_any_signature_are_reported_as_unexplained() {
+    let dir = TempDir::new("unexplained");
+    std::fs::write(
+        dir.join("hammer.csv"),
+        "time,name,status_code,latency\n2026-11-25T10:00:00Z,/a,200,5\n2026-11-25T10:00:01Z,/a,503,7\n",
+    )
+    .expect("write");
+    let rep = analyze_json(&[dir.0.to_str().expect("utf-8")]);
+    assert_eq!(rep["diagnosis"]["verdict"], "unexplained");
+    assert!(rep["hypotheses"].as_array().expect("hypotheses").is_empty());
+    assert!(
+        rep["diagnosis"]["statement"]
+            .as_str()
+            .expect("statement")
+            .starts_with("1 of 2 requests failed (1 with HTTP 5xx")
+    );
+    assert_eq!(rep["funnel"]["has_app_log"], false);
+    assert!(rep["funnel"]["biggest_loss"].is_null());
+}
