@@ -12,6 +12,7 @@ use regex::{Regex, RegexBuilder};
 
 use crate::correlate::Timeline;
 use crate::model::{EventKind, Stage};
+use crate::stats::{self, Summary};
 
 /// Largest compiled size of a user pattern.
 pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
@@ -126,6 +127,8 @@ pub struct Funnel {
     pub without_timestamp: u64,
     /// True when at least one application source was read.
     pub has_app_log: bool,
+    /// Durations reported by "query completed" events (`duration_ms`), if any.
+    pub query_ms: Option<Summary>,
 }
 
 /// The key used for requests and events without a route.
@@ -177,6 +180,7 @@ fn align_routes(by_route: BTreeMap<String, Counts>) -> BTreeMap<String, Counts> 
 /// Counts the funnel over the timeline's run window.
 pub fn count(tl: &Timeline) -> Funnel {
     let mut f = Funnel::default();
+    let mut query_ms = Vec::new();
     for ev in &tl.events {
         match &ev.kind {
             EventKind::Request(r) => {
@@ -195,6 +199,9 @@ pub fn count(tl: &Timeline) -> Funnel {
                     None => f.without_timestamp += 1,
                 }
                 f.overall.add(stage);
+                if let (Stage::Completed, Some(ms)) = (stage, event.duration_ms) {
+                    query_ms.push(ms);
+                }
                 let route = event.route.clone().unwrap_or_else(|| NO_ROUTE.to_string());
                 f.by_route.entry(route).or_default().add(stage);
             }
@@ -202,6 +209,7 @@ pub fn count(tl: &Timeline) -> Funnel {
         }
     }
     f.by_route = align_routes(std::mem::take(&mut f.by_route));
+    f.query_ms = stats::summarise(&mut query_ms);
     f
 }
 

@@ -105,7 +105,11 @@ fn when(ts: Option<Micros>) -> String {
 }
 
 fn seconds(d: Micros) -> String {
-    format!("{:.1} s", d as f64 / SECOND as f64)
+    if d.abs() < SECOND {
+        format!("{} ms", d / 1000)
+    } else {
+        format!("{:.1} s", d as f64 / SECOND as f64)
+    }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -253,8 +257,8 @@ pub fn hypothesise(
     s.push_str(&format!(
         "The earliest failure signature {} is {} ({}): {} from {} to {} UTC",
         if failed > 0 { "around that time" } else { "in the logs" },
-        r.title,
         r.id,
+        r.title,
         plural(rootf.count, "occurrence", "occurrences"),
         when(rootf.first_seen),
         when(rootf.last_seen),
@@ -315,7 +319,7 @@ pub fn hypothesise(
         }
     }
 
-    let fix = fix_for(r.id.as_str(), rootf, &r.remediation);
+    let fix = fix_for(r.id.as_str(), rootf, &r.remediation, lt, funnel);
     let hypothesis = Hypothesis {
         rank: 1,
         root,
@@ -361,30 +365,48 @@ fn first_sentence(text: &str) -> &str {
 }
 
 /// The remediation, prefixed with the numbers the logs give for this signature.
-fn fix_for(id: &str, f: &Finding, remediation: &str) -> String {
+fn fix_for(id: &str, f: &Finding, remediation: &str, lt: &LoadTest, funnel: &Funnel) -> String {
     let facts = match id {
         "queuepool_exhausted" => {
             match (f.top_capture("size"), f.top_capture("overflow"), f.top_capture("timeout")) {
                 (Some(size), Some(overflow), Some(timeout)) => {
                     let total = size
-                        .parse::<u64>()
+                        .parse::<i64>()
                         .ok()
                         .zip(overflow.parse::<i64>().ok())
-                        .map(|(a, b)| a as i64 + b.max(0));
-                    Some(format!(
-                        "The pool allows pool_size {size} + max_overflow {overflow}{} connections per process and waits {timeout} s for one (pool_timeout).",
+                        .map(|(a, b)| a + b.max(0));
+                    let mut facts = format!(
+                        "The pool allows pool_size {size} + max_overflow {overflow}{} connections \
+                         per process and waits {timeout} s for one (pool_timeout).",
                         total.map_or(String::new(), |t| format!(" = {t}"))
-                    ))
+                    );
+                    let median = funnel.query_ms.as_ref().map(|q| q.median).filter(|m| *m > 0.0);
+                    if let (Some(total), Some(median)) = (total, median) {
+                        let capacity = total as f64 * 1000.0 / median;
+                        facts.push_str(&format!(
+                            " At the median query time of {median:.0} ms, {total} connections \
+                             complete at most about {capacity:.0} queries per second per process"
+                        ));
+                        match lt.send_rate {
+                            Some(r) => facts.push_str(&format!(
+                                "; the load tool sent up to {} requests in one second (from {} UTC).",
+                                r.peak_per_s,
+                                hms(r.peak_at)
+                            )),
+                            None => facts.push('.'),
+                        }
+                    }
+                    Some(facts)
                 }
                 _ => None,
             }
         }
         "gunicorn_worker_timeout" => {
-            let pids = f.captures.get("pid").map_or(0, |v| v.len());
+            let pids = f.captures.get("pid").map_or(0, |v| v.len()) as u64;
             Some(format!(
-                "gunicorn killed {} in {}.",
+                "gunicorn killed {} for exceeding its timeout ({}).",
                 plural(f.count, "worker", "workers"),
-                plural(pids as u64, "distinct process", "distinct processes")
+                plural(pids, "distinct pid", "distinct pids")
             ))
         }
         _ => None,

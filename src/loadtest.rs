@@ -108,6 +108,37 @@ pub struct LoadTest {
     pub sent_span: Option<(Micros, Micros)>,
     /// Failures by kind (only kinds that occurred).
     pub failures: BTreeMap<FailureKind, FailureSpan>,
+    /// How fast requests were sent.
+    pub send_rate: Option<SendRate>,
+}
+
+/// How fast the load tool sent requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SendRate {
+    /// Requests per second over the whole send span.
+    pub mean_per_s: f64,
+    /// The most requests sent within any one second.
+    pub peak_per_s: u64,
+    /// Start of the busiest second.
+    pub peak_at: Micros,
+}
+
+/// The mean and the busiest one-second window of sorted send times.
+pub fn send_rate(sorted: &[Micros]) -> Option<SendRate> {
+    let (&first, &last) = (sorted.first()?, sorted.last()?);
+    let (mut best, mut best_at, mut lo) = (0usize, first, 0usize);
+    for (hi, &t) in sorted.iter().enumerate() {
+        while t - sorted[lo] >= rootcause_parsers::time::SECOND {
+            lo += 1;
+        }
+        if hi + 1 - lo > best {
+            best = hi + 1 - lo;
+            best_at = sorted[lo];
+        }
+    }
+    let span_s = (last - first) as f64 / 1e6;
+    let mean_per_s = if span_s > 0.0 { sorted.len() as f64 / span_s } else { sorted.len() as f64 };
+    Some(SendRate { mean_per_s, peak_per_s: best as u64, peak_at: best_at })
 }
 
 /// The route a request belongs to: its route/label cell, else its URL's path, else
@@ -130,6 +161,7 @@ pub fn analyse(tl: &Timeline) -> LoadTest {
     let mut lt = LoadTest::default();
     let mut ok_ms: Vec<f64> = Vec::new();
     let mut route_ms: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut sends: Vec<Micros> = Vec::new();
     for ev in &tl.events {
         let EventKind::Request(r) = &ev.kind else { continue };
         let route = route_of(r);
@@ -142,6 +174,7 @@ pub fn analyse(tl: &Timeline) -> LoadTest {
             route_ms.entry(route).or_default().push(ms);
         }
         let Some(ts) = ev.ts else { continue };
+        sends.push(ts);
         lt.sent_span = Some(lt.sent_span.map_or((ts, ts), |(a, b)| (a.min(ts), b.max(ts))));
         let kind = match r.status {
             None => FailureKind::NoResponse,
@@ -167,6 +200,8 @@ pub fn analyse(tl: &Timeline) -> LoadTest {
             });
     }
     lt.latency = stats::summarise(&mut ok_ms);
+    // The timeline is in time order, so `sends` already is.
+    lt.send_rate = send_rate(&sends);
     for (route, mut ms) in route_ms {
         if let Some(rr) = lt.by_route.get_mut(&route) {
             rr.latency = stats::summarise(&mut ms);
@@ -178,6 +213,17 @@ pub fn analyse(tl: &Timeline) -> LoadTest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn send_rate_finds_the_busiest_second() {
+        let s = rootcause_parsers::time::SECOND;
+        let t = [0, s / 2, s, s + 100, s + 200, s + 300, 4 * s];
+        let r = send_rate(&t).unwrap();
+        assert_eq!((r.peak_per_s, r.peak_at), (5, s / 2));
+        assert!((r.mean_per_s - 7.0 / 4.0).abs() < 1e-9);
+        assert!(send_rate(&[]).is_none());
+        assert_eq!(send_rate(&[5]).unwrap().peak_per_s, 1);
+    }
 
     #[test]
     fn route_falls_back_to_the_url_path() {

@@ -84,6 +84,12 @@ pub struct RunOut {
     pub latest_event: Option<String>,
     /// The window stage events are counted in.
     pub window: Option<WindowOut>,
+    /// Requests sent per second over the send span.
+    pub send_rate_mean_per_s: Option<f64>,
+    /// The most requests sent within one second.
+    pub send_rate_peak_per_s: Option<u64>,
+    /// Start of that busiest second.
+    pub send_rate_peak_at: Option<String>,
 }
 
 /// A time window.
@@ -278,6 +284,8 @@ pub struct FunnelOut {
     pub has_app_log: bool,
     /// The pattern that recognises each stage.
     pub stage_patterns: BTreeMap<&'static str, String>,
+    /// Durations reported by "query completed" events (`duration_ms`), ms.
+    pub query_ms: LatencySummary,
 }
 
 /// One piece of evidence.
@@ -468,6 +476,7 @@ pub fn build(p: &Parts<'_>) -> Report {
         without_timestamp: f.without_timestamp,
         has_app_log: f.has_app_log,
         stage_patterns: p.stage_patterns.iter().map(|(s, pat)| (s.as_str(), pat.clone())).collect(),
+        query_ms: LatencySummary::from(f.query_ms.as_ref()),
     };
     let signatures = p
         .findings
@@ -528,6 +537,9 @@ pub fn build(p: &Parts<'_>) -> Report {
                 start: format_rfc3339_micros(w.start),
                 end: format_rfc3339_micros(w.end),
             }),
+            send_rate_mean_per_s: lt.send_rate.map(|r| (r.mean_per_s * 100.0).round() / 100.0),
+            send_rate_peak_per_s: lt.send_rate.map(|r| r.peak_per_s),
+            send_rate_peak_at: lt.send_rate.map(|r| format_rfc3339_micros(r.peak_at)),
         },
         inputs,
         outcomes,

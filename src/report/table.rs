@@ -87,6 +87,49 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
+/// The folder all inputs share (with its trailing `/`), so tables can show shorter names.
+fn common_dir(r: &Report) -> String {
+    let mut paths = r.inputs.iter().map(|i| i.path.as_str());
+    let Some(first) = paths.next() else { return String::new() };
+    let mut prefix = match first.rfind('/') {
+        Some(i) => &first[..=i],
+        None => return String::new(),
+    };
+    for p in paths {
+        while !p.starts_with(prefix) {
+            match prefix[..prefix.len() - 1].rfind('/') {
+                Some(i) => prefix = &prefix[..=i],
+                None => return String::new(),
+            }
+        }
+    }
+    prefix.to_string()
+}
+
+/// How times are shown: time of day when the whole run is on one UTC date, else date and time.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    same_day: bool,
+}
+
+impl Clock {
+    fn of(r: &Report) -> Clock {
+        let day = |t: &Option<String>| t.as_deref().and_then(|s| s.get(..10)).map(str::to_string);
+        let (a, b) = (day(&r.run.earliest_event), day(&r.run.latest_event));
+        Clock { same_day: a.is_some() && a == b }
+    }
+
+    /// `2026-11-25T15:39:43.109396Z` → `15:39:43.109` (or `2026-11-25 15:39:43.109`).
+    fn show(self, t: Option<&str>) -> String {
+        let Some(t) = t else { return "-".to_string() };
+        match (self.same_day, t.get(..10), t.get(11..23)) {
+            (true, _, Some(time)) => time.to_string(),
+            (false, Some(date), Some(time)) => format!("{date} {time}"),
+            _ => t.to_string(),
+        }
+    }
+}
+
 fn outcome_row(t: &mut Table, name: &str, o: &OutcomeCounts) {
     let get = |k: &str| o.status.get(k).copied().unwrap_or(0);
     let other: u64 = o
@@ -119,7 +162,13 @@ fn latency_row(t: &mut Table, name: &str, l: &LatencySummary) {
     ]);
 }
 
-fn hypothesis(out: &mut dyn Write, o: &RenderOptions, h: &HypothesisOut) -> io::Result<()> {
+fn hypothesis(
+    out: &mut dyn Write,
+    o: &RenderOptions,
+    clock: Clock,
+    short: &dyn Fn(&str) -> String,
+    h: &HypothesisOut,
+) -> io::Result<()> {
     let width = usize::from(o.width).max(40);
     heading(
         out,
@@ -137,7 +186,15 @@ fn hypothesis(out: &mut dyn Write, o: &RenderOptions, h: &HypothesisOut) -> io::
     if !h.evidence.is_empty() {
         writeln!(out, "\nEvidence for {}:", h.root)?;
         for e in &h.evidence {
-            writeln!(out, "  {}:{}  {}", e.path, e.line, e.ts.as_deref().unwrap_or("-"))?;
+            let place =
+                format!("  {}:{}  {}  ", short(&e.path), e.line, clock.show(e.ts.as_deref()));
+            let room = width.saturating_sub(place.chars().count()).max(20);
+            let mut text: String = e.text.chars().take(room).collect();
+            if e.text.chars().count() > room {
+                text.pop();
+                text.push('…');
+            }
+            writeln!(out, "{place}{text}")?;
         }
     }
     if !h.evidence_against.is_empty() {
@@ -152,9 +209,21 @@ fn hypothesis(out: &mut dyn Write, o: &RenderOptions, h: &HypothesisOut) -> io::
 /// Renders the report as terminal tables.
 pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let width = usize::from(o.width).max(40);
+    let clock = Clock::of(r);
+    let dir = common_dir(r);
+    let short = |p: &str| p.strip_prefix(dir.as_str()).unwrap_or(p).to_string();
     writeln!(out, "{}", wrap(&format!("Diagnosis: {}", r.diagnosis.statement), width, "  "))?;
+    if let (true, Some(day)) =
+        (clock.same_day, r.run.earliest_event.as_deref().and_then(|t| t.get(..10)))
+    {
+        writeln!(out, "Times are UTC, on {day}.")?;
+    }
 
-    heading(out, o, "Inputs")?;
+    heading(
+        out,
+        o,
+        if dir.is_empty() { "Inputs".to_string() } else { format!("Inputs (in {dir})") }.as_str(),
+    )?;
     let mut t = table(o, &["input", "format", "lines", "parsed", "skipped", "notes"]);
     for i in &r.inputs {
         let notes: Vec<String> = i.notes.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -164,7 +233,7 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
             (None, None) => i.format.clone(),
         };
         t.add_row(vec![
-            Cell::new(&i.path),
+            Cell::new(short(&i.path)),
             Cell::new(format),
             num(i.lines),
             num(i.parsed),
@@ -180,7 +249,7 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
         for i in skipped {
             if let Some(e) = &i.error {
                 t.add_row(vec![
-                    Cell::new(&i.path),
+                    Cell::new(short(&i.path)),
                     Cell::new(format!("error: {e}")),
                     Cell::new(""),
                     Cell::new(""),
@@ -192,7 +261,7 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
                     .get(reason)
                     .map_or_else(Vec::new, |v| v.iter().map(u64::to_string).collect());
                 t.add_row(vec![
-                    Cell::new(&i.path),
+                    Cell::new(short(&i.path)),
                     Cell::new(reason),
                     num(*n),
                     Cell::new(first.join(", ")),
@@ -200,7 +269,7 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
             }
             if i.format == "unknown" {
                 t.add_row(vec![
-                    Cell::new(&i.path),
+                    Cell::new(short(&i.path)),
                     Cell::new(format!("why unknown: {}", i.reason)),
                     Cell::new(""),
                     Cell::new(""),
@@ -270,6 +339,13 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
                 r.funnel.outside_window
             )?;
         }
+        if let (Some(median), Some(p95)) = (r.funnel.query_ms.median, r.funnel.query_ms.p95) {
+            writeln!(
+                out,
+                "Queries took a median of {median:.1} ms (p95 {p95:.1} ms) over {} completed queries.",
+                r.funnel.query_ms.count
+            )?;
+        }
         if r.funnel.without_timestamp > 0 {
             writeln!(
                 out,
@@ -287,15 +363,17 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
     } else {
         let mut t = table(o, &["signature", "count", "first seen", "last seen", "first evidence"]);
         for s in &r.signatures {
-            let ev =
-                s.evidence.first().map_or_else(String::new, |e| format!("{}:{}", e.path, e.line));
+            let ev = s
+                .evidence
+                .first()
+                .map_or_else(String::new, |e| format!("{}:{}", short(&e.path), e.line));
             let id = Cell::new(&s.id);
             let id = if o.color && s.failure { id.fg(Color::Red) } else { id };
             t.add_row(vec![
                 id,
                 num(s.count),
-                Cell::new(s.first_seen.as_deref().unwrap_or("-")),
-                Cell::new(s.last_seen.as_deref().unwrap_or("-")),
+                Cell::new(clock.show(s.first_seen.as_deref())),
+                Cell::new(clock.show(s.last_seen.as_deref())),
                 Cell::new(ev),
             ]);
         }
@@ -303,7 +381,7 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
     }
 
     for h in &r.hypotheses {
-        hypothesis(out, o, h)?;
+        hypothesis(out, o, clock, &short, h)?;
     }
     Ok(())
 }
