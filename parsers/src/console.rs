@@ -50,7 +50,7 @@ use nom::{IResult, Parser as _};
 use regex::bytes::Regex;
 
 use crate::time::{self, Micros, Stamp, TimeOptions, ZoneKind};
-use crate::traceback::{self, Collector, Step, Traceback, compile, sanitize};
+use crate::traceback::{self, Collector, Step, Traceback, compile};
 use crate::{Detection, Level, LineNo, LineParser, Note, Sink, SkipReason, text};
 
 /// Which envelope a console line was written in.
@@ -780,7 +780,7 @@ impl Parser {
 impl LineParser for Parser {
     type Record = ConsoleRecord;
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<ConsoleRecord>) {
-        let clean = sanitize(line);
+        let clean = text::clean(line);
         let clean: &[u8] = &clean;
         let bad_utf8 = std::str::from_utf8(line).is_err();
         match std::mem::take(&mut self.pending) {

@@ -28,7 +28,7 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::text::{is_blank, strip_ansi};
+use crate::text::is_blank;
 use crate::time::{self, Micros, TimeOptions, ZoneKind};
 use crate::traceback::{self, Traceback};
 use crate::{Detection, Level, LineNo, LineParser, Note, Sink, SkipReason};
@@ -215,14 +215,11 @@ fn text_of(raw: &RawValue) -> Option<String> {
     }
 }
 
-/// Removes ANSI escapes and control characters other than tab and newline from kept text.
+/// Kept text without escape sequences or control characters (tab and newline stay).
 fn clean(s: &str) -> String {
-    let stripped = strip_ansi(s.as_bytes());
-    let s = String::from_utf8_lossy(&stripped);
-    if s.chars().any(|c| c.is_control() && c != '\t' && c != '\n') {
-        s.chars().filter(|&c| !c.is_control() || c == '\t' || c == '\n').collect()
-    } else {
-        s.into_owned()
+    match crate::text::clean(s.as_bytes()) {
+        Cow::Borrowed(_) => s.to_string(),
+        Cow::Owned(v) => String::from_utf8_lossy(&v).into_owned(),
     }
 }
 

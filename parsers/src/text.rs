@@ -89,6 +89,19 @@ pub fn strip_ansi(b: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// Removes ANSI escape sequences and control characters other than tab and newline (C0 and
+/// DEL), so that log text kept in a record can never drive a terminal.
+pub fn clean(b: &[u8]) -> Cow<'_, [u8]> {
+    fn dropped(c: u8) -> bool {
+        (c < 0x20 && c != b'\t' && c != b'\n') || c == 0x7f
+    }
+    let s = strip_ansi(b);
+    if !s.iter().copied().any(dropped) {
+        return s;
+    }
+    Cow::Owned(s.iter().copied().filter(|&c| !dropped(c)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +121,11 @@ mod tests {
         assert_eq!(&*strip_ansi(b"\x1b]0;title\x07text"), b"text");
         assert_eq!(&*strip_ansi(b"plain"), b"plain");
         assert_eq!(&*strip_ansi(b"cut\x1b["), b"cut");
+    }
+
+    #[test]
+    fn clean_keeps_text_tabs_and_newlines_only() {
+        assert_eq!(&*clean(b"\x1b[1mbold\x1b[0m\x07\x7f a\tb\nc\r"), b"bold a\tb\nc");
+        assert!(matches!(clean(b"plain"), Cow::Borrowed(_)));
     }
 }

@@ -29,7 +29,6 @@
 //! assert_eq!(tb.sections[0].frames[0].func, "_do_get");
 //! ```
 
-use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use nom::bytes::complete::{tag, take_until, take_while1};
@@ -169,18 +168,6 @@ pub fn chain_link(line: &[u8]) -> Option<Link> {
         CONTEXT => Some(Link::Context),
         _ => None,
     }
-}
-
-/// Removes ANSI escape sequences and C0 control characters other than tab (and DEL).
-pub(crate) fn sanitize(b: &[u8]) -> Cow<'_, [u8]> {
-    fn dropped(c: u8) -> bool {
-        (c < 0x20 && c != b'\t') || c == 0x7f
-    }
-    let s = text::strip_ansi(b);
-    if !s.iter().copied().any(dropped) {
-        return s;
-    }
-    Cow::Owned(s.iter().copied().filter(|&c| !dropped(c)).collect())
 }
 
 type PResult<'a, T> = IResult<&'a [u8], T>;
@@ -636,7 +623,7 @@ impl Builder {
 pub fn parse(block: &[u8]) -> Option<Traceback> {
     let mut b = Builder::default();
     for (off, line) in text::lines(block).enumerate() {
-        b.feed(&sanitize(line), to_u32(off));
+        b.feed(&text::clean(line), to_u32(off));
     }
     b.finish()
 }

@@ -348,7 +348,7 @@ fn never_panics_on_generated_blocks() {
         // The collector never panics either, from any header on.
         if let Some(mut c) = Collector::start(FRAGMENTS[0]) {
             for line in text::lines(&block) {
-                let _ = c.step(&sanitize(line));
+                let _ = c.step(&crate::text::clean(line));
             }
         }
     }
@@ -470,13 +470,6 @@ fn collector_and_parse_agree_on_fixtures() {
             assert_ne!(c.step(line), Step::Stop, "{name}: {}", String::from_utf8_lossy(line));
         }
     }
-}
-
-#[test]
-fn sanitize_drops_escapes_and_controls() {
-    assert_eq!(&*sanitize(b"\x1b[31mred\x1b[0m\ttab\x00\x07\x7f"), b"red\ttab");
-    assert_eq!(&*sanitize(b"plain"), b"plain");
-    assert!(matches!(sanitize(b"plain"), Cow::Borrowed(_)));
 }
 
 /// Every `exception` of the pool-exhaustion app log is a QueuePool timeout.
