@@ -39,6 +39,9 @@ pub mod text;
 pub mod time;
 pub mod traceback;
 
+#[cfg(test)]
+mod testutil;
+
 pub use error::{Note, SkipReason};
 pub use time::Micros;
 

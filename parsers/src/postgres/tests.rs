@@ -1,6 +1,7 @@
 //! Tests of the Postgres parser: prefixes, inference, folding, real samples, bad input.
 
 use super::*;
+use crate::testutil::Rng;
 use crate::time::format_rfc3339;
 use crate::{VecSink, parse_bytes};
 
@@ -722,21 +723,6 @@ fn long_lines_are_capped_not_fatal() {
     let out = run(PGBADGER_T, &noisy);
     assert_eq!(out.skipped, vec![(1, SkipReason::PgUnknownPrefix)]);
     assert!(infer_prefix(&noisy, &utc()).is_none());
-}
-
-/// xorshift64*: a fixed pseudo-random stream, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 #[test]

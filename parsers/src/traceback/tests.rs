@@ -1,4 +1,5 @@
 use super::*;
+use crate::testutil::Rng;
 
 /// (link, exception type, message, number of frames, line offset of the exception line).
 type Sec = (Option<Link>, &'static str, &'static str, usize, u32);
@@ -267,21 +268,6 @@ fn messy_input_is_tolerated() {
             .unwrap()
             .is_truncated()
     );
-}
-
-/// A small deterministic generator (xorshift64*), so the property tests need no crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 const FRAGMENTS: &[&[u8]] = &[
