@@ -194,3 +194,31 @@ fn input_format_override_and_stage_override() {
     assert_eq!(rep["inputs"][0]["format"], "console");
     assert_eq!(rep["inputs"][0]["reason"], "given with --input-format");
 }
+
+#[test]
+fn pg_prefix_given_explicitly_and_lines_that_do_not_match_it() {
+    let dir = TempDir::new("pgprefix");
+    let log = dir.join("pg.txt");
+    std::fs::write(
+        &log,
+        "2026-11-25 15:42:20 UTC [29901]: [1-1] user=app,db=party,app=x,client=127.0.0.1 FATAL:  sorry, too many clients already\n\
+         garbage that is not a postgres line\n\
+         2026-11-25 15:42:21 UTC [29902]: [1-1] user=app,db=party,app=x,client=127.0.0.1 FATAL:  sorry, too many clients already\n",
+    )
+    .expect("write");
+    let prefix = "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ";
+    let rep = analyze_json(&["--pg-prefix", prefix, path(&log)]);
+    let input = &rep["inputs"][0];
+    assert_eq!(input["format"], "postgres");
+    assert_eq!(input["detail"], format!("log_line_prefix '{prefix}'"));
+    assert_eq!((input["lines"].as_u64(), input["parsed"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(input["skipped_reasons"]["pg_unknown_prefix"], 1);
+    assert_eq!(input["skipped_first_lines"]["pg_unknown_prefix"][0], 2);
+    assert_eq!(rep["signatures"][0]["id"], "pg_too_many_clients");
+    assert_eq!(rep["signatures"][0]["count"], 2);
+    // A prefix that does not fit: every line is accounted for as not understood.
+    let forced = format!("{}=postgres", path(&log));
+    let rep = analyze_json(&["--input-format", &forced, "--pg-prefix", "%m [%p] ", path(&log)]);
+    assert_eq!(rep["inputs"][0]["skipped_reasons"]["pg_unknown_prefix"], 3);
+    assert!(rep["signatures"].as_array().expect("signatures").is_empty());
+}

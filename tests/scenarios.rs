@@ -114,3 +114,22 @@ fn failures_without_any_signature_are_reported_as_unexplained() {
     assert_eq!(rep["funnel"]["has_app_log"], false);
     assert!(rep["funnel"]["biggest_loss"].is_null());
 }
+
+#[test]
+fn signatures_without_load_test_data_say_their_effect_is_unknown() {
+    let pg = crate::util::case("eof-open-transaction").join("postgresql.log");
+    let rep = analyze_json(&[pg.to_str().expect("utf-8")]);
+    assert_eq!(rep["diagnosis"]["verdict"], "signatures_only");
+    assert_eq!(rep["signatures"][0]["id"], "pg_eof_open_transaction");
+    assert_eq!(rep["signatures"][0]["count"], 24);
+    let h = &rep["hypotheses"][0];
+    assert_eq!(h["root"], "pg_eof_open_transaction");
+    assert!(h["confidence"].as_f64().expect("confidence") < 0.5, "no effect seen: low confidence");
+    assert!(
+        h["evidence_against"][0].as_str().expect("against").contains("no load-test data"),
+        "{}",
+        h["evidence_against"]
+    );
+    assert_eq!(rep["outcomes"]["total"], 0);
+    assert!(rep["latency_ms"]["median"].is_null());
+}
