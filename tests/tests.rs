@@ -3,5 +3,6 @@
 
 mod cli;
 mod corpus;
+mod readme;
 mod scenarios;
 mod util;
