@@ -148,8 +148,8 @@ pub fn hypothesise(
         return if failed == 0 {
             let statement = if lt.outcomes.total > 0 {
                 format!(
-                    "No failure found: all {} requests got a non-5xx response and no failure \
-                     signature appears in the logs.",
+                    "No failure found: all {} requests got a response, none of them a 5xx, and \
+                     no failure signature appears in the logs.",
                     lt.outcomes.total
                 )
             } else {

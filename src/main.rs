@@ -54,7 +54,8 @@ fn pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
 /// Prints input errors on stderr; true if there were any.
 fn report_input_errors(ing: &Ingested) -> bool {
     for e in &ing.discover_errors {
-        eprintln!("rootcause: error: {}: {}", e.path, e.message);
+        let kind = if e.fatal { "error" } else { "warning" };
+        eprintln!("rootcause: {kind}: {}: {}", e.path, e.message);
     }
     for s in &ing.sources {
         if let Some(e) = &s.error {
@@ -158,8 +159,10 @@ fn sniff(c: SniffConfig) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     for e in &discover_errors {
-        eprintln!("rootcause: error: {}: {}", e.path, e.message);
+        let kind = if e.fatal { "error" } else { "warning" };
+        eprintln!("rootcause: {kind}: {}: {}", e.path, e.message);
     }
-    let failed = !discover_errors.is_empty() || outcomes.iter().any(|s| s.error.is_some());
+    let failed =
+        discover_errors.iter().any(|e| e.fatal) || outcomes.iter().any(|s| s.error.is_some());
     Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

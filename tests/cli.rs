@@ -19,6 +19,27 @@ fn missing_file_exits_2_and_names_it_while_other_inputs_are_analysed() {
     assert!(stderr.contains("/nonexistent/run.log"), "{stderr}");
     let rep: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report still printed");
     assert_eq!(rep["funnel"]["sent"], 1050);
+    let missing = &rep["inputs"][1];
+    assert_eq!(
+        missing["path"], "/nonexistent/run.log",
+        "the report lists the input it could not read"
+    );
+    assert!(missing["error"].as_str().is_some_and(|e| e.contains("No such file")), "{missing}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_are_skipped_with_a_warning_not_an_error() {
+    let dir = TempDir::new("loop");
+    std::fs::copy(case("pool-exhaustion").join("hammer.csv"), dir.join("hammer.csv"))
+        .expect("copy");
+    std::os::unix::fs::symlink(&dir.0, dir.join("again")).expect("symlink");
+    let out = run(cmd().args(["analyze", "--format", "json", path(&dir.0)]));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning:"));
+    let rep: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rep["funnel"]["sent"], 1050, "the loop does not read the file twice");
+    assert!(rep["warnings"][0].as_str().is_some_and(|w| w.contains("symlink loop")));
 }
 
 #[cfg(unix)]

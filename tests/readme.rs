@@ -21,6 +21,9 @@ fn readme_example_is_real_output() {
     // Every line of the excerpt appears in the output, in the same order; `…` marks a cut.
     let mut lines = text.lines();
     for want in block.lines().filter(|l| *l != "…") {
-        assert!(lines.any(|got| got == want), "README line not in the output (in order): {want:?}\n\n{text}");
+        assert!(
+            lines.any(|got| got == want),
+            "README line not in the output (in order): {want:?}\n\n{text}"
+        );
     }
 }

@@ -425,11 +425,11 @@ impl LineParser for Parser {
     fn finish(&mut self, _sink: &mut dyn Sink<AppEvent>) {}
 }
 
-/// How sure we are that `head` is JSON lines: the share of non-blank lines that are JSON
-/// objects, with the style of their keys as the reason.
+/// How sure we are that `head` is JSON lines: most non-blank lines open a JSON object and some
+/// parse whole; the score is the share that parse, the reason names the style of their keys.
 pub fn sniff(head: &[u8]) -> Option<Detection> {
     let mut parser = Parser::new(Options::default());
-    let (mut total, mut objects, mut timed) = (0usize, 0usize, 0usize);
+    let (mut total, mut braced, mut objects, mut timed) = (0usize, 0usize, 0usize, 0usize);
     let mut styles: Vec<(Style, usize)> = Vec::new();
     let mut sink = crate::VecSink::default();
     let mut lines = crate::text::lines(head).filter(|l| !is_blank(l)).take(200).peekable();
@@ -442,6 +442,7 @@ pub fn sniff(head: &[u8]) -> Option<Detection> {
         if !l.trim_ascii_start().starts_with(b"{") {
             continue;
         }
+        braced += 1;
         sink.records.clear();
         parser.line(l, total as LineNo, &mut sink);
         if let Some(r) = sink.records.first() {
@@ -454,7 +455,9 @@ pub fn sniff(head: &[u8]) -> Option<Detection> {
             }
         }
     }
-    if objects == 0 || objects * 2 < total {
+    // JSON lines when most lines open an object (a truncated one is still a JSON line) and
+    // whole objects are found.
+    if objects == 0 || braced * 2 < total {
         return None;
     }
     styles.sort_by_key(|s| std::cmp::Reverse(s.1));

@@ -108,13 +108,11 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     }
 }
 
-/// True when the head has NUL bytes or more than 10% control bytes (other than whitespace
-/// and ESC, which colourised consoles use).
+/// True when more than 10% of the first 8 KiB are NUL or control bytes (other than
+/// whitespace and ESC, which colourised consoles use). A stray NUL in a text log (a rotation
+/// gap, a corrupt line) does not make it binary.
 pub fn looks_binary(head: &[u8]) -> bool {
     let sample = &head[..head.len().min(8192)];
-    if memchr::memchr(0, sample).is_some() {
-        return true;
-    }
     let controls = sample
         .iter()
         .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x1b | 0x0c))
@@ -152,6 +150,10 @@ mod tests {
         let bin = sniff(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03");
         assert_eq!(bin.format, None);
         assert!(bin.reason.contains("binary"));
+        // One corrupt line with a NUL among JSON lines: still JSON lines.
+        let mixed = b"{\"event\": \"function hit\", \"created_at\": \"2026-11-25T15:42:12Z\"}\n\
+{\"event\": \"query started\"\n\xff\xfe\x00garbage\n{\"event\": \"query completed\"}\n";
+        assert_eq!(sniff(mixed).format, Some(Format::JsonLog));
         assert_eq!(sniff(b"").reason, "empty input");
         assert_eq!("postgres".parse::<Format>(), Ok(Format::Postgres));
         assert!("pg".parse::<Format>().is_err());

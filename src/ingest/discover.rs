@@ -41,6 +41,9 @@ pub struct DiscoverError {
     pub path: String,
     /// Why.
     pub message: String,
+    /// True when input was lost (a path given that cannot be read, an unreadable folder);
+    /// false for what was skipped on purpose (a symlink loop, a folder nested too deep).
+    pub fatal: bool,
 }
 
 /// The deepest folder nesting walked.
@@ -65,9 +68,11 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<DiscoverError>) {
                 walk(p, 0, &mut seen, &mut inputs, &mut errors);
             }
             Ok(_) => inputs.push(Input::File(p.clone())),
-            Err(e) => {
-                errors.push(DiscoverError { path: p.display().to_string(), message: e.to_string() })
-            }
+            Err(e) => errors.push(DiscoverError {
+                path: p.display().to_string(),
+                message: e.to_string(),
+                fatal: true,
+            }),
         }
     }
     (inputs, errors)
@@ -80,15 +85,18 @@ fn walk(
     inputs: &mut Vec<Input>,
     errors: &mut Vec<DiscoverError>,
 ) {
-    let err = |message: String| DiscoverError { path: dir.display().to_string(), message };
+    let err =
+        |message: String| DiscoverError { path: dir.display().to_string(), message, fatal: true };
+    let warn =
+        |message: String| DiscoverError { path: dir.display().to_string(), message, fatal: false };
     if depth > MAX_DEPTH {
-        errors.push(err(format!("folders nested deeper than {MAX_DEPTH} levels; not walked")));
+        errors.push(warn(format!("folders nested deeper than {MAX_DEPTH} levels; not walked")));
         return;
     }
     match fs::canonicalize(dir) {
         Ok(c) => {
             if !seen.insert(c) {
-                errors.push(err("symlink loop: this folder was already walked".into()));
+                errors.push(warn("symlink loop: this folder was already walked; skipped".into()));
                 return;
             }
         }
@@ -122,9 +130,11 @@ fn walk(
             Ok(m) if m.is_dir() => walk(&p, depth + 1, seen, inputs, errors),
             Ok(m) if m.is_file() => inputs.push(Input::File(p)),
             Ok(_) => {} // sockets, fifos, devices: not logs
-            Err(e) => {
-                errors.push(DiscoverError { path: p.display().to_string(), message: e.to_string() })
-            }
+            Err(e) => errors.push(DiscoverError {
+                path: p.display().to_string(),
+                message: e.to_string(),
+                fatal: true,
+            }),
         }
     }
 }
@@ -155,7 +165,8 @@ mod tests {
         assert_eq!(names, vec!["a.log", "b.log", "sub/c.log", "-"]);
         assert!(errors.iter().any(|e| e.path.ends_with("missing")));
         #[cfg(unix)]
-        assert!(errors.iter().any(|e| e.message.contains("symlink loop")));
+        assert!(errors.iter().any(|e| e.message.contains("symlink loop") && !e.fatal));
+        assert!(errors.iter().any(|e| e.path.ends_with("missing") && e.fatal));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

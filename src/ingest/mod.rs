@@ -129,14 +129,16 @@ pub struct Ingested {
     pub sources: Vec<SourceInfo>,
     /// Every event, grouped by source in input order, in line order within a source.
     pub events: Vec<Event>,
-    /// Paths that could not even be expanded (missing files, unreadable folders).
+    /// Problems met while expanding paths: missing files and unreadable folders (fatal), symlink
+    /// loops and folders nested too deep (skipped on purpose).
     pub discover_errors: Vec<discover::DiscoverError>,
 }
 
 impl Ingested {
     /// True when some input could not be read (the run then exits with status 2).
     pub fn had_input_errors(&self) -> bool {
-        !self.discover_errors.is_empty() || self.sources.iter().any(|s| s.error.is_some())
+        self.discover_errors.iter().any(|e| e.fatal)
+            || self.sources.iter().any(|s| s.error.is_some())
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Report {
     pub signatures: Vec<SignatureOut>,
     /// Ranked hypotheses; empty when no failure signature was found.
     pub hypotheses: Vec<HypothesisOut>,
+    /// What was skipped on purpose while walking folders (symlink loops, ...).
+    pub warnings: Vec<String>,
 }
 
 /// Name and version of the tool.
@@ -412,7 +414,7 @@ pub fn build(p: &Parts<'_>) -> Report {
             })
             .collect()
     };
-    let inputs = p
+    let mut inputs: Vec<InputOut> = p
         .ingested
         .sources
         .iter()
@@ -437,6 +439,32 @@ pub fn build(p: &Parts<'_>) -> Report {
             notes: s.stats.notes.iter().map(|(k, v)| (*k, v.count)).collect(),
             error: s.error.as_deref().map(sanitize),
         })
+        .collect();
+    // Paths given that could not be opened at all are inputs too: a ticket must show them.
+    for e in p.ingested.discover_errors.iter().filter(|e| e.fatal) {
+        inputs.push(InputOut {
+            path: sanitize(&e.path),
+            format: "unknown".to_string(),
+            reason: "not read".to_string(),
+            detail: None,
+            compression: None,
+            bytes: 0,
+            lines: 0,
+            parsed: 0,
+            records: 0,
+            skipped: 0,
+            skipped_reasons: BTreeMap::new(),
+            skipped_first_lines: BTreeMap::new(),
+            notes: BTreeMap::new(),
+            error: Some(sanitize(&e.message)),
+        });
+    }
+    let warnings = p
+        .ingested
+        .discover_errors
+        .iter()
+        .filter(|e| !e.fatal)
+        .map(|e| sanitize(&format!("{}: {}", e.path, e.message)))
         .collect();
     let lt = p.loadtest;
     let o = OutcomeCounts::from(&lt.outcomes);
@@ -547,6 +575,7 @@ pub fn build(p: &Parts<'_>) -> Report {
         funnel,
         signatures,
         hypotheses,
+        warnings,
     }
 }
 

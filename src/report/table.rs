@@ -279,6 +279,13 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
         writeln!(out, "{t}")?;
     }
 
+    if !r.warnings.is_empty() {
+        writeln!(out)?;
+        for w in &r.warnings {
+            writeln!(out, "Skipped while walking folders: {w}")?;
+        }
+    }
+
     if r.outcomes.total > 0 {
         heading(out, o, "Outcomes (requests, share of the row)")?;
         let mut t = table(o, &["route", "requests", "200", "no response", "404", "500", "other"]);
