@@ -103,6 +103,9 @@ pub struct LineReader<R> {
     buf: Vec<u8>,
     pos: usize,
     len: usize,
+    /// Bytes before this index (and after `pos`) are known to hold no newline, so a long line
+    /// arriving in small reads is scanned once, not once per read.
+    scanned: usize,
     eof: bool,
     max_line: usize,
     /// Bytes read from `inner` so far.
@@ -114,7 +117,16 @@ const BLOCK: usize = 256 << 10;
 impl<R: Read> LineReader<R> {
     /// Reads `inner`, refusing to hold lines longer than `max_line` bytes.
     pub fn new(inner: R, max_line: usize) -> LineReader<R> {
-        LineReader { inner, buf: vec![0; BLOCK], pos: 0, len: 0, eof: false, max_line, bytes: 0 }
+        LineReader {
+            inner,
+            buf: vec![0; BLOCK],
+            pos: 0,
+            len: 0,
+            scanned: 0,
+            eof: false,
+            max_line,
+            bytes: 0,
+        }
     }
 
     /// Reads more bytes after the unconsumed ones; returns how many were read.
@@ -122,6 +134,7 @@ impl<R: Read> LineReader<R> {
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.len, 0);
             self.len -= self.pos;
+            self.scanned = self.scanned.saturating_sub(self.pos);
             self.pos = 0;
         }
         if self.len == self.buf.len() {
@@ -157,13 +170,16 @@ impl<R: Read> LineReader<R> {
     /// The next line, or `None` at end of input.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         loop {
-            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos..self.len]) {
-                let start = self.pos;
-                self.pos += i + 1;
+            let from = self.scanned.max(self.pos);
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[from..self.len]) {
+                let (start, end) = (self.pos, from + i);
+                self.pos = end + 1;
+                self.scanned = self.pos;
                 return Ok(Some(Line::Text(rootcause_parsers::text::trim_cr(
-                    &self.buf[start..start + i],
+                    &self.buf[start..end],
                 ))));
             }
+            self.scanned = self.len;
             if self.eof {
                 if self.pos < self.len {
                     let start = self.pos;
@@ -187,9 +203,11 @@ impl<R: Read> LineReader<R> {
         loop {
             if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos..self.len]) {
                 self.pos += i + 1;
+                self.scanned = self.pos;
                 return Ok(());
             }
             self.pos = self.len;
+            self.scanned = self.len;
             if self.eof {
                 return Ok(());
             }
