@@ -39,7 +39,27 @@ fn python_json_logger_line_with_zone_less_asctime() {
     assert_eq!(ev.style, Some(Style::PythonJsonLogger));
     assert_eq!(format_rfc3339_micros(ev.ts.unwrap()), "2019-01-29T15:56:50.123000Z");
     assert!(out.notes.contains(&(1, Note::ZoneAssumed)));
-    let _ = &ev.exception; // parsed by the traceback module; checked in its own tests
+    let tb = ev.exception.as_ref().expect("exc_info is parsed as a traceback");
+    assert_eq!(tb.sections.len(), 1);
+    assert_eq!(tb.sections[0].frames[0].file, "/app/x.py");
+    let last = tb.last().unwrap();
+    assert_eq!(
+        (last.exc_type.as_str(), last.message.as_str()),
+        ("RuntimeError", "can't start new thread")
+    );
+}
+
+#[test]
+fn embedded_tracebacks_under_every_key() {
+    let tb =
+        r#""Traceback (most recent call last):\n  File \"a.py\", line 1, in f\nValueError: boom""#;
+    for key in ["exception", "exc_info", "stack", "stack_trace", "traceback", "exc_text"] {
+        let ev = one(&format!(r#"{{"event": "x", "{key}": {tb}}}"#));
+        let last = ev.exception.as_ref().and_then(|t| t.last().cloned());
+        assert_eq!(last.map(|l| l.exc_type), Some("ValueError".to_string()), "{key}");
+    }
+    // `exc_info: true` (not yet formatted) is not a traceback, and not an error.
+    assert!(one(r#"{"event": "x", "exc_info": true}"#).exception.is_none());
 }
 
 #[test]
