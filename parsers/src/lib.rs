@@ -50,7 +50,9 @@ pub type LineNo = u64;
 
 /// Receives what a [`LineParser`] produces.
 pub trait Sink<R> {
-    /// A finished record that starts at `line` and spans `lines` physical lines.
+    /// A finished record that starts at `line` and folds `lines` physical lines (contiguous
+    /// for every format but Postgres, which may fold a tab continuation that follows a foreign
+    /// line).
     fn record(&mut self, line: LineNo, lines: u32, rec: R);
     /// A line that was not understood, with the reason.
     fn skip(&mut self, line: LineNo, reason: SkipReason);

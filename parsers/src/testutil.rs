@@ -23,3 +23,42 @@ impl Rng {
         (0..len).map(|_| alphabet[self.below(alphabet.len())]).collect()
     }
 }
+
+/// The accounting invariant: `lines = lines in records + consumed + skipped`, records come in
+/// line order, and no skipped line is the first line of a record. (A Postgres record may fold
+/// continuation lines that come after a foreign line, so its lines need not be contiguous.)
+pub(crate) fn assert_accounting<R>(out: &crate::VecSink<R>) {
+    assert!(
+        out.accounts_for_every_line(),
+        "lines {} != in records {} + consumed {} + skipped {}",
+        out.lines,
+        out.lines_in_records(),
+        out.consumed,
+        out.skipped.len()
+    );
+    assert!(out.records.windows(2).all(|w| w[0].line < w[1].line), "records out of order");
+    for (l, _) in &out.skipped {
+        assert!(out.records.iter().all(|r| r.line != *l), "line {l} is both skipped and a record");
+    }
+}
+
+/// The invariant line by line, for formats whose records are contiguous: every line fed is in
+/// exactly one record or skip, or was consumed as structure (a CSV header).
+pub(crate) fn assert_contiguous_accounting<R>(out: &crate::VecSink<R>) {
+    assert_accounting(out);
+    let mut seen = vec![0u32; usize::try_from(out.lines).unwrap_or(0) + 1];
+    let mut mark = |l: u64| match seen.get_mut(usize::try_from(l).unwrap_or(usize::MAX)) {
+        Some(n) => *n += 1,
+        None => panic!("line {l} is past the {} lines fed", out.lines),
+    };
+    for r in &out.records {
+        assert!(r.lines >= 1, "empty record at {}", r.line);
+        (r.line..r.line + u64::from(r.lines)).for_each(&mut mark);
+    }
+    out.skipped.iter().for_each(|(l, _)| mark(*l));
+    for (l, n) in seen.iter().enumerate().skip(1) {
+        assert!(*n <= 1, "line {l} accounted {n} times");
+    }
+    let uncovered = seen.iter().skip(1).filter(|n| **n == 0).count() as u64;
+    assert_eq!(uncovered, out.consumed, "lines neither in a record nor skipped must be consumed");
+}

@@ -15,28 +15,8 @@ const HEALTHY_STDERR: &[u8] = include_bytes!("../../../samples/healthy-baseline/
 
 fn run(input: &[u8]) -> VecSink<ConsoleRecord> {
     let out = parse_bytes(&mut Parser::default(), input);
-    assert_accounting(&out);
+    crate::testutil::assert_contiguous_accounting(&out);
     out
-}
-
-/// Every line is in exactly one record or skip, records are in line order, and
-/// `lines fed = lines in records + lines skipped`.
-fn assert_accounting(out: &VecSink<ConsoleRecord>) {
-    let mut seen = vec![0u32; usize::try_from(out.lines).unwrap() + 1];
-    for r in &out.records {
-        assert!(r.lines >= 1, "empty record at {}", r.line);
-        for l in r.line..r.line + u64::from(r.lines) {
-            seen[usize::try_from(l).unwrap()] += 1;
-        }
-    }
-    for (l, _) in &out.skipped {
-        seen[usize::try_from(*l).unwrap()] += 1;
-    }
-    for (l, n) in seen.iter().enumerate().skip(1) {
-        assert_eq!(*n, 1, "line {l} accounted {n} times");
-    }
-    assert_eq!(out.lines, out.lines_in_records() + out.skipped.len() as u64);
-    assert!(out.records.windows(2).all(|w| w[0].line < w[1].line), "records out of order");
 }
 
 fn ts(s: &str) -> Option<Micros> {

@@ -4,7 +4,7 @@ use crate::time::format_rfc3339_micros;
 
 fn parse(input: &[u8]) -> crate::VecSink<AppEvent> {
     let out = parse_bytes(&mut Parser::new(Options::default()), input);
-    assert!(out.accounts_for_every_line(), "line accounting broken for {input:?}");
+    crate::testutil::assert_contiguous_accounting(&out);
     out
 }
 

@@ -3,7 +3,7 @@ use crate::parse_bytes;
 
 fn parse(input: &[u8]) -> crate::VecSink<Request> {
     let out = parse_bytes(&mut Parser::new(Options::default()), input);
-    assert!(out.accounts_for_every_line(), "line accounting broken for {input:?}");
+    crate::testutil::assert_contiguous_accounting(&out);
     out
 }
 

@@ -29,23 +29,12 @@ fn prefix(spec: &str) -> Prefix {
 /// Parses with `spec` and checks that every line is accounted for.
 fn run_with(p: Prefix, time: TimeOptions, input: &[u8]) -> VecSink<PgRecord> {
     let out = parse_bytes(&mut Parser::new(p, time), input);
-    assert_accounted(&out);
+    crate::testutil::assert_accounting(&out);
     out
 }
 
 fn run(spec: &str, input: &[u8]) -> VecSink<PgRecord> {
     run_with(prefix(spec), utc(), input)
-}
-
-/// The invariant: lines fed = lines folded into records + lines skipped.
-fn assert_accounted(out: &VecSink<PgRecord>) {
-    assert_eq!(
-        out.lines,
-        out.lines_in_records() + out.skipped.len() as u64,
-        "lines = lines in records + skipped; records {:?} skipped {:?}",
-        out.records.iter().map(|r| (r.line, r.lines)).collect::<Vec<_>>(),
-        out.skipped
-    );
 }
 
 fn rfc(ts: Option<Micros>) -> Option<String> {
