@@ -1,5 +1,6 @@
 //! The data model shared by the stages: sources, events and evidence references.
 
+use rootcause_parsers::aggregate::Aggregate;
 use rootcause_parsers::console::ConsoleRecord;
 use rootcause_parsers::jsonlog::AppEvent;
 use rootcause_parsers::loadtest::Request;
@@ -50,6 +51,9 @@ pub enum EventKind {
     Console(ConsoleRecord),
     /// A Postgres log entry.
     Db(Box<PgRecord>),
+    /// An aggregated load-test result (Locust `--csv`, wrk): totals, a time-series point, a
+    /// failure or exception group.
+    Aggregate(Aggregate),
 }
 
 /// One thing that happened, with where it was read.

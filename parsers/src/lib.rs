@@ -14,7 +14,10 @@
 //!
 //! Modules, one per format family:
 //! - [`time`]: every timestamp grammar, to UTC microseconds;
-//! - [`loadtest`]: the hammer CSV and other per-request load-tool CSVs (header-driven);
+//! - [`loadtest`]: the hammer CSV, JMeter JTL and other per-request CSVs (header-driven);
+//! - [`k6`], [`vegeta`]: per-request outputs of k6 (`--out csv`) and vegeta (`encode --to csv`);
+//! - [`locust`], [`wrk`]: aggregated results (Locust `--csv`, wrk/wrk2 text) as
+//!   [`aggregate::Aggregate`] records;
 //! - [`jsonlog`]: JSON-lines application logs (structlog, python-json-logger, generic);
 //! - [`traceback`]: Python tracebacks with their exception chains;
 //! - [`postgres`]: the Postgres stderr log with an inferred or given `log_line_prefix`;
@@ -29,15 +32,20 @@
 //! assert_eq!(out.records[0].rec.status, Some(200));
 //! ```
 
+pub mod aggregate;
 pub mod console;
 pub mod error;
 pub mod jsonlog;
+pub mod k6;
 pub mod loadtest;
+pub mod locust;
 pub mod postgres;
 pub mod sniff;
 pub mod text;
 pub mod time;
 pub mod traceback;
+pub mod vegeta;
+pub mod wrk;
 
 #[cfg(test)]
 mod testutil;

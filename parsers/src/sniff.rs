@@ -14,7 +14,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Detection, console, jsonlog, loadtest, postgres};
+use crate::{Detection, console, jsonlog, k6, loadtest, locust, postgres, vegeta, wrk};
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,12 +27,28 @@ pub enum Format {
     Postgres,
     /// A server's console: gunicorn/werkzeug lines and Python tracebacks.
     Console,
+    /// k6 `--out csv` metric samples.
+    K6Csv,
+    /// vegeta `encode --to csv` rows.
+    VegetaCsv,
+    /// Locust `--csv` stats, history, failures or exceptions.
+    LocustCsv,
+    /// wrk or wrk2 text summary.
+    WrkText,
 }
 
 impl Format {
     /// Every format, in the order they are tried.
-    pub const ALL: [Format; 4] =
-        [Format::LoadTestCsv, Format::JsonLog, Format::Postgres, Format::Console];
+    pub const ALL: [Format; 8] = [
+        Format::LocustCsv,
+        Format::K6Csv,
+        Format::VegetaCsv,
+        Format::LoadTestCsv,
+        Format::JsonLog,
+        Format::Postgres,
+        Format::WrkText,
+        Format::Console,
+    ];
 
     /// The stable name used in reports and in `--input-format PATH=FORMAT`.
     pub fn as_str(self) -> &'static str {
@@ -41,6 +57,10 @@ impl Format {
             Format::JsonLog => "json-log",
             Format::Postgres => "postgres",
             Format::Console => "console",
+            Format::K6Csv => "k6-csv",
+            Format::VegetaCsv => "vegeta-csv",
+            Format::LocustCsv => "locust-csv",
+            Format::WrkText => "wrk-text",
         }
     }
 
@@ -50,6 +70,10 @@ impl Format {
             Format::JsonLog => jsonlog::sniff(head),
             Format::Postgres => postgres::sniff(head),
             Format::Console => console::sniff(head),
+            Format::K6Csv => k6::sniff(head),
+            Format::VegetaCsv => vegeta::sniff(head),
+            Format::LocustCsv => locust::sniff(head),
+            Format::WrkText => wrk::sniff(head),
         }
     }
 }
@@ -99,7 +123,8 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     let mut candidates: Vec<(Format, Detection)> =
         Format::ALL.into_iter().filter_map(|f| f.detect(head).map(|d| (f, d))).collect();
     // Highest score first; on a tie, the earlier (more specific) format in `Format::ALL`.
-    candidates.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
+    let rank = |f: &Format| Format::ALL.iter().position(|g| g == f);
+    candidates.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(rank(&a.0).cmp(&rank(&b.0))));
     match candidates.first() {
         Some((f, d)) if d.score >= MIN_SCORE => {
             Sniffed { format: Some(*f), reason: d.reason.clone(), candidates }

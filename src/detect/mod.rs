@@ -300,7 +300,9 @@ fn texts<'a>(ev: &'a Event, out: &mut Vec<(On, Cow<'a, str>, LineNo)>) {
             tb(&t.traceback, &|off| ev.line + u64::from(off), out);
         }
         EventKind::Db(r) => out.push((On::Pg, Cow::Borrowed(r.message.as_str()), ev.line)),
-        EventKind::Console(ConsoleRecord::Access(_)) | EventKind::Request(_) => {}
+        EventKind::Console(ConsoleRecord::Access(_))
+        | EventKind::Request(_)
+        | EventKind::Aggregate(_) => {}
     }
 }
 

@@ -17,11 +17,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
+use rootcause_parsers::aggregate::Aggregate;
 use rootcause_parsers::postgres::{self, PgRecord, Prefix};
 use rootcause_parsers::sniff::{self, Format};
 use rootcause_parsers::time::TimeOptions;
 use rootcause_parsers::{
-    LineNo, LineParser, Micros, Note, Sink, SkipReason, console, jsonlog, loadtest,
+    LineNo, LineParser, Micros, Note, Sink, SkipReason, console, jsonlog, k6, loadtest, locust,
+    vegeta, wrk,
 };
 
 use crate::funnel::StageMatcher;
@@ -251,6 +253,17 @@ impl IntoEvent for PgRecord {
     }
 }
 
+impl IntoEvent for Aggregate {
+    fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
+        let ts = match &self {
+            Aggregate::Sample(s) => Some(s.ts),
+            Aggregate::Failure(f) => f.first_seen,
+            Aggregate::Totals { .. } | Aggregate::Exception(_) => None,
+        };
+        (ts, EventKind::Aggregate(self))
+    }
+}
+
 impl IntoEvent for console::ConsoleRecord {
     fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
         let ts = match &self {
@@ -361,9 +374,10 @@ fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Ve
     let (format, reason) = choose_format(input, head, o);
     info.format = format;
     info.reason = reason;
+    let lt_opts = loadtest::Options { time: o.time };
     let result = match format {
         Some(Format::LoadTestCsv) => {
-            let mut p = loadtest::Parser::new(loadtest::Options { time: o.time });
+            let mut p = loadtest::Parser::new(lt_opts);
             let r = run(&mut p, &mut lr, &mut c);
             info.detail = p.schema().map(|s| format!("columns: {}", s.describe()));
             r
@@ -388,6 +402,10 @@ fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Ve
             }
         }
         Some(Format::Console) => run(&mut console::Parser::new(o.time), &mut lr, &mut c),
+        Some(Format::K6Csv) => run(&mut k6::Parser::new(lt_opts), &mut lr, &mut c),
+        Some(Format::VegetaCsv) => run(&mut vegeta::Parser::new(lt_opts), &mut lr, &mut c),
+        Some(Format::LocustCsv) => run(&mut locust::Parser::new(lt_opts), &mut lr, &mut c),
+        Some(Format::WrkText) => run(&mut wrk::Parser::new(lt_opts), &mut lr, &mut c),
         None => count_unknown(&mut lr, &mut c),
     };
     if let Err(e) = result {
