@@ -28,5 +28,6 @@ pub mod hypothesise;
 pub mod ingest;
 pub mod loadtest;
 pub mod model;
+pub mod phases;
 pub mod report;
 pub mod stats;

@@ -1,14 +1,26 @@
-//! Load-test analysis: outcomes (200 / 404 / 500 / other / no response) and the latency of
-//! successful requests, overall and per route, plus when failures were observed.
+//! Load-test analysis: the seed report's tables and more.
+//!
+//! From per-request rows (hammer CSV, JMeter JTL, k6, vegeta): outcomes (200 / no response /
+//! 404 / 500 / other) by burst size and offset, by offset, by route and overall; the latency of
+//! successful requests (fastest, slowest, mean, median, p90, p95, p99) per route and overall;
+//! throughput; latency phases in send order ([`crate::phases`]); and when failures were sent
+//! and observed, for the hypothesis.
+//!
+//! From aggregated outputs (Locust `--csv`, wrk, wrk2) it fills what they can feed: per-route
+//! counts and reported latency, throughput, failure groups, and phases from Locust's stats
+//! history. What they cannot feed is listed in [`LoadTest::unavailable`] with the reason; no
+//! number is invented. Per-request rows win when both kinds are given.
 
 use std::collections::BTreeMap;
 
 use rootcause_parsers::Micros;
+use rootcause_parsers::aggregate::{self, Aggregate, Tool};
 use rootcause_parsers::loadtest::Request;
 
 use crate::correlate::Timeline;
 use crate::funnel::NO_ROUTE;
-use crate::model::EventKind;
+use crate::model::{EventKind, SourceId};
+use crate::phases::{self, Phases, Point};
 use crate::stats::{self, Summary};
 
 /// Outcome counts of a set of requests.
@@ -20,9 +32,44 @@ pub struct Outcomes {
     pub status: BTreeMap<u16, u64>,
     /// Requests that got no response (empty or non-numeric status).
     pub no_response: u64,
+    /// Requests an aggregating tool counted as successful without recording their status.
+    pub ok_unknown: u64,
+    /// Requests an aggregating tool counted as failed without a status we can read.
+    pub failed_unknown: u64,
 }
 
+/// The columns of the seed report's outcome tables, plus "other".
+pub const COLUMNS: [&str; 5] = ["200", "no_response", "404", "500", "other"];
+
 impl Outcomes {
+    /// The seed report's columns in [`COLUMNS`] order: success 200 (with successes whose
+    /// status an aggregating tool did not record), no response, 404, 500, other.
+    pub fn columns(&self) -> [u64; 5] {
+        [
+            self.of(200) + self.ok_unknown,
+            self.no_response,
+            self.of(404),
+            self.of(500),
+            self.other() + self.failed_unknown,
+        ]
+    }
+
+    /// [`Outcomes::columns`] as percentages of the total (all zero without requests).
+    pub fn percentages(&self) -> [f64; 5] {
+        let t = self.total as f64;
+        self.columns().map(|n| if self.total == 0 { 0.0 } else { 100.0 * n as f64 / t })
+    }
+
+    fn merge(&mut self, o: &Outcomes) {
+        self.total += o.total;
+        for (s, n) in &o.status {
+            *self.status.entry(*s).or_default() += n;
+        }
+        self.no_response += o.no_response;
+        self.ok_unknown += o.ok_unknown;
+        self.failed_unknown += o.failed_unknown;
+    }
+
     fn add(&mut self, status: Option<u16>) {
         self.total += 1;
         match status {
@@ -46,9 +93,14 @@ impl Outcomes {
         self.status.iter().filter(|(s, _)| ![200, 404, 500].contains(*s)).map(|(_, n)| n).sum()
     }
 
-    /// Failed requests: 5xx or no response.
+    /// Failed requests: 5xx, no response, or failed with an unknown status.
     pub fn failed(&self) -> u64 {
-        self.range(500, 599) + self.no_response
+        self.range(500, 599) + self.no_response + self.failed_unknown
+    }
+
+    /// Successful requests: 2xx, or counted as successful by an aggregating tool.
+    pub fn success(&self) -> u64 {
+        self.range(200, 299) + self.ok_unknown
     }
 }
 
@@ -86,24 +138,171 @@ pub struct FailureSpan {
     pub last_observed: Micros,
 }
 
+/// Latency statistics, ms; a field is `None` when the source does not give it (wrk prints no
+/// minimum and no p95).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Latency {
+    /// Requests measured.
+    pub count: u64,
+    /// Fastest.
+    pub min: Option<f64>,
+    /// Slowest.
+    pub max: Option<f64>,
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Median.
+    pub median: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+}
+
+impl From<Summary> for Latency {
+    fn from(s: Summary) -> Latency {
+        Latency {
+            count: s.count,
+            min: Some(s.min),
+            max: Some(s.max),
+            mean: Some(s.mean),
+            median: Some(s.median),
+            p90: Some(s.p90),
+            p95: Some(s.p95),
+            p99: Some(s.p99),
+        }
+    }
+}
+
+impl Latency {
+    fn reported(l: &aggregate::Latency, count: u64) -> Latency {
+        Latency {
+            count,
+            min: l.min,
+            max: l.max.or_else(|| l.at(100.0)),
+            mean: l.mean,
+            median: l.at(50.0),
+            p90: l.at(90.0),
+            p95: l.at(95.0),
+            p99: l.at(99.0),
+        }
+    }
+}
+
 /// Per-route load-test results.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RouteResult {
     /// Outcomes.
     pub outcomes: Outcomes,
-    /// Latency of 2xx responses, ms.
-    pub latency: Option<Summary>,
+    /// Latency of 2xx responses (per-request rows) or as the tool reported it, ms.
+    pub latency: Option<Latency>,
+}
+
+/// An offset between requests, in thousandths of a millisecond (so it can be a map key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OffsetKey(pub i64);
+
+impl OffsetKey {
+    fn of(ms: f64) -> OffsetKey {
+        OffsetKey((ms * 1000.0).round() as i64)
+    }
+
+    /// The offset in milliseconds.
+    pub fn ms(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+}
+
+/// Requests sent and completed per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throughput {
+    /// From the first send to the last response, seconds (`None` when the tool gives only
+    /// rates).
+    pub duration_s: Option<f64>,
+    /// Requests sent per second over that span (`None` from aggregating tools, which do not
+    /// record sends).
+    pub sent_per_s: Option<f64>,
+    /// Responses (any status) per second.
+    pub completed_per_s: Option<f64>,
+    /// Successful responses per second.
+    pub success_per_s: Option<f64>,
+}
+
+/// Where the load-test numbers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Basis {
+    /// No load-test input.
+    #[default]
+    None,
+    /// One row per request.
+    PerRequest,
+    /// Aggregates only (Locust `--csv`, wrk).
+    Aggregate,
+}
+
+impl Basis {
+    /// Stable name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::None => "none",
+            Basis::PerRequest => "per_request",
+            Basis::Aggregate => "aggregate",
+        }
+    }
+}
+
+/// A table that could not be computed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable {
+    /// The table's JSON name (`by_burst_offset`, `phases`, ...).
+    pub table: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+/// A failure group reported by an aggregating tool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureGroupOut {
+    /// The input it came from.
+    pub source: SourceId,
+    /// Its line.
+    pub line: u64,
+    /// The group.
+    pub group: aggregate::FailureGroup,
+    /// What the error text says: a status, no response (`Ok(None)`), or unknown.
+    pub outcome: Result<Option<u16>, ()>,
 }
 
 /// Everything computed from the load tool's rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadTest {
+    /// Where the numbers come from.
+    pub basis: Basis,
+    /// The tools whose aggregates were read (`locust`, `wrk`, `wrk2`).
+    pub tools: Vec<&'static str>,
     /// All routes together.
     pub outcomes: Outcomes,
-    /// Latency of 2xx responses, ms.
-    pub latency: Option<Summary>,
+    /// Latency of 2xx responses (or as reported), ms.
+    pub latency: Option<Latency>,
     /// Per route.
     pub by_route: BTreeMap<String, RouteResult>,
+    /// Outcomes per (burst size, offset), for rows that carry both.
+    pub by_burst_offset: BTreeMap<(u32, OffsetKey), Outcomes>,
+    /// Outcomes per offset, for rows that carry one.
+    pub by_offset: BTreeMap<OffsetKey, Outcomes>,
+    /// Requests sent and completed per second.
+    pub throughput: Option<Throughput>,
+    /// Latency phases in send order.
+    pub phases: Option<Phases>,
+    /// Tables that could not be computed, with the reason.
+    pub unavailable: Vec<Unavailable>,
+    /// Failure groups from aggregating tools.
+    pub failure_groups: Vec<FailureGroupOut>,
+    /// Exception groups from aggregating tools (count, message).
+    pub exception_groups: Vec<(u64, String)>,
+    /// Caveats about how aggregates were read.
+    pub notes: Vec<String>,
     /// Earliest and latest send time.
     pub sent_span: Option<(Micros, Micros)>,
     /// Failures by kind (only kinds that occurred).
@@ -156,18 +355,45 @@ pub fn route_of(r: &Request) -> String {
     NO_ROUTE.to_string()
 }
 
-/// Computes outcomes, latency and failure spans.
+/// Computes every load-test table from the timeline.
 pub fn analyse(tl: &Timeline) -> LoadTest {
-    let mut lt = LoadTest::default();
+    let has_requests = tl.events.iter().any(|e| matches!(e.kind, EventKind::Request(_)));
+    let mut lt = if has_requests { per_request(tl) } else { from_aggregates(tl) };
+    if has_requests && tl.events.iter().any(|e| matches!(e.kind, EventKind::Aggregate(_))) {
+        lt.notes.push(
+            "aggregated load-tool results (Locust, wrk) were read but not merged: the tables \
+             come from the per-request rows"
+                .to_string(),
+        );
+    }
+    lt
+}
+
+fn per_request(tl: &Timeline) -> LoadTest {
+    let mut lt = LoadTest { basis: Basis::PerRequest, ..LoadTest::default() };
     let mut ok_ms: Vec<f64> = Vec::new();
     let mut route_ms: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut sends: Vec<Micros> = Vec::new();
+    // (send time, latency if it got a response) in send order, for the phases.
+    let mut measured: Vec<(Micros, Option<f64>)> = Vec::new();
+    let mut last_response: Option<Micros> = None;
+    let (mut without_burst, mut without_offset) = (0u64, 0u64);
     for ev in &tl.events {
         let EventKind::Request(r) = &ev.kind else { continue };
         let route = route_of(r);
         lt.outcomes.add(r.status);
         let rr = lt.by_route.entry(route.clone()).or_default();
         rr.outcomes.add(r.status);
+        match (r.burst, r.offset_ms) {
+            (Some(b), Some(o)) => {
+                lt.by_burst_offset.entry((b, OffsetKey::of(o))).or_default().add(r.status)
+            }
+            _ => without_burst += 1,
+        }
+        match r.offset_ms {
+            Some(o) => lt.by_offset.entry(OffsetKey::of(o)).or_default().add(r.status),
+            None => without_offset += 1,
+        }
         let success = r.status.is_some_and(|s| (200..300).contains(&s));
         if let (true, Some(ms)) = (success, r.elapsed_ms) {
             ok_ms.push(ms);
@@ -175,39 +401,312 @@ pub fn analyse(tl: &Timeline) -> LoadTest {
         }
         let Some(ts) = ev.ts else { continue };
         sends.push(ts);
+        measured.push((ts, r.status.and(r.elapsed_ms)));
+        let observed = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
+        if r.status.is_some() {
+            last_response = Some(last_response.map_or(observed, |l| l.max(observed)));
+        }
         lt.sent_span = Some(lt.sent_span.map_or((ts, ts), |(a, b)| (a.min(ts), b.max(ts))));
         let kind = match r.status {
             None => FailureKind::NoResponse,
             Some(s) if s >= 500 => FailureKind::Http5xx,
             _ => continue,
         };
-        let observed = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
-        lt.failures
-            .entry(kind)
-            .and_modify(|f| {
-                f.count += 1;
-                f.first_sent = f.first_sent.min(ts);
-                f.last_sent = f.last_sent.max(ts);
-                f.first_observed = f.first_observed.min(observed);
-                f.last_observed = f.last_observed.max(observed);
-            })
-            .or_insert(FailureSpan {
-                count: 1,
-                first_sent: ts,
-                last_sent: ts,
-                first_observed: observed,
-                last_observed: observed,
-            });
+        add_failure(&mut lt.failures, kind, ts, observed);
     }
-    lt.latency = stats::summarise(&mut ok_ms);
+    lt.latency = stats::summarise(&mut ok_ms).map(Latency::from);
     // The timeline is in time order, so `sends` already is.
     lt.send_rate = send_rate(&sends);
     for (route, mut ms) in route_ms {
         if let Some(rr) = lt.by_route.get_mut(&route) {
-            rr.latency = stats::summarise(&mut ms);
+            rr.latency = stats::summarise(&mut ms).map(Latency::from);
         }
     }
+    if without_burst > 0 {
+        lt.unavailable.push(Unavailable {
+            table: "by_burst_offset",
+            reason: if lt.by_burst_offset.is_empty() {
+                "the load-test rows have no burst-size and offset columns".to_string()
+            } else {
+                format!("{without_burst} requests without a burst size or offset are left out")
+            },
+        });
+    }
+    if without_offset > 0 {
+        lt.unavailable.push(Unavailable {
+            table: "by_offset",
+            reason: if lt.by_offset.is_empty() {
+                "the load-test rows have no offset (delay between requests) column".to_string()
+            } else {
+                format!("{without_offset} requests without an offset are left out")
+            },
+        });
+    }
+    lt.throughput = lt.sent_span.map(|(first, last_sent)| {
+        let end = last_response.map_or(last_sent, |l| l.max(last_sent));
+        let secs = (end - first) as f64 / 1e6;
+        let per = |n: u64| (secs > 0.0).then(|| n as f64 / secs);
+        Throughput {
+            duration_s: Some(secs),
+            sent_per_s: lt.send_rate.map(|r| r.mean_per_s),
+            completed_per_s: per(lt.outcomes.total - lt.outcomes.no_response),
+            success_per_s: per(lt.outcomes.success()),
+        }
+    });
+    let points: Vec<Point> = measured
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &(ts, ms))| Some(Point { index: i as u64 + 1, ts: Some(ts), ms: ms? }))
+        .collect();
+    lt.phases = phases::detect(&points, None);
+    if lt.phases.is_none() {
+        lt.unavailable.push(Unavailable {
+            table: "phases",
+            reason: format!(
+                "{} requests with a timestamp and a response; phases need at least {}",
+                points.len(),
+                phases::MIN_POINTS
+            ),
+        });
+    }
     lt
+}
+
+fn add_failure(
+    failures: &mut BTreeMap<FailureKind, FailureSpan>,
+    kind: FailureKind,
+    sent: Micros,
+    observed: Micros,
+) {
+    failures
+        .entry(kind)
+        .and_modify(|f| {
+            f.count += 1;
+            f.first_sent = f.first_sent.min(sent);
+            f.last_sent = f.last_sent.max(sent);
+            f.first_observed = f.first_observed.min(observed);
+            f.last_observed = f.last_observed.max(observed);
+        })
+        .or_insert(FailureSpan {
+            count: 1,
+            first_sent: sent,
+            last_sent: sent,
+            first_observed: observed,
+            last_observed: observed,
+        });
+}
+
+/// The route of an aggregate row: its name, else its URL's path, else all routes.
+fn aggregate_route(route: &Option<String>, url: &Option<String>) -> Option<String> {
+    let r = Request { route: route.clone(), url: url.clone(), ..Request::default() };
+    (route.is_some() || url.is_some()).then(|| route_of(&r))
+}
+
+fn from_aggregates(tl: &Timeline) -> LoadTest {
+    let mut lt = LoadTest::default();
+    // Per route (None = all routes): (tool, line, totals).
+    let mut totals: Vec<(Tool, Option<String>, &aggregate::Totals)> = Vec::new();
+    let mut history: Vec<&aggregate::Sample> = Vec::new();
+    for ev in &tl.events {
+        let EventKind::Aggregate(a) = &ev.kind else { continue };
+        match a {
+            Aggregate::Totals { tool, totals: t } => {
+                if !lt.tools.contains(&tool.as_str()) {
+                    lt.tools.push(tool.as_str());
+                }
+                let route = match tool {
+                    // wrk tests one URL: its summary is that route and all routes at once.
+                    Tool::Wrk | Tool::Wrk2 => aggregate_route(&None, &t.url),
+                    Tool::Locust => t.route.clone(),
+                };
+                totals.push((*tool, route, t));
+            }
+            Aggregate::Sample(s) if s.route.is_none() => history.push(s),
+            Aggregate::Sample(_) => {}
+            Aggregate::Failure(f) => lt.failure_groups.push(FailureGroupOut {
+                source: ev.source,
+                line: ev.line,
+                outcome: f.outcome(),
+                group: (**f).clone(),
+            }),
+            Aggregate::Exception(x) => lt.exception_groups.push((x.count, x.message.clone())),
+        }
+    }
+    if totals.is_empty() && history.is_empty() && lt.failure_groups.is_empty() {
+        return lt;
+    }
+    lt.basis = Basis::Aggregate;
+    let tools = lt.tools.join(", ");
+    let tools = if tools.is_empty() { "locust".to_string() } else { tools };
+    let mut per_route_seen: BTreeMap<String, u32> = BTreeMap::new();
+    let mut overall_latency: Option<Latency> = None;
+    let mut overall_rps: Option<f64> = None;
+    let mut overall_duration: Option<f64> = None;
+    let mut wrk_runs = 0u32;
+    for (tool, route, t) in &totals {
+        let outcomes = aggregate_outcomes(*tool, route.as_deref(), t, &lt.failure_groups);
+        let latency = Latency::reported(&t.latency, t.requests);
+        match (tool, route) {
+            (Tool::Locust, None) => {
+                overall_latency = Some(latency);
+                overall_rps = t.requests_per_s;
+            }
+            (Tool::Locust, Some(r)) => {
+                *per_route_seen.entry(r.clone()).or_default() += 1;
+                let rr = lt.by_route.entry(r.clone()).or_default();
+                rr.outcomes.merge(&outcomes);
+                rr.latency = Some(latency);
+            }
+            (Tool::Wrk | Tool::Wrk2, r) => {
+                wrk_runs += 1;
+                let r = r.clone().unwrap_or_else(|| NO_ROUTE.to_string());
+                *per_route_seen.entry(r.clone()).or_default() += 1;
+                let rr = lt.by_route.entry(r).or_default();
+                rr.outcomes.merge(&outcomes);
+                rr.latency = Some(latency);
+                overall_latency = Some(latency);
+                overall_rps = Some(overall_rps.unwrap_or(0.0) + t.requests_per_s.unwrap_or(0.0));
+                overall_duration = t.duration_s.or(overall_duration);
+            }
+        }
+    }
+    for (route, n) in &per_route_seen {
+        if *n > 1 {
+            if let Some(rr) = lt.by_route.get_mut(route) {
+                rr.latency = None;
+            }
+            lt.notes.push(format!(
+                "{n} summaries for {route}: their counts are added, their latencies cannot be \
+                 combined and are left out"
+            ));
+        }
+    }
+    if wrk_runs > 1 {
+        overall_latency = None;
+        overall_duration = None;
+    }
+    for rr in lt.by_route.values() {
+        lt.outcomes.merge(&rr.outcomes);
+    }
+    lt.latency = overall_latency;
+    if lt.tools.contains(&"locust") {
+        lt.notes.push(
+            "Locust does not record statuses of successful requests: they are counted as \
+             200. Its latencies cover all requests, failed ones included."
+                .to_string(),
+        );
+    }
+    if lt.tools.iter().any(|t| t.starts_with("wrk")) {
+        lt.notes.push(
+            "wrk counts responses: \"Non-2xx or 3xx responses\" are shown as other, its \
+             socket errors (connect, read, write, timeout) as no response, the rest as 200"
+                .to_string(),
+        );
+    }
+    for g in &lt.failure_groups {
+        let kind = match g.outcome {
+            Ok(None) => FailureKind::NoResponse,
+            Ok(Some(s)) if s >= 500 => FailureKind::Http5xx,
+            _ => continue,
+        };
+        if let (Some(first), Some(last)) = (g.group.first_seen, g.group.last_seen) {
+            let f = lt.failures.entry(kind).or_insert(FailureSpan {
+                count: 0,
+                first_sent: first,
+                last_sent: last,
+                first_observed: first,
+                last_observed: last,
+            });
+            f.count += g.group.occurrences;
+            f.first_sent = f.first_sent.min(first);
+            f.first_observed = f.first_observed.min(first);
+            f.last_sent = f.last_sent.max(last);
+            f.last_observed = f.last_observed.max(last);
+        }
+    }
+    lt.throughput = (overall_rps.is_some() || overall_duration.is_some()).then(|| Throughput {
+        duration_s: overall_duration,
+        sent_per_s: None,
+        completed_per_s: overall_rps,
+        success_per_s: overall_rps.and_then(|rps| {
+            let t = lt.outcomes.total;
+            (t > 0).then(|| rps * lt.outcomes.success() as f64 / t as f64)
+        }),
+    });
+    if let (Some(first), Some(last)) = (history.first(), history.last()) {
+        lt.sent_span = Some((first.ts, last.ts));
+    }
+    let points: Vec<Point> = history
+        .iter()
+        .filter_map(|s| {
+            let ms = s.percentiles.iter().find(|(p, _)| (*p - 50.0).abs() < 1e-9)?.1;
+            Some(Point { index: s.total_requests?, ts: Some(s.ts), ms })
+        })
+        .collect();
+    lt.phases = phases::detect(&points, Some(3));
+    let why = format!("{tools} writes aggregates, not one row per request");
+    lt.unavailable.push(Unavailable { table: "by_burst_offset", reason: why.clone() });
+    lt.unavailable.push(Unavailable { table: "by_offset", reason: why.clone() });
+    lt.unavailable.push(Unavailable { table: "funnel_sent", reason: why.clone() });
+    if lt.phases.is_none() {
+        lt.unavailable.push(Unavailable {
+            table: "phases",
+            reason: if history.is_empty() {
+                format!("{why}; Locust's stats history (--csv) would give a time series")
+            } else {
+                format!("the stats history has {} points with a median", points.len())
+            },
+        });
+    } else {
+        lt.notes.push(format!(
+            "phases come from Locust's stats history: {} per-interval medians, request \
+             indexes are its running request count",
+            points.len()
+        ));
+    }
+    lt
+}
+
+/// Outcomes of one aggregate row: successes counted as 200, failures spread by what their
+/// error text says.
+fn aggregate_outcomes(
+    tool: Tool,
+    route: Option<&str>,
+    t: &aggregate::Totals,
+    groups: &[FailureGroupOut],
+) -> Outcomes {
+    let mut o = Outcomes::default();
+    match tool {
+        Tool::Wrk | Tool::Wrk2 => {
+            let non2xx = t.non_2xx_3xx.unwrap_or(0).min(t.requests);
+            let se = t.socket_errors.unwrap_or_default();
+            let no_resp = se.connect + se.read + se.write + se.timeout;
+            o.ok_unknown = t.requests - non2xx;
+            o.failed_unknown = non2xx;
+            o.no_response = no_resp;
+            o.total = t.requests + no_resp;
+        }
+        Tool::Locust => {
+            let failures = t.failures.unwrap_or(0).min(t.requests);
+            o.total = t.requests;
+            o.ok_unknown = t.requests - failures;
+            let mut left = failures;
+            for g in groups.iter().filter(|g| {
+                g.group.route.as_deref() == route
+                    && (t.method.is_none() || g.group.method == t.method)
+            }) {
+                let n = g.group.occurrences.min(left);
+                left -= n;
+                match g.outcome {
+                    Ok(Some(s)) => *o.status.entry(s).or_default() += n,
+                    Ok(None) => o.no_response += n,
+                    Err(()) => o.failed_unknown += n,
+                }
+            }
+            o.failed_unknown += left;
+        }
+    }
+    o
 }
 
 #[cfg(test)]

@@ -90,12 +90,13 @@ fn success_exits_0_with_tables() {
     let text = String::from_utf8(out.stdout).expect("utf-8");
     for want in [
         "Inputs",
-        "Outcomes",
+        "Per route: outcomes (% of requests)",
+        "Request count 200: outcomes by offset",
+        "Latency phases",
         "Funnel",
         "Signatures",
         "queuepool_exhausted",
-        "161 (15.33%)",
-        "889 (84.67%)",
+        "All routes combined ┆     1050 ┆         84.67 ┆        0.00 ┆ 0.00 ┆ 15.33 ┆  0.00",
         "Hypothesis 1",
     ] {
         assert!(text.contains(want), "table output lacks {want:?}:\n{text}");

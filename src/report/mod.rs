@@ -9,6 +9,7 @@
 
 pub mod color;
 pub mod json;
+pub mod lt_tables;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -22,7 +23,7 @@ use crate::detect::{Catalog, Finding};
 use crate::funnel::{self, Funnel};
 use crate::hypothesise::{self, Diagnosis};
 use crate::ingest::Ingested;
-use crate::loadtest::{LoadTest, Outcomes};
+use crate::loadtest::{Latency, LoadTest, Outcomes};
 use crate::stats::Summary;
 
 /// The schema name written in every JSON report.
@@ -45,6 +46,8 @@ pub struct Report {
     pub outcomes: OutcomesOut,
     /// Latency of successful (2xx) requests, ms.
     pub latency_ms: LatencyOut,
+    /// The seed report's load-test tables, throughput and latency phases.
+    pub loadtest: LoadTestOut,
     /// The request funnel.
     pub funnel: FunnelOut,
     /// Signatures found, most frequent first.
@@ -157,7 +160,7 @@ impl From<&Outcomes> for OutcomeCounts {
             total: o.total,
             status: o.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             no_response: o.no_response,
-            success: o.range(200, 299),
+            success: o.success(),
             failed: o.failed(),
         }
     }
@@ -205,21 +208,27 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-impl From<Option<&Summary>> for LatencySummary {
-    fn from(s: Option<&Summary>) -> Self {
+impl From<Option<&Latency>> for LatencySummary {
+    fn from(s: Option<&Latency>) -> Self {
         match s {
             None => LatencySummary::default(),
             Some(s) => LatencySummary {
                 count: s.count,
-                min: Some(round3(s.min)),
-                max: Some(round3(s.max)),
-                mean: Some(round3(s.mean)),
-                median: Some(round3(s.median)),
-                p90: Some(round3(s.p90)),
-                p95: Some(round3(s.p95)),
-                p99: Some(round3(s.p99)),
+                min: s.min.map(round3),
+                max: s.max.map(round3),
+                mean: s.mean.map(round3),
+                median: s.median.map(round3),
+                p90: s.p90.map(round3),
+                p95: s.p95.map(round3),
+                p99: s.p99.map(round3),
             },
         }
+    }
+}
+
+impl From<Option<&Summary>> for LatencySummary {
+    fn from(s: Option<&Summary>) -> Self {
+        LatencySummary::from(s.map(|s| Latency::from(*s)).as_ref())
     }
 }
 
@@ -231,6 +240,300 @@ pub struct LatencyOut {
     pub overall: LatencySummary,
     /// Per route.
     pub by_route: BTreeMap<String, LatencySummary>,
+}
+
+/// The seed report's outcome columns, as counts or percentages.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Default)]
+pub struct Columns<T> {
+    /// Success (200); from aggregating tools, every request they did not count as failed.
+    #[serde(rename = "200")]
+    pub ok: T,
+    /// No response.
+    pub no_response: T,
+    /// 404.
+    #[serde(rename = "404")]
+    pub not_found: T,
+    /// 500.
+    #[serde(rename = "500")]
+    pub server_error: T,
+    /// Any other status, or a failure without a readable status.
+    pub other: T,
+}
+
+impl<T: Copy> Columns<T> {
+    fn of(a: [T; 5]) -> Columns<T> {
+        Columns { ok: a[0], no_response: a[1], not_found: a[2], server_error: a[3], other: a[4] }
+    }
+
+    /// In the seed report's order: 200, no response, 404, 500, other.
+    pub fn values(&self) -> [T; 5] {
+        [self.ok, self.no_response, self.not_found, self.server_error, self.other]
+    }
+}
+
+/// One row of an outcome table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OutcomeRow {
+    /// Burst size (the seed's "request count"), in `by_burst_offset` rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+    /// Delay between requests, ms, in `by_burst_offset` and `by_offset` rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset_ms: Option<f64>,
+    /// Route, in `by_route` rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// Requests in the row.
+    pub total: u64,
+    /// Requests per column.
+    pub counts: Columns<u64>,
+    /// Percent of the row's requests per column, rounded to two decimals.
+    pub percent: Columns<f64>,
+}
+
+impl OutcomeRow {
+    fn new(o: &Outcomes) -> OutcomeRow {
+        OutcomeRow {
+            burst: None,
+            offset_ms: None,
+            route: None,
+            total: o.total,
+            counts: Columns::of(o.columns()),
+            percent: Columns::of(o.percentages().map(|p| (p * 100.0).round() / 100.0)),
+        }
+    }
+}
+
+/// Requests sent and completed per second.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct ThroughputOut {
+    /// From the first send to the last response, s.
+    pub duration_s: Option<f64>,
+    /// Requests sent per second.
+    pub sent_per_s: Option<f64>,
+    /// Responses per second.
+    pub completed_per_s: Option<f64>,
+    /// Successful responses per second.
+    pub success_per_s: Option<f64>,
+}
+
+/// One latency phase.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhaseOut {
+    /// `steady`, `baseline`, `ramp_up`, `plateau`, `ramp_down`, `recovered` or `degraded`.
+    pub phase: &'static str,
+    /// Index in send order (1-based) of its first request.
+    pub first_request: u64,
+    /// Index of its last request.
+    pub last_request: u64,
+    /// Send time of its first request.
+    pub start: Option<String>,
+    /// Send time of its last request.
+    pub end: Option<String>,
+    /// Seconds from the first request of the test to the phase's start.
+    pub start_offset_s: Option<f64>,
+    /// Requests measured in the phase.
+    pub requests: u64,
+    /// Median latency, ms.
+    pub median_ms: f64,
+    /// 95th percentile, ms.
+    pub p95_ms: f64,
+    /// Fastest, ms.
+    pub min_ms: f64,
+    /// Slowest, ms.
+    pub max_ms: f64,
+}
+
+/// How the phases were found.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct PhaseDetectionOut {
+    /// Rolling-median window, in requests (or samples).
+    pub window: usize,
+    /// Baseline latency, ms.
+    pub baseline_ms: f64,
+    /// The rolling median crossing this (ms) marks the knee.
+    pub knee_threshold_ms: f64,
+}
+
+/// A failure group reported by an aggregating tool (Locust `*_failures.csv`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FailureGroupOutput {
+    /// Input path.
+    pub path: String,
+    /// Line.
+    pub line: u64,
+    /// Method.
+    pub method: Option<String>,
+    /// Route.
+    pub route: Option<String>,
+    /// Error text, sanitised.
+    pub error: String,
+    /// Occurrences.
+    pub occurrences: u64,
+    /// What the error says: a status (`"500"`), `no_response`, or `unknown`.
+    pub outcome: String,
+    /// First seen.
+    pub first_seen: Option<String>,
+    /// Last seen.
+    pub last_seen: Option<String>,
+}
+
+/// An exception group reported by an aggregating tool (Locust `*_exceptions.csv`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ExceptionGroupOut {
+    /// Occurrences.
+    pub count: u64,
+    /// Message, sanitised.
+    pub message: String,
+}
+
+/// A table that could not be computed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnavailableOut {
+    /// Its name in this object.
+    pub table: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+/// The load-test tables.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LoadTestOut {
+    /// `per_request`, `aggregate` or `none`.
+    pub basis: &'static str,
+    /// Aggregating tools read (`locust`, `wrk`, `wrk2`).
+    pub tools: Vec<&'static str>,
+    /// Outcomes per burst size and offset, ordered by burst then offset.
+    pub by_burst_offset: Vec<OutcomeRow>,
+    /// Outcomes per offset, all burst sizes together.
+    pub by_offset: Vec<OutcomeRow>,
+    /// Outcomes per route.
+    pub by_route: Vec<OutcomeRow>,
+    /// All routes combined.
+    pub all_routes: OutcomeRow,
+    /// Latency of successful requests (or as the tool reported it), ms.
+    pub latency_ms: LatencyOut,
+    /// Throughput.
+    pub throughput: Option<ThroughputOut>,
+    /// The most requests sent within one second.
+    pub peak_sent_per_s: Option<u64>,
+    /// Latency phases in send order.
+    pub phases: Vec<PhaseOut>,
+    /// How the phases were found (null without phases).
+    pub phase_detection: Option<PhaseDetectionOut>,
+    /// Failure groups from aggregating tools.
+    pub failure_groups: Vec<FailureGroupOutput>,
+    /// Exception groups from aggregating tools.
+    pub exception_groups: Vec<ExceptionGroupOut>,
+    /// Tables that could not be computed, and why.
+    pub unavailable: Vec<UnavailableOut>,
+    /// Caveats on how the numbers were read.
+    pub notes: Vec<String>,
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn loadtest_out(
+    lt: &LoadTest,
+    latency_ms: &LatencyOut,
+    path_of: &dyn Fn(u32) -> String,
+) -> LoadTestOut {
+    let by_burst_offset = lt
+        .by_burst_offset
+        .iter()
+        .map(|((b, off), o)| OutcomeRow {
+            burst: Some(*b),
+            offset_ms: Some(off.ms()),
+            ..OutcomeRow::new(o)
+        })
+        .collect();
+    let by_offset = lt
+        .by_offset
+        .iter()
+        .map(|(off, o)| OutcomeRow { offset_ms: Some(off.ms()), ..OutcomeRow::new(o) })
+        .collect();
+    let by_route = lt
+        .by_route
+        .iter()
+        .map(|(r, rr)| OutcomeRow { route: Some(sanitize(r)), ..OutcomeRow::new(&rr.outcomes) })
+        .collect();
+    let first = lt.sent_span.map(|s| s.0);
+    let phases = lt
+        .phases
+        .as_ref()
+        .map(|p| {
+            p.phases
+                .iter()
+                .map(|ph| PhaseOut {
+                    phase: ph.kind.as_str(),
+                    first_request: ph.first_index,
+                    last_request: ph.last_index,
+                    start: ts(ph.start),
+                    end: ts(ph.end),
+                    start_offset_s: ph.start.zip(first).map(|(s, f)| round3((s - f) as f64 / 1e6)),
+                    requests: ph.requests,
+                    median_ms: round3(ph.latency.median),
+                    p95_ms: round3(ph.latency.p95),
+                    min_ms: round3(ph.latency.min),
+                    max_ms: round3(ph.latency.max),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    LoadTestOut {
+        basis: lt.basis.as_str(),
+        tools: lt.tools.clone(),
+        by_burst_offset,
+        by_offset,
+        by_route,
+        all_routes: OutcomeRow::new(&lt.outcomes),
+        latency_ms: latency_ms.clone(),
+        throughput: lt.throughput.map(|t| ThroughputOut {
+            duration_s: t.duration_s.map(round3),
+            sent_per_s: t.sent_per_s.map(round2),
+            completed_per_s: t.completed_per_s.map(round2),
+            success_per_s: t.success_per_s.map(round2),
+        }),
+        peak_sent_per_s: lt.send_rate.map(|r| r.peak_per_s),
+        phases,
+        phase_detection: lt.phases.as_ref().map(|p| PhaseDetectionOut {
+            window: p.window,
+            baseline_ms: round3(p.baseline_ms),
+            knee_threshold_ms: round3(p.knee_threshold_ms),
+        }),
+        failure_groups: lt
+            .failure_groups
+            .iter()
+            .map(|g| FailureGroupOutput {
+                path: path_of(g.source),
+                line: g.line,
+                method: g.group.method.as_deref().map(sanitize),
+                route: g.group.route.as_deref().map(sanitize),
+                error: sanitize(&g.group.error),
+                occurrences: g.group.occurrences,
+                outcome: match g.outcome {
+                    Ok(Some(s)) => s.to_string(),
+                    Ok(None) => "no_response".to_string(),
+                    Err(()) => "unknown".to_string(),
+                },
+                first_seen: ts(g.group.first_seen),
+                last_seen: ts(g.group.last_seen),
+            })
+            .collect(),
+        exception_groups: lt
+            .exception_groups
+            .iter()
+            .map(|(n, m)| ExceptionGroupOut { count: *n, message: sanitize(m) })
+            .collect(),
+        unavailable: lt
+            .unavailable
+            .iter()
+            .map(|u| UnavailableOut { table: u.table, reason: sanitize(&u.reason) })
+            .collect(),
+        notes: lt.notes.iter().map(|n| sanitize(n)).collect(),
+    }
 }
 
 /// Funnel counts.
@@ -488,6 +791,7 @@ pub fn build(p: &Parts<'_>) -> Report {
             .map(|(r, rr)| (sanitize(r), LatencySummary::from(rr.latency.as_ref())))
             .collect(),
     };
+    let loadtest = loadtest_out(lt, &latency_ms, &path_of);
     let f = p.funnel;
     let funnel = FunnelOut {
         sent: f.overall.sent,
@@ -572,6 +876,7 @@ pub fn build(p: &Parts<'_>) -> Report {
         inputs,
         outcomes,
         latency_ms,
+        loadtest,
         funnel,
         signatures,
         hypotheses,

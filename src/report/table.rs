@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
-use super::{HypothesisOut, LatencySummary, OutcomeCounts, Report};
+use super::{HypothesisOut, Report};
 
 /// How to render tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ impl RenderOptions {
     }
 }
 
-fn table(o: &RenderOptions, header: &[&str]) -> Table {
+pub(super) fn table(o: &RenderOptions, header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -48,27 +48,17 @@ fn num(n: u64) -> Cell {
     Cell::new(n).set_alignment(CellAlignment::Right)
 }
 
-fn ms(v: Option<f64>) -> Cell {
+pub(super) fn ms(v: Option<f64>) -> Cell {
     Cell::new(v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}")))
         .set_alignment(CellAlignment::Right)
 }
 
-/// A count with its share of `total`: `161 (15.33%)`.
-fn pct(n: u64, total: u64) -> Cell {
-    let text = if total == 0 {
-        "-".to_string()
-    } else {
-        format!("{n} ({:.2}%)", n as f64 * 100.0 / total as f64)
-    };
-    Cell::new(text).set_alignment(CellAlignment::Right)
-}
-
-fn heading(out: &mut dyn Write, o: &RenderOptions, text: &str) -> io::Result<()> {
+pub(super) fn heading(out: &mut dyn Write, o: &RenderOptions, text: &str) -> io::Result<()> {
     if o.color { writeln!(out, "\n\x1b[1m{text}\x1b[0m") } else { writeln!(out, "\n{text}") }
 }
 
 /// Greedy word wrap at `width` columns, with `indent` before continuation lines.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
+pub(super) fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut col = 0;
     for word in text.split_whitespace() {
@@ -128,38 +118,6 @@ impl Clock {
             _ => t.to_string(),
         }
     }
-}
-
-fn outcome_row(t: &mut Table, name: &str, o: &OutcomeCounts) {
-    let get = |k: &str| o.status.get(k).copied().unwrap_or(0);
-    let other: u64 = o
-        .status
-        .iter()
-        .filter(|(k, _)| !["200", "404", "500"].contains(&k.as_str()))
-        .map(|(_, v)| v)
-        .sum();
-    t.add_row(vec![
-        Cell::new(name),
-        num(o.total),
-        pct(get("200"), o.total),
-        pct(o.no_response, o.total),
-        pct(get("404"), o.total),
-        pct(get("500"), o.total),
-        pct(other, o.total),
-    ]);
-}
-
-fn latency_row(t: &mut Table, name: &str, l: &LatencySummary) {
-    t.add_row(vec![
-        Cell::new(name),
-        num(l.count),
-        ms(l.min),
-        ms(l.max),
-        ms(l.mean),
-        ms(l.median),
-        ms(l.p95),
-        ms(l.p99),
-    ]);
 }
 
 fn hypothesis(
@@ -286,30 +244,7 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
         }
     }
 
-    if r.outcomes.total > 0 {
-        heading(out, o, "Outcomes (requests, share of the row)")?;
-        let mut t = table(o, &["route", "requests", "200", "no response", "404", "500", "other"]);
-        for (route, oc) in &r.outcomes.by_route {
-            outcome_row(&mut t, route, oc);
-        }
-        let all = OutcomeCounts {
-            total: r.outcomes.total,
-            status: r.outcomes.status.clone(),
-            no_response: r.outcomes.no_response,
-            success: r.outcomes.success,
-            failed: r.outcomes.failed,
-        };
-        outcome_row(&mut t, "all routes", &all);
-        writeln!(out, "{t}")?;
-
-        heading(out, o, "Latency of successful requests (ms)")?;
-        let mut t = table(o, &["route", "n", "fastest", "slowest", "mean", "median", "p95", "p99"]);
-        for (route, l) in &r.latency_ms.by_route {
-            latency_row(&mut t, route, l);
-        }
-        latency_row(&mut t, "all routes", &r.latency_ms.overall);
-        writeln!(out, "{t}")?;
-    }
+    super::lt_tables::render(&[super::lt_tables::Run { name: "", lt: &r.loadtest }], o, out)?;
 
     heading(out, o, "Funnel")?;
     if r.funnel.has_app_log || r.funnel.sent > 0 {

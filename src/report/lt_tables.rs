@@ -1,0 +1,273 @@
+//! The seed report's load-test tables, for one run or several side by side.
+//!
+//! With one run each table has the seed's columns; with several, each column is repeated once
+//! per run, its header naming the run on its first line ("one column group per run"). Rows are
+//! the union of every run's rows, in order; a run without a row shows `-`.
+
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+
+use comfy_table::{Cell, CellAlignment, Table};
+
+use super::table::{RenderOptions, heading, ms, table, wrap};
+use super::{LatencySummary, LoadTestOut, OutcomeRow};
+
+/// One run's tables, with the name its columns are grouped under.
+pub struct Run<'a> {
+    /// Name shown above its columns (empty for a single run).
+    pub name: &'a str,
+    /// Its tables.
+    pub lt: &'a LoadTestOut,
+}
+
+const OUTCOME_COLUMNS: [&str; 5] = ["Success (200)", "No response", "404", "500", "other"];
+
+fn right(s: String) -> Cell {
+    Cell::new(s).set_alignment(CellAlignment::Right)
+}
+
+/// `12.5` → "12.5", `50.0` → "50".
+pub fn offset(ms: f64) -> String {
+    if ms.fract() == 0.0 { format!("{ms:.0}") } else { format!("{ms}") }
+}
+
+fn group_header(first: &str, runs: &[Run<'_>], cols: &[&str]) -> Vec<String> {
+    let mut h = vec![first.to_string()];
+    for r in runs {
+        for c in cols {
+            h.push(if runs.len() > 1 { format!("{}\n{c}", r.name) } else { (*c).to_string() });
+        }
+    }
+    h
+}
+
+/// One outcome table: a row per key, the requests and the five percentages per run.
+fn outcome_table<K: Ord + Clone>(
+    o: &RenderOptions,
+    first: &str,
+    runs: &[Run<'_>],
+    rows: &dyn Fn(&LoadTestOut) -> Vec<(K, OutcomeRow)>,
+    label: &dyn Fn(&K) -> String,
+    total_row: Option<(&str, &dyn Fn(&LoadTestOut) -> OutcomeRow)>,
+) -> Table {
+    let mut cols = vec!["requests"];
+    cols.extend(OUTCOME_COLUMNS);
+    let header = group_header(first, runs, &cols);
+    let refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut t = table(o, &refs);
+    let keys: BTreeSet<K> =
+        runs.iter().flat_map(|r| rows(r.lt).into_iter().map(|(k, _)| k)).collect();
+    let cells = |row: Option<&OutcomeRow>| -> Vec<Cell> {
+        match row {
+            Some(row) => std::iter::once(right(row.total.to_string()))
+                .chain(row.percent.values().map(|p| right(format!("{p:.2}"))))
+                .collect(),
+            None => (0..6).map(|_| right("-".to_string())).collect(),
+        }
+    };
+    for k in &keys {
+        let mut line = vec![Cell::new(label(k))];
+        for r in runs {
+            let found = rows(r.lt).into_iter().find(|(rk, _)| rk == k).map(|(_, row)| row);
+            line.extend(cells(found.as_ref()));
+        }
+        t.add_row(line);
+    }
+    if let Some((name, get)) = total_row {
+        let mut line = vec![Cell::new(name)];
+        for r in runs {
+            line.extend(cells(Some(&get(r.lt))));
+        }
+        t.add_row(line);
+    }
+    t
+}
+
+fn latency_cells(l: Option<&LatencySummary>) -> Vec<Cell> {
+    match l {
+        Some(l) => vec![
+            right(l.count.to_string()),
+            ms(l.min),
+            ms(l.max),
+            ms(l.mean),
+            ms(l.median),
+            ms(l.p90),
+            ms(l.p95),
+            ms(l.p99),
+        ],
+        None => (0..8).map(|_| right("-".to_string())).collect(),
+    }
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |x| format!("{x:.2}"))
+}
+
+/// Renders every load-test table the runs can fill, then what could not be computed.
+pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let width = usize::from(o.width).max(40);
+    if runs.iter().all(|r| r.lt.all_routes.total == 0) {
+        return Ok(());
+    }
+    let bursts: BTreeSet<u32> =
+        runs.iter().flat_map(|r| r.lt.by_burst_offset.iter().filter_map(|row| row.burst)).collect();
+    let off_key = |row: &OutcomeRow| (row.offset_ms.unwrap_or(0.0) * 1000.0).round() as i64;
+    let off_label = |k: &i64| offset(*k as f64 / 1000.0);
+    for b in &bursts {
+        heading(out, o, &format!("Request count {b}: outcomes by offset (% of requests)"))?;
+        let rows = |lt: &LoadTestOut| -> Vec<(i64, OutcomeRow)> {
+            lt.by_burst_offset
+                .iter()
+                .filter(|row| row.burst == Some(*b))
+                .map(|row| (off_key(row), row.clone()))
+                .collect()
+        };
+        writeln!(out, "{}", outcome_table(o, "offset ms", runs, &rows, &off_label, None))?;
+    }
+    if runs.iter().any(|r| !r.lt.by_offset.is_empty()) {
+        heading(out, o, "Overall: outcomes by offset (% of requests)")?;
+        let rows = |lt: &LoadTestOut| -> Vec<(i64, OutcomeRow)> {
+            lt.by_offset.iter().map(|row| (off_key(row), row.clone())).collect()
+        };
+        writeln!(out, "{}", outcome_table(o, "offset ms", runs, &rows, &off_label, None))?;
+    }
+    heading(out, o, "Per route: outcomes (% of requests)")?;
+    let rows = |lt: &LoadTestOut| -> Vec<(String, OutcomeRow)> {
+        lt.by_route.iter().map(|row| (row.route.clone().unwrap_or_default(), row.clone())).collect()
+    };
+    let all = |lt: &LoadTestOut| lt.all_routes.clone();
+    let t = outcome_table(
+        o,
+        "route",
+        runs,
+        &rows,
+        &|k: &String| k.clone(),
+        Some(("All routes combined", &all)),
+    );
+    writeln!(out, "{t}")?;
+
+    let reported = runs.iter().any(|r| r.lt.basis == "aggregate");
+    heading(
+        out,
+        o,
+        if reported {
+            "Latency (ms; per-request runs: successful requests; aggregates: as the tool reported)"
+        } else {
+            "Latency of successful requests (ms)"
+        },
+    )?;
+    let cols = ["n", "fastest", "slowest", "mean", "median", "p90", "p95", "p99"];
+    let header = group_header("route", runs, &cols);
+    let refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut t = table(o, &refs);
+    let routes: BTreeSet<&String> =
+        runs.iter().flat_map(|r| r.lt.latency_ms.by_route.keys()).collect();
+    for route in routes {
+        let mut line = vec![Cell::new(route)];
+        for r in runs {
+            line.extend(latency_cells(r.lt.latency_ms.by_route.get(route)));
+        }
+        t.add_row(line);
+    }
+    let mut line = vec![Cell::new("all routes")];
+    for r in runs {
+        line.extend(latency_cells(Some(&r.lt.latency_ms.overall)));
+    }
+    t.add_row(line);
+    writeln!(out, "{t}")?;
+
+    if runs.iter().any(|r| r.lt.throughput.is_some()) {
+        heading(out, o, "Throughput (requests/s)")?;
+        let cols = ["duration s", "sent", "completed", "successful", "peak sent"];
+        let header = group_header("", runs, &cols);
+        let refs: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut t = table(o, &refs);
+        let mut line = vec![Cell::new("all routes")];
+        for r in runs {
+            let tp = r.lt.throughput;
+            line.push(right(
+                tp.and_then(|t| t.duration_s).map_or("-".into(), |d| format!("{d:.1}")),
+            ));
+            line.push(right(rate(tp.and_then(|t| t.sent_per_s))));
+            line.push(right(rate(tp.and_then(|t| t.completed_per_s))));
+            line.push(right(rate(tp.and_then(|t| t.success_per_s))));
+            line.push(right(r.lt.peak_sent_per_s.map_or("-".into(), |p| format!("{p} in 1 s"))));
+        }
+        t.add_row(line);
+        writeln!(out, "{t}")?;
+    }
+
+    for r in runs.iter().filter(|r| !r.lt.phases.is_empty()) {
+        let title = if runs.len() > 1 {
+            format!("Latency phases, {} (in send order)", r.name)
+        } else {
+            "Latency phases (in send order)".to_string()
+        };
+        heading(out, o, &title)?;
+        let mut t = table(
+            o,
+            &["phase", "requests #", "from s", "to s", "n", "median ms", "p95 ms", "max ms"],
+        );
+        let first = r.lt.phases.first().and_then(|p| p.start_offset_s).unwrap_or(0.0);
+        for (k, p) in r.lt.phases.iter().enumerate() {
+            let to = r.lt.phases.get(k + 1).and_then(|n| n.start_offset_s);
+            let secs = |v: Option<f64>| v.map_or("-".into(), |x| format!("{:.1}", x - first));
+            t.add_row(vec![
+                Cell::new(p.phase.replace('_', " ")),
+                Cell::new(format!("{}–{}", p.first_request, p.last_request)),
+                right(secs(p.start_offset_s)),
+                right(if to.is_some() { secs(to) } else { "end".to_string() }),
+                right(p.requests.to_string()),
+                right(format!("{:.1}", p.median_ms)),
+                right(format!("{:.1}", p.p95_ms)),
+                right(format!("{:.1}", p.max_ms)),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+        if let Some(d) = r.lt.phase_detection {
+            writeln!(
+                out,
+                "{}",
+                wrap(
+                    &format!(
+                        "Baseline {:.1} ms; the knee is where the rolling median of {} requests \
+                         stays above {:.1} ms.",
+                        d.baseline_ms, d.window, d.knee_threshold_ms
+                    ),
+                    width,
+                    "",
+                )
+            )?;
+        }
+    }
+
+    for r in runs {
+        let prefix = if runs.len() > 1 { format!("{}: ", r.name) } else { String::new() };
+        let failures: Vec<_> = r.lt.failure_groups.iter().collect();
+        if !failures.is_empty() {
+            heading(out, o, &format!("{prefix}Failures reported by the load tool"))?;
+            let mut t = table(o, &["route", "error", "reads as", "occurrences"]);
+            for f in failures {
+                t.add_row(vec![
+                    Cell::new(f.route.as_deref().unwrap_or("-")),
+                    Cell::new(&f.error),
+                    Cell::new(f.outcome.replace('_', " ")),
+                    right(f.occurrences.to_string()),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+        }
+        for n in &r.lt.notes {
+            writeln!(out, "{}", wrap(&format!("{prefix}Note: {n}"), width, "  "))?;
+        }
+        for u in &r.lt.unavailable {
+            let what = u.table.replace('_', " ");
+            writeln!(
+                out,
+                "{}",
+                wrap(&format!("{prefix}Not shown: {what}: {}.", u.reason), width, "  ")
+            )?;
+        }
+    }
+    Ok(())
+}
