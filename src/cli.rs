@@ -39,7 +39,7 @@ pub enum Command {
 pub enum OutputFormat {
     /// Terminal tables.
     Table,
-    /// One JSON object (schema rootcause.report/v1).
+    /// One JSON object (schema rootcause.report/v1; rootcause.runs/v1 for several runs).
     Json,
 }
 
@@ -52,8 +52,9 @@ mod heading {
 /// Options shared by the commands that read inputs.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Files or folders to read; `-` reads standard input.
-    #[arg(required = true, value_name = "PATH")]
+    /// Files or folders to read; `-` reads standard input. Several folders that each hold a
+    /// load test are compared as runs (see --run and --merge).
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Read PATH as FORMAT instead of sniffing it (loadtest-csv, json-log, postgres, console).
@@ -103,6 +104,15 @@ pub struct AnalyzeArgs {
     /// Evidence locations kept per signature.
     #[arg(long, value_name = "N", default_value_t = 5, help_heading = heading::OUTPUT)]
     pub evidence: usize,
+
+    /// Analyse PATH (a folder or file) as a run called NAME and print the runs side by side;
+    /// repeatable. Give each run's files as separate --run flags with the same NAME.
+    #[arg(long = "run", value_name = "NAME=PATH", help_heading = heading::ANALYSIS)]
+    pub runs: Vec<String>,
+
+    /// Analyse all PATHs as one run, even when several folders each hold a load test.
+    #[arg(long, conflicts_with = "runs", help_heading = heading::ANALYSIS)]
+    pub merge: bool,
 
     /// Recognise funnel stage NAME (hit, started, completed) by a regex over the app event's
     /// message; repeatable.

@@ -53,6 +53,10 @@ pub struct AnalyzeConfig {
     pub render: RenderOptions,
     /// Evidence locations per signature.
     pub evidence: usize,
+    /// Runs named with `--run NAME=PATH`, in order of first mention, each with its paths.
+    pub runs: Vec<(String, Vec<PathBuf>)>,
+    /// `--merge`: never split the paths into runs.
+    pub merge: bool,
 }
 
 /// `sniff`, resolved.
@@ -130,7 +134,25 @@ pub fn analyze(a: AnalyzeArgs) -> Result<AnalyzeConfig, UsageError> {
         let detected = if stdout_tty { comfy_table::Table::new().width() } else { None };
         detected.unwrap_or(100)
     });
+    let mut runs: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    for r in &a.runs {
+        let (name, path) = split_pair(r, "--run", "NAME=PATH")?;
+        match runs.iter_mut().find(|(n, _)| n == name) {
+            Some((_, paths)) => paths.push(PathBuf::from(path)),
+            None => runs.push((name.to_string(), vec![PathBuf::from(path)])),
+        }
+    }
+    if runs.is_empty() && a.input.paths.is_empty() {
+        return Err(UsageError("give the files or folders to read (or --run NAME=PATH)".into()));
+    }
+    if !runs.is_empty() && !a.input.paths.is_empty() {
+        return Err(UsageError(
+            "give either PATHs or --run NAME=PATH flags, not both (name every run)".into(),
+        ));
+    }
     Ok(AnalyzeConfig {
+        runs,
+        merge: a.merge,
         input: input(a.input, &a.stage)?,
         format: a.format,
         output: a.output,
@@ -141,5 +163,8 @@ pub fn analyze(a: AnalyzeArgs) -> Result<AnalyzeConfig, UsageError> {
 
 /// Resolves `sniff`'s arguments.
 pub fn sniff(a: SniffArgs) -> Result<SniffConfig, UsageError> {
+    if a.input.paths.is_empty() {
+        return Err(UsageError("give the files or folders to sniff".into()));
+    }
     Ok(SniffConfig { input: input(a.input, &[])?, format: a.format })
 }

@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -65,18 +66,22 @@ fn report_input_errors(ing: &Ingested) -> bool {
     ing.had_input_errors()
 }
 
-fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
-    let catalog = detect::Catalog::builtin().map_err(anyhow::Error::msg)?;
-    let (inputs, discover_errors) = discover::expand(&c.input.paths);
-    let pool = pool(c.input.threads)?;
-    let mut ingested = ingest::ingest(&inputs, &c.input.ingest, &pool);
+/// Analyses one run: reads its paths and builds its report.
+fn analyze_run(
+    paths: &[PathBuf],
+    c: &AnalyzeConfig,
+    pool: &rayon::ThreadPool,
+    catalog: &detect::Catalog,
+) -> (report::Report, Ingested) {
+    let (inputs, discover_errors) = discover::expand(paths);
+    let mut ingested = ingest::ingest(&inputs, &c.input.ingest, pool);
     ingested.discover_errors = discover_errors;
     let events = std::mem::take(&mut ingested.events);
     let timeline = pool.install(|| correlate::correlate(events));
     let lt = loadtest::analyse(&timeline);
     let fun = funnel::count(&timeline);
-    let findings = pool.install(|| detect::detect(&timeline, &catalog, c.evidence));
-    let diagnosis = hypothesise::hypothesise(&lt, &fun, &findings, &catalog);
+    let findings = pool.install(|| detect::detect(&timeline, catalog, c.evidence));
+    let diagnosis = hypothesise::hypothesise(&lt, &fun, &findings, catalog);
     let rep = report::build(&report::Parts {
         ingested: &ingested,
         timeline: &timeline,
@@ -84,19 +89,91 @@ fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
         funnel: &fun,
         stage_patterns: c.input.ingest.stages.patterns(),
         findings: &findings,
-        catalog: &catalog,
+        catalog,
         diagnosis: &diagnosis,
     });
-    let had_errors = report_input_errors(&ingested);
+    (rep, ingested)
+}
+
+/// The runs to analyse: `--run` flags; else one run per folder when every PATH is a folder
+/// holding a load test of its own; else one run of everything.
+fn plan_runs(c: &AnalyzeConfig, pool: &rayon::ThreadPool) -> Vec<(String, Vec<PathBuf>)> {
+    if !c.runs.is_empty() {
+        return c.runs.clone();
+    }
+    let paths = &c.input.paths;
+    let single = || vec![(String::new(), paths.clone())];
+    if c.merge || paths.len() < 2 || !paths.iter().all(|p| p.is_dir()) {
+        return single();
+    }
+    let holds_loadtest = |dir: &PathBuf| {
+        let (inputs, _) = discover::expand(std::slice::from_ref(dir));
+        pool.install(|| {
+            use rayon::prelude::*;
+            inputs.par_iter().any(|i| {
+                ingest::sniff_input(i, &c.input.ingest).format.is_some_and(|f| f.is_loadtest())
+            })
+        })
+    };
+    if !paths.iter().all(holds_loadtest) {
+        return single();
+    }
+    let mut runs: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    for p in paths {
+        let base = p
+            .file_name()
+            .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let mut name = base.clone();
+        let mut k = 2;
+        while runs.iter().any(|(n, _)| *n == name) {
+            name = format!("{base}#{k}");
+            k += 1;
+        }
+        runs.push((name, vec![p.clone()]));
+    }
+    runs
+}
+
+fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
+    let catalog = detect::Catalog::builtin().map_err(anyhow::Error::msg)?;
+    let pool = pool(c.input.threads)?;
+    let plan = plan_runs(&c, &pool);
+    let mut had_errors = false;
+    let mut reports: Vec<(String, Vec<PathBuf>, report::Report)> = Vec::new();
+    for (name, paths) in plan {
+        let (rep, ingested) = analyze_run(&paths, &c, &pool, &catalog);
+        had_errors |= report_input_errors(&ingested);
+        reports.push((name, paths, rep));
+    }
     let mut out: Box<dyn Write> = match &c.output {
         Some(p) => Box::new(BufWriter::new(
             File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
         )),
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
-    match c.format {
-        OutputFormat::Table => report::table::render(&rep, &c.render, &mut out)?,
-        OutputFormat::Json => report::json::render(&rep, &mut out)?,
+    match (c.format, reports.as_slice()) {
+        (OutputFormat::Table, [(_, _, rep)]) => report::table::render(rep, &c.render, &mut out)?,
+        (OutputFormat::Json, [(_, _, rep)]) => report::json::render(rep, &mut out)?,
+        (OutputFormat::Table, runs) => {
+            let runs: Vec<(&str, &report::Report)> =
+                runs.iter().map(|(n, _, r)| (n.as_str(), r)).collect();
+            report::table::render_runs(&runs, &c.render, &mut out)?;
+        }
+        (OutputFormat::Json, runs) => {
+            let runs = report::Runs::new(
+                runs.iter()
+                    .map(|(n, paths, r)| report::RunReport {
+                        name: report::sanitize(n),
+                        paths: paths
+                            .iter()
+                            .map(|p| report::sanitize(&p.display().to_string()))
+                            .collect(),
+                        report: r.clone(),
+                    })
+                    .collect(),
+            );
+            report::json::render_runs(&runs, &mut out)?;
+        }
     }
     out.flush()?;
     Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })

@@ -64,6 +64,18 @@ impl Format {
         }
     }
 
+    /// True for the outputs of load tools (per-request rows or aggregates).
+    pub fn is_loadtest(self) -> bool {
+        matches!(
+            self,
+            Format::LoadTestCsv
+                | Format::K6Csv
+                | Format::VegetaCsv
+                | Format::LocustCsv
+                | Format::WrkText
+        )
+    }
+
     fn detect(self, head: &[u8]) -> Option<Detection> {
         match self {
             Format::LoadTestCsv => loadtest::sniff(head),

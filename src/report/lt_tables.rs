@@ -21,6 +21,8 @@ pub struct Run<'a> {
 }
 
 const OUTCOME_COLUMNS: [&str; 5] = ["Success (200)", "No response", "404", "500", "other"];
+/// The same, narrower, for several runs side by side.
+const SHORT_COLUMNS: [&str; 5] = ["200", "no resp", "404", "500", "other"];
 
 fn right(s: String) -> Cell {
     Cell::new(s).set_alignment(CellAlignment::Right)
@@ -31,38 +33,61 @@ pub fn offset(ms: f64) -> String {
     if ms.fract() == 0.0 { format!("{ms:.0}") } else { format!("{ms}") }
 }
 
-fn group_header(first: &str, runs: &[Run<'_>], cols: &[&str]) -> Vec<String> {
+/// Run names longer than this are shown as letters, with a legend.
+const MAX_LABEL: usize = 10;
+
+/// The label over each run's columns: its name, or a letter when some name is long.
+fn labels(runs: &[Run<'_>]) -> Vec<String> {
+    if runs.iter().all(|r| r.name.chars().count() <= MAX_LABEL) {
+        return runs.iter().map(|r| r.name.to_string()).collect();
+    }
+    (0..runs.len())
+        .map(|i| {
+            let letter = char::from(b'A' + (i % 26) as u8);
+            if i < 26 { letter.to_string() } else { format!("{letter}{}", i / 26) }
+        })
+        .collect()
+}
+
+fn group_header(first: &str, labels: &[String], cols: &[&str]) -> Vec<String> {
     let mut h = vec![first.to_string()];
-    for r in runs {
+    for l in labels {
         for c in cols {
-            h.push(if runs.len() > 1 { format!("{}\n{c}", r.name) } else { (*c).to_string() });
+            h.push(if labels.len() > 1 { format!("{l}\n{c}") } else { (*c).to_string() });
         }
     }
     h
 }
 
 /// One outcome table: a row per key, the requests and the five percentages per run.
+#[allow(clippy::too_many_arguments)]
 fn outcome_table<K: Ord + Clone>(
     o: &RenderOptions,
     first: &str,
     runs: &[Run<'_>],
+    labels: &[String],
+    shown: &[usize],
     rows: &dyn Fn(&LoadTestOut) -> Vec<(K, OutcomeRow)>,
     label: &dyn Fn(&K) -> String,
     total_row: Option<(&str, &dyn Fn(&LoadTestOut) -> OutcomeRow)>,
 ) -> Table {
-    let mut cols = vec!["requests"];
-    cols.extend(OUTCOME_COLUMNS);
-    let header = group_header(first, runs, &cols);
+    let names = if runs.len() > 1 { SHORT_COLUMNS } else { OUTCOME_COLUMNS };
+    let mut cols = vec![if runs.len() > 1 { "n" } else { "requests" }];
+    cols.extend(shown.iter().map(|&i| names[i]));
+    let header = group_header(first, labels, &cols);
     let refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut t = table(o, &refs);
     let keys: BTreeSet<K> =
         runs.iter().flat_map(|r| rows(r.lt).into_iter().map(|(k, _)| k)).collect();
     let cells = |row: Option<&OutcomeRow>| -> Vec<Cell> {
         match row {
-            Some(row) => std::iter::once(right(row.total.to_string()))
-                .chain(row.percent.values().map(|p| right(format!("{p:.2}"))))
-                .collect(),
-            None => (0..6).map(|_| right("-".to_string())).collect(),
+            Some(row) => {
+                let p = row.percent.values();
+                std::iter::once(right(row.total.to_string()))
+                    .chain(shown.iter().map(|&i| right(format!("{:.2}", p[i]))))
+                    .collect()
+            }
+            None => (0..=shown.len()).map(|_| right("-".to_string())).collect(),
         }
     };
     for k in &keys {
@@ -109,6 +134,27 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
     if runs.iter().all(|r| r.lt.all_routes.total == 0) {
         return Ok(());
     }
+    let labels = labels(runs);
+    if labels.len() > 1 && labels.iter().zip(runs).any(|(l, r)| l != r.name) {
+        let legend: Vec<String> =
+            labels.iter().zip(runs).map(|(l, r)| format!("{l} = {}", r.name)).collect();
+        writeln!(out, "\n{}", wrap(&format!("Runs: {}.", legend.join(", ")), width, "  "))?;
+    }
+    // One run: the seed's five columns. Several: the columns that are not zero in every run.
+    let shown: Vec<usize> = if runs.len() == 1 {
+        (0..OUTCOME_COLUMNS.len()).collect()
+    } else {
+        (0..OUTCOME_COLUMNS.len())
+            .filter(|&i| i == 0 || runs.iter().any(|r| r.lt.all_routes.counts.values()[i] > 0))
+            .collect()
+    };
+    if shown.len() < OUTCOME_COLUMNS.len() {
+        let hidden: Vec<&str> = (0..OUTCOME_COLUMNS.len())
+            .filter(|i| !shown.contains(i))
+            .map(|i| OUTCOME_COLUMNS[i])
+            .collect();
+        writeln!(out, "Columns that are 0 in every run are left out: {}.", hidden.join(", "))?;
+    }
     let bursts: BTreeSet<u32> =
         runs.iter().flat_map(|r| r.lt.by_burst_offset.iter().filter_map(|row| row.burst)).collect();
     let off_key = |row: &OutcomeRow| (row.offset_ms.unwrap_or(0.0) * 1000.0).round() as i64;
@@ -122,14 +168,22 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
                 .map(|row| (off_key(row), row.clone()))
                 .collect()
         };
-        writeln!(out, "{}", outcome_table(o, "offset ms", runs, &rows, &off_label, None))?;
+        writeln!(
+            out,
+            "{}",
+            outcome_table(o, "offset ms", runs, &labels, &shown, &rows, &off_label, None)
+        )?;
     }
     if runs.iter().any(|r| !r.lt.by_offset.is_empty()) {
         heading(out, o, "Overall: outcomes by offset (% of requests)")?;
         let rows = |lt: &LoadTestOut| -> Vec<(i64, OutcomeRow)> {
             lt.by_offset.iter().map(|row| (off_key(row), row.clone())).collect()
         };
-        writeln!(out, "{}", outcome_table(o, "offset ms", runs, &rows, &off_label, None))?;
+        writeln!(
+            out,
+            "{}",
+            outcome_table(o, "offset ms", runs, &labels, &shown, &rows, &off_label, None)
+        )?;
     }
     heading(out, o, "Per route: outcomes (% of requests)")?;
     let rows = |lt: &LoadTestOut| -> Vec<(String, OutcomeRow)> {
@@ -140,6 +194,8 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
         o,
         "route",
         runs,
+        &labels,
+        &shown,
         &rows,
         &|k: &String| k.clone(),
         Some(("All routes combined", &all)),
@@ -156,42 +212,70 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
             "Latency of successful requests (ms)"
         },
     )?;
-    let cols = ["n", "fastest", "slowest", "mean", "median", "p90", "p95", "p99"];
-    let header = group_header("route", runs, &cols);
+    // Several runs side by side keep four columns each; each run's JSON has all of them.
+    let multi = runs.len() > 1;
+    let cols: &[&str] = if multi {
+        &["n", "median", "p95", "slowest"]
+    } else {
+        &["n", "fastest", "slowest", "mean", "median", "p90", "p95", "p99"]
+    };
+    let header = group_header("route", &labels, cols);
     let refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut t = table(o, &refs);
+    let cells = |l: Option<&LatencySummary>| {
+        let all = latency_cells(l);
+        if multi {
+            // n, median, p95, slowest out of n, fastest, slowest, mean, median, p90, p95, p99.
+            [0, 4, 6, 2].iter().map(|&i| all[i].clone()).collect()
+        } else {
+            all
+        }
+    };
     let routes: BTreeSet<&String> =
         runs.iter().flat_map(|r| r.lt.latency_ms.by_route.keys()).collect();
     for route in routes {
         let mut line = vec![Cell::new(route)];
         for r in runs {
-            line.extend(latency_cells(r.lt.latency_ms.by_route.get(route)));
+            line.extend(cells(r.lt.latency_ms.by_route.get(route)));
         }
         t.add_row(line);
     }
     let mut line = vec![Cell::new("all routes")];
     for r in runs {
-        line.extend(latency_cells(Some(&r.lt.latency_ms.overall)));
+        line.extend(cells(Some(&r.lt.latency_ms.overall)));
     }
     t.add_row(line);
     writeln!(out, "{t}")?;
+    if multi {
+        writeln!(out, "Each run's fastest, mean, p90 and p99 are in its report (--format json).")?;
+    }
 
     if runs.iter().any(|r| r.lt.throughput.is_some()) {
         heading(out, o, "Throughput (requests/s)")?;
-        let cols = ["duration s", "sent", "completed", "successful", "peak sent"];
-        let header = group_header("", runs, &cols);
+        let cols: &[&str] = if multi {
+            &["sent", "completed", "successful"]
+        } else {
+            &["duration s", "sent", "completed", "successful", "peak sent"]
+        };
+        let header = group_header("", &labels, cols);
         let refs: Vec<&str> = header.iter().map(String::as_str).collect();
         let mut t = table(o, &refs);
         let mut line = vec![Cell::new("all routes")];
         for r in runs {
             let tp = r.lt.throughput;
-            line.push(right(
-                tp.and_then(|t| t.duration_s).map_or("-".into(), |d| format!("{d:.1}")),
-            ));
+            if !multi {
+                line.push(right(
+                    tp.and_then(|t| t.duration_s).map_or("-".into(), |d| format!("{d:.1}")),
+                ));
+            }
             line.push(right(rate(tp.and_then(|t| t.sent_per_s))));
             line.push(right(rate(tp.and_then(|t| t.completed_per_s))));
             line.push(right(rate(tp.and_then(|t| t.success_per_s))));
-            line.push(right(r.lt.peak_sent_per_s.map_or("-".into(), |p| format!("{p} in 1 s"))));
+            if !multi {
+                line.push(right(
+                    r.lt.peak_sent_per_s.map_or("-".into(), |p| format!("{p} in 1 s")),
+                ));
+            }
         }
         t.add_row(line);
         writeln!(out, "{t}")?;

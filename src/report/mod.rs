@@ -58,6 +58,42 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+/// The schema name of a report on several runs.
+pub const RUNS_SCHEMA: &str = "rootcause.runs/v1";
+
+/// Several runs side by side: each run's whole report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Runs {
+    /// Always [`RUNS_SCHEMA`].
+    pub schema: &'static str,
+    /// The tool that wrote it.
+    pub tool: Tool,
+    /// The runs, in the order given.
+    pub runs: Vec<RunReport>,
+}
+
+impl Runs {
+    /// Wraps the runs' reports.
+    pub fn new(runs: Vec<RunReport>) -> Runs {
+        Runs { schema: RUNS_SCHEMA, tool: tool(), runs }
+    }
+}
+
+/// One run of [`Runs`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunReport {
+    /// Its name (the folder's name, or NAME of `--run NAME=PATH`).
+    pub name: String,
+    /// The paths it was read from.
+    pub paths: Vec<String>,
+    /// Its report (schema rootcause.report/v1).
+    pub report: Report,
+}
+
+fn tool() -> Tool {
+    Tool { name: "rootcause", version: env!("CARGO_PKG_VERSION") }
+}
+
 /// Name and version of the tool.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Tool {
@@ -855,7 +891,7 @@ pub fn build(p: &Parts<'_>) -> Report {
     let tl = p.timeline;
     Report {
         schema: SCHEMA,
-        tool: Tool { name: "rootcause", version: env!("CARGO_PKG_VERSION") },
+        tool: tool(),
         diagnosis: DiagnosisOut {
             verdict: p.diagnosis.verdict.as_str(),
             statement: sanitize(&p.diagnosis.statement),

@@ -168,15 +168,56 @@ fn hypothesis(
 pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let width = usize::from(o.width).max(40);
     let clock = Clock::of(r);
-    let dir = common_dir(r);
-    let short = |p: &str| p.strip_prefix(dir.as_str()).unwrap_or(p).to_string();
     writeln!(out, "{}", wrap(&format!("Diagnosis: {}", r.diagnosis.statement), width, "  "))?;
+    times_line(r, clock, out)?;
+    inputs(r, o, out)?;
+    super::lt_tables::render(&[super::lt_tables::Run { name: "", lt: &r.loadtest }], o, out)?;
+    analysis(r, o, out)
+}
+
+fn times_line(r: &Report, clock: Clock, out: &mut dyn Write) -> io::Result<()> {
     if let (true, Some(day)) =
         (clock.same_day, r.run.earliest_event.as_deref().and_then(|t| t.get(..10)))
     {
         writeln!(out, "Times are UTC, on {day}.")?;
     }
+    Ok(())
+}
 
+/// Renders several runs: their verdicts, the load-test tables with one column group per run,
+/// then each run's inputs, funnel, signatures and hypotheses.
+pub fn render_runs(
+    runs: &[(&str, &Report)],
+    o: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let width = usize::from(o.width).max(40);
+    writeln!(
+        out,
+        "{} runs compared: {}.",
+        runs.len(),
+        runs.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    )?;
+    for (name, r) in runs {
+        writeln!(out, "{}", wrap(&format!("{name}: {}", r.diagnosis.statement), width, "  "))?;
+    }
+    let lts: Vec<super::lt_tables::Run<'_>> =
+        runs.iter().map(|(name, r)| super::lt_tables::Run { name, lt: &r.loadtest }).collect();
+    super::lt_tables::render(&lts, o, out)?;
+    for (name, r) in runs {
+        let rule = "═".repeat(width.min(100).saturating_sub(name.chars().count() + 6));
+        heading(out, o, &format!("══ Run {name} {rule}"))?;
+        times_line(r, Clock::of(r), out)?;
+        inputs(r, o, out)?;
+        analysis(r, o, out)?;
+    }
+    Ok(())
+}
+
+/// The inputs, what was not understood, and folder-walk warnings.
+fn inputs(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let dir = common_dir(r);
+    let short = |p: &str| p.strip_prefix(dir.as_str()).unwrap_or(p).to_string();
     heading(
         out,
         o,
@@ -244,8 +285,14 @@ pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<
         }
     }
 
-    super::lt_tables::render(&[super::lt_tables::Run { name: "", lt: &r.loadtest }], o, out)?;
+    Ok(())
+}
 
+/// The funnel, the signatures and the hypotheses.
+fn analysis(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let clock = Clock::of(r);
+    let dir = common_dir(r);
+    let short = |p: &str| p.strip_prefix(dir.as_str()).unwrap_or(p).to_string();
     heading(out, o, "Funnel")?;
     if r.funnel.has_app_log || r.funnel.sent > 0 {
         let mut t = table(o, &["route", "sent", "hit", "started", "completed"]);
