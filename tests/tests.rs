@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus;
+mod loadtest;
 mod readme;
 mod scenarios;
 mod util;

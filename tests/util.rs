@@ -84,3 +84,32 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.write_all(bytes).expect("gzip");
     enc.finish().expect("gzip")
 }
+
+/// Reads a CSV with a header into maps, independently of the parser under test (quotes with
+/// `""` escapes; no multi-line cells).
+pub fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).expect("read csv");
+    let split = |line: &str| -> Vec<String> {
+        let (mut cells, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    cur.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => cells.push(std::mem::take(&mut cur)),
+                (c, _) => cur.push(c),
+            }
+        }
+        cells.push(cur);
+        cells
+    };
+    let mut lines = text.lines();
+    let header = split(lines.next().expect("header"));
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| header.iter().cloned().zip(split(l)).collect())
+        .collect()
+}
