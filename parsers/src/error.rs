@@ -28,6 +28,10 @@ pub enum SkipReason {
     CsvNoHeader,
     /// A repeat of the CSV header line (files concatenated together).
     CsvRepeatedHeader,
+    /// A CSV row whose key cell cannot be read: a k6 row without a metric name or with a
+    /// non-numeric request duration, a vegeta row whose timestamp, code or latency is not an
+    /// integer.
+    CsvBadValue,
     /// A Postgres line that does not match the log_line_prefix.
     PgUnknownPrefix,
     /// A Postgres DETAIL/HINT/continuation line with no record before it.
@@ -55,6 +59,7 @@ impl SkipReason {
             SkipReason::CsvUnterminatedQuote => "csv_unterminated_quote",
             SkipReason::CsvNoHeader => "csv_no_header",
             SkipReason::CsvRepeatedHeader => "csv_repeated_header",
+            SkipReason::CsvBadValue => "csv_bad_value",
             SkipReason::PgUnknownPrefix => "pg_unknown_prefix",
             SkipReason::PgOrphanContinuation => "pg_orphan_continuation",
             SkipReason::UnknownFormat => "unknown_format",

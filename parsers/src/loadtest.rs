@@ -54,6 +54,11 @@ pub enum Column {
     Error,
     /// JMeter's `success` flag.
     Success,
+    /// A response message (JMeter's `responseMessage`); read only when there is no response,
+    /// to explain why.
+    Message,
+    /// The HTTP method.
+    Method,
     /// A column we do not interpret; the index is into [`Schema::extra_names`].
     Extra(usize),
 }
@@ -87,6 +92,8 @@ impl Column {
                 (Column::Error, 0)
             }
             "success" => (Column::Success, 0),
+            "responsemessage" => (Column::Message, 0),
+            "method" | "httpmethod" | "verb" => (Column::Method, 0),
             _ => return None,
         })
     }
@@ -103,6 +110,8 @@ impl Column {
             Column::Offset => "offset",
             Column::Error => "error",
             Column::Success => "success",
+            Column::Message => "message",
+            Column::Method => "method",
             Column::Extra(_) => "extra",
         }
     }
@@ -185,7 +194,30 @@ impl Schema {
         self.columns.contains(&c)
     }
 
-    /// "sent_at→timestamp, route→route, status→status, elapsed_ms→elapsed (+1 kept: note)".
+    /// True if the header has a column of this name (case-insensitive).
+    fn has_name(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    /// The tool that wrote this header, when it is recognisable: `Some("JMeter JTL")` for a
+    /// header with JMeter's `timeStamp`, `elapsed`, `label` and `responseCode` columns (any
+    /// JMeter version, any delimiter).
+    ///
+    /// ```
+    /// use rootcause_parsers::loadtest::Schema;
+    /// let s = Schema::from_header(b"timeStamp\telapsed\tlabel\tresponseCode\tsuccess").unwrap();
+    /// assert_eq!(s.dialect(), Some("JMeter JTL"));
+    /// assert_eq!(Schema::from_header(b"sent_at,status").unwrap().dialect(), None);
+    /// ```
+    pub fn dialect(&self) -> Option<&'static str> {
+        ["timeStamp", "elapsed", "label", "responseCode"]
+            .iter()
+            .all(|n| self.has_name(n))
+            .then_some("JMeter JTL")
+    }
+
+    /// "sent_at→timestamp, route→route, status→status, elapsed_ms→elapsed (+1 kept: note)",
+    /// prefixed with the dialect ("JMeter JTL: ...") when there is one.
     pub fn describe(&self) -> String {
         let mut parts: Vec<String> = self
             .columns
@@ -201,7 +233,10 @@ impl Schema {
                 self.extra_names.join(" ")
             ));
         }
-        parts.join(", ")
+        match self.dialect() {
+            Some(d) => format!("{d}: {}", parts.join(", ")),
+            None => parts.join(", "),
+        }
     }
 }
 
@@ -224,8 +259,10 @@ pub struct Request {
     pub offset_ms: Option<f64>,
     /// Client-side error text; `None` when the cell is empty.
     pub error: Option<String>,
-    /// JMeter's success flag.
+    /// JMeter's success flag (k6's `expected_response`).
     pub success: Option<bool>,
+    /// HTTP method (`GET`, `POST`...), when the tool writes it (k6, vegeta, a `method` column).
+    pub method: Option<String>,
     /// Values of the uninterpreted columns, aligned with [`Schema::extra_names`].
     pub extra: Vec<String>,
 }
@@ -251,14 +288,14 @@ fn quoted(i: &[u8]) -> PResult<'_, Cow<'_, [u8]>> {
 
 /// Why a line could not be split into fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FieldsError {
+pub(crate) enum FieldsError {
     /// A quoted cell is still open at the end of the text: more lines are needed.
     OpenQuote,
 }
 
 /// Splits one record into cells. A quote inside an unquoted cell is kept as text; text after
 /// a closing quote up to the delimiter is appended to the cell (lenient, as Python's csv).
-fn fields(line: &[u8], delim: u8) -> Result<Vec<Cow<'_, [u8]>>, FieldsError> {
+pub(crate) fn fields(line: &[u8], delim: u8) -> Result<Vec<Cow<'_, [u8]>>, FieldsError> {
     let mut out = Vec::new();
     let mut i = line;
     loop {
@@ -347,6 +384,8 @@ impl Parser {
         }
         let mut r =
             Request { extra: Vec::with_capacity(schema.extra_names.len()), ..Request::default() };
+        // The status and message cells as written, to explain a missing response.
+        let (mut status_text, mut message): (&[u8], &[u8]) = (b"", b"");
         for (col, cell) in schema.columns.iter().zip(cells) {
             let v = cell.trim_ascii();
             match col {
@@ -368,6 +407,7 @@ impl Parser {
                 Column::Route => r.route = text(v),
                 Column::Url => r.url = text(v),
                 Column::Status => {
+                    status_text = v;
                     r.status = status(v);
                     if r.status.is_none() && !v.is_empty() {
                         sink.note(no, Note::NonNumericStatus);
@@ -384,8 +424,13 @@ impl Parser {
                         _ => None,
                     }
                 }
+                Column::Message => message = v,
+                Column::Method => r.method = text(v),
                 Column::Extra(_) => r.extra.push(lossy(cell).into_owned()),
             }
+        }
+        if r.status.is_none() && r.error.is_none() {
+            r.error = no_response_error(status_text, message);
         }
         if schema.has(Column::Timestamp) {
             // Notes for missing stamps were given above.
@@ -425,17 +470,40 @@ impl Parser {
     }
 }
 
-fn skip_span(sink: &mut dyn Sink<Request>, first: LineNo, lines: u32, reason: SkipReason) {
+pub(crate) fn skip_span(
+    sink: &mut dyn Sink<Request>,
+    first: LineNo,
+    lines: u32,
+    reason: SkipReason,
+) {
     for k in 0..u64::from(lines) {
         sink.skip(first + k, reason);
     }
 }
 
-fn text(v: &[u8]) -> Option<String> {
+/// A trimmed cell as text, ANSI colours removed; `None` when empty.
+pub(crate) fn text(v: &[u8]) -> Option<String> {
     (!v.is_empty()).then(|| crate::text::strip_ansi(v)).map(|c| lossy(&c).into_owned())
 }
 
-fn status(v: &[u8]) -> Option<u16> {
+/// Why there was no response, from a non-numeric status cell and the response message, when
+/// the error cell is empty. JMeter writes `Non HTTP response code: java.net.ConnectException`
+/// and `Non HTTP response message: Connection refused`; the prefixes are dropped, giving
+/// `java.net.ConnectException: Connection refused`.
+fn no_response_error(status_text: &[u8], message: &[u8]) -> Option<String> {
+    // A number (`0`, `999`) is a code, not an explanation.
+    let status_text = if status_text.iter().all(u8::is_ascii_digit) { b"" } else { status_text };
+    let code = status_text.strip_prefix(b"Non HTTP response code:").unwrap_or(status_text);
+    let msg = message.strip_prefix(b"Non HTTP response message:").unwrap_or(message);
+    let (code, msg) = (text(code.trim_ascii()), text(msg.trim_ascii()));
+    match (code, msg) {
+        (Some(c), Some(m)) => Some(format!("{c}: {m}")),
+        (c, m) => c.or(m),
+    }
+}
+
+/// An HTTP status (100 to 599); `None` for anything else.
+pub(crate) fn status(v: &[u8]) -> Option<u16> {
     if v.is_empty() || v.len() > 3 || !v.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -524,10 +592,13 @@ impl LineParser for Parser {
 }
 
 /// How sure we are that `head` is a load-test CSV: a header with known columns, and rows
-/// with as many fields as the header.
+/// with as many fields as the header. k6's metric-sample CSV is left to [`crate::k6`].
 pub fn sniff(head: &[u8]) -> Option<Detection> {
     let mut lines = crate::text::lines(head).filter(|l| !is_blank(l));
     let header = lines.next()?;
+    if crate::k6::Header::read(header).is_some() {
+        return None;
+    }
     let schema = Schema::from_header(header)?;
     let (mut rows, mut fitting) = (0usize, 0usize);
     for l in lines.take(50) {
@@ -547,7 +618,8 @@ pub fn sniff(head: &[u8]) -> Option<Detection> {
     Some(Detection {
         score,
         reason: format!(
-            "CSV header with {known} known columns ({}); {fitting} of {rows} rows fit",
+            "{}CSV header with {known} known columns ({}); {fitting} of {rows} rows fit",
+            schema.dialect().map(|d| format!("{d} ")).unwrap_or_default(),
             schema.describe()
         ),
     })

@@ -195,4 +195,57 @@ mod tests {
         assert_eq!("postgres".parse::<Format>(), Ok(Format::Postgres));
         assert!("pg".parse::<Format>().is_err());
     }
+
+    #[test]
+    fn load_tool_dialects_win_and_steal_nothing() {
+        let cases: &[(&[u8], Format, &str)] = &[
+            (include_bytes!("../tests/fixtures/k6/k6-default.csv"), Format::K6Csv, "k6 CSV"),
+            (include_bytes!("../tests/fixtures/k6/k6-old-header.csv"), Format::K6Csv, "k6 CSV"),
+            (
+                include_bytes!("../tests/fixtures/vegeta/vegeta-12.csv"),
+                Format::VegetaCsv,
+                "vegeta CSV (12 columns",
+            ),
+            (
+                include_bytes!("../tests/fixtures/vegeta/vegeta-6.csv"),
+                Format::VegetaCsv,
+                "vegeta CSV (6 columns",
+            ),
+            (
+                include_bytes!("../tests/fixtures/jmeter/jmeter5.jtl"),
+                Format::LoadTestCsv,
+                "JMeter JTL CSV",
+            ),
+            (
+                include_bytes!("../../samples/loadtools/jmeter/out.jtl"),
+                Format::LoadTestCsv,
+                "JMeter JTL CSV",
+            ),
+            (
+                include_bytes!("../../samples/loadtools/jmeter/out-tab.jtl"),
+                Format::LoadTestCsv,
+                "JMeter JTL CSV",
+            ),
+            (
+                include_bytes!("../../samples/pool-exhaustion/hammer.csv"),
+                Format::LoadTestCsv,
+                "CSV header",
+            ),
+            (include_bytes!("../../samples/pool-exhaustion/app.log"), Format::JsonLog, ""),
+            (include_bytes!("../../samples/pool-exhaustion/postgresql.log"), Format::Postgres, ""),
+            (include_bytes!("../../samples/pool-exhaustion/stderr.log"), Format::Console, ""),
+            (include_bytes!("../tests/fixtures/postgres/rds.log"), Format::Postgres, ""),
+        ];
+        for (i, &(bytes, want, reason)) in cases.iter().enumerate() {
+            let head = &bytes[..bytes.len().min(64 * 1024)];
+            let s = sniff(head);
+            assert_eq!(s.format, Some(want), "case {i}: {} / {:?}", s.reason, s.candidates);
+            assert!(s.reason.starts_with(reason), "case {i}: {}", s.reason);
+            for (f, d) in &s.candidates {
+                if [Format::K6Csv, Format::VegetaCsv].contains(f) && *f != want {
+                    panic!("case {i}: {f} answered {d:?}");
+                }
+            }
+        }
+    }
 }

@@ -199,3 +199,128 @@ fn sniff_refuses_other_formats() {
     assert!(sniff(b"2026-11-25 15:42:07.355 UTC [29780] LOG:  starting PostgreSQL\n").is_none());
     assert!(sniff(b"Traceback (most recent call last):\n  File \"x\", line 1, in y\n").is_none());
 }
+
+#[test]
+fn jmeter5_default_header_fixture() {
+    let bytes = include_bytes!("../../tests/fixtures/jmeter/jmeter5.jtl");
+    let out = parse(bytes);
+    assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+    assert_eq!(out.records.len(), 7);
+    let r: Vec<&Request> = out.records.iter().map(|l| &l.rec).collect();
+    assert_eq!(crate::time::format_rfc3339(r[0].ts.unwrap()), "2026-11-25T15:22:20.139Z");
+    assert_eq!(r[0].elapsed_ms, Some(681.0), "elapsed, not Latency (680)");
+    assert_eq!(r[0].route.as_deref(), Some("/businesses?id="));
+    assert_eq!(r[0].url.as_deref(), Some("http://127.0.0.1:8000/businesses?id=1"));
+    assert_eq!((r[0].status, r[0].success, r[0].error.as_deref()), (Some(200), Some(true), None));
+    assert_eq!((r[2].status, r[2].success, r[2].error.as_deref()), (Some(404), Some(false), None));
+    assert_eq!(r[3].status, Some(500));
+    assert_eq!(r[3].error.as_deref(), Some("Test failed: code expected to match /200/, got 500"));
+    assert_eq!(r[4].status, None, "Non HTTP response code: no response");
+    assert_eq!(
+        r[4].error.as_deref(),
+        Some(
+            "org.apache.http.conn.HttpHostConnectException: Connect to 127.0.0.1:1 \
+             [/127.0.0.1] failed: Connection refused (Connection refused)"
+        )
+    );
+    assert_eq!(r[5].elapsed_ms, Some(30004.0));
+    assert_eq!(r[5].error.as_deref(), Some("java.net.SocketTimeoutException: Read timed out"));
+    assert_eq!(r[6].route.as_deref(), Some("/search?q=a,b"));
+    assert_eq!(r[6].url.as_deref(), Some("http://127.0.0.1:8000/search?q=a,b"));
+
+    let s = Schema::from_header(bytes.split(|&c| c == b'\n').next().unwrap()).unwrap();
+    assert_eq!(s.dialect(), Some("JMeter JTL"));
+    let wanted = [
+        ("timeStamp", Column::Timestamp),
+        ("elapsed", Column::Elapsed),
+        ("label", Column::Route),
+        ("responseCode", Column::Status),
+        ("responseMessage", Column::Message),
+        ("success", Column::Success),
+        ("failureMessage", Column::Error),
+        ("URL", Column::Url),
+    ];
+    for (name, col) in wanted {
+        let k = s.names.iter().position(|n| n == name).unwrap();
+        assert_eq!(s.columns[k], col, "{name}");
+    }
+    assert!(s.describe().starts_with("JMeter JTL: timeStamp→timestamp, elapsed→elapsed"));
+    let d = sniff(bytes).unwrap();
+    assert!(d.score > 0.95, "{d:?}");
+    assert!(d.reason.starts_with("JMeter JTL CSV header with 8 known columns"), "{}", d.reason);
+    assert!(d.reason.ends_with("7 of 7 rows fit"), "{}", d.reason);
+}
+
+#[test]
+fn real_jmeter_2_13_run_comma_and_tab() {
+    let comma = include_bytes!("../../../samples/loadtools/jmeter/out.jtl");
+    let tab = include_bytes!("../../../samples/loadtools/jmeter/out-tab.jtl");
+    for (bytes, delim, first_ts, first_ms, sum_ms) in [
+        (&comma[..], b',', "2026-11-25T17:01:22.775Z", 42.0, 308.0),
+        (&tab[..], b'\t', "2026-11-25T17:01:24.461Z", 52.0, 259.0),
+    ] {
+        let out = parse(bytes);
+        assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+        assert_eq!(out.records.len(), 70);
+        let r: Vec<&Request> = out.records.iter().map(|l| &l.rec).collect();
+        assert_eq!(crate::time::format_rfc3339(r[0].ts.unwrap()), first_ts);
+        assert_eq!(r[0].elapsed_ms, Some(first_ms));
+        assert_eq!(r.iter().filter_map(|r| r.elapsed_ms).sum::<f64>(), sum_ms);
+        let count = |f: &dyn Fn(&Request) -> bool| r.iter().filter(|r| f(r)).count();
+        assert_eq!(
+            count(&|r| r.status == Some(200) && r.route.as_deref() == Some("/businesses.json")),
+            30
+        );
+        assert_eq!(
+            count(&|r| r.status == Some(404)
+                && r.route.as_deref() == Some("/missing")
+                && r.success == Some(false)
+                && r.error.is_none()),
+            30
+        );
+        assert_eq!(
+            count(&|r| r.status.is_none()
+                && r.route.as_deref() == Some("/closed-port")
+                && r.error.as_deref() == Some("java.net.ConnectException: Connection refused")),
+            10
+        );
+        assert!(r.iter().all(|r| r.url.is_none()), "2.13 writes no URL column");
+        let header = crate::text::lines(bytes).next().unwrap();
+        let s = Schema::from_header(header).unwrap();
+        assert_eq!((s.delimiter, s.dialect()), (delim, Some("JMeter JTL")));
+        assert!(!s.has(Column::Error), "2.13 writes no failureMessage by default");
+        let d = sniff(bytes).unwrap();
+        assert!(d.score > 0.95 && d.reason.starts_with("JMeter JTL CSV header"), "{d:?}");
+        assert_eq!(crate::sniff::sniff(bytes).format, Some(crate::sniff::Format::LoadTestCsv));
+    }
+}
+
+#[test]
+fn no_response_error_from_status_and_message() {
+    let input = b"timeStamp,elapsed,label,responseCode,responseMessage,success,failureMessage\n\
+1795620140139,5,/a,Non HTTP response code: java.net.ConnectException,,false,\n\
+1795620140139,5,/a,,Non HTTP response message: Connection reset,false,\n\
+1795620140139,5,/a,Non HTTP response code: java.net.ConnectException,x,false,assertion said so\n\
+1795620140139,5,/a,0,OK,false,\n";
+    let out = parse(input);
+    let errors: Vec<Option<&str>> = out.records.iter().map(|r| r.rec.error.as_deref()).collect();
+    assert_eq!(
+        errors,
+        vec![
+            Some("java.net.ConnectException"),
+            Some("Connection reset"),
+            Some("assertion said so"),
+            Some("OK"),
+        ]
+    );
+    assert!(out.records.iter().all(|r| r.rec.status.is_none()));
+}
+
+#[test]
+fn method_column_and_k6_headers_are_left_to_k6() {
+    let out = parse(b"time,method,status,elapsed\n2026-11-25T15:42:15Z,POST,201,3\n");
+    assert_eq!(out.records[0].rec.method.as_deref(), Some("POST"));
+    assert_eq!(out.records[0].rec.status, Some(201));
+    let k6 = include_bytes!("../../tests/fixtures/k6/k6-default.csv");
+    assert!(sniff(k6).is_none(), "k6's metric rows are not one request per row");
+}
