@@ -300,3 +300,85 @@ fn several_folders_are_compared_side_by_side() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--run"));
 }
+
+/// `{route → [200, no response, 404, 500, other]}` from a report's `loadtest.by_route`.
+fn by_route(rep: &Value) -> BTreeMap<String, [u64; 5]> {
+    rep["loadtest"]["by_route"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["route"].as_str().expect("route").to_string(), counts(r)))
+        .collect()
+}
+
+/// The path of a URL, as the report names routes without a label.
+fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or(path).to_string()
+}
+
+#[test]
+fn jmeter_k6_and_vegeta_files_feed_the_same_tables() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // JMeter: the real 2.13 run, comma and tab; label is the route, a non-numeric code no
+    // response.
+    for file in ["out.jtl", "out-tab.jtl"] {
+        let p = root.join("samples/loadtools/jmeter").join(file);
+        let text = std::fs::read_to_string(&p).expect("jtl");
+        let delim = if file.contains("tab") { '\t' } else { ',' };
+        let mut want: BTreeMap<String, [u64; 5]> = BTreeMap::new();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().expect("header").split(delim).collect();
+        let col = |n: &str| header.iter().position(|h| *h == n).expect(n);
+        let (label, code) = (col("label"), col("responseCode"));
+        for l in lines {
+            let cells: Vec<&str> = l.split(delim).collect();
+            let c = cells[code];
+            let k = if c.chars().all(|ch| ch.is_ascii_digit()) { column(c) } else { 1 };
+            want.entry(cells[label].to_string()).or_default()[k] += 1;
+        }
+        let rep = analyze_json(&[p.to_str().expect("path")]);
+        assert_eq!(by_route(&rep), want, "{file}");
+        assert_eq!(rep["inputs"][0]["format"], "loadtest-csv");
+        assert!(rep["inputs"][0]["reason"].as_str().expect("reason").starts_with("JMeter JTL"));
+        assert_eq!(rep["loadtest"]["all_routes"]["counts"]["no_response"], 10);
+    }
+    // k6: one request per http_req_duration row, status 0 is no response.
+    let p = root.join("parsers/tests/fixtures/k6/k6-default.csv");
+    let mut want: BTreeMap<String, [u64; 5]> = BTreeMap::new();
+    let mut latencies: Vec<f64> = Vec::new();
+    for r in read_csv(&p).iter().filter(|r| r["metric_name"] == "http_req_duration") {
+        let route = if r["name"] != r["url"] && !r["name"].contains("://") {
+            r["name"].clone()
+        } else {
+            path_of(&r["url"])
+        };
+        let status = if r["status"] == "0" { "" } else { r["status"].as_str() };
+        want.entry(route).or_default()[column(status)] += 1;
+        if status.starts_with('2') {
+            latencies.push(r["metric_value"].parse().expect("ms"));
+        }
+    }
+    let rep = analyze_json(&[p.to_str().expect("path")]);
+    assert_eq!(rep["inputs"][0]["format"], "k6-csv");
+    assert_eq!(by_route(&rep), want, "k6");
+    let max = latencies.iter().copied().fold(f64::MIN, f64::max);
+    assert_eq!(
+        rep["loadtest"]["latency_ms"]["max"].as_f64(),
+        Some((max * 1000.0).round() / 1000.0)
+    );
+    // vegeta: no header; code 0 is no response; latency in ns.
+    let p = root.join("parsers/tests/fixtures/vegeta/vegeta-12.csv");
+    let rep = analyze_json(&[p.to_str().expect("path")]);
+    assert_eq!(rep["inputs"][0]["format"], "vegeta-csv");
+    let all = counts(&rep["loadtest"]["all_routes"]);
+    let text = std::fs::read_to_string(&p).expect("vegeta");
+    let mut want = [0u64; 5];
+    for l in text.lines() {
+        let code = l.split(',').nth(1).expect("code");
+        want[column(if code == "0" { "" } else { code })] += 1;
+    }
+    assert_eq!(all, want, "vegeta");
+    assert_eq!(rep["inputs"][0]["skipped"], 0);
+}
