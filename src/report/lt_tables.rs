@@ -60,17 +60,26 @@ fn group_header(first: &str, labels: &[String], cols: &[&str]) -> Vec<String> {
 }
 
 /// One outcome table: a row per key, the requests and the five percentages per run.
-#[allow(clippy::too_many_arguments)]
+/// What every table of one rendering shares.
+struct Layout<'a> {
+    o: &'a RenderOptions,
+    runs: &'a [Run<'a>],
+    labels: &'a [String],
+    /// The outcome columns shown, as indexes into [`OUTCOME_COLUMNS`].
+    shown: &'a [usize],
+}
+
+/// A labelled row of the outcome tables ("All routes combined").
+type TotalRow<'a> = (&'a str, &'a dyn Fn(&LoadTestOut) -> OutcomeRow);
+
 fn outcome_table<K: Ord + Clone>(
-    o: &RenderOptions,
+    l: &Layout<'_>,
     first: &str,
-    runs: &[Run<'_>],
-    labels: &[String],
-    shown: &[usize],
     rows: &dyn Fn(&LoadTestOut) -> Vec<(K, OutcomeRow)>,
     label: &dyn Fn(&K) -> String,
-    total_row: Option<(&str, &dyn Fn(&LoadTestOut) -> OutcomeRow)>,
+    total_row: Option<TotalRow<'_>>,
 ) -> Table {
+    let (o, runs, labels, shown) = (l.o, l.runs, l.labels, l.shown);
     let names = if runs.len() > 1 { SHORT_COLUMNS } else { OUTCOME_COLUMNS };
     let mut cols = vec![if runs.len() > 1 { "n" } else { "requests" }];
     cols.extend(shown.iter().map(|&i| names[i]));
@@ -155,6 +164,7 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
             .collect();
         writeln!(out, "Columns that are 0 in every run are left out: {}.", hidden.join(", "))?;
     }
+    let layout = Layout { o, runs, labels: &labels, shown: &shown };
     let bursts: BTreeSet<u32> =
         runs.iter().flat_map(|r| r.lt.by_burst_offset.iter().filter_map(|row| row.burst)).collect();
     let off_key = |row: &OutcomeRow| (row.offset_ms.unwrap_or(0.0) * 1000.0).round() as i64;
@@ -168,22 +178,14 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
                 .map(|row| (off_key(row), row.clone()))
                 .collect()
         };
-        writeln!(
-            out,
-            "{}",
-            outcome_table(o, "offset ms", runs, &labels, &shown, &rows, &off_label, None)
-        )?;
+        writeln!(out, "{}", outcome_table(&layout, "offset ms", &rows, &off_label, None))?;
     }
     if runs.iter().any(|r| !r.lt.by_offset.is_empty()) {
         heading(out, o, "Overall: outcomes by offset (% of requests)")?;
         let rows = |lt: &LoadTestOut| -> Vec<(i64, OutcomeRow)> {
             lt.by_offset.iter().map(|row| (off_key(row), row.clone())).collect()
         };
-        writeln!(
-            out,
-            "{}",
-            outcome_table(o, "offset ms", runs, &labels, &shown, &rows, &off_label, None)
-        )?;
+        writeln!(out, "{}", outcome_table(&layout, "offset ms", &rows, &off_label, None))?;
     }
     heading(out, o, "Per route: outcomes (% of requests)")?;
     let rows = |lt: &LoadTestOut| -> Vec<(String, OutcomeRow)> {
@@ -191,11 +193,8 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
     };
     let all = |lt: &LoadTestOut| lt.all_routes.clone();
     let t = outcome_table(
-        o,
+        &layout,
         "route",
-        runs,
-        &labels,
-        &shown,
         &rows,
         &|k: &String| k.clone(),
         Some(("All routes combined", &all)),
