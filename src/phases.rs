@@ -16,7 +16,9 @@
 //!    the first request from which the rolling median is back under the knee's threshold for a
 //!    window (**recovered**). Without a plateau the stretch after the knee is `degraded`.
 //!
-//! Phases cover the measured requests without gaps, in order; empty ones are left out.
+//! Phases cover the measured requests without gaps, in order; empty ones are left out. Runs of
+//! more than [`MAX_POINTS`] requests are first reduced to bucket medians, so the cost stays
+//! linear in the run.
 
 use rootcause_parsers::Micros;
 
@@ -103,6 +105,45 @@ pub struct Phases {
 /// Fewer measured requests than this give no phases.
 pub const MIN_POINTS: usize = 20;
 
+/// Above this many points, consecutive points are first reduced to their medians in buckets
+/// (a boundary then moves by less than a bucket, far less than the smoothing window).
+pub const MAX_POINTS: usize = 20_000;
+
+/// [`detect`] on bucket medians, with the phases mapped back to the points themselves.
+fn detect_bucketed(points: &[Point]) -> Option<Phases> {
+    let k = points.len().div_ceil(MAX_POINTS / 2);
+    let buckets: Vec<Point> = points
+        .chunks(k)
+        .filter_map(|c| {
+            let mut v: Vec<f64> = c.iter().map(|p| p.ms).collect();
+            v.sort_by(f64::total_cmp);
+            Some(Point { index: c.first()?.index, ts: c.first()?.ts, ms: stats::median(&v)? })
+        })
+        .collect();
+    let coarse = detect(&buckets, None)?;
+    let mut phases = Vec::with_capacity(coarse.phases.len());
+    let mut start = 0usize;
+    for (i, ph) in coarse.phases.iter().enumerate() {
+        let end = match coarse.phases.get(i + 1) {
+            Some(next) => points.partition_point(|p| p.index < next.first_index),
+            None => points.len(),
+        };
+        let span = &points[start..end];
+        let mut v: Vec<f64> = span.iter().map(|p| p.ms).collect();
+        phases.push(Phase {
+            kind: ph.kind,
+            first_index: span.first()?.index,
+            last_index: span.last()?.index,
+            start: span.first()?.ts,
+            end: span.last()?.ts,
+            requests: span.len() as u64,
+            latency: stats::summarise(&mut v)?,
+        });
+        start = end;
+    }
+    Some(Phases { phases, window: coarse.window * k, ..coarse })
+}
+
 /// The rolling-median window for `n` points: about a fortieth of the run, odd, 5..=101.
 pub fn window_for(n: usize) -> usize {
     ((n / 40).clamp(5, 101)) | 1
@@ -151,6 +192,9 @@ pub fn detect(points: &[Point], window: Option<usize>) -> Option<Phases> {
     let n = points.len();
     if n < MIN_POINTS {
         return None;
+    }
+    if n > MAX_POINTS {
+        return detect_bucketed(points);
     }
     let w = window.unwrap_or_else(|| window_for(n)).clamp(1, n);
     let ms: Vec<f64> = points.iter().map(|p| p.ms).collect();
@@ -292,6 +336,19 @@ mod tests {
         // Phases tile the run.
         assert_eq!(p.phases.iter().map(|p| p.requests).sum::<u64>(), v.len() as u64);
         assert!(p.phases.windows(2).all(|w| w[0].last_index + 1 == w[1].first_index));
+    }
+
+    #[test]
+    fn long_runs_are_bucketed_and_keep_their_boundaries() {
+        let mut v: Vec<f64> = vec![40.0; 60_000];
+        v.extend(std::iter::repeat_n(5_000.0, 40_000));
+        v.extend(std::iter::repeat_n(45.0, 20_000));
+        let p = detect(&pts(&v), None).unwrap();
+        assert_eq!(kinds(&p), ["baseline", "plateau", "recovered"]);
+        assert!(p.phases[1].first_index.abs_diff(60_001) <= 12, "{:?}", p.phases[1]);
+        assert!(p.phases[2].first_index.abs_diff(100_001) <= 12, "{:?}", p.phases[2]);
+        assert_eq!(p.phases.iter().map(|p| p.requests).sum::<u64>(), 120_000);
+        assert_eq!(p.phases[1].latency.median, 5_000.0);
     }
 
     #[test]
