@@ -251,14 +251,14 @@ fn quoted(i: &[u8]) -> PResult<'_, Cow<'_, [u8]>> {
 
 /// Why a line could not be split into fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FieldsError {
+pub(crate) enum FieldsError {
     /// A quoted cell is still open at the end of the text: more lines are needed.
     OpenQuote,
 }
 
 /// Splits one record into cells. A quote inside an unquoted cell is kept as text; text after
 /// a closing quote up to the delimiter is appended to the cell (lenient, as Python's csv).
-fn fields(line: &[u8], delim: u8) -> Result<Vec<Cow<'_, [u8]>>, FieldsError> {
+pub(crate) fn fields(line: &[u8], delim: u8) -> Result<Vec<Cow<'_, [u8]>>, FieldsError> {
     let mut out = Vec::new();
     let mut i = line;
     loop {
@@ -303,9 +303,9 @@ pub struct Options {
 }
 
 /// The most lines one record may span (an unterminated quote stops there).
-const MAX_RECORD_LINES: usize = 10_000;
+pub(crate) const MAX_RECORD_LINES: usize = 10_000;
 /// The most bytes one record may hold.
-const MAX_RECORD_BYTES: usize = 16 << 20;
+pub(crate) const MAX_RECORD_BYTES: usize = 16 << 20;
 
 /// The streaming parser: the first non-blank line is the header.
 #[derive(Debug, Default)]
