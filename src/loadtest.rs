@@ -182,7 +182,7 @@ impl Latency {
             min: l.min,
             max: l.max.or_else(|| l.at(100.0)),
             mean: l.mean,
-            median: l.at(50.0),
+            median: l.median.or_else(|| l.at(50.0)),
             p90: l.at(90.0),
             p95: l.at(95.0),
             p99: l.at(99.0),
@@ -545,17 +545,18 @@ fn from_aggregates(tl: &Timeline) -> LoadTest {
     let mut wrk_runs = 0u32;
     for (tool, route, t) in &totals {
         let outcomes = aggregate_outcomes(*tool, route.as_deref(), t, &lt.failure_groups);
-        let latency = Latency::reported(&t.latency, t.requests);
+        // wrk prints 0.00us when nothing answered: no latency, not a zero one.
+        let latency = (t.requests > 0).then(|| Latency::reported(&t.latency, t.requests));
         match (tool, route) {
             (Tool::Locust, None) => {
-                overall_latency = Some(latency);
+                overall_latency = latency;
                 overall_rps = t.requests_per_s;
             }
             (Tool::Locust, Some(r)) => {
                 *per_route_seen.entry(r.clone()).or_default() += 1;
                 let rr = lt.by_route.entry(r.clone()).or_default();
                 rr.outcomes.merge(&outcomes);
-                rr.latency = Some(latency);
+                rr.latency = latency;
             }
             (Tool::Wrk | Tool::Wrk2, r) => {
                 wrk_runs += 1;
@@ -563,8 +564,8 @@ fn from_aggregates(tl: &Timeline) -> LoadTest {
                 *per_route_seen.entry(r.clone()).or_default() += 1;
                 let rr = lt.by_route.entry(r).or_default();
                 rr.outcomes.merge(&outcomes);
-                rr.latency = Some(latency);
-                overall_latency = Some(latency);
+                rr.latency = latency;
+                overall_latency = latency;
                 overall_rps = Some(overall_rps.unwrap_or(0.0) + t.requests_per_s.unwrap_or(0.0));
                 overall_duration = t.duration_s.or(overall_duration);
             }

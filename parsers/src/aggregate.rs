@@ -41,6 +41,9 @@ pub struct Latency {
     pub mean: Option<f64>,
     /// Standard deviation.
     pub stdev: Option<f64>,
+    /// The median when the tool prints it apart from its percentile list (Locust's
+    /// `Median Response Time`, which is not always its `50%` column).
+    pub median: Option<f64>,
     /// Percentiles: (percent, ms), ascending by percent, e.g. `(50.0, 12.0)`, `(99.9, 80.0)`.
     pub percentiles: Vec<(f64, f64)>,
 }
@@ -145,6 +148,8 @@ impl FailureGroup {
     /// What the error text says happened: `Some(status)` for an HTTP error with a status,
     /// `None` for a failure without a response (refused, reset, timed out...), or `Err(())`
     /// when the text says neither (a failed assertion in user code).
+    // `Err(())` is the agreed signature the app is written against: "says neither".
+    #[allow(clippy::result_unit_err)]
     pub fn outcome(&self) -> Result<Option<u16>, ()> {
         classify_error(&self.error)
     }
@@ -153,9 +158,142 @@ impl FailureGroup {
 /// Reads an HTTP status or a connection failure out of a load tool's error text.
 /// `Ok(Some(500))` for `HTTPError('500 Server Error: ...')` or `BadStatusCode(..., code=500)`,
 /// `Ok(None)` for a connection-level failure, `Err(())` when it says neither.
+///
+/// The texts are Locust 2.47.0's (see `samples/loadtools/locust/README.md`):
+/// - status: `HTTPError('500 Server Error: Internal Server Error for url: /boom')` (HttpUser),
+///   `LocustBadStatusCode(code=500)` (FastHttpUser), and older `BadStatusCode('http://..',
+///   code=500)`;
+/// - no response: `ConnectionRefusedError(111, 'Connection refused')`,
+///   `RemoteDisconnected('Remote end closed connection without response')`,
+///   `HTTPConnectionClosed('connection closed.')` (FastHttpUser), `ReadTimeout(...Read timed
+///   out...)`, and the other connection errors of requests/urllib3/geventhttpclient
+///   (`ConnectionResetError`, `Connection aborted`, `ConnectTimeout`, `Max retries exceeded`,
+///   `socket.timeout`, `gaierror`...);
+/// - neither: `CatchResponseError('...')`, the text of a user's `response.failure(...)`.
+#[allow(clippy::result_unit_err)] // the agreed signature: `Err(())` means "says neither"
 pub fn classify_error(error: &str) -> Result<Option<u16>, ()> {
-    let _ = error;
+    let e = error.trim();
+    // A failure the user's code declared: its words are free text, never a transport error.
+    if e.starts_with("CatchResponseError(") {
+        return Err(());
+    }
+    if let Some(code) = status_in(e) {
+        return Ok(Some(code));
+    }
+    let lower = e.to_ascii_lowercase();
+    const NO_RESPONSE: &[&str] = &[
+        "connectionrefusederror",
+        "connectionreseterror",
+        "connectionabortederror",
+        "connectionerror",
+        "remotedisconnected",
+        "httpconnectionclosed",
+        "connection aborted",
+        "connection refused",
+        "connection reset",
+        "connection closed",
+        "broken pipe",
+        "brokenpipeerror",
+        "readtimeout",
+        "connecttimeout",
+        "timeouterror",
+        "socket.timeout",
+        "timed out",
+        "max retries exceeded",
+        "newconnectionerror",
+        "protocolerror",
+        "socket.error",
+        "gaierror",
+        "name or service not known",
+        "sslerror",
+    ];
+    if NO_RESPONSE.iter().any(|k| lower.contains(k)) {
+        return Ok(None);
+    }
     Err(())
+}
+
+/// The status in `code=500` or in `'500 Server Error` / `'404 Client Error`.
+fn status_in(e: &str) -> Option<u16> {
+    let b = e.as_bytes();
+    let three = |i: usize| -> Option<u16> {
+        let d = b.get(i..i + 3)?;
+        if !d.iter().all(u8::is_ascii_digit) || b.get(i + 3).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = d.iter().fold(0u16, |a, &c| a * 10 + u16::from(c - b'0'));
+        (100..=599).contains(&n).then_some(n)
+    };
+    if let Some(i) = e.find("code=") {
+        if let Some(n) = three(i + 5) {
+            return Some(n);
+        }
+    }
+    for kind in [" Server Error", " Client Error"] {
+        if let Some(i) = e.find(kind) {
+            if let Some(n) = i.checked_sub(3).and_then(three) {
+                return Some(n);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_the_error_texts_locust_2_47_wrote() {
+        // Verbatim from samples/loadtools/locust/run_failures.csv.
+        let cases: &[(&str, Result<Option<u16>, ()>)] = &[
+            ("HTTPError('500 Server Error: Internal Server Error for url: /boom')", Ok(Some(500))),
+            ("HTTPError('404 Client Error: Not Found for url: /missing')", Ok(Some(404))),
+            ("LocustBadStatusCode(code=500)", Ok(Some(500))),
+            ("LocustBadStatusCode(code=404)", Ok(Some(404))),
+            ("ConnectionRefusedError(111, 'Connection refused')", Ok(None)),
+            ("RemoteDisconnected('Remote end closed connection without response')", Ok(None)),
+            ("HTTPConnectionClosed('connection closed.')", Ok(None)),
+            (
+                "ReadTimeout(ReadTimeoutError(\"HTTPConnectionPool(host='127.0.0.1', port=18231): \
+                 Read timed out. (read timeout=0.2)\"))",
+                Ok(None),
+            ),
+            ("CatchResponseError('body did not contain expected-word')", Err(())),
+        ];
+        for (text, want) in cases {
+            assert_eq!(classify_error(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn classifies_other_known_shapes() {
+        let cases: &[(&str, Result<Option<u16>, ()>)] = &[
+            ("BadStatusCode('http://127.0.0.1:8089/boom', code=503)", Ok(Some(503))),
+            (
+                "HTTPError('500 Server Error: INTERNAL SERVER ERROR for url: http://x/a')",
+                Ok(Some(500)),
+            ),
+            (
+                "ConnectionError(ProtocolError('Connection aborted.', \
+                 ConnectionResetError(104, 'Connection reset by peer')))",
+                Ok(None),
+            ),
+            (
+                "ConnectTimeout(MaxRetryError(\"HTTPConnectionPool(host='10.0.0.1', port=80): \
+                 Max retries exceeded with url: /a\"))",
+                Ok(None),
+            ),
+            ("timeout('timed out')", Ok(None)),
+            ("CatchResponseError('Connection refused by policy 500')", Err(())),
+            ("ValueError('unexpected body')", Err(())),
+            ("code=5000", Err(())),
+            ("", Err(())),
+        ];
+        for (text, want) in cases {
+            assert_eq!(classify_error(text), *want, "{text}");
+        }
+    }
 }
 
 /// An exception group: a Locust `*_exceptions.csv` row.

@@ -44,6 +44,12 @@ pub enum SkipReason {
     NotUtf8,
     /// A line longer than the reader's limit; its bytes were dropped unread.
     LineTooLong,
+    /// A row of an aggregated output (Locust CSV) whose required field (a count, a
+    /// timestamp) could not be read.
+    AggregateBadField,
+    /// A line of a wrk summary that ends before its `N requests in ...` line (cut output, or
+    /// cut by a foreign line).
+    TruncatedSummary,
 }
 
 impl SkipReason {
@@ -66,6 +72,8 @@ impl SkipReason {
             SkipReason::Unrecognised => "unrecognised",
             SkipReason::NotUtf8 => "not_utf8",
             SkipReason::LineTooLong => "line_too_long",
+            SkipReason::AggregateBadField => "aggregate_bad_field",
+            SkipReason::TruncatedSummary => "truncated_summary",
         }
     }
 }

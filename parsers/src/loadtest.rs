@@ -340,9 +340,9 @@ pub struct Options {
 }
 
 /// The most lines one record may span (an unterminated quote stops there).
-const MAX_RECORD_LINES: usize = 10_000;
+pub(crate) const MAX_RECORD_LINES: usize = 10_000;
 /// The most bytes one record may hold.
-const MAX_RECORD_BYTES: usize = 16 << 20;
+pub(crate) const MAX_RECORD_BYTES: usize = 16 << 20;
 
 /// The streaming parser: the first non-blank line is the header.
 #[derive(Debug, Default)]

@@ -248,4 +248,60 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn locust_headers_beat_the_generic_load_test_csv() {
+        let files: [(&[u8], &str); 4] = [
+            (include_bytes!("../../samples/loadtools/locust/run_stats.csv"), "stats"),
+            (include_bytes!("../../samples/loadtools/locust/run_stats_history.csv"), "history"),
+            (include_bytes!("../../samples/loadtools/locust/run_failures.csv"), "failures"),
+            (include_bytes!("../../samples/loadtools/locust/run_exceptions.csv"), "exceptions"),
+        ];
+        for (head, what) in files {
+            let s = sniff(head);
+            assert_eq!(s.format, Some(Format::LocustCsv), "{what}: {:?}", s.candidates);
+            assert!(s.reason.starts_with("Locust"), "{}", s.reason);
+        }
+        // The history header also reads as a generic CSV (Timestamp, Name): Locust must win.
+        let history = sniff(files[1].0);
+        assert!(history.candidates.iter().any(|(f, _)| *f == Format::LoadTestCsv));
+        // Headers alone, and the old 4-column failures header.
+        for header in [
+            &b"Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,\
+Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,\
+90%,95%,98%,99%,99.9%,99.99%,100%\n"[..],
+            b"Method,Name,Error,Occurrences\nGET,/a,\"ConnectionResetError(104, 'x')\",3\n",
+            b"Count,Message,Traceback,Nodes\n",
+        ] {
+            assert_eq!(sniff(header).format, Some(Format::LocustCsv));
+        }
+        let hammer = b"sent_at,route,url,request_count,offset_ms,status,elapsed_ms,error\n\
+2026-11-25T15:39:20.139Z,/a,http://127.0.0.1/a,10,0,200,12.5,\n";
+        assert_eq!(sniff(hammer).format, Some(Format::LoadTestCsv));
+        let real = include_bytes!("../../samples/pool-exhaustion/hammer.csv");
+        assert_eq!(sniff(&real[..16_384]).format, Some(Format::LoadTestCsv));
+    }
+
+    #[test]
+    fn wrk_summaries_are_found_and_logs_are_not_stolen() {
+        let wrk = sniff(include_bytes!("../../samples/loadtools/wrk/mixed.txt"));
+        assert_eq!(wrk.format, Some(Format::WrkText));
+        assert!(wrk.reason.starts_with("wrk text summary"), "{}", wrk.reason);
+        let wrk2 = sniff(include_bytes!("../tests/fixtures/wrk/wrk2-latency.txt"));
+        assert_eq!(wrk2.format, Some(Format::WrkText));
+        assert!(wrk2.reason.starts_with("wrk2 "), "{}", wrk2.reason);
+        // werkzeug prints " * Running on http://...": a console, not wrk.
+        let console = include_bytes!("../../samples/pool-exhaustion/stderr.log");
+        assert_eq!(sniff(&console[..16_384]).format, Some(Format::Console));
+        let pg = include_bytes!("../../samples/pool-exhaustion/postgresql.log");
+        assert_eq!(sniff(pg).format, Some(Format::Postgres));
+        for log in [
+            &include_bytes!("../tests/fixtures/console/gunicorn-sync-timeout.log")[..],
+            &include_bytes!("../tests/fixtures/postgres/debian.log")[..],
+        ] {
+            let s = sniff(&log[..log.len().min(16_384)]);
+            assert!(s.candidates.iter().all(|(f, _)| *f != Format::WrkText), "{:?}", s.candidates);
+            assert!(s.candidates.iter().all(|(f, _)| *f != Format::LocustCsv));
+        }
+    }
 }
