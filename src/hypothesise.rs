@@ -127,20 +127,26 @@ pub fn hypothesise(
         .filter(|&i| catalog.signatures.get(findings[i].signature).is_some_and(|s| s.failure))
         .collect();
     let failed = lt.outcomes.failed();
-    let n5xx = lt.failures.get(&FailureKind::Http5xx).map_or(0, |f| f.count);
-    let nnr = lt.failures.get(&FailureKind::NoResponse).map_or(0, |f| f.count);
     let onset = lt.failures.values().map(|f| f.first_observed).min();
     let failure_sentence = || {
         let (first, last) = (
             lt.failures.values().map(|f| f.first_observed).min(),
             lt.failures.values().map(|f| f.last_observed).max(),
         );
+        let unknown = match lt.outcomes.failed_unknown {
+            0 => String::new(),
+            n => format!(", {n} failed with a status the load tool did not record"),
+        };
+        let when_seen = match (first, last) {
+            (Some(_), Some(_)) => format!(", observed from {} to {} UTC", when(first), when(last)),
+            _ => ". The load tool's aggregates give no times".to_string(),
+        };
         format!(
-            "{failed} of {} requests failed ({n5xx} with HTTP 5xx, {nnr} without a response), \
-             observed from {} to {} UTC.",
+            "{failed} of {} requests failed ({} with HTTP 5xx, {} without a response{unknown}){}.",
             lt.outcomes.total,
-            when(first),
-            when(last)
+            lt.outcomes.range(500, 599),
+            lt.outcomes.no_response,
+            when_seen,
         )
     };
 

@@ -546,7 +546,9 @@ fn from_aggregates(tl: &Timeline) -> LoadTest {
     for (tool, route, t) in &totals {
         let outcomes = aggregate_outcomes(*tool, route.as_deref(), t, &lt.failure_groups);
         // wrk prints 0.00us when nothing answered: no latency, not a zero one.
-        let latency = (t.requests > 0).then(|| Latency::reported(&t.latency, t.requests));
+        // (the same when every response came after --timeout).
+        let recorded = t.requests > 0 && t.latency.max.is_none_or(|m| m > 0.0);
+        let latency = recorded.then(|| Latency::reported(&t.latency, t.requests));
         match (tool, route) {
             (Tool::Locust, None) => {
                 overall_latency = latency;
@@ -600,9 +602,17 @@ fn from_aggregates(tl: &Timeline) -> LoadTest {
     if lt.tools.iter().any(|t| t.starts_with("wrk")) {
         lt.notes.push(
             "wrk counts responses: \"Non-2xx or 3xx responses\" are shown as other, its \
-             socket errors (connect, read, write, timeout) as no response, the rest as 200"
+             connect, read and write socket errors as no response, the rest as 200"
                 .to_string(),
         );
+        let late: u64 =
+            totals.iter().filter_map(|(_, _, t)| t.socket_errors.map(|e| e.timeout)).sum();
+        if late > 0 {
+            lt.notes.push(format!(
+                "{late} responses came after wrk's --timeout (its \"timeout\" socket errors): \
+                 they are counted, but their latency is not in wrk's statistics"
+            ));
+        }
     }
     for g in &lt.failure_groups {
         let kind = match g.outcome {
@@ -655,7 +665,12 @@ fn from_aggregates(tl: &Timeline) -> LoadTest {
             reason: if history.is_empty() {
                 format!("{why}; Locust's stats history (--csv) would give a time series")
             } else {
-                format!("the stats history has {} points with a median", points.len())
+                format!(
+                    "the stats history has {} all-routes points with a median; phases need at \
+                     least {}",
+                    points.len(),
+                    phases::MIN_POINTS
+                )
             },
         });
     } else {
@@ -680,8 +695,10 @@ fn aggregate_outcomes(
     match tool {
         Tool::Wrk | Tool::Wrk2 => {
             let non2xx = t.non_2xx_3xx.unwrap_or(0).min(t.requests);
+            // wrk's `timeout` counts responses that came later than --timeout: they are in
+            // its request count (without a latency). Connect, read and write errors are not.
             let se = t.socket_errors.unwrap_or_default();
-            let no_resp = se.connect + se.read + se.write + se.timeout;
+            let no_resp = se.connect + se.read + se.write;
             o.ok_unknown = t.requests - non2xx;
             o.failed_unknown = non2xx;
             o.no_response = no_resp;

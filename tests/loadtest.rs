@@ -382,3 +382,111 @@ fn jmeter_k6_and_vegeta_files_feed_the_same_tables() {
     assert_eq!(all, want, "vegeta");
     assert_eq!(rep["inputs"][0]["skipped"], 0);
 }
+
+#[test]
+fn locust_csvs_feed_the_tables_they_can_and_say_which_they_cannot() {
+    let dir = crate::util::samples().join("loadtools/locust");
+    let stats = read_csv(&dir.join("run_stats.csv"));
+    let rep = analyze_json(&[dir.to_str().expect("path")]);
+    let lt = &rep["loadtest"];
+    assert_eq!(lt["basis"], "aggregate");
+    assert_eq!(lt["tools"], serde_json::json!(["locust"]));
+    let got = by_route(&rep);
+    let mut per_route_total = 0;
+    for r in stats.iter().filter(|r| r["Name"] != "Aggregated") {
+        let n: u64 = r["Request Count"].parse().expect("count");
+        let failed: u64 = r["Failure Count"].parse().expect("failures");
+        let row = got.get(&r["Name"]).unwrap_or_else(|| panic!("route {}", r["Name"]));
+        assert_eq!(row.iter().sum::<u64>(), n, "{}", r["Name"]);
+        assert_eq!(
+            row[0],
+            n - failed,
+            "{}: successes are the requests Locust did not fail",
+            r["Name"]
+        );
+        per_route_total += n;
+    }
+    let agg = stats.iter().find(|r| r["Name"] == "Aggregated").expect("Aggregated row");
+    assert_eq!(lt["all_routes"]["total"].as_u64(), Some(per_route_total));
+    assert_eq!(agg["Request Count"].parse::<u64>().ok(), Some(per_route_total));
+    // Failures are spread by what their error text says.
+    assert_eq!(got["/boom (fast)"][3], 87, "LocustBadStatusCode(code=500)");
+    assert_eq!(got["/missing"][2], 40, "HTTPError('404 Client Error ...')");
+    assert_eq!(got["/drop"][1], 20, "RemoteDisconnected is no response");
+    assert_eq!(got["/ok?check"][4], 17, "a failed assertion has no status: other");
+    // Latency as Locust reported it.
+    let l = &lt["latency_ms"];
+    assert_eq!(l["p95"].as_f64(), agg["95%"].parse::<f64>().ok());
+    assert_eq!(l["p99"].as_f64(), agg["99%"].parse::<f64>().ok());
+    let rps: f64 = agg["Requests/s"].parse().expect("rps");
+    assert_eq!(lt["throughput"]["completed_per_s"].as_f64(), Some((rps * 100.0).round() / 100.0));
+    assert!(lt["throughput"]["sent_per_s"].is_null());
+    // What it cannot feed, and why.
+    let unavailable: Vec<&str> = lt["unavailable"]
+        .as_array()
+        .expect("unavailable")
+        .iter()
+        .map(|u| u["table"].as_str().expect("table"))
+        .collect();
+    for t in ["by_burst_offset", "by_offset", "funnel_sent", "phases"] {
+        assert!(unavailable.contains(&t), "{t} missing from {unavailable:?}");
+    }
+    assert!(lt["by_burst_offset"].as_array().expect("rows").is_empty());
+    let out = run(cmd().args(["analyze", "--width", "120", dir.to_str().expect("path")]));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("Not shown: by burst offset: locust writes aggregates"), "{text}");
+    assert!(text.contains("Failures reported by the load tool"), "{text}");
+}
+
+/// The last number on the wrk line holding `before` and `after`, read before `before` (`59575
+/// requests in`) or after `after` (`Non-2xx or 3xx responses: 3`); 0 without such a line.
+fn wrk_number(text: &str, before: &str, after: &str) -> u64 {
+    let line = text.lines().find(|l| l.contains(after) && l.contains(before)).unwrap_or("");
+    let i = line.find(after).map_or(0, |i| i + after.len());
+    let rest = if before.is_empty() { &line[i..] } else { &line[..line.find(before).unwrap_or(0)] };
+    rest.split(|c: char| !c.is_ascii_digit())
+        .rfind(|s| !s.is_empty())
+        .map_or(0, |n| n.parse().expect("number"))
+}
+
+#[test]
+fn wrk_summaries_feed_outcomes_latency_and_throughput() {
+    let dir = crate::util::samples().join("loadtools/wrk");
+    for file in ["boom.txt", "slow-timeout.txt", "clean.txt"] {
+        let text = std::fs::read_to_string(dir.join(file)).expect("wrk");
+        let requests = wrk_number(&text, " requests in", "");
+        let non2xx = wrk_number(&text, "", "Non-2xx or 3xx responses:");
+        // A timeout is a late response, counted in the requests; the others never answered.
+        let socket: u64 = ["connect ", "read ", "write "]
+            .iter()
+            .map(|k| {
+                let line = text.lines().find(|l| l.contains("Socket errors")).unwrap_or("");
+                line.split(k)
+                    .nth(1)
+                    .and_then(|r| r.split(',').next())
+                    .map_or(0, |n| n.trim().parse().expect("n"))
+            })
+            .sum();
+        let rep = analyze_json(&[dir.join(file).to_str().expect("path")]);
+        let lt = &rep["loadtest"];
+        assert_eq!(rep["inputs"][0]["format"], "wrk-text", "{file}");
+        let all = counts(&lt["all_routes"]);
+        assert_eq!(all, [requests - non2xx, socket, 0, 0, non2xx], "{file}");
+        let rps: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Requests/sec:"))
+            .expect("Requests/sec")
+            .trim()
+            .parse()
+            .expect("rps");
+        assert_eq!(
+            lt["throughput"]["completed_per_s"].as_f64(),
+            Some((rps * 100.0).round() / 100.0)
+        );
+        assert!(lt["latency_ms"]["min"].is_null() && lt["latency_ms"]["p95"].is_null(), "{file}");
+    }
+    // --latency percentiles: clean.txt prints 50% 70.00us and 99% 2.78ms.
+    let rep = analyze_json(&[dir.join("clean.txt").to_str().expect("path")]);
+    assert_eq!(rep["loadtest"]["latency_ms"]["median"].as_f64(), Some(0.07));
+    assert_eq!(rep["loadtest"]["latency_ms"]["p99"].as_f64(), Some(2.78));
+}
