@@ -730,6 +730,60 @@ fn aggregate_outcomes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Event;
+
+    #[test]
+    fn locust_history_gives_phases_and_failures_give_their_span() {
+        let s = rootcause_parsers::time::SECOND;
+        // 60 one-second samples: 20 at 40 ms, 30 at 3 s, 10 at 45 ms; 10 requests a second.
+        let mut events: Vec<Event> = (0..60i64)
+            .map(|i| {
+                let ms = match i {
+                    0..20 => 40.0,
+                    20..50 => 3000.0,
+                    _ => 45.0,
+                };
+                let sample = aggregate::Sample {
+                    ts: i * s,
+                    percentiles: vec![(50.0, ms), (95.0, ms * 2.0)],
+                    total_requests: Some(10 * (i as u64 + 1)),
+                    ..aggregate::Sample::default()
+                };
+                Event {
+                    ts: Some(i * s),
+                    source: 0,
+                    line: i as u64 + 2,
+                    kind: EventKind::Aggregate(Aggregate::Sample(Box::new(sample))),
+                }
+            })
+            .collect();
+        let group = aggregate::FailureGroup {
+            route: Some("/a".into()),
+            error: "HTTPError('500 Server Error: boom for url: /a')".into(),
+            occurrences: 7,
+            first_seen: Some(21 * s),
+            last_seen: Some(48 * s),
+            ..aggregate::FailureGroup::default()
+        };
+        events.push(Event {
+            ts: Some(21 * s),
+            source: 1,
+            line: 2,
+            kind: EventKind::Aggregate(Aggregate::Failure(Box::new(group))),
+        });
+        let tl = crate::correlate::correlate(events);
+        let lt = analyse(&tl);
+        assert_eq!(lt.basis, Basis::Aggregate);
+        let p = lt.phases.expect("phases from the history");
+        let kinds: Vec<&str> = p.phases.iter().map(|p| p.kind.as_str()).collect();
+        assert_eq!(kinds, ["baseline", "plateau", "recovered"]);
+        // Indexes are the running request count.
+        assert_eq!((p.phases[1].first_index, p.phases[2].first_index), (210, 510));
+        let f = lt.failures[&FailureKind::Http5xx];
+        assert_eq!((f.count, f.first_observed, f.last_observed), (7, 21 * s, 48 * s));
+        assert!(lt.unavailable.iter().any(|u| u.table == "by_burst_offset"));
+        assert!(lt.unavailable.iter().all(|u| u.table != "phases"));
+    }
 
     #[test]
     fn send_rate_finds_the_busiest_second() {
