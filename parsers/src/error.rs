@@ -102,6 +102,8 @@ pub enum Note {
     NonNumericStatus,
     /// A numeric cell (elapsed, offset, burst) that could not be read; left empty.
     BadNumber,
+    /// A garbled timestamp whose time was recovered from it (`%M%s` instead of `%M:%S`).
+    TimestampRecovered,
 }
 
 impl Note {
@@ -115,6 +117,7 @@ impl Note {
             Note::LossyUtf8 => "lossy_utf8",
             Note::NonNumericStatus => "non_numeric_status",
             Note::BadNumber => "bad_number",
+            Note::TimestampRecovered => "timestamp_recovered",
         }
     }
 }

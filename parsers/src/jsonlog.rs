@@ -333,8 +333,10 @@ impl Parser {
                 };
                 match st {
                     Some(st) => {
-                        if st.zone == ZoneKind::Assumed {
-                            sink.note(no, Note::ZoneAssumed);
+                        match st.zone {
+                            ZoneKind::Assumed => sink.note(no, Note::ZoneAssumed),
+                            ZoneKind::Recovered => sink.note(no, Note::TimestampRecovered),
+                            ZoneKind::Explicit => {}
                         }
                         ev.ts = Some(st.micros);
                     }

@@ -140,8 +140,10 @@ impl Parser {
         let ts = cell(Some(h.timestamp));
         match time::parse(ts, &self.opts.time) {
             Some(st) => {
-                if st.zone == ZoneKind::Assumed {
-                    sink.note(no, Note::ZoneAssumed);
+                match st.zone {
+                    ZoneKind::Assumed => sink.note(no, Note::ZoneAssumed),
+                    ZoneKind::Recovered => sink.note(no, Note::TimestampRecovered),
+                    ZoneKind::Explicit => {}
                 }
                 r.ts = Some(st.micros);
             }

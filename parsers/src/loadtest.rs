@@ -395,8 +395,10 @@ impl Parser {
                     } else {
                         match time::parse(v, &self.opts.time) {
                             Some(st) => {
-                                if st.zone == ZoneKind::Assumed {
-                                    sink.note(no, Note::ZoneAssumed);
+                                match st.zone {
+                                    ZoneKind::Assumed => sink.note(no, Note::ZoneAssumed),
+                                    ZoneKind::Recovered => sink.note(no, Note::TimestampRecovered),
+                                    ZoneKind::Explicit => {}
                                 }
                                 r.ts = Some(st.micros);
                             }

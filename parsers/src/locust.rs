@@ -322,8 +322,10 @@ impl Row<'_, '_> {
         let v = self.get(c).filter(|v| !v.is_empty())?;
         match time::parse(v, &opts.time) {
             Some(st) => {
-                if st.zone == ZoneKind::Assumed {
-                    sink.note(self.no, Note::ZoneAssumed);
+                match st.zone {
+                    ZoneKind::Assumed => sink.note(self.no, Note::ZoneAssumed),
+                    ZoneKind::Recovered => sink.note(self.no, Note::TimestampRecovered),
+                    ZoneKind::Explicit => {}
                 }
                 Some(st.micros)
             }

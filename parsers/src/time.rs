@@ -37,6 +37,8 @@ pub enum ZoneKind {
     Explicit,
     /// No zone (or an unknown abbreviation): the default offset was applied.
     Assumed,
+    /// A garbled stamp whose time could still be read from it ([`recover_garbled`]).
+    Recovered,
 }
 
 /// A parsed timestamp.
@@ -388,9 +390,42 @@ pub fn parse(s: &[u8], o: &TimeOptions) -> Option<Stamp> {
         return None;
     }
     if let Ok((rest, st)) = timestamp(s, o) {
-        return rest.is_empty().then_some(st);
+        if rest.is_empty() {
+            return Some(st);
+        }
+        return recover_garbled(s).map(|micros| Stamp { micros, zone: ZoneKind::Recovered });
     }
-    parse_epoch(s).map(|micros| Stamp { micros, zone: ZoneKind::Explicit })
+    parse_epoch(s)
+        .map(|micros| Stamp { micros, zone: ZoneKind::Explicit })
+        .or_else(|| recover_garbled(s).map(|micros| Stamp { micros, zone: ZoneKind::Recovered }))
+}
+
+/// Recovers the time from a stamp written with `%M%s` instead of `%M:%S`, as in the seed's
+/// Flask log: `2019-01-29T15:561548777410` is `YYYY-MM-DDTHH:MM` followed by the epoch seconds
+/// `1548777410` (2019-01-29T15:56:50Z). The epoch is taken only when it agrees with the text
+/// around it: the same minute, and a date within a day of the written one (the hour may be in
+/// another zone). A fraction after the epoch is kept.
+pub fn recover_garbled(s: &[u8]) -> Option<Micros> {
+    let (head, tail) = (s.get(..16)?, s.get(16..)?);
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let b = head.get(r)?;
+        b.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| b.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')))
+    };
+    let shape =
+        head[4] == b'-' && head[7] == b'-' && matches!(head[10], b'T' | b' ') && head[13] == b':';
+    let (y, mo, d, minute) = (digits(0..4)?, digits(5..7)?, digits(8..10)?, digits(14..16)?);
+    let epoch_len = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+    if !shape || epoch_len != 10 || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let micros = parse_epoch(tail)?;
+    let secs = micros.div_euclid(1_000_000);
+    let written_day = days_from_civil(i64::from(y), mo, d);
+    let epoch_day = secs.div_euclid(86_400);
+    let epoch_minute = secs.div_euclid(60).rem_euclid(60);
+    ((epoch_day - written_day).abs() <= 1 && epoch_minute == i64::from(minute)).then_some(micros)
 }
 
 /// Reads an epoch number written in decimal (`1764085160`, `1764085160.139`,
@@ -494,7 +529,12 @@ mod tests {
             ("2023-02-29T00:00:00Z", None),
             ("2026-13-01T00:00:00Z", None),
             ("2026-11-25T25:00:00Z", None),
-            ("2019-01-29T15:561548777410", None),
+            // The seed's `%M%s` bug: the epoch seconds are in it, and agree with the minute.
+            ("2019-01-29T15:561548777410", Some("2019-01-29T15:56:50.000000Z")),
+            ("2019-01-29T15:561548777410.25", Some("2019-01-29T15:56:50.250000Z")),
+            // An epoch that disagrees with the written minute or date is not taken.
+            ("2019-01-29T15:571548777410", None),
+            ("2019-03-29T15:561548777410", None),
             ("", None),
             ("hello", None),
             ("2026-11-25", None),

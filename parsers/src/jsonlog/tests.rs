@@ -86,14 +86,18 @@ fn generic_keys_by_name_and_shape() {
 }
 
 #[test]
-fn garbled_timestamp_is_noted_not_fatal() {
-    // The seed's `%M%s` formatting bug.
+fn garbled_timestamp_is_recovered_and_noted() {
+    // The seed's `%M%s` formatting bug: the epoch seconds 1548777410 are inside the stamp.
     let out = parse(br#"{"status": 500, "event": "Uncaught exception", "level": "exception", "created_at": "2019-01-29T15:561548777410"}"#);
     assert_eq!(out.records.len(), 1);
     let ev = &out.records[0].rec;
-    assert_eq!(ev.ts, None);
+    assert_eq!(ev.ts, Some(1_548_777_410_000_000));
     assert_eq!(ev.status, Some(500));
     assert_eq!(ev.level, Some(Level::Error));
+    assert_eq!(out.notes, vec![(1, Note::TimestampRecovered)]);
+    // Beyond repair: noted as a bad timestamp, the event kept without a time.
+    let out = parse(br#"{"event": "x", "created_at": "2019-01-29T15:571548777410"}"#);
+    assert_eq!(out.records[0].rec.ts, None);
     assert_eq!(out.notes, vec![(1, Note::BadTimestamp)]);
 }
 
