@@ -350,10 +350,82 @@ pub struct Parser {
     opts: Options,
     schema: Option<Schema>,
     header_line: Vec<u8>,
-    /// Lines of a record whose quoted cell is still open.
-    pending: Vec<u8>,
-    pending_first: LineNo,
-    pending_lines: u32,
+    /// A record whose quoted cell is still open.
+    pending: Joiner,
+}
+
+/// Joins the physical lines of one CSV record whose quoted cell spans lines (Locust writes
+/// tracebacks in such cells), up to [`MAX_RECORD_LINES`] lines and [`MAX_RECORD_BYTES`].
+#[derive(Debug, Default)]
+pub(crate) struct Joiner {
+    text: Vec<u8>,
+    first: LineNo,
+    lines: u32,
+}
+
+/// What became of a line given to an open [`Joiner`].
+pub(crate) enum Joined {
+    /// The quote is still open.
+    Open,
+    /// The record is whole: its text, first line and number of lines.
+    Done(Vec<u8>, LineNo, u32),
+    /// The record grew past the limits: its lines, to skip as an unterminated quote.
+    Unterminated(LineNo, u32),
+}
+
+impl Joiner {
+    /// True while a record is being joined.
+    pub(crate) fn is_open(&self) -> bool {
+        self.lines > 0
+    }
+
+    /// Starts joining at `line` if its quoted cell stays open; false if the line is whole.
+    pub(crate) fn start(&mut self, line: &[u8], no: LineNo, delim: u8) -> bool {
+        if fields(line, delim).is_ok() {
+            return false;
+        }
+        self.text.clear();
+        self.text.extend_from_slice(line);
+        (self.first, self.lines) = (no, 1);
+        true
+    }
+
+    /// Adds the next line of the open record.
+    pub(crate) fn push(&mut self, line: &[u8], delim: u8) -> Joined {
+        self.text.push(b'\n');
+        self.text.extend_from_slice(line);
+        self.lines += 1;
+        match fields(&self.text, delim) {
+            Ok(_) => {
+                let lines = std::mem::take(&mut self.lines);
+                Joined::Done(std::mem::take(&mut self.text), self.first, lines)
+            }
+            Err(FieldsError::OpenQuote)
+                if (self.lines as usize) < MAX_RECORD_LINES
+                    && self.text.len() < MAX_RECORD_BYTES =>
+            {
+                Joined::Open
+            }
+            Err(FieldsError::OpenQuote) => match self.abandon() {
+                Some((first, lines)) => Joined::Unterminated(first, lines),
+                None => Joined::Open,
+            },
+        }
+    }
+
+    /// Ends the open record unfinished: its first line and number of lines.
+    pub(crate) fn abandon(&mut self) -> Option<(LineNo, u32)> {
+        self.text.clear();
+        let lines = std::mem::take(&mut self.lines);
+        (lines > 0).then_some((self.first, lines))
+    }
+
+    /// Skips the open record's lines (end of input inside a quote).
+    pub(crate) fn flush<R>(&mut self, sink: &mut dyn Sink<R>) {
+        if let Some((first, lines)) = self.abandon() {
+            skip_span(sink, first, lines, SkipReason::CsvUnterminatedQuote);
+        }
+    }
 }
 
 impl Parser {
@@ -457,27 +529,10 @@ impl Parser {
         }
         self.schema = Some(schema);
     }
-
-    fn flush_pending(&mut self, sink: &mut dyn Sink<Request>) {
-        if self.pending_lines > 0 {
-            skip_span(
-                sink,
-                self.pending_first,
-                self.pending_lines,
-                SkipReason::CsvUnterminatedQuote,
-            );
-            self.pending.clear();
-            self.pending_lines = 0;
-        }
-    }
 }
 
-pub(crate) fn skip_span(
-    sink: &mut dyn Sink<Request>,
-    first: LineNo,
-    lines: u32,
-    reason: SkipReason,
-) {
+/// Skips `lines` lines from `first`, all for `reason`.
+pub(crate) fn skip_span<R>(sink: &mut dyn Sink<R>, first: LineNo, lines: u32, reason: SkipReason) {
     for k in 0..u64::from(lines) {
         sink.skip(first + k, reason);
     }
@@ -533,27 +588,13 @@ impl LineParser for Parser {
     type Record = Request;
 
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<Request>) {
-        if self.pending_lines > 0 {
-            self.pending.push(b'\n');
-            self.pending.extend_from_slice(line);
-            self.pending_lines += 1;
-            let text = std::mem::take(&mut self.pending);
+        if self.pending.is_open() {
             let delim = self.schema.as_ref().map_or(b',', |s| s.delimiter);
-            match fields(&text, delim) {
-                Err(FieldsError::OpenQuote)
-                    if (self.pending_lines as usize) < MAX_RECORD_LINES
-                        && text.len() < MAX_RECORD_BYTES =>
-                {
-                    self.pending = text;
-                }
-                Err(FieldsError::OpenQuote) => {
-                    self.pending = text;
-                    self.flush_pending(sink);
-                }
-                Ok(_) => {
-                    let (first, lines) = (self.pending_first, self.pending_lines);
-                    self.pending_lines = 0;
-                    self.record(&text, first, lines, sink);
+            match self.pending.push(line, delim) {
+                Joined::Open => {}
+                Joined::Done(text, first, lines) => self.record(&text, first, lines, sink),
+                Joined::Unterminated(first, lines) => {
+                    skip_span(sink, first, lines, SkipReason::CsvUnterminatedQuote)
                 }
             }
             return;
@@ -577,19 +618,13 @@ impl LineParser for Parser {
             sink.skip(no, SkipReason::CsvRepeatedHeader);
             return;
         }
-        match fields(line, schema.delimiter) {
-            Err(FieldsError::OpenQuote) => {
-                self.pending.clear();
-                self.pending.extend_from_slice(line);
-                self.pending_first = no;
-                self.pending_lines = 1;
-            }
-            Ok(_) => self.record(line, no, 1, sink),
+        if !self.pending.start(line, no, schema.delimiter) {
+            self.record(line, no, 1, sink);
         }
     }
 
     fn finish(&mut self, sink: &mut dyn Sink<Request>) {
-        self.flush_pending(sink);
+        self.pending.flush(sink);
     }
 }
 

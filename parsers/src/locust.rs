@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 
 use crate::aggregate::{Aggregate, ExceptionGroup, FailureGroup, Latency, Sample, Tool, Totals};
-use crate::loadtest::{FieldsError, MAX_RECORD_BYTES, MAX_RECORD_LINES, Options, fields};
+use crate::loadtest::{FieldsError, Joined, Joiner, Options, fields, skip_span};
 use crate::text::{is_blank, lossy};
 use crate::time::{self, Micros, ZoneKind};
 use crate::{Detection, LineNo, LineParser, Note, Sink, SkipReason};
@@ -155,10 +155,8 @@ pub struct Parser {
     opts: Options,
     header: Option<Header>,
     header_line: Vec<u8>,
-    /// Lines of a row whose quoted cell is still open.
-    pending: Vec<u8>,
-    pending_first: LineNo,
-    pending_lines: u32,
+    /// A row whose quoted cell is still open.
+    pending: Joiner,
 }
 
 impl Parser {
@@ -199,12 +197,6 @@ impl Parser {
             Some(rec) => sink.record(first, lines, rec),
             None => skip_span(sink, first, lines, SkipReason::AggregateBadField),
         }
-    }
-}
-
-fn skip_span(sink: &mut dyn Sink<Aggregate>, first: LineNo, lines: u32, reason: SkipReason) {
-    for k in 0..u64::from(lines) {
-        sink.skip(first + k, reason);
     }
 }
 
@@ -383,26 +375,12 @@ impl LineParser for Parser {
     type Record = Aggregate;
 
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<Aggregate>) {
-        if self.pending_lines > 0 {
-            self.pending.push(b'\n');
-            self.pending.extend_from_slice(line);
-            self.pending_lines += 1;
-            let text = std::mem::take(&mut self.pending);
-            match fields(&text, b',') {
-                Err(FieldsError::OpenQuote)
-                    if (self.pending_lines as usize) < MAX_RECORD_LINES
-                        && text.len() < MAX_RECORD_BYTES =>
-                {
-                    self.pending = text;
-                }
-                Err(FieldsError::OpenQuote) => {
-                    self.pending = text;
-                    self.finish(sink);
-                }
-                Ok(_) => {
-                    let (first, lines) = (self.pending_first, self.pending_lines);
-                    self.pending_lines = 0;
-                    self.row(&text, first, lines, sink);
+        if self.pending.is_open() {
+            match self.pending.push(line, b',') {
+                Joined::Open => {}
+                Joined::Done(text, first, lines) => self.row(&text, first, lines, sink),
+                Joined::Unterminated(first, lines) => {
+                    skip_span(sink, first, lines, SkipReason::CsvUnterminatedQuote)
                 }
             }
             return;
@@ -427,28 +405,13 @@ impl LineParser for Parser {
             sink.skip(no, SkipReason::CsvNoHeader);
             return;
         }
-        match fields(line, b',') {
-            Err(FieldsError::OpenQuote) => {
-                self.pending.clear();
-                self.pending.extend_from_slice(line);
-                self.pending_first = no;
-                self.pending_lines = 1;
-            }
-            Ok(_) => self.row(line, no, 1, sink),
+        if !self.pending.start(line, no, b',') {
+            self.row(line, no, 1, sink);
         }
     }
 
     fn finish(&mut self, sink: &mut dyn Sink<Aggregate>) {
-        if self.pending_lines > 0 {
-            skip_span(
-                sink,
-                self.pending_first,
-                self.pending_lines,
-                SkipReason::CsvUnterminatedQuote,
-            );
-            self.pending.clear();
-            self.pending_lines = 0;
-        }
+        self.pending.flush(sink);
     }
 }
 
