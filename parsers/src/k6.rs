@@ -27,7 +27,7 @@
 
 use std::borrow::Cow;
 
-use crate::loadtest::{FieldsError, Options, Request, fields, status, text};
+use crate::loadtest::{FieldsError, Headed, Options, Request, fields, status, text};
 use crate::text::is_blank;
 use crate::time::{self, ZoneKind};
 use crate::{Detection, LineNo, LineParser, Note, Sink, SkipReason};
@@ -93,8 +93,7 @@ fn without_bom(c: &[u8]) -> &[u8] {
 #[derive(Debug, Default)]
 pub struct Parser {
     opts: Options,
-    header: Option<Header>,
-    header_line: Vec<u8>,
+    header: Headed<Header>,
 }
 
 impl Parser {
@@ -105,7 +104,7 @@ impl Parser {
 
     /// The header, once seen.
     pub fn header(&self) -> Option<&Header> {
-        self.header.as_ref()
+        self.header.header.as_ref()
     }
 
     /// One data row: `Ok(Some)` for a request, `Ok(None)` for another metric's sample.
@@ -182,25 +181,10 @@ impl LineParser for Parser {
     type Record = Request;
 
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<Request>) {
-        if is_blank(line) {
-            sink.skip(no, SkipReason::Blank);
+        if !self.header.is_data_row(line, no, sink, Header::read) {
             return;
         }
-        let Some(h) = &self.header else {
-            match Header::read(line) {
-                Some(h) => {
-                    self.header = Some(h);
-                    self.header_line = line.to_vec();
-                    sink.consumed(no, 1);
-                }
-                None => sink.skip(no, SkipReason::CsvNoHeader),
-            }
-            return;
-        };
-        if line == self.header_line.as_slice() {
-            sink.skip(no, SkipReason::CsvRepeatedHeader);
-            return;
-        }
+        let Some(h) = &self.header.header else { return };
         // k6 quotes a cell only around a comma or a quote; a cell never spans lines here.
         let cells = match fields(line, b',') {
             Ok(c) => c,

@@ -348,10 +348,54 @@ pub(crate) const MAX_RECORD_BYTES: usize = 16 << 20;
 #[derive(Debug, Default)]
 pub struct Parser {
     opts: Options,
-    schema: Option<Schema>,
-    header_line: Vec<u8>,
+    schema: Headed<Schema>,
     /// A record whose quoted cell is still open.
     pending: Joiner,
+}
+
+/// A CSV's header, read from its first non-blank line; later copies of that line (files
+/// concatenated together) are skipped.
+#[derive(Debug)]
+pub(crate) struct Headed<H> {
+    /// The header, once read.
+    pub(crate) header: Option<H>,
+    line: Vec<u8>,
+}
+
+impl<H> Default for Headed<H> {
+    fn default() -> Self {
+        Headed { header: None, line: Vec::new() }
+    }
+}
+
+impl<H> Headed<H> {
+    /// Accounts for `line` when it is blank, the header (read with `read`) or a repeat of it,
+    /// or comes before any header; true when it is a data row for the caller to parse.
+    pub(crate) fn is_data_row<R>(
+        &mut self,
+        line: &[u8],
+        no: LineNo,
+        sink: &mut dyn Sink<R>,
+        read: impl FnOnce(&[u8]) -> Option<H>,
+    ) -> bool {
+        if is_blank(line) {
+            sink.skip(no, SkipReason::Blank);
+        } else if self.header.is_none() {
+            match read(line) {
+                Some(h) => {
+                    self.header = Some(h);
+                    self.line = line.to_vec();
+                    sink.consumed(no, 1);
+                }
+                None => sink.skip(no, SkipReason::CsvNoHeader),
+            }
+        } else if line == self.line.as_slice() {
+            sink.skip(no, SkipReason::CsvRepeatedHeader);
+        } else {
+            return true;
+        }
+        false
+    }
 }
 
 /// Joins the physical lines of one CSV record whose quoted cell spans lines (Locust writes
@@ -436,7 +480,7 @@ impl Parser {
 
     /// The schema read from the header, once seen.
     pub fn schema(&self) -> Option<&Schema> {
-        self.schema.as_ref()
+        self.schema.header.as_ref()
     }
 
     fn row(
@@ -515,7 +559,7 @@ impl Parser {
     }
 
     fn record(&mut self, text: &[u8], first: LineNo, lines: u32, sink: &mut dyn Sink<Request>) {
-        let Some(schema) = self.schema.take() else {
+        let Some(schema) = self.schema.header.take() else {
             return;
         };
         match fields(text, schema.delimiter) {
@@ -527,7 +571,7 @@ impl Parser {
                 skip_span(sink, first, lines, SkipReason::CsvUnterminatedQuote)
             }
         }
-        self.schema = Some(schema);
+        self.schema.header = Some(schema);
     }
 }
 
@@ -589,7 +633,7 @@ impl LineParser for Parser {
 
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<Request>) {
         if self.pending.is_open() {
-            let delim = self.schema.as_ref().map_or(b',', |s| s.delimiter);
+            let delim = self.schema.header.as_ref().map_or(b',', |s| s.delimiter);
             match self.pending.push(line, delim) {
                 Joined::Open => {}
                 Joined::Done(text, first, lines) => self.record(&text, first, lines, sink),
@@ -599,26 +643,11 @@ impl LineParser for Parser {
             }
             return;
         }
-        if is_blank(line) {
-            sink.skip(no, SkipReason::Blank);
+        if !self.schema.is_data_row(line, no, sink, Schema::from_header) {
             return;
         }
-        let Some(schema) = &self.schema else {
-            match Schema::from_header(line) {
-                Some(s) => {
-                    self.schema = Some(s);
-                    self.header_line = line.to_vec();
-                    sink.consumed(no, 1);
-                }
-                None => sink.skip(no, SkipReason::CsvNoHeader),
-            }
-            return;
-        };
-        if line == self.header_line.as_slice() {
-            sink.skip(no, SkipReason::CsvRepeatedHeader);
-            return;
-        }
-        if !self.pending.start(line, no, schema.delimiter) {
+        let delim = self.schema.header.as_ref().map_or(b',', |s| s.delimiter);
+        if !self.pending.start(line, no, delim) {
             self.record(line, no, 1, sink);
         }
     }
