@@ -139,8 +139,8 @@ pub struct FailureSpan {
 }
 
 /// Latency statistics, ms; a field is `None` when the source does not give it (wrk prints no
-/// minimum and no p95).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// minimum and no p95). Percentiles computed here use the nearest rank.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Latency {
     /// Requests measured.
     pub count: u64,

@@ -219,26 +219,9 @@ pub struct OutcomesOut {
     pub by_route: BTreeMap<String, OutcomeCounts>,
 }
 
-/// A latency summary; all null when there is no successful request.
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
-pub struct LatencySummary {
-    /// Successful requests measured.
-    pub count: u64,
-    /// Fastest.
-    pub min: Option<f64>,
-    /// Slowest.
-    pub max: Option<f64>,
-    /// Mean.
-    pub mean: Option<f64>,
-    /// Median.
-    pub median: Option<f64>,
-    /// 90th percentile (nearest rank).
-    pub p90: Option<f64>,
-    /// 95th percentile (nearest rank).
-    pub p95: Option<f64>,
-    /// 99th percentile (nearest rank).
-    pub p99: Option<f64>,
-}
+/// A latency summary on the wire: [`Latency`], every value rounded to 3 decimals; all null
+/// (and `count` 0) when nothing was measured.
+pub type LatencySummary = Latency;
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
@@ -246,19 +229,17 @@ fn round3(x: f64) -> f64 {
 
 impl From<Option<&Latency>> for LatencySummary {
     fn from(s: Option<&Latency>) -> Self {
-        match s {
-            None => LatencySummary::default(),
-            Some(s) => LatencySummary {
-                count: s.count,
-                min: s.min.map(round3),
-                max: s.max.map(round3),
-                mean: s.mean.map(round3),
-                median: s.median.map(round3),
-                p90: s.p90.map(round3),
-                p95: s.p95.map(round3),
-                p99: s.p99.map(round3),
-            },
-        }
+        let r = |v: Option<f64>| v.map(round3);
+        s.map_or_else(Latency::default, |s| Latency {
+            count: s.count,
+            min: r(s.min),
+            max: r(s.max),
+            mean: r(s.mean),
+            median: r(s.median),
+            p90: r(s.p90),
+            p95: r(s.p95),
+            p99: r(s.p99),
+        })
     }
 }
 
