@@ -130,10 +130,8 @@ impl Parser {
         if metric != REQUEST_METRIC {
             return Ok(None);
         }
-        let elapsed = std::str::from_utf8(cell(Some(h.metric_value)))
-            .ok()
-            .and_then(|s| s.parse::<f64>().ok())
-            .filter(|f| f.is_finite() && *f >= 0.0)
+        let elapsed = crate::text::decimal(cell(Some(h.metric_value)))
+            .filter(|f| *f >= 0.0)
             .ok_or(SkipReason::CsvBadValue)?;
         let mut r = Request { elapsed_ms: Some(elapsed), ..Request::default() };
         let ts = cell(Some(h.timestamp));

@@ -616,8 +616,7 @@ fn number(v: &[u8], no: LineNo, sink: &mut dyn Sink<Request>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    let parsed =
-        std::str::from_utf8(v).ok().and_then(|s| s.parse::<f64>().ok()).filter(|f| f.is_finite());
+    let parsed = crate::text::decimal(v);
     if parsed.is_none() {
         sink.note(no, Note::BadNumber);
     }

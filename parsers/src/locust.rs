@@ -26,7 +26,7 @@ use std::borrow::Cow;
 
 use crate::aggregate::{Aggregate, ExceptionGroup, FailureGroup, Latency, Sample, Tool, Totals};
 use crate::loadtest::{FieldsError, Joined, Joiner, Options, fields, skip_span};
-use crate::text::{is_blank, lossy};
+use crate::text::{decimal as number, is_blank, lossy, unsigned as count};
 use crate::time::{self, Micros, ZoneKind};
 use crate::{Detection, LineNo, LineParser, Note, Sink, SkipReason};
 
@@ -358,17 +358,6 @@ impl Row<'_, '_> {
         };
         Some(Aggregate::Exception(Box::new(e)))
     }
-}
-
-fn number(v: &[u8]) -> Option<f64> {
-    std::str::from_utf8(v).ok()?.parse::<f64>().ok().filter(|f| f.is_finite())
-}
-
-fn count(v: &[u8]) -> Option<u64> {
-    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(v.iter().fold(0u64, |a, &c| a * 10 + u64::from(c - b'0')))
 }
 
 impl LineParser for Parser {

@@ -102,6 +102,19 @@ pub fn clean(b: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(s.iter().copied().filter(|&c| !dropped(c)).collect())
 }
 
+/// A non-negative decimal integer of 1 to 19 digits (`"59575"`), else `None`.
+pub fn unsigned(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
+/// A finite decimal number (`"12.5"`, `"-3"`, `"1e3"`), else `None`.
+pub fn decimal(v: &[u8]) -> Option<f64> {
+    std::str::from_utf8(v).ok()?.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,12 +53,9 @@ impl Parser {
     }
 }
 
-/// A non-negative decimal integer of at most 19 digits.
+/// A non-negative decimal integer of at most 19 digits (that fits an `i64`).
 fn integer(v: &[u8]) -> Option<i64> {
-    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(v).ok()?.parse().ok()
+    crate::text::unsigned(v).and_then(|n| i64::try_from(n).ok())
 }
 
 /// The three cells that make a row vegeta's: (timestamp ns, code, latency ns).

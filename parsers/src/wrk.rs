@@ -30,7 +30,7 @@
 //! ```
 
 use crate::aggregate::{Aggregate, SocketErrors, Tool, Totals};
-use crate::text::{is_blank, lossy};
+use crate::text::{decimal as number, is_blank, lossy, unsigned as count};
 use crate::{Detection, LineNo, LineParser, Sink, SkipReason};
 
 /// Where in a run the parser is.
@@ -112,17 +112,6 @@ fn tokens<const N: usize>(line: &[u8]) -> Option<([&[u8]; N], usize)> {
         n += 1;
     }
     Some((out, n))
-}
-
-fn number(v: &[u8]) -> Option<f64> {
-    std::str::from_utf8(v).ok()?.parse::<f64>().ok().filter(|f| f.is_finite())
-}
-
-fn count(v: &[u8]) -> Option<u64> {
-    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(v.iter().fold(0u64, |a, &c| a * 10 + u64::from(c - b'0')))
 }
 
 /// A wrk duration (`160.58us`, `5.90ms`, `3.11s`, `1.50m`, `2.00h`) in milliseconds.
