@@ -121,26 +121,13 @@ fn detect_bucketed(points: &[Point]) -> Option<Phases> {
         })
         .collect();
     let coarse = detect(&buckets, None)?;
-    let mut phases = Vec::with_capacity(coarse.phases.len());
-    let mut start = 0usize;
-    for (i, ph) in coarse.phases.iter().enumerate() {
-        let end = match coarse.phases.get(i + 1) {
-            Some(next) => points.partition_point(|p| p.index < next.first_index),
-            None => points.len(),
-        };
-        let span = &points[start..end];
-        let mut v: Vec<f64> = span.iter().map(|p| p.ms).collect();
-        phases.push(Phase {
-            kind: ph.kind,
-            first_index: span.first()?.index,
-            last_index: span.last()?.index,
-            start: span.first()?.ts,
-            end: span.last()?.ts,
-            requests: span.len() as u64,
-            latency: stats::summarise(&mut v)?,
-        });
-        start = end;
-    }
+    // Each coarse phase starts at its first bucket's first point.
+    let cuts: Vec<(usize, PhaseKind)> = coarse
+        .phases
+        .iter()
+        .map(|ph| (points.partition_point(|p| p.index < ph.first_index), ph.kind))
+        .collect();
+    let phases = phases_of(points, &cuts);
     Some(Phases { phases, window: coarse.window * k, ..coarse })
 }
 
@@ -243,12 +230,17 @@ pub fn detect(points: &[Point], window: Option<usize>) -> Option<Phases> {
             }
         }
     }
-    let phases = cuts
-        .iter()
+    let phases = phases_of(points, &cuts);
+    Some(Phases { phases, window: w, baseline_ms: baseline, knee_threshold_ms: threshold })
+}
+
+/// The phases that start at each cut (a position in `points`) and end before the next.
+fn phases_of(points: &[Point], cuts: &[(usize, PhaseKind)]) -> Vec<Phase> {
+    cuts.iter()
         .enumerate()
         .filter_map(|(k, &(start, kind))| {
-            let end = cuts.get(k + 1).map_or(n, |c| c.0);
-            let span = &points[start..end];
+            let end = cuts.get(k + 1).map_or(points.len(), |c| c.0);
+            let span = points.get(start..end)?;
             let mut v: Vec<f64> = span.iter().map(|p| p.ms).collect();
             Some(Phase {
                 kind,
@@ -260,8 +252,7 @@ pub fn detect(points: &[Point], window: Option<usize>) -> Option<Phases> {
                 latency: stats::summarise(&mut v)?,
             })
         })
-        .collect();
-    Some(Phases { phases, window: w, baseline_ms: baseline, knee_threshold_ms: threshold })
+        .collect()
 }
 
 /// The longest stretch `[s, e]` at or after `from` where `pred` holds, bridging runs of fewer
