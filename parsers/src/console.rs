@@ -550,8 +550,8 @@ impl Parser {
         let o = &self.time;
         let line = clean.trim_ascii_end();
         let zone_note = |st: &Stamp, notes: &mut Notes| {
-            if st.zone == ZoneKind::Assumed {
-                notes.push(Note::ZoneAssumed);
+            if let Some(c) = st.caveat() {
+                notes.push(c);
             }
         };
         if let Ok((_, e)) = gunicorn_error(line, o).or_else(|_| flask(line, o)) {

@@ -333,10 +333,8 @@ impl Parser {
                 };
                 match st {
                     Some(st) => {
-                        match st.zone {
-                            ZoneKind::Assumed => sink.note(no, Note::ZoneAssumed),
-                            ZoneKind::Recovered => sink.note(no, Note::TimestampRecovered),
-                            ZoneKind::Explicit => {}
+                        if let Some(c) = st.caveat() {
+                            sink.note(no, c);
                         }
                         ev.ts = Some(st.micros);
                     }

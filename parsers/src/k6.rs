@@ -29,7 +29,7 @@ use std::borrow::Cow;
 
 use crate::loadtest::{FieldsError, Headed, Options, Request, fields, status, text};
 use crate::text::is_blank;
-use crate::time::{self, ZoneKind};
+use crate::time;
 use crate::{Detection, LineNo, LineParser, Note, Sink, SkipReason};
 
 /// The metric whose rows are the requests.
@@ -137,10 +137,8 @@ impl Parser {
         let ts = cell(Some(h.timestamp));
         match time::parse(ts, &self.opts.time) {
             Some(st) => {
-                match st.zone {
-                    ZoneKind::Assumed => sink.note(no, Note::ZoneAssumed),
-                    ZoneKind::Recovered => sink.note(no, Note::TimestampRecovered),
-                    ZoneKind::Explicit => {}
+                if let Some(c) = st.caveat() {
+                    sink.note(no, c);
                 }
                 r.ts = Some(st.micros);
             }

@@ -30,7 +30,7 @@ use nom::sequence::{preceded, terminated};
 use nom::{IResult, Parser as _};
 
 use crate::text::{is_blank, lossy};
-use crate::time::{self, Micros, TimeOptions, ZoneKind};
+use crate::time::{self, Micros, TimeOptions};
 use crate::{Detection, LineNo, LineParser, Note, Sink, SkipReason};
 
 /// What a CSV column means.
@@ -511,10 +511,8 @@ impl Parser {
                     } else {
                         match time::parse(v, &self.opts.time) {
                             Some(st) => {
-                                match st.zone {
-                                    ZoneKind::Assumed => sink.note(no, Note::ZoneAssumed),
-                                    ZoneKind::Recovered => sink.note(no, Note::TimestampRecovered),
-                                    ZoneKind::Explicit => {}
+                                if let Some(c) = st.caveat() {
+                                    sink.note(no, c);
                                 }
                                 r.ts = Some(st.micros);
                             }

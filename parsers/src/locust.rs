@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use crate::aggregate::{Aggregate, ExceptionGroup, FailureGroup, Latency, Sample, Tool, Totals};
 use crate::loadtest::{FieldsError, Joined, Joiner, Options, fields, skip_span};
 use crate::text::{decimal as number, is_blank, lossy, unsigned as count};
-use crate::time::{self, Micros, ZoneKind};
+use crate::time::{self, Micros};
 use crate::{Detection, LineNo, LineParser, Note, Sink, SkipReason};
 
 /// Which of Locust's four CSV files a header belongs to.
@@ -314,10 +314,8 @@ impl Row<'_, '_> {
         let v = self.get(c).filter(|v| !v.is_empty())?;
         match time::parse(v, &opts.time) {
             Some(st) => {
-                match st.zone {
-                    ZoneKind::Assumed => sink.note(self.no, Note::ZoneAssumed),
-                    ZoneKind::Recovered => sink.note(self.no, Note::TimestampRecovered),
-                    ZoneKind::Explicit => {}
+                if let Some(c) = st.caveat() {
+                    sink.note(self.no, c);
                 }
                 Some(st.micros)
             }

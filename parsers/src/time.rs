@@ -50,6 +50,18 @@ pub struct Stamp {
     pub zone: ZoneKind,
 }
 
+impl Stamp {
+    /// The caveat a parser notes for this stamp: a zone that was assumed, or a time recovered
+    /// from a garbled stamp; `None` when the stamp said everything itself.
+    pub fn caveat(&self) -> Option<crate::Note> {
+        match self.zone {
+            ZoneKind::Explicit => None,
+            ZoneKind::Assumed => Some(crate::Note::ZoneAssumed),
+            ZoneKind::Recovered => Some(crate::Note::TimestampRecovered),
+        }
+    }
+}
+
 /// How to read stamps that carry no zone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TimeOptions {
