@@ -382,7 +382,11 @@ fn per_request(tl: &Timeline) -> LoadTest {
         let EventKind::Request(r) = &ev.kind else { continue };
         let route = route_of(r);
         lt.outcomes.add(r.status);
-        let rr = lt.by_route.entry(route.clone()).or_default();
+        // Look the route up before inserting: most requests hit a route already seen.
+        let rr = match lt.by_route.get_mut(&route) {
+            Some(rr) => rr,
+            None => lt.by_route.entry(route.clone()).or_default(),
+        };
         rr.outcomes.add(r.status);
         match (r.burst, r.offset_ms) {
             (Some(b), Some(o)) => {

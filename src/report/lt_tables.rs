@@ -4,7 +4,7 @@
 //! per run, its header naming the run on its first line ("one column group per run"). Rows are
 //! the union of every run's rows, in order; a run without a row shows `-`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Table};
@@ -72,7 +72,7 @@ struct Layout<'a> {
 /// A labelled row of the outcome tables ("All routes combined").
 type TotalRow<'a> = (&'a str, &'a dyn Fn(&LoadTestOut) -> OutcomeRow);
 
-fn outcome_table<K: Ord + Clone>(
+fn outcome_table<K: Ord>(
     l: &Layout<'_>,
     first: &str,
     rows: &dyn Fn(&LoadTestOut) -> Vec<(K, OutcomeRow)>,
@@ -86,8 +86,10 @@ fn outcome_table<K: Ord + Clone>(
     let header = group_header(first, labels, &cols);
     let refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut t = table(o, &refs);
-    let keys: BTreeSet<K> =
-        runs.iter().flat_map(|r| rows(r.lt).into_iter().map(|(k, _)| k)).collect();
+    // Each run's rows by key, read once; the table's rows are the union of the keys.
+    let per_run: Vec<BTreeMap<K, OutcomeRow>> =
+        runs.iter().map(|r| rows(r.lt).into_iter().collect()).collect();
+    let keys: BTreeSet<&K> = per_run.iter().flat_map(BTreeMap::keys).collect();
     let cells = |row: Option<&OutcomeRow>| -> Vec<Cell> {
         match row {
             Some(row) => {
@@ -99,11 +101,10 @@ fn outcome_table<K: Ord + Clone>(
             None => (0..=shown.len()).map(|_| right("-".to_string())).collect(),
         }
     };
-    for k in &keys {
+    for k in keys {
         let mut line = vec![Cell::new(label(k))];
-        for r in runs {
-            let found = rows(r.lt).into_iter().find(|(rk, _)| rk == k).map(|(_, row)| row);
-            line.extend(cells(found.as_ref()));
+        for run_rows in &per_run {
+            line.extend(cells(run_rows.get(k)));
         }
         t.add_row(line);
     }
