@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use rootcause_parsers::Micros;
-use rootcause_parsers::aggregate::{self, Aggregate, Tool};
+use rootcause_parsers::aggregate::{self, Aggregate, ErrorOutcome, Tool};
 use rootcause_parsers::loadtest::Request;
 
 use crate::correlate::Timeline;
@@ -270,8 +270,8 @@ pub struct FailureGroupOut {
     pub line: u64,
     /// The group.
     pub group: aggregate::FailureGroup,
-    /// What the error text says: a status, no response (`Ok(None)`), or unknown.
-    pub outcome: Result<Option<u16>, ()>,
+    /// What the error text says: a status, no response, or unknown.
+    pub outcome: ErrorOutcome,
 }
 
 /// Everything computed from the load tool's rows.
@@ -620,8 +620,8 @@ fn from_aggregates(tl: &Timeline) -> LoadTest {
     }
     for g in &lt.failure_groups {
         let kind = match g.outcome {
-            Ok(None) => FailureKind::NoResponse,
-            Ok(Some(s)) if s >= 500 => FailureKind::Http5xx,
+            ErrorOutcome::NoResponse => FailureKind::NoResponse,
+            ErrorOutcome::Status(s) if s >= 500 => FailureKind::Http5xx,
             _ => continue,
         };
         if let (Some(first), Some(last)) = (g.group.first_seen, g.group.last_seen) {
@@ -720,9 +720,9 @@ fn aggregate_outcomes(
                 let n = g.group.occurrences.min(left);
                 left -= n;
                 match g.outcome {
-                    Ok(Some(s)) => *o.status.entry(s).or_default() += n,
-                    Ok(None) => o.no_response += n,
-                    Err(()) => o.failed_unknown += n,
+                    ErrorOutcome::Status(s) => *o.status.entry(s).or_default() += n,
+                    ErrorOutcome::NoResponse => o.no_response += n,
+                    ErrorOutcome::Unknown => o.failed_unknown += n,
                 }
             }
             o.failed_unknown += left;

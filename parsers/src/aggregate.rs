@@ -145,19 +145,26 @@ pub struct FailureGroup {
 }
 
 impl FailureGroup {
-    /// What the error text says happened: `Some(status)` for an HTTP error with a status,
-    /// `None` for a failure without a response (refused, reset, timed out...), or `Err(())`
-    /// when the text says neither (a failed assertion in user code).
-    // `Err(())` is the agreed signature the app is written against: "says neither".
-    #[allow(clippy::result_unit_err)]
-    pub fn outcome(&self) -> Result<Option<u16>, ()> {
+    /// What the error text says happened ([`classify_error`]).
+    pub fn outcome(&self) -> ErrorOutcome {
         classify_error(&self.error)
     }
 }
 
+/// What a load tool's error text says happened to the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorOutcome {
+    /// An HTTP response with this status.
+    Status(u16),
+    /// No response: refused, reset, closed, timed out...
+    NoResponse,
+    /// The text says neither (a failed assertion in the user's code).
+    Unknown,
+}
+
 /// Reads an HTTP status or a connection failure out of a load tool's error text.
-/// `Ok(Some(500))` for `HTTPError('500 Server Error: ...')` or `BadStatusCode(..., code=500)`,
-/// `Ok(None)` for a connection-level failure, `Err(())` when it says neither.
+/// `Status(500)` for `HTTPError('500 Server Error: ...')` or `BadStatusCode(..., code=500)`,
+/// `NoResponse` for a connection-level failure, `Unknown` when it says neither.
 ///
 /// The texts are Locust 2.47.0's (see `samples/loadtools/locust/README.md`):
 /// - status: `HTTPError('500 Server Error: Internal Server Error for url: /boom')` (HttpUser),
@@ -170,15 +177,14 @@ impl FailureGroup {
 ///   (`ConnectionResetError`, `Connection aborted`, `ConnectTimeout`, `Max retries exceeded`,
 ///   `socket.timeout`, `gaierror`...);
 /// - neither: `CatchResponseError('...')`, the text of a user's `response.failure(...)`.
-#[allow(clippy::result_unit_err)] // the agreed signature: `Err(())` means "says neither"
-pub fn classify_error(error: &str) -> Result<Option<u16>, ()> {
+pub fn classify_error(error: &str) -> ErrorOutcome {
     let e = error.trim();
     // A failure the user's code declared: its words are free text, never a transport error.
     if e.starts_with("CatchResponseError(") {
-        return Err(());
+        return ErrorOutcome::Unknown;
     }
     if let Some(code) = status_in(e) {
-        return Ok(Some(code));
+        return ErrorOutcome::Status(code);
     }
     let lower = e.to_ascii_lowercase();
     const NO_RESPONSE: &[&str] = &[
@@ -208,9 +214,9 @@ pub fn classify_error(error: &str) -> Result<Option<u16>, ()> {
         "sslerror",
     ];
     if NO_RESPONSE.iter().any(|k| lower.contains(k)) {
-        return Ok(None);
+        return ErrorOutcome::NoResponse;
     }
-    Err(())
+    ErrorOutcome::Unknown
 }
 
 /// The status in `code=500` or in `'500 Server Error` / `'404 Client Error`.
@@ -246,20 +252,29 @@ mod tests {
     #[test]
     fn classifies_the_error_texts_locust_2_47_wrote() {
         // Verbatim from samples/loadtools/locust/run_failures.csv.
-        let cases: &[(&str, Result<Option<u16>, ()>)] = &[
-            ("HTTPError('500 Server Error: Internal Server Error for url: /boom')", Ok(Some(500))),
-            ("HTTPError('404 Client Error: Not Found for url: /missing')", Ok(Some(404))),
-            ("LocustBadStatusCode(code=500)", Ok(Some(500))),
-            ("LocustBadStatusCode(code=404)", Ok(Some(404))),
-            ("ConnectionRefusedError(111, 'Connection refused')", Ok(None)),
-            ("RemoteDisconnected('Remote end closed connection without response')", Ok(None)),
-            ("HTTPConnectionClosed('connection closed.')", Ok(None)),
+        let cases: &[(&str, ErrorOutcome)] = &[
+            (
+                "HTTPError('500 Server Error: Internal Server Error for url: /boom')",
+                ErrorOutcome::Status(500),
+            ),
+            (
+                "HTTPError('404 Client Error: Not Found for url: /missing')",
+                ErrorOutcome::Status(404),
+            ),
+            ("LocustBadStatusCode(code=500)", ErrorOutcome::Status(500)),
+            ("LocustBadStatusCode(code=404)", ErrorOutcome::Status(404)),
+            ("ConnectionRefusedError(111, 'Connection refused')", ErrorOutcome::NoResponse),
+            (
+                "RemoteDisconnected('Remote end closed connection without response')",
+                ErrorOutcome::NoResponse,
+            ),
+            ("HTTPConnectionClosed('connection closed.')", ErrorOutcome::NoResponse),
             (
                 "ReadTimeout(ReadTimeoutError(\"HTTPConnectionPool(host='127.0.0.1', port=18231): \
                  Read timed out. (read timeout=0.2)\"))",
-                Ok(None),
+                ErrorOutcome::NoResponse,
             ),
-            ("CatchResponseError('body did not contain expected-word')", Err(())),
+            ("CatchResponseError('body did not contain expected-word')", ErrorOutcome::Unknown),
         ];
         for (text, want) in cases {
             assert_eq!(classify_error(text), *want, "{text}");
@@ -268,27 +283,27 @@ mod tests {
 
     #[test]
     fn classifies_other_known_shapes() {
-        let cases: &[(&str, Result<Option<u16>, ()>)] = &[
-            ("BadStatusCode('http://127.0.0.1:8089/boom', code=503)", Ok(Some(503))),
+        let cases: &[(&str, ErrorOutcome)] = &[
+            ("BadStatusCode('http://127.0.0.1:8089/boom', code=503)", ErrorOutcome::Status(503)),
             (
                 "HTTPError('500 Server Error: INTERNAL SERVER ERROR for url: http://x/a')",
-                Ok(Some(500)),
+                ErrorOutcome::Status(500),
             ),
             (
                 "ConnectionError(ProtocolError('Connection aborted.', \
                  ConnectionResetError(104, 'Connection reset by peer')))",
-                Ok(None),
+                ErrorOutcome::NoResponse,
             ),
             (
                 "ConnectTimeout(MaxRetryError(\"HTTPConnectionPool(host='10.0.0.1', port=80): \
                  Max retries exceeded with url: /a\"))",
-                Ok(None),
+                ErrorOutcome::NoResponse,
             ),
-            ("timeout('timed out')", Ok(None)),
-            ("CatchResponseError('Connection refused by policy 500')", Err(())),
-            ("ValueError('unexpected body')", Err(())),
-            ("code=5000", Err(())),
-            ("", Err(())),
+            ("timeout('timed out')", ErrorOutcome::NoResponse),
+            ("CatchResponseError('Connection refused by policy 500')", ErrorOutcome::Unknown),
+            ("ValueError('unexpected body')", ErrorOutcome::Unknown),
+            ("code=5000", ErrorOutcome::Unknown),
+            ("", ErrorOutcome::Unknown),
         ];
         for (text, want) in cases {
             assert_eq!(classify_error(text), *want, "{text}");

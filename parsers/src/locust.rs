@@ -15,11 +15,11 @@
 //! Locust header switches the layout.
 //!
 //! ```
-//! use rootcause_parsers::{aggregate::Aggregate, locust, parse_bytes};
+//! use rootcause_parsers::{aggregate::{Aggregate, ErrorOutcome}, locust, parse_bytes};
 //! let csv = b"Method,Name,Error,Occurrences\nGET,/boom,HTTPError('500 Server Error: x'),3\n";
 //! let out = parse_bytes(&mut locust::Parser::new(Default::default()), csv);
 //! let Aggregate::Failure(f) = &out.records[0].rec else { panic!() };
-//! assert_eq!((f.occurrences, f.outcome()), (3, Ok(Some(500))));
+//! assert_eq!((f.occurrences, f.outcome()), (3, ErrorOutcome::Status(500)));
 //! ```
 
 use std::borrow::Cow;

@@ -531,9 +531,11 @@ fn loadtest_out(
                 error: sanitize(&g.group.error),
                 occurrences: g.group.occurrences,
                 outcome: match g.outcome {
-                    Ok(Some(s)) => s.to_string(),
-                    Ok(None) => "no_response".to_string(),
-                    Err(()) => "unknown".to_string(),
+                    rootcause_parsers::aggregate::ErrorOutcome::Status(s) => s.to_string(),
+                    rootcause_parsers::aggregate::ErrorOutcome::NoResponse => {
+                        "no_response".to_string()
+                    }
+                    rootcause_parsers::aggregate::ErrorOutcome::Unknown => "unknown".to_string(),
                 },
                 first_seen: ts(g.group.first_seen),
                 last_seen: ts(g.group.last_seen),

@@ -1,5 +1,5 @@
 use super::*;
-use crate::aggregate::Aggregate;
+use crate::aggregate::{Aggregate, ErrorOutcome};
 use crate::parse_bytes;
 
 const STATS: &[u8] = include_bytes!("../../../samples/loadtools/locust/run_stats.csv");
@@ -132,24 +132,24 @@ fn failures_rows_keep_the_error_text_and_times() {
          Read timed out. (read timeout=0.2)\"))"
     );
     assert_eq!(rt.occurrences, 31);
-    assert_eq!(rt.outcome(), Ok(None));
+    assert_eq!(rt.outcome(), ErrorOutcome::NoResponse);
     // 2026-11-25T16:59:57Z .. 2026-11-25T17:00:10Z
     assert_eq!(rt.first_seen, Some(1_795_625_997_000_000));
     assert_eq!(rt.last_seen, Some(1_795_626_010_000_000));
-    let outcomes: Vec<(&str, Result<Option<u16>, ()>)> =
+    let outcomes: Vec<(&str, ErrorOutcome)> =
         f.iter().map(|f| (f.route.as_deref().unwrap_or(""), f.outcome())).collect();
     assert_eq!(
         outcomes,
         [
-            ("/drop (fast)", Ok(None)),
-            ("/boom (fast)", Ok(Some(500))),
-            ("/refused", Ok(None)),
-            ("/slow?timeout=0.2", Ok(None)),
-            ("/drop", Ok(None)),
-            ("/missing (fast)", Ok(Some(404))),
-            ("/missing", Ok(Some(404))),
-            ("/ok?check", Err(())),
-            ("/boom", Ok(Some(500))),
+            ("/drop (fast)", ErrorOutcome::NoResponse),
+            ("/boom (fast)", ErrorOutcome::Status(500)),
+            ("/refused", ErrorOutcome::NoResponse),
+            ("/slow?timeout=0.2", ErrorOutcome::NoResponse),
+            ("/drop", ErrorOutcome::NoResponse),
+            ("/missing (fast)", ErrorOutcome::Status(404)),
+            ("/missing", ErrorOutcome::Status(404)),
+            ("/ok?check", ErrorOutcome::Unknown),
+            ("/boom", ErrorOutcome::Status(500)),
         ]
     );
     assert!(out.notes.is_empty(), "ISO stamps with Z need no assumption: {:?}", out.notes);
