@@ -342,6 +342,7 @@ fn jmeter_k6_and_vegeta_files_feed_the_same_tables() {
         assert_eq!(by_route(&rep), want, "{file}");
         assert_eq!(rep["inputs"][0]["format"], "loadtest-csv");
         assert!(rep["inputs"][0]["reason"].as_str().expect("reason").starts_with("JMeter JTL"));
+        assert_eq!(rep["inputs"][0]["dialect"], "JMeter JTL");
         assert_eq!(rep["loadtest"]["all_routes"]["counts"]["no_response"], 10);
     }
     // k6: one request per http_req_duration row, status 0 is no response.
@@ -362,6 +363,7 @@ fn jmeter_k6_and_vegeta_files_feed_the_same_tables() {
     }
     let rep = analyze_json(&[p.to_str().expect("path")]);
     assert_eq!(rep["inputs"][0]["format"], "k6-csv");
+    assert!(rep["inputs"][0]["dialect"].is_null());
     assert_eq!(by_route(&rep), want, "k6");
     let max = latencies.iter().copied().fold(f64::MIN, f64::max);
     assert_eq!(

@@ -114,6 +114,8 @@ pub struct SourceInfo {
     pub reason: String,
     /// Format-specific detail (the Postgres prefix used, ...).
     pub detail: Option<String>,
+    /// The tool that wrote a format shared by several (`JMeter JTL` for a `loadtest-csv`).
+    pub dialect: Option<&'static str>,
     /// How it was compressed.
     pub compression: Compression,
     /// Bytes read after decompression.
@@ -342,6 +344,7 @@ fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Ve
         format: None,
         reason: String::new(),
         detail: None,
+        dialect: None,
         compression: Compression::None,
         bytes: 0,
         stats: LineStats::default(),
@@ -380,6 +383,7 @@ fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Ve
             let mut p = loadtest::Parser::new(lt_opts);
             let r = run(&mut p, &mut lr, &mut c);
             info.detail = p.schema().map(|s| format!("columns: {}", s.describe()));
+            info.dialect = p.schema().and_then(|s| s.dialect());
             r
         }
         Some(Format::JsonLog) => {

@@ -153,6 +153,8 @@ pub struct InputOut {
     pub reason: String,
     /// Format detail (Postgres prefix, CSV columns).
     pub detail: Option<String>,
+    /// The tool that wrote a format shared by several (`JMeter JTL`), or null.
+    pub dialect: Option<&'static str>,
     /// `gzip` or null.
     pub compression: Option<&'static str>,
     /// Bytes read (after decompression).
@@ -745,6 +747,7 @@ pub fn build(p: &Parts<'_>) -> Report {
             format: s.format.map_or("unknown", |f| f.as_str()).to_string(),
             reason: sanitize(&s.reason),
             detail: s.detail.as_deref().map(sanitize),
+            dialect: s.dialect,
             compression: s.compression.name(),
             bytes: s.bytes,
             lines: s.stats.lines,
@@ -769,6 +772,7 @@ pub fn build(p: &Parts<'_>) -> Report {
             format: "unknown".to_string(),
             reason: "not read".to_string(),
             detail: None,
+            dialect: None,
             compression: None,
             bytes: 0,
             lines: 0,

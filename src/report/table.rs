@@ -226,10 +226,14 @@ fn inputs(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> 
     let mut t = table(o, &["input", "format", "lines", "parsed", "skipped", "notes"]);
     for i in &r.inputs {
         let notes: Vec<String> = i.notes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let format = match i.dialect {
+            Some(d) => format!("{} ({d})", i.format),
+            None => i.format.clone(),
+        };
         let format = match (&i.error, i.compression) {
-            (Some(_), _) => format!("{} (error)", i.format),
-            (None, Some(c)) => format!("{} ({c})", i.format),
-            (None, None) => i.format.clone(),
+            (Some(_), _) => format!("{format} (error)"),
+            (None, Some(c)) => format!("{format} ({c})"),
+            (None, None) => format,
         };
         t.add_row(vec![
             Cell::new(short(&i.path)),
