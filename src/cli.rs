@@ -32,6 +32,9 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Print the format detected for each input and why.
     Sniff(SniffArgs),
+    /// Print the events of all inputs merged in corrected time order, each with its source and
+    /// line: what happened around the first failure.
+    Timeline(TimelineArgs),
 }
 
 /// Output formats of `analyze`.
@@ -78,6 +81,21 @@ pub struct InputArgs {
     pub threads: Option<usize>,
 }
 
+/// Options that place the inputs on one clock and cut time into buckets.
+#[derive(Debug, Args)]
+pub struct CorrelateArgs {
+    /// Clock skew of SOURCE against the application's clock (its clock minus the app's), instead
+    /// of estimating it: e.g. `loadtest=+2.7s`, `hammer.csv=-350ms`, `postgres=+1m`. SOURCE is
+    /// an input's path or file name, or a kind: loadtest, app, console, postgres. Repeatable.
+    #[arg(long, value_name = "SOURCE=DURATION", help_heading = heading::ANALYSIS)]
+    pub skew: Vec<String>,
+
+    /// Width of the time buckets of the funnel over time (e.g. 1s, 500ms, 1m); default: sized
+    /// so the run spans at most 60 buckets.
+    #[arg(long, value_name = "DURATION", help_heading = heading::ANALYSIS)]
+    pub bucket: Option<String>,
+}
+
 /// `rootcause analyze`.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -118,6 +136,10 @@ pub struct AnalyzeArgs {
     /// message; repeatable.
     #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
     pub stage: Vec<String>,
+
+    /// Clock skew and buckets.
+    #[command(flatten)]
+    pub correlate: CorrelateArgs,
 }
 
 /// `rootcause sniff`.
@@ -130,4 +152,48 @@ pub struct SniffArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+/// `rootcause timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Show the events within --window of TIME: an RFC 3339 time (`2026-11-25T15:39:41Z`), a
+    /// time of day on the run's first day (`15:39:41`), or `first-failure` (the first failed
+    /// request or failure signature).
+    #[arg(long, value_name = "TIME", help_heading = heading::OUTPUT)]
+    pub around: Option<String>,
+
+    /// How far before and after --around to show (e.g. 10s, 500ms, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "10s", help_heading = heading::OUTPUT)]
+    pub window: String,
+
+    /// Show at most N events (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 0, help_heading = heading::OUTPUT)]
+    pub limit: usize,
+
+    /// Output format: text lines, or one JSON object per line.
+    #[arg(long, short = 'f', value_enum, default_value_t = TimelineFormat::Text, help_heading = heading::OUTPUT)]
+    pub format: TimelineFormat,
+
+    /// Recognise funnel stage NAME (hit, started, completed) by a regex over the app event's
+    /// message; repeatable.
+    #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
+    pub stage: Vec<String>,
+
+    /// Clock skew.
+    #[command(flatten)]
+    pub correlate: CorrelateArgs,
+}
+
+/// Output formats of `timeline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    /// One line per event.
+    Text,
+    /// One JSON object per line (JSON Lines).
+    Json,
 }

@@ -8,9 +8,12 @@ use std::path::PathBuf;
 
 use rootcause_parsers::postgres::Prefix;
 use rootcause_parsers::sniff::Format;
-use rootcause_parsers::time::{self, TimeOptions};
+use rootcause_parsers::Micros;
+use rootcause_parsers::time::{self, SECOND, TimeOptions};
 
-use crate::cli::{AnalyzeArgs, InputArgs, OutputFormat, SniffArgs};
+use crate::cli::{
+    AnalyzeArgs, CorrelateArgs, InputArgs, OutputFormat, SniffArgs, TimelineArgs, TimelineFormat,
+};
 use crate::funnel::StageMatcher;
 use crate::ingest::IngestOptions;
 use crate::model::Stage;
@@ -57,6 +60,45 @@ pub struct AnalyzeConfig {
     pub runs: Vec<(String, Vec<PathBuf>)>,
     /// `--merge`: never split the paths into runs.
     pub merge: bool,
+    /// Clock skew and buckets.
+    pub correlate: CorrelateConfig,
+}
+
+/// `--skew` and `--bucket`, resolved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorrelateConfig {
+    /// `--skew SOURCE=DURATION`: (SOURCE, skew in µs), in the order given.
+    pub skews: Vec<(String, Micros)>,
+    /// `--bucket`: bucket width in µs.
+    pub bucket: Option<Micros>,
+}
+
+/// Where `timeline --around` points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Around {
+    /// An absolute time (UTC µs).
+    At(Micros),
+    /// A time of day (µs after midnight UTC), on the day of the first event.
+    TimeOfDay(Micros),
+    /// The first failed request or failure signature.
+    FirstFailure,
+}
+
+/// `timeline`, resolved.
+#[derive(Debug, Clone)]
+pub struct TimelineConfig {
+    /// Inputs.
+    pub input: InputConfig,
+    /// Clock skew.
+    pub correlate: CorrelateConfig,
+    /// `--around`.
+    pub around: Option<Around>,
+    /// `--window`, µs.
+    pub window: Micros,
+    /// `--limit` (0: none).
+    pub limit: usize,
+    /// Output format.
+    pub format: TimelineFormat,
 }
 
 /// `sniff`, resolved.
@@ -118,6 +160,96 @@ fn input(a: InputArgs, stages: &[String]) -> Result<InputConfig, UsageError> {
     })
 }
 
+/// Reads a signed duration: a number with a unit `us`, `ms`, `s`, `m`/`min` or `h` (`+2.7s`,
+/// `-350ms`, `1m`); a bare number is seconds.
+pub fn parse_duration(s: &str) -> Option<Micros> {
+    let t = s.trim();
+    let (sign, body) = match t.as_bytes().first()? {
+        b'+' => (1.0, &t[1..]),
+        b'-' => (-1.0, &t[1..]),
+        _ => (1.0, t),
+    };
+    let split = body.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(body.len());
+    let (num, unit) = body.split_at(split);
+    let value: f64 = num.parse().ok()?;
+    let scale = match unit.trim() {
+        "us" | "µs" => 1.0,
+        "ms" => 1e3,
+        "" | "s" | "sec" => 1e6,
+        "m" | "min" => 60e6,
+        "h" => 3600e6,
+        _ => return None,
+    };
+    let micros = sign * value * scale;
+    (micros.is_finite() && micros.abs() < 1e17).then(|| micros.round() as Micros)
+}
+
+fn correlate(a: &CorrelateArgs) -> Result<CorrelateConfig, UsageError> {
+    let mut skews = Vec::new();
+    for s in &a.skew {
+        let (source, value) = split_pair(s, "--skew", "SOURCE=DURATION (e.g. loadtest=+2.7s)")?;
+        let skew = parse_duration(value).ok_or_else(|| {
+            UsageError(format!("--skew: '{value}' is not a duration (e.g. +2.7s, -350ms, 1m)"))
+        })?;
+        skews.push((source.to_string(), skew));
+    }
+    let bucket = match &a.bucket {
+        Some(b) => match parse_duration(b) {
+            Some(w) if w >= 1000 => Some(w),
+            _ => {
+                return Err(UsageError(format!(
+                    "--bucket: '{b}' is not a positive duration of at least 1ms (e.g. 1s, 500ms)"
+                )));
+            }
+        },
+        None => None,
+    };
+    Ok(CorrelateConfig { skews, bucket })
+}
+
+fn around(s: &str) -> Result<Around, UsageError> {
+    if s == "first-failure" {
+        return Ok(Around::FirstFailure);
+    }
+    if let Some(stamp) = time::parse(s.as_bytes(), &TimeOptions::default()) {
+        return Ok(Around::At(stamp.micros));
+    }
+    let bad = || {
+        UsageError(format!(
+            "--around: '{s}' is not a time (use 2026-11-25T15:39:41Z, 15:39:41 or first-failure)"
+        ))
+    };
+    let mut parts = s.split(':');
+    let mut field = |max: f64| -> Result<f64, UsageError> {
+        let v: f64 = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+        if (0.0..max).contains(&v) { Ok(v) } else { Err(bad()) }
+    };
+    let (h, m, sec) = (field(24.0)?, field(60.0)?, field(61.0)?);
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(Around::TimeOfDay(((h * 3600.0 + m * 60.0 + sec) * SECOND as f64).round() as Micros))
+}
+
+/// Resolves `timeline`'s arguments.
+pub fn timeline(a: TimelineArgs) -> Result<TimelineConfig, UsageError> {
+    if a.input.paths.is_empty() {
+        return Err(UsageError("give the files or folders to read".into()));
+    }
+    let window = match parse_duration(&a.window) {
+        Some(w) if w >= 0 => w,
+        _ => return Err(UsageError(format!("--window: '{}' is not a duration", a.window))),
+    };
+    Ok(TimelineConfig {
+        correlate: correlate(&a.correlate)?,
+        around: a.around.as_deref().map(around).transpose()?,
+        window,
+        limit: a.limit,
+        format: a.format,
+        input: input(a.input, &a.stage)?,
+    })
+}
+
 /// Resolves `analyze`'s arguments.
 pub fn analyze(a: AnalyzeArgs) -> Result<AnalyzeConfig, UsageError> {
     let stdout_tty = a.output.is_none() && std::io::stdout().is_terminal();
@@ -153,6 +285,7 @@ pub fn analyze(a: AnalyzeArgs) -> Result<AnalyzeConfig, UsageError> {
     Ok(AnalyzeConfig {
         runs,
         merge: a.merge,
+        correlate: correlate(&a.correlate)?,
         input: input(a.input, &a.stage)?,
         format: a.format,
         output: a.output,
@@ -167,4 +300,31 @@ pub fn sniff(a: SniffArgs) -> Result<SniffConfig, UsageError> {
         return Err(UsageError("give the files or folders to sniff".into()));
     }
     Ok(SniffConfig { input: input(a.input, &[])?, format: a.format })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("+2.7s"), Some(2_700_000));
+        assert_eq!(parse_duration("-350ms"), Some(-350_000));
+        assert_eq!(parse_duration("1m"), Some(60 * SECOND));
+        assert_eq!(parse_duration("1.5"), Some(1_500_000));
+        assert_eq!(parse_duration("2h"), Some(7200 * SECOND));
+        assert_eq!(parse_duration("10 s"), Some(10 * SECOND));
+        for bad in ["", "s", "+", "1x", "1.2.3s", "--1s", "nan", "1e400s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn around_times() {
+        assert_eq!(around("first-failure"), Ok(Around::FirstFailure));
+        assert_eq!(around("00:00:01.5"), Ok(Around::TimeOfDay(1_500_000)));
+        assert_eq!(around("1970-01-01T00:00:02Z"), Ok(Around::At(2 * SECOND)));
+        assert!(around("25:00:00").is_err());
+        assert!(around("soon").is_err());
+    }
 }

@@ -3,13 +3,16 @@
 //! Data flows one way through stages, each a module with one entry function:
 //!
 //! ```text
-//! paths ─▶ ingest ─▶ Ingested ─▶ correlate ─▶ Timeline ─▶ loadtest / funnel / detect
+//! paths ─▶ ingest ─▶ Ingested ─▶ skew ─▶ correlate ─▶ Timeline ─▶ loadtest / funnel / flow / detect
 //!                                                         ─▶ hypothesise ─▶ Report ─▶ render
 //! ```
 //!
 //! - [`ingest`] is the only stage that reads input: it walks folders, decompresses, sniffs
 //!   formats from content and parses every file in parallel (rayon), accounting for every line.
+//! - [`skew`] estimates each input's clock skew against the application's and corrects it.
 //! - [`correlate`] merges events on one timeline and finds the run window.
+//! - [`flow`] matches sent requests to application requests ([`requests`]) and finds where and
+//!   when requests are lost.
 //! - [`loadtest`] computes outcomes and latency from the load tool's rows.
 //! - [`funnel`] counts requests through sent → hit → started → completed.
 //! - [`detect`] matches the signature catalog.
@@ -23,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod correlate;
 pub mod detect;
+pub mod flow;
 pub mod funnel;
 pub mod hypothesise;
 pub mod ingest;
@@ -30,4 +34,8 @@ pub mod loadtest;
 pub mod model;
 pub mod phases;
 pub mod report;
+pub mod requests;
+pub mod run;
+pub mod skew;
 pub mod stats;
+pub mod timeline;

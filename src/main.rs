@@ -12,9 +12,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use rootcause::cli::{Cli, Command, OutputFormat};
-use rootcause::config::{self, AnalyzeConfig, SniffConfig, UsageError};
+use rootcause::config::{self, AnalyzeConfig, SniffConfig, TimelineConfig, UsageError};
 use rootcause::ingest::{self, Ingested, discover};
-use rootcause::{correlate, detect, funnel, hypothesise, loadtest, report};
+use rootcause::{detect, flow, funnel, hypothesise, loadtest, report, run, skew};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -42,6 +42,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(a) => analyze(config::analyze(a)?),
         Command::Sniff(a) => sniff(config::sniff(a)?),
+        Command::Timeline(a) => timeline(config::timeline(a)?),
     }
 }
 
@@ -72,14 +73,12 @@ fn analyze_run(
     c: &AnalyzeConfig,
     pool: &rayon::ThreadPool,
     catalog: &detect::Catalog,
-) -> (report::Report, Ingested) {
-    let (inputs, discover_errors) = discover::expand(paths);
-    let mut ingested = ingest::ingest(&inputs, &c.input.ingest, pool);
-    ingested.discover_errors = discover_errors;
-    let events = std::mem::take(&mut ingested.events);
-    let timeline = pool.install(|| correlate::correlate(events));
+) -> anyhow::Result<(report::Report, Ingested)> {
+    let run::Prepared { ingested, skews, timeline } =
+        run::prepare(paths, &c.input, &c.correlate, pool)?;
     let lt = loadtest::analyse(&timeline);
     let fun = funnel::count(&timeline);
+    let flow = flow::analyse(&timeline, skew::tolerance(&skews), c.correlate.bucket);
     let findings = pool.install(|| detect::detect(&timeline, catalog, c.evidence));
     let diagnosis = hypothesise::hypothesise(&lt, &fun, &findings, catalog);
     let rep = report::build(&report::Parts {
@@ -91,8 +90,10 @@ fn analyze_run(
         findings: &findings,
         catalog,
         diagnosis: &diagnosis,
+        skews: &skews,
+        flow: &flow,
     });
-    (rep, ingested)
+    Ok((rep, ingested))
 }
 
 /// The runs to analyse: `--run` flags; else one run per folder when every PATH is a folder
@@ -141,7 +142,7 @@ fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
     let mut had_errors = false;
     let mut reports: Vec<(String, Vec<PathBuf>, report::Report)> = Vec::new();
     for (name, paths) in plan {
-        let (rep, ingested) = analyze_run(&paths, &c, &pool, &catalog);
+        let (rep, ingested) = analyze_run(&paths, &c, &pool, &catalog)?;
         had_errors |= report_input_errors(&ingested);
         reports.push((name, paths, rep));
     }
@@ -175,6 +176,16 @@ fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
             report::json::render_runs(&runs, &mut out)?;
         }
     }
+    out.flush()?;
+    Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn timeline(c: TimelineConfig) -> anyhow::Result<ExitCode> {
+    let pool = pool(c.input.threads)?;
+    let prepared = run::prepare(&c.input.paths, &c.input, &c.correlate, &pool)?;
+    let had_errors = report_input_errors(&prepared.ingested);
+    let mut out = BufWriter::new(io::stdout().lock());
+    rootcause::timeline::render(&prepared, &c, &mut out)?;
     out.flush()?;
     Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

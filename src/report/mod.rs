@@ -8,6 +8,7 @@
 //! and escape sequences ([`sanitize`]).
 
 pub mod color;
+pub mod correlation;
 pub mod json;
 pub mod lt_tables;
 pub mod table;
@@ -50,6 +51,8 @@ pub struct Report {
     pub loadtest: LoadTestOut,
     /// The request funnel.
     pub funnel: FunnelOut,
+    /// Clock skew, lost requests by class, the funnel over time and the loss onset.
+    pub correlation: correlation::CorrelationOut,
     /// Signatures found, most frequent first.
     pub signatures: Vec<SignatureOut>,
     /// Ranked hypotheses; empty when no failure signature was found.
@@ -717,6 +720,10 @@ pub struct Parts<'a> {
     pub catalog: &'a Catalog,
     /// The diagnosis.
     pub diagnosis: &'a Diagnosis,
+    /// Clock skew of every input.
+    pub skews: &'a [crate::skew::Skew],
+    /// The per-request funnel.
+    pub flow: &'a crate::flow::Flow,
 }
 
 /// Builds the report from the stages' results.
@@ -901,6 +908,7 @@ pub fn build(p: &Parts<'_>) -> Report {
         latency_ms,
         loadtest,
         funnel,
+        correlation: correlation::build(p),
         signatures,
         hypotheses,
         warnings,

@@ -1,0 +1,506 @@
+//! Per-request correlation: which sent request became which application request, and where
+//! each lost request was lost.
+//!
+//! The application side is rebuilt from its stage events ([`app_requests`]): events that carry
+//! the same request id form one request; without ids, events are chained per input, process and
+//! route in time order (a hit opens a request, the oldest open request takes the next "query
+//! started", the oldest started one the next "query completed"). A request's furthest stage is
+//! the last of hit → started → completed it reached.
+//!
+//! Sent requests are matched to application requests of the same route ([`Groups`]) in time
+//! order ([`match_sent`]): a request can only have been served between the moment it was sent
+//! and the moment its response arrived (send time + elapsed), give or take a tolerance for the
+//! clocks. Requests that got a response are matched first, each to the earliest free
+//! application request whose first event falls in its window and whose last event is not after
+//! its response; requests that got none then take what is left within the longest elapsed time
+//! of the run.
+//!
+//! A request is lost when the client saw a 5xx or no response. Its class is where it stopped:
+//! it never reached the app, it reached the app but no query started, the query started but
+//! never completed, or the query completed and still the client saw a failure.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rootcause_parsers::{LineNo, Micros};
+use serde::Serialize;
+
+use crate::funnel::canonical_route;
+use crate::model::{Event, EventKind, SourceId, Stage};
+
+/// One request as the application logged it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppRequest {
+    /// Time of its first stage event.
+    pub first: Micros,
+    /// Time of its last stage event.
+    pub last: Micros,
+    /// The furthest stage it reached.
+    pub furthest: Stage,
+    /// Its route, as logged.
+    pub route: Option<String>,
+    /// The input of its first event.
+    pub source: SourceId,
+    /// The line of its first event.
+    pub line: LineNo,
+    /// True when its events were joined by a request id (else by time order).
+    pub by_id: bool,
+    /// The HTTP status the app logged for it, if any event carried one.
+    pub status: Option<u16>,
+}
+
+/// One application event, borrowed from the timeline.
+struct AppPoint<'a> {
+    ts: Micros,
+    stage: Option<Stage>,
+    source: SourceId,
+    line: LineNo,
+    route: Option<&'a str>,
+    request_id: Option<&'a str>,
+    pid: Option<u32>,
+    status: Option<u16>,
+}
+
+/// Open requests of one chain (input, process, route) waiting for their next stage.
+#[derive(Default)]
+struct Chain {
+    at_hit: std::collections::VecDeque<usize>,
+    at_started: std::collections::VecDeque<usize>,
+}
+
+/// Rebuilds application requests from the stage events among `events` (any order). Other
+/// events that carry a known request id (an "Uncaught exception" with `status: 500`) extend
+/// their request's last time and give its status.
+pub fn app_requests<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<AppRequest> {
+    let mut points: Vec<AppPoint<'a>> = events
+        .filter_map(|e| match (&e.kind, e.ts) {
+            (EventKind::App { event, stage }, Some(ts)) => {
+                let request_id = event.request_id.as_deref().filter(|s| !s.is_empty());
+                (stage.is_some() || request_id.is_some()).then_some(AppPoint {
+                    ts,
+                    stage: *stage,
+                    source: e.source,
+                    line: e.line,
+                    route: event.route.as_deref(),
+                    request_id,
+                    pid: event.pid,
+                    status: event.status,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    points.sort_by_key(|s| (s.ts, s.source, s.line));
+    let mut out: Vec<AppRequest> = Vec::new();
+    let mut by_id: HashMap<(SourceId, &str), usize> = HashMap::new();
+    let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain> = HashMap::new();
+    for p in &points {
+        let idx = match (p.request_id, p.stage) {
+            (Some(id), stage) => match (by_id.get(&(p.source, id)), stage) {
+                (Some(&i), _) => i,
+                (None, Some(stage)) => {
+                    out.push(AppRequest::new(p, stage, true));
+                    by_id.insert((p.source, id), out.len() - 1);
+                    out.len() - 1
+                }
+                // Not a stage event, and no stage event opened its request.
+                (None, None) => continue,
+            },
+            (None, Some(stage)) => {
+                let chain = chains.entry((p.source, p.pid, p.route)).or_default();
+                let found = match stage {
+                    Stage::Hit => None,
+                    Stage::Started => chain.at_hit.pop_front(),
+                    Stage::Completed => {
+                        chain.at_started.pop_front().or_else(|| chain.at_hit.pop_front())
+                    }
+                };
+                let i = found.unwrap_or_else(|| {
+                    out.push(AppRequest::new(p, stage, false));
+                    out.len() - 1
+                });
+                match stage {
+                    Stage::Hit => chain.at_hit.push_back(i),
+                    Stage::Started => chain.at_started.push_back(i),
+                    Stage::Completed => {}
+                }
+                i
+            }
+            (None, None) => continue,
+        };
+        let r = &mut out[idx];
+        r.last = r.last.max(p.ts);
+        if let Some(stage) = p.stage {
+            r.furthest = r.furthest.max(stage);
+        }
+        r.status = r.status.or(p.status);
+        if r.route.is_none() {
+            r.route = p.route.map(str::to_string);
+        }
+    }
+    out
+}
+
+impl AppRequest {
+    fn new(p: &AppPoint<'_>, stage: Stage, by_id: bool) -> AppRequest {
+        AppRequest {
+            first: p.ts,
+            last: p.ts,
+            furthest: stage,
+            route: p.route.map(str::to_string),
+            source: p.source,
+            line: p.line,
+            by_id,
+            status: None,
+        }
+    }
+}
+
+/// One sent request, as the matcher sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sent {
+    /// Send time (on the app's clock once skew is applied).
+    pub ts: Micros,
+    /// How long the client waited: until the response, or until it gave up.
+    pub elapsed: Option<Micros>,
+    /// True when a response (any status) arrived.
+    pub responded: bool,
+    /// The status the client saw.
+    pub status: Option<u16>,
+    /// Its group (route), see [`Groups`].
+    pub group: u32,
+}
+
+/// Routes of both sides put into matching groups: per route when the app's routes line up with
+/// the load tool's, else one group for everything.
+#[derive(Debug, Clone, Default)]
+pub struct Groups {
+    keys: HashMap<String, u32>,
+    per_route: bool,
+}
+
+impl Groups {
+    /// Decides the grouping from the sent routes and the app requests' routes: per route when
+    /// at least half of the app requests have a route that matches a sent route.
+    pub fn new<'a>(sent_routes: impl Iterator<Item = &'a str>, apps: &[AppRequest]) -> Groups {
+        let mut keys: HashMap<String, u32> = HashMap::new();
+        for r in sent_routes {
+            let n = keys.len() as u32;
+            keys.entry(canonical_route(r)).or_insert(n);
+        }
+        let aligned = apps
+            .iter()
+            .filter(|a| a.route.as_deref().is_some_and(|r| keys.contains_key(&canonical_route(r))))
+            .count();
+        let per_route = !apps.is_empty() && aligned * 2 >= apps.len();
+        Groups { keys, per_route }
+    }
+
+    /// True when requests are matched per route.
+    pub fn per_route(&self) -> bool {
+        self.per_route
+    }
+
+    /// The group of a sent request's route.
+    pub fn of_sent(&self, route: &str) -> u32 {
+        if self.per_route { self.keys.get(&canonical_route(route)).copied().unwrap_or(0) } else { 0 }
+    }
+
+    /// The group of an app request; `None` when its route matches no sent route.
+    pub fn of_app(&self, a: &AppRequest) -> Option<u32> {
+        if !self.per_route {
+            return Some(0);
+        }
+        self.keys.get(&canonical_route(a.route.as_deref()?)).copied()
+    }
+}
+
+/// Union-find over slots `0..n` that finds the nearest free slot in one direction; slot `n`
+/// (forward) or `0` (backward, with slots shifted by one) is a sentinel that is never taken.
+struct Free {
+    next: Vec<usize>,
+}
+
+impl Free {
+    fn new(n: usize) -> Free {
+        Free { next: (0..=n).collect() }
+    }
+
+    /// The nearest free slot at or after (forward) / at or before (backward) `i`.
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.next[i] != i {
+            self.next[i] = self.next[self.next[i]];
+            i = self.next[i];
+        }
+        i
+    }
+}
+
+/// How many candidates a request checks past the first one in its window.
+const MAX_PROBES: usize = 16;
+
+/// True when a client's status and the app's own logged status do not contradict each other.
+pub fn compatible(client: Option<u16>, app: Option<u16>) -> bool {
+    match (client, app) {
+        (Some(c), Some(a)) => c == a,
+        _ => true,
+    }
+}
+
+/// Matches sent requests to app requests, see the module documentation. `lag` is added to send
+/// times (the app's clock minus the load tool's, zero once skew is applied), `tol` is the clock
+/// tolerance and `fallback_elapsed` the elapsed time assumed for a request whose row has none
+/// (the longest of the run). Returns, per sent request, the index of its app request.
+///
+/// Requests that got a response are matched by when it arrived: the app's last event for a
+/// request precedes the response by little, even when the request waited long in a queue
+/// before the app saw it. Each takes, in order of arrival, the free app request whose last event
+/// is the latest not after the response (plus `tol`) and whose first event is not before the
+/// send (minus `tol`), skipping ones whose logged status contradicts the client's. Requests
+/// without a response (or without an elapsed time) then take, in send order, the earliest free
+/// app request that began within their wait.
+pub fn match_sent(
+    sent: &[Sent],
+    apps: &[AppRequest],
+    groups: &Groups,
+    lag: Micros,
+    tol: Micros,
+    fallback_elapsed: Micros,
+) -> Vec<Option<usize>> {
+    let by_group = group_apps(apps, groups);
+    let (mut out, used) = match_responded(sent, apps, &by_group, lag, tol);
+    // Pass 2: the others by send time, against what is left by first event.
+    let mut order: Vec<usize> = (0..sent.len()).filter(|&i| out[i].is_none()).collect();
+    order.retain(|&i| !sent[i].responded || sent[i].elapsed.is_none());
+    order.sort_by_key(|&i| (sent[i].ts, i));
+    let mut by_first: BTreeMap<u32, (Vec<usize>, Free)> = by_group
+        .iter()
+        .map(|(g, l)| {
+            let mut l: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
+            l.sort_by_key(|&j| (apps[j].first, j));
+            let n = l.len();
+            (*g, (l, Free::new(n)))
+        })
+        .collect();
+    for i in order {
+        let s = sent[i];
+        let Some((list, free)) = by_first.get_mut(&s.group) else { continue };
+        let lo = s.ts + lag - tol;
+        let hi = s.ts + s.elapsed.unwrap_or(fallback_elapsed) + lag + tol;
+        let mut k = free.find(list.partition_point(|&j| apps[j].first < lo));
+        for _ in 0..MAX_PROBES {
+            let Some(&j) = list.get(k) else { break };
+            if apps[j].first > hi {
+                break;
+            }
+            if compatible(s.status, apps[j].status) {
+                out[i] = Some(j);
+                free.next[k] = k + 1;
+                break;
+            }
+            k = free.find(k + 1);
+        }
+    }
+    out
+}
+
+/// App request indices per group.
+fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<usize>> {
+    let mut by_group: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, a) in apps.iter().enumerate() {
+        if let Some(g) = groups.of_app(a) {
+            by_group.entry(g).or_default().push(i);
+        }
+    }
+    by_group
+}
+
+/// How many responded requests [`match_sent`] matches at `lag`: the score of a lag.
+pub fn count_responded(
+    sent: &[Sent],
+    apps: &[AppRequest],
+    groups: &Groups,
+    lag: Micros,
+    tol: Micros,
+) -> (usize, Vec<Option<usize>>) {
+    let (out, _) = match_responded(sent, apps, &group_apps(apps, groups), lag, tol);
+    (out.iter().filter(|m| m.is_some()).count(), out)
+}
+
+/// Pass 1 of [`match_sent`]: responded requests by arrival, against app requests by last event.
+fn match_responded(
+    sent: &[Sent],
+    apps: &[AppRequest],
+    by_group: &BTreeMap<u32, Vec<usize>>,
+    lag: Micros,
+    tol: Micros,
+) -> (Vec<Option<usize>>, Vec<bool>) {
+    let mut out = vec![None; sent.len()];
+    let mut used = vec![false; apps.len()];
+    let mut by_last: BTreeMap<u32, (Vec<usize>, Free)> = by_group
+        .iter()
+        .map(|(g, l)| {
+            let mut l = l.clone();
+            l.sort_by_key(|&j| (apps[j].last, j));
+            let n = l.len();
+            (*g, (l, Free::new(n)))
+        })
+        .collect();
+    let end = |s: &Sent| s.elapsed.map(|e| s.ts + e);
+    let mut order: Vec<usize> = (0..sent.len()).filter(|&i| sent[i].responded).collect();
+    order.retain(|&i| end(&sent[i]).is_some());
+    order.sort_by_key(|&i| (end(&sent[i]), i));
+    for i in order {
+        let s = sent[i];
+        let Some((list, free)) = by_last.get_mut(&s.group) else { continue };
+        let (Some(e), lo) = (end(&s), s.ts + lag - tol) else { continue };
+        let arrived = e + lag;
+        // The app request that ended last before the response arrived; failing that, one that
+        // ended within the tolerance after it. Slots are shifted by one so that slot 0 is the
+        // "none left" sentinel.
+        // An app request that logged the client's status is preferred to one that logged none.
+        let tries = [
+            (arrived, lo, true),
+            (arrived + tol, arrived + 1, true),
+            (arrived, lo, false),
+            (arrived + tol, arrived + 1, false),
+        ];
+        for (top, floor, strict) in tries {
+            if strict && s.status.is_none() {
+                continue;
+            }
+            let mut k = free.find(list.partition_point(|&j| apps[j].last <= top));
+            for _ in 0..MAX_PROBES {
+                if k == 0 {
+                    break;
+                }
+                let j = list[k - 1];
+                if apps[j].last < floor {
+                    break;
+                }
+                let fits = if strict {
+                    apps[j].status == s.status
+                } else {
+                    compatible(s.status, apps[j].status)
+                };
+                if apps[j].first >= lo && fits {
+                    out[i] = Some(j);
+                    used[j] = true;
+                    free.next[k] = k - 1;
+                    break;
+                }
+                k = free.find(k - 1);
+            }
+            if out[i].is_some() {
+                break;
+            }
+        }
+    }
+    (out, used)
+}
+
+/// Where a lost request was lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LostClass {
+    /// No application event matches it.
+    NeverReachedApp,
+    /// It reached the view, but no query started.
+    NoQueryStarted,
+    /// Its query started but never completed.
+    QueryNotCompleted,
+    /// Its query completed, yet the client saw a 5xx or no response.
+    CompletedButFailed,
+}
+
+impl LostClass {
+    /// Every class, in pipeline order.
+    pub const ALL: [LostClass; 4] = [
+        LostClass::NeverReachedApp,
+        LostClass::NoQueryStarted,
+        LostClass::QueryNotCompleted,
+        LostClass::CompletedButFailed,
+    ];
+
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LostClass::NeverReachedApp => "never_reached_app",
+            LostClass::NoQueryStarted => "no_query_started",
+            LostClass::QueryNotCompleted => "query_not_completed",
+            LostClass::CompletedButFailed => "completed_but_failed",
+        }
+    }
+
+    /// A phrase for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LostClass::NeverReachedApp => "never reached the app",
+            LostClass::NoQueryStarted => "reached the app, no query started",
+            LostClass::QueryNotCompleted => "query started, never completed",
+            LostClass::CompletedButFailed => "query completed, client saw a failure",
+        }
+    }
+
+    /// The class of a lost request whose app request reached `furthest` (`None`: unmatched).
+    pub fn of(furthest: Option<Stage>) -> LostClass {
+        match furthest {
+            None => LostClass::NeverReachedApp,
+            Some(Stage::Hit) => LostClass::NoQueryStarted,
+            Some(Stage::Started) => LostClass::QueryNotCompleted,
+            Some(Stage::Completed) => LostClass::CompletedButFailed,
+        }
+    }
+}
+
+/// Lost requests per class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LostCounts {
+    /// See [`LostClass::NeverReachedApp`].
+    pub never_reached_app: u64,
+    /// See [`LostClass::NoQueryStarted`].
+    pub no_query_started: u64,
+    /// See [`LostClass::QueryNotCompleted`].
+    pub query_not_completed: u64,
+    /// See [`LostClass::CompletedButFailed`].
+    pub completed_but_failed: u64,
+}
+
+impl LostCounts {
+    /// Counts one lost request.
+    pub fn add(&mut self, c: LostClass) {
+        *self.slot(c) += 1;
+    }
+
+    fn slot(&mut self, c: LostClass) -> &mut u64 {
+        match c {
+            LostClass::NeverReachedApp => &mut self.never_reached_app,
+            LostClass::NoQueryStarted => &mut self.no_query_started,
+            LostClass::QueryNotCompleted => &mut self.query_not_completed,
+            LostClass::CompletedButFailed => &mut self.completed_but_failed,
+        }
+    }
+
+    /// The count of one class.
+    pub fn get(&self, c: LostClass) -> u64 {
+        match c {
+            LostClass::NeverReachedApp => self.never_reached_app,
+            LostClass::NoQueryStarted => self.no_query_started,
+            LostClass::QueryNotCompleted => self.query_not_completed,
+            LostClass::CompletedButFailed => self.completed_but_failed,
+        }
+    }
+
+    /// All lost requests.
+    pub fn total(&self) -> u64 {
+        LostClass::ALL.iter().map(|c| self.get(*c)).sum()
+    }
+
+    /// The class with the most requests (the earliest in pipeline order on a tie).
+    pub fn dominant(&self) -> Option<LostClass> {
+        let best = LostClass::ALL.into_iter().max_by_key(|c| (self.get(*c), std::cmp::Reverse(*c)));
+        best.filter(|c| self.get(*c) > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,36 @@
+//! One run's inputs read, put on one clock and ordered: what `analyze` and `timeline` share.
+
+use std::path::PathBuf;
+
+use crate::config::{CorrelateConfig, InputConfig, UsageError};
+use crate::correlate::{self, Timeline};
+use crate::ingest::{self, Ingested, discover};
+use crate::skew::{self, Skew};
+
+/// Inputs read, skew corrected, events ordered.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The inputs and their line accounting (events moved to `timeline`).
+    pub ingested: Ingested,
+    /// The clock skew of every input.
+    pub skews: Vec<Skew>,
+    /// Every event on the reference clock, in time order.
+    pub timeline: Timeline,
+}
+
+/// Reads `paths`, corrects clock skew and orders the events. Fails only when `--skew` names no
+/// input; unreadable inputs are recorded in [`Ingested`].
+pub fn prepare(
+    paths: &[PathBuf],
+    input: &InputConfig,
+    corr: &CorrelateConfig,
+    pool: &rayon::ThreadPool,
+) -> Result<Prepared, UsageError> {
+    let (inputs, discover_errors) = discover::expand(paths);
+    let mut ingested = ingest::ingest(&inputs, &input.ingest, pool);
+    ingested.discover_errors = discover_errors;
+    let mut events = std::mem::take(&mut ingested.events);
+    let skews = skew::correct(&mut events, &ingested.sources, &corr.skews).map_err(UsageError)?;
+    let timeline = pool.install(|| correlate::correlate(events));
+    Ok(Prepared { ingested, skews, timeline })
+}

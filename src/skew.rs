@@ -1,0 +1,486 @@
+//! Clock skew: puts every input on the application's clock before anything is compared.
+//!
+//! The application log is the reference clock: its stage events and the signatures of the
+//! server side (console, Postgres) are what requests are compared against, and they usually
+//! share a host. The skew of an input is its clock minus the reference clock; correcting an
+//! input subtracts it from every timestamp.
+//!
+//! A load test's skew is estimated from the data in two steps:
+//!
+//! 1. **Cross-correlation** of the per-route counts of requests sent and requests hitting the
+//!    app, first in 1 s bins over every lag the two spans allow (coarser when the runs are long,
+//!    so the work stays bounded), then refined in finer bins around the best lag. This finds
+//!    the skew to within a bin plus the typical delay between sending and hitting.
+//! 2. **Bounds from matched requests**: requests are matched to app requests in time order
+//!    ([`crate::requests::match_sent`]). A request cannot reach the app before it is sent, so
+//!    `hit − sent ≥ −skew` for every pair; and the app must have finished before the response
+//!    arrived, so `last app event − (sent + elapsed) ≤ −skew`. A low quantile of the first and a
+//!    high quantile of the second bracket the skew; the estimate is the middle of the bracket
+//!    and its half-width the error. Matching is repeated with the new estimate and a tolerance
+//!    shrunk to the error.
+//!
+//! The confidence combines the share of requests matched with the width and consistency of the
+//! bracket. An estimate below [`MIN_CONFIDENCE`] is reported but not applied. `--skew
+//! SOURCE=DURATION` replaces the estimate for SOURCE (and sets the skew of any other input).
+
+use std::collections::{BTreeMap, HashMap};
+
+use rootcause_parsers::Micros;
+use rootcause_parsers::sniff::Format;
+use rootcause_parsers::time::SECOND;
+
+use crate::ingest::SourceInfo;
+use crate::model::{Event, EventKind, SourceId};
+use crate::requests::{self, AppRequest, Groups, Sent};
+
+/// Estimates below this confidence are reported but not applied.
+pub const MIN_CONFIDENCE: f64 = 0.3;
+/// The largest skew searched for: a day either way.
+pub const MAX_SKEW: Micros = 24 * 3600 * SECOND;
+/// Most bin pairs the coarse cross-correlation may visit.
+const MAX_XCORR_WORK: usize = 30_000_000;
+/// The finest bin of the cross-correlation.
+const FINEST_BIN: Micros = 100_000;
+/// Millisecond, in µs.
+const MS: Micros = 1000;
+
+/// How a skew was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The input is on the reference clock (an application log).
+    Reference,
+    /// Estimated from the data.
+    Estimated,
+    /// Given with `--skew`.
+    Override,
+    /// Assumed to share the application's clock (same host); not estimated.
+    Assumed,
+    /// Could not be estimated (nothing to compare with).
+    Unknown,
+}
+
+impl Method {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Reference => "reference",
+            Method::Estimated => "estimated",
+            Method::Override => "override",
+            Method::Assumed => "assumed",
+            Method::Unknown => "unknown",
+        }
+    }
+}
+
+/// The skew of one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skew {
+    /// The input.
+    pub source: SourceId,
+    /// Its kind: loadtest, app, console, postgres.
+    pub role: &'static str,
+    /// Its clock minus the reference clock, µs.
+    pub skew: Micros,
+    /// Half-width of the bracket around an estimate, µs.
+    pub error: Option<Micros>,
+    /// Confidence of an estimate, 0..1.
+    pub confidence: Option<f64>,
+    /// How it was obtained.
+    pub method: Method,
+    /// Requests matched for the estimate.
+    pub pairs: u64,
+    /// True when the timestamps were corrected by it.
+    pub applied: bool,
+    /// Why an estimate was not made or not applied.
+    pub note: Option<String>,
+    /// The coarsest unit its request timestamps are written in (1 s for a tool that writes whole
+    /// seconds), µs; zero for inputs that are not load tests.
+    pub resolution: Micros,
+}
+
+/// The clock tolerance for matching requests: twice the error of the applied estimates plus the
+/// load tests' timestamp resolution, at least 50 ms.
+pub fn tolerance(skews: &[Skew]) -> Micros {
+    skews
+        .iter()
+        .filter(|s| s.role == "loadtest")
+        .map(|s| {
+            let err = if s.applied && s.method == Method::Estimated { s.error.unwrap_or(0) } else { 0 };
+            2 * err + s.resolution
+        })
+        .max()
+        .unwrap_or(0)
+        .max(50 * MS)
+}
+
+/// The coarsest unit all of `times` are a multiple of: 1 s, 1 ms, or 0 (finer).
+fn resolution(times: impl Iterator<Item = Micros>) -> Micros {
+    let mut res = SECOND;
+    for t in times {
+        if t % SECOND != 0 {
+            res = res.min(MS);
+        }
+        if t % MS != 0 {
+            return 0;
+        }
+    }
+    res
+}
+
+/// The kind of input a format is, as `--skew` names it.
+pub fn role(format: Option<Format>) -> &'static str {
+    match format {
+        Some(f) if f.is_loadtest() => "loadtest",
+        Some(Format::JsonLog) => "app",
+        Some(Format::Console) => "console",
+        Some(Format::Postgres) => "postgres",
+        _ => "other",
+    }
+}
+
+/// True when `target` (from `--skew`) names input `s`: its kind, format, path or file name.
+fn names(target: &str, s: &SourceInfo) -> bool {
+    let path = s.input.display();
+    let file = std::path::Path::new(&path).file_name().and_then(|f| f.to_str()).unwrap_or("");
+    target == role(s.format)
+        || s.format.is_some_and(|f| f.as_str() == target)
+        || path == target
+        || file == target
+        || path.ends_with(&format!("/{target}"))
+}
+
+/// Estimates and applies the skew of every input: overrides first, then each load test against
+/// the application's stage events. Fails when an override names no input.
+pub fn correct(
+    events: &mut [Event],
+    sources: &[SourceInfo],
+    overrides: &[(String, Micros)],
+) -> Result<Vec<Skew>, String> {
+    let mut given: BTreeMap<SourceId, Micros> = BTreeMap::new();
+    for (target, skew) in overrides {
+        let hit: Vec<SourceId> =
+            sources.iter().filter(|s| names(target, s)).map(|s| s.id).collect();
+        if hit.is_empty() {
+            return Err(format!(
+                "--skew: '{target}' names no input (give a path, a file name, or one of \
+                 loadtest, app, console, postgres)"
+            ));
+        }
+        for id in hit {
+            given.insert(id, *skew);
+        }
+    }
+    let res: BTreeMap<SourceId, Micros> = sources
+        .iter()
+        .filter(|s| role(s.format) == "loadtest")
+        .map(|s| {
+            let times = events.iter().filter(|e| e.source == s.id).filter_map(|e| e.ts);
+            (s.id, resolution(times))
+        })
+        .collect();
+    shift(events, &given);
+    let is_reference: Vec<bool> = sources
+        .iter()
+        .map(|s| s.format == Some(Format::JsonLog) && !given.contains_key(&s.id))
+        .collect();
+    let apps = requests::app_requests(events.iter());
+    let mut estimated: BTreeMap<SourceId, Micros> = BTreeMap::new();
+    let mut out = Vec::new();
+    for s in sources {
+        let role = role(s.format);
+        let mut skew = Skew {
+            source: s.id,
+            role,
+            skew: given.get(&s.id).copied().unwrap_or(0),
+            error: None,
+            confidence: None,
+            method: Method::Assumed,
+            pairs: 0,
+            applied: given.contains_key(&s.id),
+            note: None,
+            resolution: res.get(&s.id).copied().unwrap_or(0),
+        };
+        if given.contains_key(&s.id) {
+            skew.method = Method::Override;
+        } else if is_reference[s.id as usize] {
+            skew.method = Method::Reference;
+        } else if role == "loadtest" {
+            let sent: Vec<&Event> = events
+                .iter()
+                .filter(|e| e.source == s.id && matches!(e.kind, EventKind::Request(_)))
+                .collect();
+            estimate_into(&mut skew, &sent, &apps);
+            if skew.applied {
+                estimated.insert(s.id, skew.skew);
+            }
+        } else if role == "other" {
+            continue;
+        } else {
+            skew.note = Some("assumed to share the application's clock".into());
+        }
+        out.push(skew);
+    }
+    shift(events, &estimated);
+    Ok(out)
+}
+
+/// Subtracts each input's skew from its events' timestamps.
+fn shift(events: &mut [Event], skews: &BTreeMap<SourceId, Micros>) {
+    if skews.values().all(|s| *s == 0) {
+        return;
+    }
+    for e in events.iter_mut() {
+        if let (Some(ts), Some(skew)) = (e.ts.as_mut(), skews.get(&e.source)) {
+            *ts -= *skew;
+        }
+    }
+}
+
+/// Fills `skew` with the estimate for a load test's requests `sent` against `apps`.
+fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
+    skew.method = Method::Unknown;
+    if apps.is_empty() {
+        skew.note = Some("no application stage events to compare with".into());
+        return;
+    }
+    let rows: Vec<(Micros, String, Option<u16>, Option<Micros>)> = sent
+        .iter()
+        .filter_map(|e| match (&e.kind, e.ts) {
+            (EventKind::Request(r), Some(ts)) => Some((
+                ts,
+                crate::loadtest::route_of(r),
+                r.status,
+                r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
+            )),
+            _ => None,
+        })
+        .collect();
+    if rows.is_empty() {
+        skew.note = Some("no timed requests".into());
+        return;
+    }
+    let groups = Groups::new(rows.iter().map(|r| r.1.as_str()), apps);
+    let sent: Vec<Sent> = rows
+        .iter()
+        .map(|(ts, route, status, elapsed)| Sent {
+            ts: *ts,
+            elapsed: *elapsed,
+            responded: status.is_some(),
+            status: *status,
+            group: groups.of_sent(route),
+        })
+        .collect();
+    let Some((coarse, bin)) = cross_correlate(&sent, apps, &groups) else {
+        skew.note = Some("the load test and the application log do not overlap in time".into());
+        return;
+    };
+    let reach = (2 * bin).max(SECOND);
+    let Some(b) = scan(&sent, apps, &groups, coarse, reach) else {
+        // No elapsed times (or nothing fits): the cross-correlation is all there is.
+        skew.method = Method::Estimated;
+        skew.skew = -coarse;
+        skew.error = Some(bin);
+        skew.confidence = Some(0.3);
+        skew.applied = true;
+        skew.note = Some("from the cross-correlation of rates only".into());
+        return;
+    };
+    let share = b.pairs as f64 / b.sampled.max(1) as f64;
+    let width = match b.error {
+        e if e <= 50 * MS => 1.0,
+        e if e <= 250 * MS => 0.85,
+        e if e <= SECOND => 0.6,
+        _ => 0.35,
+    };
+    let consistency = if b.consistent { 1.0 } else { 0.6 };
+    let few = if b.pairs < 10 { 0.5 } else { 1.0 };
+    let confidence = (share.min(1.0) * width * consistency * few * 100.0).round() / 100.0;
+    skew.method = Method::Estimated;
+    skew.skew = -b.lag;
+    skew.error = Some(b.error);
+    skew.confidence = Some(confidence);
+    skew.pairs = b.pairs;
+    skew.applied = confidence >= MIN_CONFIDENCE;
+    if !skew.applied {
+        skew.note = Some(format!("confidence below {MIN_CONFIDENCE}: not applied"));
+    } else if !b.consistent {
+        skew.note = Some("fewer than half of the requests agree on it".into());
+    }
+}
+
+/// The skew bracket where the most requests agree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bracket {
+    /// App clock minus load-tool clock: the middle of the bracket.
+    lag: Micros,
+    /// Half-width of the bracket.
+    error: Micros,
+    /// False when the agreement is weak: fewer than half the requests agree.
+    consistent: bool,
+    /// Requests whose candidate pair includes the bracket.
+    pairs: u64,
+    /// Requests looked at.
+    sampled: u64,
+}
+
+/// Requests per slice of the lag scan.
+const SLICE: usize = 1000;
+/// Slices of the lag scan on long runs (evenly spaced); shorter runs are scanned whole.
+const SLICES: usize = 4;
+/// Step of the lag scan, and the matching tolerance while scanning.
+const STEP: Micros = 5 * MS;
+
+/// The `q` quantile of `v` (sorted in place), nearest rank.
+fn quantile(v: &mut [Micros], q: f64) -> Option<Micros> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    v.get(((v.len() - 1) as f64 * q).round() as usize).copied()
+}
+
+/// Scans the lags within `coarse ± reach` in steps of [`STEP`] and keeps the one at which the
+/// most responded requests can be matched, each to its own app request, that began after it was
+/// sent and ended before its response ([`requests::count_responded`]). A wrong lag lines
+/// requests up with their neighbours' app requests, which fit only by chance. At the best lag
+/// the matched pairs bracket it: `last − end ≤ lag ≤ first − sent` for each; the bracket's
+/// middle is the estimate and its half-width the error. Long runs are scanned on a few evenly
+/// spaced slices of consecutive requests so the work stays bounded.
+fn scan(
+    sent: &[Sent],
+    apps: &[AppRequest],
+    groups: &Groups,
+    coarse: Micros,
+    reach: Micros,
+) -> Option<Bracket> {
+    let mut sent: Vec<Sent> = sent.to_vec();
+    sent.sort_by_key(|s| s.ts);
+    let starts: Vec<usize> = if sent.len() <= SLICES * SLICE {
+        vec![0]
+    } else {
+        (0..SLICES).map(|k| k * (sent.len() - SLICE) / (SLICES - 1)).collect()
+    };
+    let slices: Vec<(Vec<Sent>, Vec<AppRequest>)> = starts
+        .iter()
+        .map(|&from| {
+            let part: Vec<Sent> = sent[from..(from + SLICE.max(sent.len() * (starts.len() == 1) as usize)).min(sent.len())].to_vec();
+            let t0 = part.first().map_or(0, |s| s.ts) + coarse - reach;
+            let t1 = part.iter().map(|s| s.ts + s.elapsed.unwrap_or(0)).max().unwrap_or(0) + coarse + reach;
+            let part_apps = apps.iter().filter(|a| a.first >= t0 && a.last <= t1).cloned().collect();
+            (part, part_apps)
+        })
+        .collect();
+    let sampled = slices.iter().map(|(s, _)| s.iter().filter(|x| x.responded).count()).sum::<usize>();
+    let score = |lag: Micros| -> usize {
+        slices.iter().map(|(s, a)| requests::count_responded(s, a, groups, lag, STEP).0).sum()
+    };
+    let lags: Vec<Micros> = (-(reach / STEP)..=reach / STEP).map(|k| coarse + k * STEP).collect();
+    let scores: Vec<usize> = lags.iter().map(|&l| score(l)).collect();
+    let best = scores.iter().copied().max().filter(|b| *b > 0)?;
+    // The middle of the first run of best scores.
+    let first = scores.iter().position(|&x| x == best)?;
+    let run = scores[first..].iter().take_while(|&&x| x == best).count();
+    let lag = lags[first + run / 2];
+    let mut upper = Vec::new();
+    let mut lower = Vec::new();
+    for (part, part_apps) in &slices {
+        let (_, m) = requests::count_responded(part, part_apps, groups, lag, STEP);
+        for (s, j) in part.iter().zip(m) {
+            let (Some(a), Some(e)) = (j.map(|j| &part_apps[j]), s.elapsed) else { continue };
+            upper.push(a.first - s.ts);
+            lower.push(a.last - (s.ts + e));
+        }
+    }
+    let (Some(hi), Some(lo)) = (quantile(&mut upper, 0.01), quantile(&mut lower, 0.99)) else {
+        return None;
+    };
+    let (lag, error) = if lo <= hi { (lo + (hi - lo) / 2, (hi - lo) / 2) } else { (lag, STEP) };
+    Some(Bracket {
+        lag,
+        error: error.max(MS),
+        consistent: best * 2 >= sampled,
+        pairs: best as u64,
+        sampled: sampled as u64,
+    })
+}
+
+/// Per-group histograms of times in bins of `w`: group → sorted (bin, count).
+fn histograms(
+    times: impl Iterator<Item = (u32, Micros)>,
+    w: Micros,
+) -> HashMap<u32, Vec<(i64, u64)>> {
+    let mut m: HashMap<u32, BTreeMap<i64, u64>> = HashMap::new();
+    for (g, t) in times {
+        *m.entry(g).or_default().entry(t.div_euclid(w)).or_default() += 1;
+    }
+    m.into_iter().map(|(g, b)| (g, b.into_iter().collect())).collect()
+}
+
+/// The lag (app minus load tool) that best lines up the load test with the app requests, and
+/// the bin width it was found at. Responses received are lined up with the app requests' last
+/// events, which precede them by little even when requests queue; without elapsed times, sends
+/// are lined up with first events.
+fn cross_correlate(sent: &[Sent], apps: &[AppRequest], groups: &Groups) -> Option<(Micros, Micros)> {
+    let ends: Vec<(u32, Micros)> = sent
+        .iter()
+        .filter(|s| s.responded)
+        .filter_map(|s| Some((s.group, s.ts + s.elapsed?)))
+        .collect();
+    let by_end = ends.len() * 2 >= sent.len();
+    let client: Vec<(u32, Micros)> =
+        if by_end { ends } else { sent.iter().map(|s| (s.group, s.ts)).collect() };
+    let app: Vec<(u32, Micros)> = apps
+        .iter()
+        .filter_map(|a| Some((groups.of_app(a)?, if by_end { a.last } else { a.first })))
+        .collect();
+    let span = |v: &[(u32, Micros)]| -> Option<(Micros, Micros)> {
+        Some((v.iter().map(|x| x.1).min()?, v.iter().map(|x| x.1).max()?))
+    };
+    let ((cmin, cmax), (amin, amax)) = (span(&client)?, span(&app)?);
+    let lo = (amin - cmax).max(-MAX_SKEW);
+    let hi = (amax - cmin).min(MAX_SKEW);
+    if lo > hi {
+        return None;
+    }
+    let score = |w: Micros, lo: Micros, hi: Micros| -> Option<Micros> {
+        let c = histograms(client.iter().copied(), w);
+        let a = histograms(app.iter().copied(), w);
+        let (lb, hb) = (lo.div_euclid(w), hi.div_euclid(w) + 1);
+        let mut scores: HashMap<i64, u64> = HashMap::new();
+        for (g, cb) in &c {
+            let Some(ab) = a.get(g) else { continue };
+            for &(b, n) in cb {
+                let from = ab.partition_point(|x| x.0 < b + lb);
+                for &(b2, n2) in ab[from..].iter().take_while(|x| x.0 <= b + hb) {
+                    *scores.entry(b2 - b).or_default() += n * n2;
+                }
+            }
+        }
+        let best = scores.into_iter().max_by_key(|(lag, sc)| (*sc, std::cmp::Reverse(lag.abs())))?;
+        Some(best.0 * w)
+    };
+    // Coarse: the narrowest bin whose work stays bounded, from 1 s up.
+    let mut w = SECOND;
+    loop {
+        let c = histograms(client.iter().copied(), w);
+        let a = histograms(app.iter().copied(), w);
+        let work: usize = c.iter().map(|(g, v)| v.len() * a.get(g).map_or(0, Vec::len)).sum();
+        if work <= MAX_XCORR_WORK || w >= 3600 * SECOND {
+            break;
+        }
+        w *= 2;
+    }
+    let mut lag = score(w, lo, hi)?;
+    while w > FINEST_BIN {
+        let finer = (w / 4).max(FINEST_BIN);
+        match score(finer, lag - 2 * w, lag + 2 * w) {
+            Some(l) => lag = l,
+            None => break,
+        }
+        w = finer;
+    }
+    Some((lag, w))
+}
+
+#[cfg(test)]
+mod tests;
