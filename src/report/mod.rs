@@ -604,7 +604,8 @@ pub struct FunnelOut {
     pub biggest_loss: Option<LossOut>,
     /// Stage events outside the run window, not counted.
     pub outside_window: u64,
-    /// Stage events without a timestamp (counted).
+    /// Stage events without a timestamp (counted): those of application logs without any
+    /// timestamp, since other lines take their neighbour's time.
     pub without_timestamp: u64,
     /// True when an application log was read.
     pub has_app_log: bool,
