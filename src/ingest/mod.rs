@@ -107,6 +107,9 @@ pub struct LineStats {
     pub skipped_reasons: BTreeMap<&'static str, Occurrences>,
     /// Caveats on parsed lines, by kind.
     pub notes: BTreeMap<&'static str, Occurrences>,
+    /// Events left without a time after [`times::settle`]: all of them in an input without
+    /// any timestamp, none otherwise (aggregate results are not counted).
+    pub untimed: u64,
 }
 
 impl LineStats {

@@ -29,7 +29,8 @@ fn written_at(ev: &Event, ts: Micros) -> Micros {
 }
 
 /// Counts the out-of-order lines of one input and fills in missing times, noting both in
-/// `stats`; `events` are the input's events (sorted into line order if they are not).
+/// `stats` (and the events left untimed in [`LineStats::untimed`]); `events` are the input's
+/// events (sorted into line order if they are not).
 ///
 /// Both work on the timestamps as parsed: an inferred time is never compared, and a line
 /// takes its neighbour's parsed time. A line is out of order when the time it was written
@@ -41,7 +42,8 @@ pub fn settle(events: &mut [Event], stats: &mut LineStats) {
     }
     let per_line = |e: &&mut Event| !matches!(e.kind, EventKind::Aggregate(_));
     let Some(first_ts) = events.iter_mut().filter(per_line).find_map(|e| e.ts) else {
-        // Nothing to infer from (or nothing to infer): the input stays as it is.
+        // Nothing to infer from (or nothing to infer): the input stays untimed.
+        stats.untimed = events.iter_mut().filter(per_line).count() as u64;
         return;
     };
     let mut previous: Option<Micros> = None;
@@ -112,6 +114,7 @@ mod tests {
         settle(&mut events, &mut stats);
         let want = [300, 300, 300, 300, 500, 500, 500].map(Some);
         assert_eq!(times(&events), want);
+        assert_eq!(stats.untimed, 0);
         assert_eq!(notes(&stats, Note::TimestampInferred), (5, vec![1, 2, 4, 6, 7]));
         assert_eq!(notes(&stats, Note::OutOfOrder), (0, vec![]));
         // The record keeps what its line said.
@@ -137,6 +140,7 @@ mod tests {
         settle(&mut events, &mut stats);
         assert_eq!(times(&events), vec![None, None]);
         assert!(stats.notes.is_empty());
+        assert_eq!(stats.untimed, 2);
     }
 
     #[test]
