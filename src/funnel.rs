@@ -123,7 +123,9 @@ pub struct Funnel {
     pub by_route: BTreeMap<String, Counts>,
     /// Stage events outside the run window, not counted.
     pub outside_window: u64,
-    /// Stage events without a timestamp, counted because they cannot be placed.
+    /// Stage events without a timestamp, counted because they cannot be placed. A line
+    /// without one takes its neighbour's time at ingest, so these are only in application logs
+    /// without any timestamp.
     pub without_timestamp: u64,
     /// True when at least one application source was read.
     pub has_app_log: bool,

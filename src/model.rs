@@ -59,7 +59,10 @@ pub enum EventKind {
 /// One thing that happened, with where it was read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    /// UTC microseconds, if the line had (or inherited) a timestamp.
+    /// UTC microseconds: the line's own timestamp, or one inferred from a neighbouring line of
+    /// the same input ([`crate::ingest::times`]). `None` only in an input without any
+    /// timestamp, and for aggregate results that are not points in time (totals, exception
+    /// groups).
     pub ts: Option<Micros>,
     /// The input it came from.
     pub source: SourceId,

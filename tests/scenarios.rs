@@ -1,7 +1,7 @@
 //! Incidents assembled from real wordings (the seed report's logs and the parsers' fixtures of
 //! real server output), so every mission signature goes through the real binary.
 
-use crate::util::{TempDir, analyze_json, gzip};
+use crate::util::{TempDir, analyze_json, cmd, gzip, run};
 
 const PARSERS_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/parsers/tests/fixtures");
 
@@ -134,4 +134,111 @@ fn signatures_without_load_test_data_say_their_effect_is_unknown() {
     );
     assert_eq!(rep["outcomes"]["total"], 0);
     assert!(rep["latency_ms"]["median"].is_null());
+}
+
+/// Issue 4: broken timestamps are handled, not dropped, and counted. An app log with a
+/// garbled, an unreadable and a missing stamp, two lines out of order, a `CET` stamp and a
+/// zone-less one read with `--tz +02:00`; a console that starts with a traceback before its
+/// first stamp; and a log with no timestamp at all.
+#[test]
+fn broken_timestamps_are_recovered_inferred_and_counted() {
+    let dir = TempDir::new("timestamps");
+    let app = [
+        r#"{"event": "starting", "level": "info", "created_at": "2019-01-29T15:561548777410"}"#,
+        r#"{"event": "function hit", "route": "/a", "created_at": "2026-11-25T15:39:20.100Z"}"#,
+        r#"{"event": "query completed", "route": "/a", "created_at": "2026-13-45T99:00:00Z"}"#,
+        r#"{"event": "query started", "route": "/a", "created_at": "2026-11-25T15:39:21Z"}"#,
+        r#"{"event": "QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30", "level": "error"}"#,
+        r#"{"event": "function hit", "route": "/a", "created_at": "2026-11-25T15:39:23Z"}"#,
+        r#"{"event": "function hit", "route": "/a", "created_at": "2026-11-25T15:39:22Z"}"#,
+        r#"{"event": "function hit", "route": "/a", "created_at": "2026-11-25 16:39:24 CET"}"#,
+        r#"{"event": "function hit", "route": "/a", "created_at": "2026-11-25T17:39:25"}"#,
+    ];
+    std::fs::write(dir.join("app.log"), app.join("\n") + "\n").expect("write");
+    std::fs::write(
+        dir.join("stderr.log"),
+        "Exception occurred during processing of request from ('127.0.0.1', 50330)\n\
+         Traceback (most recent call last):\n  \
+           File \"/usr/lib/python3.11/socketserver.py\", line 697, in process_request\n    \
+             t.start()\n\
+         RuntimeError: can't start new thread\n\
+         127.0.0.1 - - [25/Nov/2026 17:39:30] \"GET /a HTTP/1.1\" 200 -\n\
+         127.0.0.1 - - [25/Nov/2026 17:39:31] \"GET /a HTTP/1.1\" 200 -\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("untimed.log"),
+        "{\"event\": \"function hit\", \"route\": \"/b\"}\n\
+         {\"event\": \"function hit\", \"route\": \"/b\"}\n",
+    )
+    .expect("write");
+    let path = dir.0.to_str().expect("utf-8");
+
+    let rep = analyze_json(&["--tz", "+02:00", path]);
+    assert_eq!(
+        rep["timestamps"],
+        serde_json::json!({
+            "recovered": 1,
+            // app.log lines 3 and 5; the console's two records before its first stamp.
+            "inferred": 4,
+            // app.log line 9 and the console's two werkzeug stamps.
+            "zone_assumed": 3,
+            "zone_abbreviation": 1,
+            "out_of_order": 1,
+            "missing": 2,
+            "bad_timestamp": 1,
+        })
+    );
+    let input = |name: &str| {
+        rep["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .cloned()
+            .expect("input")
+    };
+    assert_eq!(input("app.log")["notes"]["out_of_order"], 1);
+    assert_eq!(input("app.log")["notes"]["timestamp_inferred"], 2);
+    assert_eq!(input("stderr.log")["notes"]["timestamp_inferred"], 2);
+    assert!(input("untimed.log")["notes"]["timestamp_inferred"].is_null());
+    let sig = |id: &str| {
+        rep["signatures"]
+            .as_array()
+            .expect("signatures")
+            .iter()
+            .find(|s| s["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} not found in {}", rep["signatures"]))
+    };
+    // The QueuePool line has no stamp: it takes the previous line's (line 4), not the next's.
+    let q = sig("queuepool_exhausted");
+    assert_eq!(q["first_seen"], "2026-11-25T15:39:21.000000Z");
+    assert_eq!(q["evidence"][0]["line"], 5);
+    // The traceback opens the console: it takes the next stamp, 17:39:30 at --tz +02:00.
+    assert_eq!(sig("thread_start_failed")["first_seen"], "2026-11-25T15:39:30.000000Z");
+    // The recovered 2019 stamp is the earliest; the latest is the console's last line, so the
+    // CET stamp (16:39:24 CET) and the zone-less one (17:39:25 at +02:00) were both read as
+    // 15:39 UTC.
+    assert_eq!(rep["run"]["earliest_event"], "2019-01-29T15:56:50.000000Z");
+    assert_eq!(rep["run"]["latest_event"], "2026-11-25T15:39:31.000000Z");
+    // Only the stage events of the log without any timestamp are unplaceable; the unreadable
+    // "query completed" took its neighbour's time.
+    assert_eq!(rep["funnel"]["without_timestamp"], 2);
+    assert_eq!(rep["funnel"]["completed"], 1);
+
+    let out = run(cmd().args(["analyze", "--tz", "+02:00", "--width", "100", path]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let mut lines = text.lines().skip_while(|l| !l.starts_with("Timestamps: "));
+    let mut para = lines.next().expect("a Timestamps line").to_string();
+    for more in lines.take_while(|l| l.starts_with("  ")) {
+        para = format!("{para} {}", more.trim_start());
+    }
+    assert_eq!(
+        para,
+        "Timestamps: 1 recovered from a garbled stamp, 1 unreadable, 4 inferred from neighbouring \
+         lines, 3 without a zone (read with --tz, default UTC), 1 with a zone abbreviation such \
+         as CET or CST, 1 out of order (sorted), 2 without any time (their input has none)."
+    );
 }

@@ -94,7 +94,8 @@ pub enum Note {
     BadTimestamp,
     /// The timestamp had no zone; the default offset (`--tz`, else UTC) was assumed.
     ZoneAssumed,
-    /// The timestamp was taken from the previous timestamped line of the same file.
+    /// The line had no readable timestamp; its time was taken from the previous timestamped
+    /// line of the same file, or the next one at the start of a file.
     TimestampInferred,
     /// Invalid UTF-8 was replaced by U+FFFD to read the line.
     LossyUtf8,
@@ -104,6 +105,13 @@ pub enum Note {
     BadNumber,
     /// A garbled timestamp whose time was recovered from it (`%M%s` instead of `%M:%S`).
     TimestampRecovered,
+    /// The zone was a named abbreviation such as CET or CST, read with the offset documented
+    /// on [`zone_abbreviation`](crate::time::zone_abbreviation); ambiguous names are read as
+    /// listed there.
+    ZoneAbbreviation,
+    /// The line's time is earlier than an earlier line's of the same file; events are sorted
+    /// by time, so it is placed correctly.
+    OutOfOrder,
 }
 
 impl Note {
@@ -118,6 +126,8 @@ impl Note {
             Note::NonNumericStatus => "non_numeric_status",
             Note::BadNumber => "bad_number",
             Note::TimestampRecovered => "timestamp_recovered",
+            Note::ZoneAbbreviation => "zone_abbreviation",
+            Note::OutOfOrder => "out_of_order",
         }
     }
 }

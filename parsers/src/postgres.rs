@@ -1168,8 +1168,8 @@ impl Parser {
         lossy |= open.push(Part::Message, msg, false);
         if m.bad_ts {
             sink.note(no, Note::BadTimestamp);
-        } else if m.ts.is_some_and(|s| s.zone == ZoneKind::Assumed) {
-            sink.note(no, Note::ZoneAssumed);
+        } else if let Some(c) = m.ts.and_then(|s| s.caveat()) {
+            sink.note(no, c);
         } else if m.ts.is_none() {
             sink.note(no, Note::NoTimestamp);
         }

@@ -10,7 +10,9 @@
 //! - epoch numbers in seconds, milliseconds, microseconds or nanoseconds (by magnitude).
 //!
 //! A stamp without a zone gets [`TimeOptions::default_offset_secs`] and is marked
-//! [`ZoneKind::Assumed`], so callers can report it. This module never reads a clock.
+//! [`ZoneKind::Assumed`]; one whose zone is a named abbreviation other than UTC's (`CET`,
+//! `CST`) is marked [`ZoneKind::Abbreviation`], so callers can report both
+//! ([`Stamp::caveat`]). This module never reads a clock.
 //!
 //! ```
 //! use rootcause_parsers::time::{parse, format_rfc3339, TimeOptions};
@@ -33,8 +35,12 @@ pub const SECOND: Micros = 1_000_000;
 /// Whether the zone of a stamp was written in the input or assumed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ZoneKind {
-    /// The input carried a zone (offset, `Z` or a known abbreviation), or an epoch number.
+    /// The input carried an unambiguous zone (a numeric offset, `Z`, or a name of UTC:
+    /// [`UTC_NAMES`]), or the stamp is an epoch number.
     Explicit,
+    /// The zone was a named abbreviation other than UTC's (`CET`, `CST`), read with the offset
+    /// [`zone_abbreviation`] gives it.
+    Abbreviation,
     /// No zone (or an unknown abbreviation): the default offset was applied.
     Assumed,
     /// A garbled stamp whose time could still be read from it ([`recover_garbled`]).
@@ -51,11 +57,13 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// The caveat a parser notes for this stamp: a zone that was assumed, or a time recovered
-    /// from a garbled stamp; `None` when the stamp said everything itself.
+    /// The caveat a parser notes for this stamp: a zone that was assumed or named by an
+    /// abbreviation, or a time recovered from a garbled stamp; `None` when the stamp said
+    /// everything itself, unambiguously.
     pub fn caveat(&self) -> Option<crate::Note> {
         match self.zone {
             ZoneKind::Explicit => None,
+            ZoneKind::Abbreviation => Some(crate::Note::ZoneAbbreviation),
             ZoneKind::Assumed => Some(crate::Note::ZoneAssumed),
             ZoneKind::Recovered => Some(crate::Note::TimestampRecovered),
         }
@@ -211,6 +219,8 @@ fn numeric_offset(i: &[u8]) -> PResult<'_, i32> {
 ///
 /// The set follows Postgres' `Default` timezone_abbreviations where they agree with common
 /// usage; ambiguous ones (IST) are left out. `CST` is US Central as in Postgres.
+/// A stamp written with one of these other than [`UTC_NAMES`] is marked
+/// [`ZoneKind::Abbreviation`], so that reports can say the offset was read from a name.
 pub fn zone_abbreviation(abbr: &[u8]) -> Option<i32> {
     let h = |x: i32| Some(x * 3600);
     match abbr {
@@ -244,26 +254,41 @@ pub fn zone_abbreviation(abbr: &[u8]) -> Option<i32> {
     }
 }
 
+/// Names of UTC itself: a stamp written with one of them is [`ZoneKind::Explicit`], not
+/// [`ZoneKind::Abbreviation`].
+pub const UTC_NAMES: [&[u8]; 6] = [b"UTC", b"GMT", b"UT", b"Z", b"Zulu", b"UCT"];
+
 /// Upper-case words that follow a timestamp in logs and are never zones.
 const SEVERITY_WORDS: [&[u8]; 12] = [
     b"LOG", b"ERROR", b"FATAL", b"PANIC", b"INFO", b"DEBUG", b"HINT", b"QUERY", b"WARN", b"TRACE",
     b"CRIT", b"NOTE",
 ];
 
+/// What a stamp wrote in the place of its zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WrittenZone {
+    /// `Z`, a numeric offset, or a name of UTC ([`UTC_NAMES`]): seconds east of UTC.
+    Explicit(i32),
+    /// Another known abbreviation ([`zone_abbreviation`]): seconds east of UTC.
+    Abbreviation(i32),
+    /// A word that is not a known abbreviation.
+    Unknown,
+}
+
 /// The zone after a clock: `Z`, an optional space then a numeric offset, or a space then an
-/// abbreviation. `None` when there is no zone; `Some(None)` for an unknown abbreviation.
-fn zone(i: &[u8]) -> PResult<'_, Option<Option<i32>>> {
+/// abbreviation. `None` when there is no zone.
+fn zone(i: &[u8]) -> PResult<'_, Option<WrittenZone>> {
     if let Some(rest) = i.strip_prefix(b"Z") {
         if !rest.first().is_some_and(u8::is_ascii_alphanumeric) {
-            return Ok((rest, Some(Some(0))));
+            return Ok((rest, Some(WrittenZone::Explicit(0))));
         }
     }
     if let Ok((rest, off)) = numeric_offset(i) {
-        return Ok((rest, Some(Some(off))));
+        return Ok((rest, Some(WrittenZone::Explicit(off))));
     }
     if let Some(after_space) = i.strip_prefix(b" ") {
         if let Ok((rest, off)) = numeric_offset(after_space) {
-            return Ok((rest, Some(Some(off))));
+            return Ok((rest, Some(WrittenZone::Explicit(off))));
         }
         if let Ok((rest, abbr)) =
             take_while_m_n::<_, _, nom::error::Error<&[u8]>>(2, 5, |c: u8| c.is_ascii_uppercase())
@@ -272,12 +297,17 @@ fn zone(i: &[u8]) -> PResult<'_, Option<Option<i32>>> {
             let ends_word = !rest.first().is_some_and(u8::is_ascii_alphanumeric);
             if ends_word {
                 if let Some(off) = zone_abbreviation(abbr) {
-                    return Ok((rest, Some(Some(off))));
+                    let z = if UTC_NAMES.contains(&abbr) {
+                        WrittenZone::Explicit(off)
+                    } else {
+                        WrittenZone::Abbreviation(off)
+                    };
+                    return Ok((rest, Some(z)));
                 }
                 // An unknown word is a zone only if it is not a log severity ("LOG:") or
                 // any other word followed by a colon.
                 if rest.first() != Some(&b':') && !SEVERITY_WORDS.contains(&abbr) {
-                    return Ok((rest, Some(None)));
+                    return Ok((rest, Some(WrittenZone::Unknown)));
                 }
             }
         }
@@ -288,12 +318,13 @@ fn zone(i: &[u8]) -> PResult<'_, Option<Option<i32>>> {
 fn finish<'a>(
     rest: &'a [u8],
     c: Civil,
-    z: Option<Option<i32>>,
+    z: Option<WrittenZone>,
     o: &TimeOptions,
 ) -> PResult<'a, Stamp> {
     let (offset, kind) = match z {
-        Some(Some(off)) => (off, ZoneKind::Explicit),
-        _ => (o.default_offset_secs, ZoneKind::Assumed),
+        Some(WrittenZone::Explicit(off)) => (off, ZoneKind::Explicit),
+        Some(WrittenZone::Abbreviation(off)) => (off, ZoneKind::Abbreviation),
+        Some(WrittenZone::Unknown) | None => (o.default_offset_secs, ZoneKind::Assumed),
     };
     match c.to_micros(offset) {
         Some(micros) => Ok((rest, Stamp { micros, zone: kind })),
@@ -568,6 +599,32 @@ mod tests {
         assert_eq!(s.zone, ZoneKind::Assumed, "unknown abbreviation falls back to the default");
         let s = parse(b"2026-11-25T16:42:07Z", &o).unwrap();
         assert_eq!(s.zone, ZoneKind::Explicit);
+    }
+
+    #[test]
+    fn zone_abbreviations_other_than_utc_are_marked() {
+        let o = TimeOptions { default_offset_secs: 7200 };
+        let cases: &[(&str, ZoneKind, &str)] = &[
+            ("2026-11-25 16:42:07 CET", ZoneKind::Abbreviation, "2026-11-25T15:42:07.000Z"),
+            ("2026-11-25 09:42:07 CST", ZoneKind::Abbreviation, "2026-11-25T15:42:07.000Z"),
+            ("2026-11-25 15:42:07 WET", ZoneKind::Abbreviation, "2026-11-25T15:42:07.000Z"),
+            ("2026-11-25 15:42:07 UTC", ZoneKind::Explicit, "2026-11-25T15:42:07.000Z"),
+            ("2026-11-25 15:42:07 GMT", ZoneKind::Explicit, "2026-11-25T15:42:07.000Z"),
+            ("2026-11-25 15:42:07 UT", ZoneKind::Explicit, "2026-11-25T15:42:07.000Z"),
+            ("2026-11-25 15:42:07 UCT", ZoneKind::Explicit, "2026-11-25T15:42:07.000Z"),
+            ("2026-11-25T15:42:07Z", ZoneKind::Explicit, "2026-11-25T15:42:07.000Z"),
+            ("2026-11-25 16:42:07 +0100", ZoneKind::Explicit, "2026-11-25T15:42:07.000Z"),
+            ("2026-11-25 17:42:07", ZoneKind::Assumed, "2026-11-25T15:42:07.000Z"),
+        ];
+        for (input, kind, want) in cases {
+            let s = parse(input.as_bytes(), &o).unwrap_or_else(|| panic!("{input} parses"));
+            assert_eq!((s.zone, format_rfc3339(s.micros).as_str()), (*kind, *want), "{input}");
+        }
+        let note = |k| Stamp { micros: 0, zone: k }.caveat();
+        assert_eq!(note(ZoneKind::Abbreviation), Some(crate::Note::ZoneAbbreviation));
+        assert_eq!(note(ZoneKind::Explicit), None);
+        assert_eq!(note(ZoneKind::Assumed), Some(crate::Note::ZoneAssumed));
+        assert_eq!(note(ZoneKind::Recovered), Some(crate::Note::TimestampRecovered));
     }
 
     #[test]

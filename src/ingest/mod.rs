@@ -7,11 +7,15 @@
 //! any thread count. Every line ends up in a record, consumed (a CSV header), or skipped with a
 //! reason; [`LineStats`] keeps the counts and the first locations of each reason.
 //!
+//! Once an input is parsed, [`times::settle`] fills in the times its lines lack from their
+//! neighbours and counts the lines out of time order, both as notes of the input.
+//!
 //! An input that cannot be read is kept in [`Ingested::sources`] with its error; the other
 //! inputs are still analysed.
 
 pub mod discover;
 pub mod read;
+pub mod times;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -78,8 +82,12 @@ pub struct Occurrences {
 impl Occurrences {
     fn add(&mut self, line: LineNo) {
         self.count += 1;
-        if self.first_lines.len() < MAX_LOCATIONS {
-            self.first_lines.push(line);
+        // Lines mostly come in ascending order, but the pass after parsing ([`times::settle`])
+        // can add a line before those the parser noted.
+        let at = self.first_lines.partition_point(|&l| l <= line);
+        if at < MAX_LOCATIONS {
+            self.first_lines.insert(at, line);
+            self.first_lines.truncate(MAX_LOCATIONS);
         }
     }
 }
@@ -99,6 +107,16 @@ pub struct LineStats {
     pub skipped_reasons: BTreeMap<&'static str, Occurrences>,
     /// Caveats on parsed lines, by kind.
     pub notes: BTreeMap<&'static str, Occurrences>,
+    /// Events left without a time after [`times::settle`]: all of them in an input without
+    /// any timestamp, none otherwise (aggregate results are not counted).
+    pub untimed: u64,
+}
+
+impl LineStats {
+    /// Counts `note` for `line`.
+    fn note(&mut self, line: LineNo, note: Note) {
+        self.notes.entry(note.as_str()).or_default().add(line);
+    }
 }
 
 /// One input and what became of it.
@@ -292,7 +310,7 @@ impl<R: IntoEvent> Sink<R> for Collector<'_> {
         self.stats.parsed += u64::from(lines);
     }
     fn note(&mut self, line: LineNo, note: Note) {
-        self.stats.notes.entry(note.as_str()).or_default().add(line);
+        self.stats.note(line, note);
     }
 }
 
@@ -415,6 +433,7 @@ fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Ve
     if let Err(e) = result {
         info.error = Some(e.to_string());
     }
+    times::settle(&mut c.events, &mut c.stats);
     info.bytes = lr.bytes;
     info.stats = c.stats;
     (info, c.events)

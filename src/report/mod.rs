@@ -15,8 +15,8 @@ pub mod table;
 
 use std::collections::BTreeMap;
 
-use rootcause_parsers::Micros;
 use rootcause_parsers::time::format_rfc3339_micros;
+use rootcause_parsers::{Micros, Note};
 use serde::Serialize;
 
 use crate::correlate::Timeline;
@@ -43,6 +43,8 @@ pub struct Report {
     pub run: RunOut,
     /// Every input and what became of its lines.
     pub inputs: Vec<InputOut>,
+    /// How the timestamps of all inputs were read: totals of the inputs' time notes.
+    pub timestamps: TimestampsOut,
     /// Outcomes of the load tool's requests.
     pub outcomes: OutcomesOut,
     /// Latency of successful (2xx) requests, ms.
@@ -178,6 +180,45 @@ pub struct InputOut {
     pub notes: BTreeMap<&'static str, u64>,
     /// Why the input could not be read (fully), if so.
     pub error: Option<String>,
+}
+
+/// Lines whose time needed help, over all inputs: the totals of the inputs' time notes.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+pub struct TimestampsOut {
+    /// Garbled stamps whose time was recovered from them (note `timestamp_recovered`).
+    pub recovered: u64,
+    /// Lines that took a neighbouring line's time (note `timestamp_inferred`).
+    pub inferred: u64,
+    /// Stamps without a zone, read with `--tz` (default UTC) (note `zone_assumed`).
+    pub zone_assumed: u64,
+    /// Stamps whose zone was a named abbreviation other than UTC's (note `zone_abbreviation`).
+    pub zone_abbreviation: u64,
+    /// Lines earlier than an earlier line of their input; sorted into place (note
+    /// `out_of_order`).
+    pub out_of_order: u64,
+    /// Events still without a time after inference: those of inputs without any timestamp.
+    pub missing: u64,
+    /// Lines whose stamp could not be read (note `bad_timestamp`); they are also inferred
+    /// unless their input has no timestamp at all.
+    pub bad_timestamp: u64,
+}
+
+impl TimestampsOut {
+    /// Sums the time notes of `sources`.
+    fn of(sources: &[crate::ingest::SourceInfo]) -> TimestampsOut {
+        let mut t = TimestampsOut::default();
+        for s in sources {
+            let note = |n: Note| s.stats.notes.get(n.as_str()).map_or(0, |o| o.count);
+            t.recovered += note(Note::TimestampRecovered);
+            t.inferred += note(Note::TimestampInferred);
+            t.zone_assumed += note(Note::ZoneAssumed);
+            t.zone_abbreviation += note(Note::ZoneAbbreviation);
+            t.out_of_order += note(Note::OutOfOrder);
+            t.bad_timestamp += note(Note::BadTimestamp);
+            t.missing += s.stats.untimed;
+        }
+        t
+    }
 }
 
 /// Outcome counts.
@@ -607,7 +648,8 @@ pub struct FunnelOut {
     pub biggest_loss: Option<LossOut>,
     /// Stage events outside the run window, not counted.
     pub outside_window: u64,
-    /// Stage events without a timestamp (counted).
+    /// Stage events without a timestamp (counted): those of application logs without any
+    /// timestamp, since other lines take their neighbour's time.
     pub without_timestamp: u64,
     /// True when an application log was read.
     pub has_app_log: bool,
@@ -903,6 +945,7 @@ pub fn build(p: &Parts<'_>) -> Report {
             send_rate_peak_per_s: lt.send_rate.map(|r| r.peak_per_s),
             send_rate_peak_at: lt.send_rate.map(|r| format_rfc3339_micros(r.peak_at)),
         },
+        timestamps: TimestampsOut::of(&p.ingested.sources),
         inputs,
         outcomes,
         latency_ms,

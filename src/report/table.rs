@@ -245,6 +245,7 @@ fn inputs(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> 
         ]);
     }
     writeln!(out, "{t}")?;
+    timestamps_line(r, o, out)?;
     let skipped: Vec<_> = r.inputs.iter().filter(|i| i.skipped > 0 || i.error.is_some()).collect();
     if !skipped.is_empty() {
         heading(out, o, "Lines not understood")?;
@@ -290,6 +291,29 @@ fn inputs(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> 
     }
 
     Ok(())
+}
+
+/// One line on the timestamps that needed help, when any did.
+fn timestamps_line(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let t = &r.timestamps;
+    let parts: Vec<String> = [
+        (t.recovered, "recovered from a garbled stamp"),
+        (t.bad_timestamp, "unreadable"),
+        (t.inferred, "inferred from neighbouring lines"),
+        (t.zone_assumed, "without a zone (read with --tz, default UTC)"),
+        (t.zone_abbreviation, "with a zone abbreviation such as CET or CST"),
+        (t.out_of_order, "out of order (sorted)"),
+        (t.missing, "without any time (their input has none)"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        return Ok(());
+    }
+    let width = usize::from(o.width).max(40);
+    writeln!(out, "{}", wrap(&format!("Timestamps: {}.", parts.join(", ")), width, "  "))
 }
 
 /// The funnel, the signatures and the hypotheses.

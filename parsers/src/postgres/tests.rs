@@ -569,6 +569,7 @@ fn malformed_inputs() {
         ("non utf8 in a field", DEBIAN_Q, b"2026-11-25 15:42:19.989 UTC [1] \xffapp@db LOG:  a\n", 1, &[], &[N::LossyUtf8]),
         ("non utf8 prefix", "%m [%p] ", b"\xff\xfe 15:42:19.989 UTC [1] LOG:  a\n", 0, &[R::PgUnknownPrefix], &[]),
         ("zone assumed", "%m [%p] ", b"2026-11-25 15:42:19.989 [1] LOG:  a\n", 1, &[], &[N::ZoneAssumed]),
+        ("zone abbreviation", "%m [%p] ", b"2026-11-25 16:42:19.989 CET [1] LOG:  a\n", 1, &[], &[N::ZoneAbbreviation]),
         ("unknown zone word", "%m [%p] ", b"2026-11-25 15:42:19.989 XYZT [1] LOG:  a\n", 1, &[], &[N::ZoneAssumed]),
         ("bad stamp", "%m [%p] ", b"2026-13-45 15:42:19.989 UTC [1] LOG:  a\n", 1, &[], &[N::BadTimestamp]),
         ("no stamp in prefix", "[%p] ", b"[1] LOG:  a\n", 1, &[], &[N::NoTimestamp]),

@@ -1,0 +1,208 @@
+//! Times of one input's events after parsing: inferred where missing, checked for order.
+//!
+//! [`settle`] runs once per input, on its events in line order, after its parser is done. A
+//! line without a readable timestamp takes the time of the nearest timestamped line before it
+//! in the same input (the next one, at the start of an input), and is noted
+//! `timestamp_inferred`; an input with no timestamp at all stays untimed. A line whose time is
+//! earlier than an earlier line's is noted `out_of_order` (the timeline sorts by time, so it
+//! is still placed correctly). Aggregated load-test results (Locust `--csv`, wrk) are left
+//! alone: they are summaries, not lines at a point in time.
+//!
+//! Only [`Event::ts`] changes; the parsed record inside keeps the value its line gave. This
+//! module reads nothing.
+
+use rootcause_parsers::{Micros, Note};
+
+use super::LineStats;
+use crate::model::{Event, EventKind};
+
+/// The time the line was written at, as far as order goes: load tools write a request's row
+/// when it completes, so for a request with an elapsed time that is its send time plus the
+/// elapsed time; for anything else, its timestamp.
+fn written_at(ev: &Event, ts: Micros) -> Micros {
+    match &ev.kind {
+        EventKind::Request(r) => {
+            ts.saturating_add(r.elapsed_ms.map_or(0, |ms| (ms * 1000.0).round() as Micros))
+        }
+        _ => ts,
+    }
+}
+
+/// Counts the out-of-order lines of one input and fills in missing times, noting both in
+/// `stats` (and the events left untimed in [`LineStats::untimed`]); `events` are the input's
+/// events (sorted into line order if they are not).
+///
+/// Both work on the timestamps as parsed: an inferred time is never compared, and a line
+/// takes its neighbour's parsed time. A line is out of order when the time it was written
+/// at (see the module docs; a request's completion time) is strictly earlier than the latest
+/// such time of the lines before it.
+pub fn settle(events: &mut [Event], stats: &mut LineStats) {
+    if !events.is_sorted_by_key(|e| e.line) {
+        events.sort_by_key(|e| e.line);
+    }
+    let per_line = |e: &&mut Event| !matches!(e.kind, EventKind::Aggregate(_));
+    let Some(first_ts) = events.iter_mut().filter(per_line).find_map(|e| e.ts) else {
+        // Nothing to infer from (or nothing to infer): the input stays untimed.
+        stats.untimed = events.iter_mut().filter(per_line).count() as u64;
+        return;
+    };
+    let mut previous: Option<Micros> = None;
+    let mut latest_written: Option<Micros> = None;
+    for ev in events.iter_mut().filter(per_line) {
+        match ev.ts {
+            Some(ts) => {
+                let written = written_at(ev, ts);
+                if latest_written.is_some_and(|l| written < l) {
+                    stats.note(ev.line, Note::OutOfOrder);
+                }
+                latest_written = Some(latest_written.map_or(written, |l| l.max(written)));
+                previous = Some(ts);
+            }
+            None => {
+                ev.ts = Some(previous.unwrap_or(first_ts));
+                stats.note(ev.line, Note::TimestampInferred);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rootcause_parsers::aggregate::Aggregate;
+    use rootcause_parsers::console::{ConsoleLog, ConsoleRecord, Envelope};
+    use rootcause_parsers::loadtest::Request;
+
+    use super::*;
+
+    fn console(line: u64, ts: Option<Micros>) -> Event {
+        let log = ConsoleLog {
+            ts,
+            ts_inferred: false,
+            pid: None,
+            level: None,
+            message: format!("line {line}"),
+            envelope: Envelope::Plain,
+        };
+        Event { ts, source: 0, line, kind: EventKind::Console(ConsoleRecord::Log(log)) }
+    }
+
+    fn request(line: u64, ts: Option<Micros>, elapsed_ms: f64) -> Event {
+        let r = Request { ts, elapsed_ms: Some(elapsed_ms), ..Request::default() };
+        Event { ts, source: 0, line, kind: EventKind::Request(r) }
+    }
+
+    fn notes(stats: &LineStats, note: Note) -> (u64, Vec<u64>) {
+        stats.notes.get(note.as_str()).map_or((0, Vec::new()), |o| (o.count, o.first_lines.clone()))
+    }
+
+    fn times(events: &[Event]) -> Vec<Option<Micros>> {
+        events.iter().map(|e| e.ts).collect()
+    }
+
+    #[test]
+    fn missing_times_come_from_the_previous_line_or_the_next_at_the_start() {
+        let mut events = vec![
+            console(1, None),
+            console(2, None),
+            console(3, Some(300)),
+            console(4, None),
+            console(5, Some(500)),
+            console(6, None),
+            console(7, None),
+        ];
+        let mut stats = LineStats::default();
+        settle(&mut events, &mut stats);
+        let want = [300, 300, 300, 300, 500, 500, 500].map(Some);
+        assert_eq!(times(&events), want);
+        assert_eq!(stats.untimed, 0);
+        assert_eq!(notes(&stats, Note::TimestampInferred), (5, vec![1, 2, 4, 6, 7]));
+        assert_eq!(notes(&stats, Note::OutOfOrder), (0, vec![]));
+        // The record keeps what its line said.
+        let EventKind::Console(ConsoleRecord::Log(l)) = &events[0].kind else { panic!() };
+        assert_eq!(l.ts, None);
+    }
+
+    #[test]
+    fn inferred_notes_keep_their_first_lines_ascending() {
+        // The console parser notes tracebacks it timed itself while parsing; the lines this
+        // pass infers at the start of the file come before them.
+        let mut events = vec![console(1, None), console(2, Some(10)), console(3, Some(10))];
+        let mut stats = LineStats::default();
+        stats.note(3, Note::TimestampInferred);
+        settle(&mut events, &mut stats);
+        assert_eq!(notes(&stats, Note::TimestampInferred), (2, vec![1, 3]));
+    }
+
+    #[test]
+    fn an_input_without_any_time_stays_untimed() {
+        let mut events = vec![console(1, None), console(2, None)];
+        let mut stats = LineStats::default();
+        settle(&mut events, &mut stats);
+        assert_eq!(times(&events), vec![None, None]);
+        assert!(stats.notes.is_empty());
+        assert_eq!(stats.untimed, 2);
+    }
+
+    #[test]
+    fn aggregates_are_left_alone() {
+        let totals = Event {
+            ts: None,
+            source: 0,
+            line: 2,
+            kind: EventKind::Aggregate(Aggregate::Exception(Box::default())),
+        };
+        let mut events = vec![console(1, Some(100)), totals, console(3, Some(50))];
+        let mut stats = LineStats::default();
+        settle(&mut events, &mut stats);
+        assert_eq!(times(&events), vec![Some(100), None, Some(50)]);
+        assert_eq!(notes(&stats, Note::TimestampInferred), (0, vec![]));
+        assert_eq!(notes(&stats, Note::OutOfOrder), (1, vec![3]));
+    }
+
+    #[test]
+    fn out_of_order_lines_are_counted_against_the_latest_time_before_them() {
+        let mut events = vec![
+            console(1, Some(100)),
+            console(2, Some(300)),
+            console(3, Some(200)),
+            console(4, None),
+            console(5, Some(250)),
+            console(6, Some(300)),
+            console(7, Some(301)),
+        ];
+        let mut stats = LineStats::default();
+        settle(&mut events, &mut stats);
+        // Equal times are in order (tolerance 0); line 4's inferred time is not compared.
+        assert_eq!(notes(&stats, Note::OutOfOrder), (2, vec![3, 5]));
+        assert_eq!(events[3].ts, Some(200), "the previous line's time as parsed");
+    }
+
+    #[test]
+    fn requests_are_in_order_when_written_at_completion() {
+        let ms = 1000;
+        // Sent at 0 s, 1 s, 2 s; the first takes 5 s, so its row is written last.
+        let mut events = vec![
+            request(2, Some(1000 * ms), 500.0),
+            request(3, Some(2000 * ms), 100.0),
+            request(4, Some(0), 5000.0),
+            request(5, Some(3000 * ms), 1.0),
+        ];
+        let mut stats = LineStats::default();
+        settle(&mut events, &mut stats);
+        assert_eq!(notes(&stats, Note::OutOfOrder), (1, vec![5]), "3.001 s < 5 s");
+        let mut events = vec![request(2, Some(2000 * ms), 0.0), request(3, Some(0), 2000.0)];
+        let mut stats = LineStats::default();
+        settle(&mut events, &mut stats);
+        assert_eq!(notes(&stats, Note::OutOfOrder), (0, vec![]), "same completion time");
+    }
+
+    #[test]
+    fn events_out_of_line_order_are_sorted_first() {
+        let mut events = vec![console(3, None), console(1, Some(7)), console(2, Some(9))];
+        let mut stats = LineStats::default();
+        settle(&mut events, &mut stats);
+        let lines: Vec<u64> = events.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![1, 2, 3]);
+        assert_eq!(times(&events), [7, 9, 9].map(Some));
+    }
+}
