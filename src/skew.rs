@@ -281,7 +281,7 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
         skew.skew = -coarse;
         skew.error = Some(bin);
         skew.confidence = Some(0.3);
-        skew.applied = true;
+        skew.applied = coarse.abs() > bin;
         skew.note = Some("from the cross-correlation of rates only".into());
         return;
     };
@@ -300,9 +300,11 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
     skew.error = Some(b.error);
     skew.confidence = Some(confidence);
     skew.pairs = b.pairs;
-    skew.applied = confidence >= MIN_CONFIDENCE;
-    if !skew.applied {
+    skew.applied = confidence >= MIN_CONFIDENCE && b.lag.abs() > b.error;
+    if confidence < MIN_CONFIDENCE {
         skew.note = Some(format!("confidence below {MIN_CONFIDENCE}: not applied"));
+    } else if !skew.applied {
+        skew.note = Some("within its error of zero: the clocks agree, nothing to correct".into());
     } else if !b.consistent {
         skew.note = Some("fewer than half of the requests agree on it".into());
     }
