@@ -6,9 +6,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use rootcause_parsers::Micros;
 use rootcause_parsers::postgres::Prefix;
 use rootcause_parsers::sniff::Format;
-use rootcause_parsers::Micros;
 use rootcause_parsers::time::{self, SECOND, TimeOptions};
 
 use crate::cli::{

@@ -152,11 +152,7 @@ pub struct Flow {
 
 /// The automatic bucket width for a span.
 pub fn auto_bucket(span: Micros) -> Micros {
-    LADDER
-        .iter()
-        .copied()
-        .find(|w| span / w < MAX_AUTO_BUCKETS)
-        .unwrap_or(LADDER[LADDER.len() - 1])
+    LADDER.iter().copied().find(|w| span / w < MAX_AUTO_BUCKETS).unwrap_or(LADDER[LADDER.len() - 1])
 }
 
 /// Matches, classes and buckets every request of the timeline. `tolerance` is the clock
@@ -213,16 +209,16 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
     f.bucket = bucket.unwrap_or(auto);
     if (hi - lo) / f.bucket >= MAX_BUCKETS {
         let ms = ((hi - lo) / (MAX_BUCKETS - 1)) / 1000 + 1;
-        f.bucket_note =
-            Some(format!("--bucket would give more than {MAX_BUCKETS} buckets; widened to {ms} ms"));
+        f.bucket_note = Some(format!(
+            "--bucket would give more than {MAX_BUCKETS} buckets; widened to {ms} ms"
+        ));
         f.bucket = ms * 1000;
     }
     let w = f.bucket;
     let first = lo.div_euclid(w);
     let n = (hi.div_euclid(w) - first + 1) as usize;
-    f.buckets = (0..n)
-        .map(|i| Bucket { start: (first + i as i64) * w, ..Bucket::default() })
-        .collect();
+    f.buckets =
+        (0..n).map(|i| Bucket { start: (first + i as i64) * w, ..Bucket::default() }).collect();
     let idx = |t: Micros| (t.div_euclid(w) - first) as usize;
 
     let mut used = vec![false; apps.len()];

@@ -202,7 +202,11 @@ impl Groups {
 
     /// The group of a sent request's route.
     pub fn of_sent(&self, route: &str) -> u32 {
-        if self.per_route { self.keys.get(&canonical_route(route)).copied().unwrap_or(0) } else { 0 }
+        if self.per_route {
+            self.keys.get(&canonical_route(route)).copied().unwrap_or(0)
+        } else {
+            0
+        }
     }
 
     /// The group of an app request; `None` when its route matches no sent route.

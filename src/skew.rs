@@ -11,13 +11,18 @@
 //!    app, first in 1 s bins over every lag the two spans allow (coarser when the runs are long,
 //!    so the work stays bounded), then refined in finer bins around the best lag. This finds
 //!    the skew to within a bin plus the typical delay between sending and hitting.
-//! 2. **Bounds from matched requests**: requests are matched to app requests in time order
-//!    ([`crate::requests::match_sent`]). A request cannot reach the app before it is sent, so
-//!    `hit − sent ≥ −skew` for every pair; and the app must have finished before the response
-//!    arrived, so `last app event − (sent + elapsed) ≤ −skew`. A low quantile of the first and a
-//!    high quantile of the second bracket the skew; the estimate is the middle of the bracket
-//!    and its half-width the error. Matching is repeated with the new estimate and a tolerance
-//!    shrunk to the error.
+//! 2. **A scan of lags** within a second or two of that, in 5 ms steps: at each lag, requests
+//!    that got a response are matched to app requests of their route
+//!    ([`crate::requests::count_responded`]), each to one that began after the request was
+//!    sent and ended before its response arrived. At the true lag nearly every request finds
+//!    its own; at a wrong lag requests line up with their neighbours' app requests, which fit
+//!    only by chance. The lag matching the most requests wins.
+//! 3. **Brackets from unambiguous requests**: a request that exactly one app request can have
+//!    served says `last app event − (sent + elapsed) ≤ lag ≤ first app event − sent` (the app
+//!    cannot see a request before it is sent, nor finish it after the response arrived). The
+//!    stretch of lags that at least 90% of the deepest overlap of these brackets agree on is the
+//!    estimate (its middle) and its error (half its width). Requests with several candidates
+//!    are left out, so the estimate is not pulled toward the lag they were matched at.
 //!
 //! The confidence combines the share of requests matched with the width and consistency of the
 //! bracket. An estimate below [`MIN_CONFIDENCE`] is reported but not applied. `--skew
@@ -105,7 +110,8 @@ pub fn tolerance(skews: &[Skew]) -> Micros {
         .iter()
         .filter(|s| s.role == "loadtest")
         .map(|s| {
-            let err = if s.applied && s.method == Method::Estimated { s.error.unwrap_or(0) } else { 0 };
+            let err =
+                if s.applied && s.method == Method::Estimated { s.error.unwrap_or(0) } else { 0 };
             2 * err + s.resolution
         })
         .max()
@@ -332,15 +338,6 @@ const SLICES: usize = 4;
 /// Step of the lag scan, and the matching tolerance while scanning.
 const STEP: Micros = 5 * MS;
 
-/// The `q` quantile of `v` (sorted in place), nearest rank.
-fn quantile(v: &mut [Micros], q: f64) -> Option<Micros> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    v.get(((v.len() - 1) as f64 * q).round() as usize).copied()
-}
-
 /// Scans the lags within `coarse ± reach` in steps of [`STEP`] and keeps the one at which the
 /// most responded requests can be matched, each to its own app request, that began after it was
 /// sent and ended before its response ([`requests::count_responded`]). A wrong lag lines
@@ -365,14 +362,21 @@ fn scan(
     let slices: Vec<(Vec<Sent>, Vec<AppRequest>)> = starts
         .iter()
         .map(|&from| {
-            let part: Vec<Sent> = sent[from..(from + SLICE.max(sent.len() * (starts.len() == 1) as usize)).min(sent.len())].to_vec();
+            let part: Vec<Sent> = sent[from..(from
+                + SLICE.max(sent.len() * (starts.len() == 1) as usize))
+            .min(sent.len())]
+                .to_vec();
             let t0 = part.first().map_or(0, |s| s.ts) + coarse - reach;
-            let t1 = part.iter().map(|s| s.ts + s.elapsed.unwrap_or(0)).max().unwrap_or(0) + coarse + reach;
-            let part_apps = apps.iter().filter(|a| a.first >= t0 && a.last <= t1).cloned().collect();
+            let t1 = part.iter().map(|s| s.ts + s.elapsed.unwrap_or(0)).max().unwrap_or(0)
+                + coarse
+                + reach;
+            let part_apps =
+                apps.iter().filter(|a| a.first >= t0 && a.last <= t1).cloned().collect();
             (part, part_apps)
         })
         .collect();
-    let sampled = slices.iter().map(|(s, _)| s.iter().filter(|x| x.responded).count()).sum::<usize>();
+    let sampled =
+        slices.iter().map(|(s, _)| s.iter().filter(|x| x.responded).count()).sum::<usize>();
     let score = |lag: Micros| -> usize {
         slices.iter().map(|(s, a)| requests::count_responded(s, a, groups, lag, STEP).0).sum()
     };
@@ -383,20 +387,21 @@ fn scan(
     let first = scores.iter().position(|&x| x == best)?;
     let run = scores[first..].iter().take_while(|&&x| x == best).count();
     let lag = lags[first + run / 2];
-    let mut upper = Vec::new();
-    let mut lower = Vec::new();
-    for (part, part_apps) in &slices {
-        let (_, m) = requests::count_responded(part, part_apps, groups, lag, STEP);
-        for (s, j) in part.iter().zip(m) {
-            let (Some(a), Some(e)) = (j.map(|j| &part_apps[j]), s.elapsed) else { continue };
-            upper.push(a.first - s.ts);
-            lower.push(a.last - (s.ts + e));
+    // Each request that only one app request can have served (within the tolerance) brackets
+    // the lag; the stretch most of them agree on is the estimate. Requests with several
+    // candidates are left out: picking one would pull the estimate toward the lag it was
+    // picked at. Repeating at the new estimate frees it from the scan's grid.
+    let (mut lag, mut error) = (lag, STEP);
+    for _ in 0..3 {
+        let mut edges = unambiguous_brackets(&slices, groups, lag, 4 * STEP);
+        let Some((from, to)) = deepest(&mut edges) else { break };
+        let next = from + (to - from) / 2;
+        error = (to - from) / 2;
+        if next == lag {
+            break;
         }
+        lag = next;
     }
-    let (Some(hi), Some(lo)) = (quantile(&mut upper, 0.01), quantile(&mut lower, 0.99)) else {
-        return None;
-    };
-    let (lag, error) = if lo <= hi { (lo + (hi - lo) / 2, (hi - lo) / 2) } else { (lag, STEP) };
     Some(Bracket {
         lag,
         error: error.max(MS),
@@ -404,6 +409,81 @@ fn scan(
         pairs: best as u64,
         sampled: sampled as u64,
     })
+}
+
+/// The lag brackets `[last − end, first − sent]` of the responded requests that exactly one app
+/// request of their route fits at `lag ± tol`, as sweep edges.
+fn unambiguous_brackets(
+    slices: &[(Vec<Sent>, Vec<AppRequest>)],
+    groups: &Groups,
+    lag: Micros,
+    tol: Micros,
+) -> Vec<(Micros, i32)> {
+    let mut edges = Vec::new();
+    for (part, part_apps) in slices {
+        let mut by_group: HashMap<u32, Vec<&AppRequest>> = HashMap::new();
+        for a in part_apps {
+            if let Some(g) = groups.of_app(a) {
+                by_group.entry(g).or_default().push(a);
+            }
+        }
+        for v in by_group.values_mut() {
+            v.sort_by_key(|a| a.first);
+        }
+        for s in part.iter().filter(|s| s.responded) {
+            let (Some(list), Some(e)) = (by_group.get(&s.group), s.elapsed) else { continue };
+            let (lo, hi) = (s.ts + lag - tol, s.ts + e + lag + tol);
+            let from = list.partition_point(|a| a.first < lo);
+            let mut fits = list[from..]
+                .iter()
+                .take_while(|a| a.first <= hi)
+                .filter(|a| a.last <= hi && requests::compatible(s.status, a.status));
+            if let (Some(a), None) = (fits.next(), fits.next()) {
+                let (l, h) = (a.last - (s.ts + e), a.first - s.ts);
+                if l <= h {
+                    edges.push((l, 1));
+                    edges.push((h, -1));
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// Share of the deepest coverage a lag must keep to be inside the bracket.
+const AGREEMENT: f64 = 0.9;
+
+/// The stretch covered by at least [`AGREEMENT`] of the most closed intervals covering one
+/// point (the one around the deepest point), given as (start, +1) and (end, −1) edges: two sweeps
+/// over the sorted edges.
+fn deepest(edges: &mut [(Micros, i32)]) -> Option<(Micros, Micros)> {
+    // Openings sort before closings at the same point: the intervals are closed.
+    edges.sort_unstable_by_key(|&(x, d)| (x, -d));
+    let (mut depth, mut best, mut at) = (0i64, 0i64, 0);
+    for &(x, d) in edges.iter() {
+        depth += i64::from(d);
+        if depth > best {
+            (best, at) = (depth, x);
+        }
+    }
+    if best == 0 {
+        return None;
+    }
+    let need = ((best as f64 * AGREEMENT).ceil() as i64).max(1);
+    let (mut depth, mut start) = (0i64, None);
+    for &(x, d) in edges.iter() {
+        let before = depth;
+        depth += i64::from(d);
+        if before < need && depth >= need {
+            start = Some(x);
+        } else if before >= need && depth < need {
+            if let Some(s) = start.filter(|s| *s <= at && at <= x) {
+                return Some((s, x));
+            }
+            start = None;
+        }
+    }
+    Some((at, at))
 }
 
 /// Per-group histograms of times in bins of `w`: group → sorted (bin, count).
@@ -422,7 +502,11 @@ fn histograms(
 /// the bin width it was found at. Responses received are lined up with the app requests' last
 /// events, which precede them by little even when requests queue; without elapsed times, sends
 /// are lined up with first events.
-fn cross_correlate(sent: &[Sent], apps: &[AppRequest], groups: &Groups) -> Option<(Micros, Micros)> {
+fn cross_correlate(
+    sent: &[Sent],
+    apps: &[AppRequest],
+    groups: &Groups,
+) -> Option<(Micros, Micros)> {
     let ends: Vec<(u32, Micros)> = sent
         .iter()
         .filter(|s| s.responded)
@@ -458,7 +542,8 @@ fn cross_correlate(sent: &[Sent], apps: &[AppRequest], groups: &Groups) -> Optio
                 }
             }
         }
-        let best = scores.into_iter().max_by_key(|(lag, sc)| (*sc, std::cmp::Reverse(lag.abs())))?;
+        let best =
+            scores.into_iter().max_by_key(|(lag, sc)| (*sc, std::cmp::Reverse(lag.abs())))?;
         Some(best.0 * w)
     };
     // Coarse: the narrowest bin whose work stays bounded, from 1 s up.

@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus;
+mod correlation;
 mod loadtest;
 mod readme;
 mod scenarios;

@@ -205,7 +205,10 @@ fn onset_signature(p: &Parts<'_>, at: Micros, bucket: Micros) -> Option<OnsetSig
         id: p.catalog.signatures[f.signature].id.clone(),
         first_seen: format_rfc3339_micros(first),
         offset_s: ((first - at) as f64 / 1e4).round() / 100.0,
-        evidence: f.evidence.first().map(|e| sanitize(&format!("{}:{}", path_of(e.source), e.line))),
+        evidence: f
+            .evidence
+            .first()
+            .map(|e| sanitize(&format!("{}:{}", path_of(e.source), e.line))),
     })
 }
 

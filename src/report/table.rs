@@ -374,6 +374,8 @@ fn analysis(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "No load-test or application data.")?;
     }
 
+    correlation(r, o, clock, &short, out)?;
+
     heading(out, o, "Signatures")?;
     if r.signatures.is_empty() {
         writeln!(out, "None of the catalogued signatures appear in the logs.")?;
@@ -399,6 +401,206 @@ fn analysis(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()
 
     for h in &r.hypotheses {
         hypothesis(out, o, clock, &short, h)?;
+    }
+    Ok(())
+}
+
+/// A signed skew in ms: `+3742.0 ms`.
+fn signed_ms(v: f64) -> String {
+    format!("{v:+.1} ms")
+}
+
+/// Clock skew, lost requests by class and route, the funnel over time and the loss onset.
+fn correlation(
+    r: &Report,
+    o: &RenderOptions,
+    clock: Clock,
+    short: &dyn Fn(&str) -> String,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let c = &r.correlation;
+    let interesting: Vec<_> =
+        c.skew.iter().filter(|s| s.method != "reference" && s.method != "assumed").collect();
+    if !interesting.is_empty() {
+        heading(out, o, "Clock skew")?;
+        let reference = c.reference.as_deref().map_or_else(|| "the app".into(), short);
+        for s in interesting {
+            let how = match (s.method, s.error_ms, s.confidence_label, s.confidence) {
+                ("estimated", Some(e), Some(label), Some(conf)) => format!(
+                    "estimated ±{e:.1} ms from {} requests, confidence {label} ({conf:.2})",
+                    s.pairs
+                ),
+                ("override", ..) => "given with --skew".to_string(),
+                (m, ..) => m.to_string(),
+            };
+            let done = if s.applied { "corrected" } else { "not corrected" };
+            let note = s.note.as_deref().map_or(String::new(), |n| format!("; {n}"));
+            let line = format!(
+                "{}: {} against {reference} ({how}); {done}{note}.",
+                short(&s.path),
+                signed_ms(s.skew_ms)
+            );
+            writeln!(out, "{}", wrap(&line, o.width as usize, "  "))?;
+        }
+    }
+    let Some(classes) = &c.lost_by_class else {
+        if c.lost > 0 {
+            writeln!(
+                out,
+                "\n{} requests were lost; without an application log they cannot be placed in \
+                 the pipeline.",
+                c.lost
+            )?;
+        }
+        return buckets(r, o, clock, short, out);
+    };
+    if c.lost > 0 {
+        heading(out, o, "Lost requests (client saw a 5xx or no response)")?;
+        let mut t = table(
+            o,
+            &[
+                "route",
+                "sent",
+                "lost",
+                "never reached app",
+                "no query",
+                "query unfinished",
+                "completed",
+            ],
+        );
+        let row = |name: &str, sent: u64, lost: u64, k: &crate::requests::LostCounts| {
+            vec![
+                Cell::new(name),
+                num(sent),
+                num(lost),
+                num(k.never_reached_app),
+                num(k.no_query_started),
+                num(k.query_not_completed),
+                num(k.completed_but_failed),
+            ]
+        };
+        for (route, rl) in &c.lost_by_route {
+            t.add_row(row(route, rl.sent, rl.lost, &rl.classes));
+        }
+        t.add_row(row("all routes", c.matching.sent, c.lost, classes));
+        writeln!(out, "{t}")?;
+        if let Some(by) = &c.lost_by_outcome {
+            let part = |k: &str| by.get(k).map_or(0, |l| l.total());
+            let line = format!(
+                "{} answered with a 5xx, {} without a response. Columns: never reached the app; \
+                 reached it but no query started; query started, never completed; query \
+                 completed, yet the client saw a failure.",
+                part("status_5xx"),
+                part("no_response")
+            );
+            writeln!(out, "{}", wrap(&line, o.width as usize, ""))?;
+        }
+    }
+    let m = &c.matching;
+    if m.sent > 0 && m.app_requests > 0 {
+        let line = format!(
+            "Matched {} of {} sent requests to the {} requests in the app log ({}, {}, ±{:.0} ms); \
+             {} app requests match no sent request, {} answered requests match no app request.",
+            m.matched,
+            m.sent,
+            m.app_requests,
+            m.app_events_joined_by.map_or("", |j| if j == "request_id" {
+                "app events joined by request id"
+            } else {
+                "app events joined by time order"
+            }),
+            if m.per_route { "per route" } else { "all routes pooled" },
+            m.tolerance_ms,
+            m.app_only,
+            m.answered_unmatched
+        );
+        writeln!(out, "{}", wrap(&line, o.width as usize, ""))?;
+    }
+    buckets(r, o, clock, short, out)
+}
+
+/// The funnel over time, and the sentence naming the loss onset.
+fn buckets(
+    r: &Report,
+    o: &RenderOptions,
+    clock: Clock,
+    short: &dyn Fn(&str) -> String,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let c = &r.correlation;
+    if c.buckets.is_empty() {
+        return Ok(());
+    }
+    let width = if c.bucket_ms >= 1000.0 {
+        format!("{} s", c.bucket_ms / 1000.0)
+    } else {
+        format!("{} ms", c.bucket_ms)
+    };
+    heading(out, o, &format!("Funnel over time ({width} buckets, by send time)"))?;
+    let mut t = table(
+        o,
+        &["start", "sent", "hit", "started", "completed", "2xx", "5xx", "no response", "lost"],
+    );
+    let mut skipped = 0;
+    for b in &c.buckets {
+        if b.sent == 0 && b.hit == 0 {
+            skipped += 1;
+            continue;
+        }
+        let lost = num(b.lost);
+        let lost = if o.color && b.lost > 0 { lost.fg(Color::Red) } else { lost };
+        t.add_row(vec![
+            Cell::new(clock.show(Some(&b.start))),
+            num(b.sent),
+            num(b.hit),
+            num(b.started),
+            num(b.completed),
+            num(b.status_2xx),
+            num(b.status_5xx),
+            num(b.no_response),
+            lost,
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    if skipped > 0 {
+        writeln!(out, "{skipped} buckets without requests are not shown.")?;
+    }
+    if let Some(note) = &c.bucket_note {
+        writeln!(out, "{note}.")?;
+    }
+    match &c.loss_onset {
+        Some(on) => {
+            let class = on
+                .class
+                .and_then(|k| crate::requests::LostClass::ALL.into_iter().find(|c| c.as_str() == k))
+                .map_or(String::new(), |k| format!(", mostly {}", k.describe()));
+            let mut line = format!(
+                "Requests start being lost at {} ({} of {} sent in the bucket from {}{class}).",
+                clock.show(Some(&on.at)),
+                on.lost,
+                on.sent,
+                clock.show(Some(&on.bucket_start)),
+            );
+            if on.first_lost != on.at {
+                line.push_str(&format!(
+                    " An isolated request was lost earlier, at {}.",
+                    clock.show(Some(&on.first_lost))
+                ));
+            }
+            match &on.signature {
+                Some(sig) => line.push_str(&format!(
+                    " First signature around it: {} at {} ({:+.2} s){}.",
+                    sig.id,
+                    clock.show(Some(&sig.first_seen)),
+                    sig.offset_s,
+                    sig.evidence.as_deref().map_or(String::new(), |e| format!(", {}", short(e)))
+                )),
+                None => line.push_str(" No failure signature was seen around it."),
+            }
+            writeln!(out, "{}", wrap(&line, o.width as usize, ""))?;
+        }
+        None if c.matching.sent > 0 => writeln!(out, "No request was lost.")?,
+        None => {}
     }
     Ok(())
 }
