@@ -292,3 +292,20 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
     });
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn automatic_buckets_keep_a_run_under_sixty_rows() {
+        assert_eq!(auto_bucket(5 * SECOND), 100_000);
+        assert_eq!(auto_bucket(85 * SECOND), 2 * SECOND);
+        assert_eq!(auto_bucket(3599 * SECOND), 60 * SECOND);
+        assert_eq!(auto_bucket(3600 * SECOND), 120 * SECOND);
+        assert_eq!(auto_bucket(400 * 24 * 3600 * SECOND), 24 * 3600 * SECOND, "the widest");
+        for span in [SECOND, 59 * SECOND, 61 * SECOND, 7 * 3600 * SECOND] {
+            assert!(span / auto_bucket(span) < MAX_AUTO_BUCKETS, "{span}");
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! The README's example output is what the binary prints.
+//! The README's example outputs are what the binary prints.
 
 use crate::util::{cmd, run};
 
@@ -6,9 +6,20 @@ const README: &str = include_str!("../README.md");
 const MARKER: &str = "<!-- README example: ";
 
 #[test]
-fn readme_example_is_real_output() {
-    let start = README.find(MARKER).expect("README has an example marker");
-    let after = &README[start + MARKER.len()..];
+fn readme_examples_are_real_output() {
+    let mut rest = README;
+    let mut checked = 0;
+    while let Some(start) = rest.find(MARKER) {
+        let after = &rest[start + MARKER.len()..];
+        check(after);
+        checked += 1;
+        rest = after;
+    }
+    assert!(checked >= 2, "the README has its examples ({checked})");
+}
+
+/// Checks the example whose marker ends just before `after`.
+fn check(after: &str) {
     let args_end = after.find(" -->").expect("marker closes");
     let args: Vec<&str> = after[..args_end].split_whitespace().collect();
     let block_start = after.find("```text\n").expect("text block") + "```text\n".len();
@@ -23,7 +34,7 @@ fn readme_example_is_real_output() {
     for want in block.lines().filter(|l| *l != "…") {
         assert!(
             lines.any(|got| got == want),
-            "README line not in the output (in order): {want:?}\n\n{text}"
+            "README line not in the output (in order) of {args:?}: {want:?}\n\n{text}"
         );
     }
 }

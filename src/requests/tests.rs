@@ -1,1 +1,169 @@
+use rootcause_parsers::jsonlog::AppEvent;
+use rootcause_parsers::loadtest::Request;
+use rootcause_parsers::time::SECOND;
+
 use super::*;
+
+const MS: Micros = 1000;
+
+fn app(
+    ts: Micros,
+    msg: &str,
+    stage: Option<Stage>,
+    id: Option<&str>,
+    status: Option<u16>,
+) -> Event {
+    Event {
+        ts: Some(ts),
+        source: 0,
+        line: 1,
+        kind: EventKind::App {
+            event: AppEvent {
+                ts: Some(ts),
+                message: msg.into(),
+                route: Some("/r/<id>".into()),
+                request_id: id.map(str::to_string),
+                status,
+                ..AppEvent::default()
+            },
+            stage,
+        },
+    }
+}
+
+#[test]
+fn events_with_one_request_id_make_one_request_with_its_status() {
+    let events = [
+        app(0, "function hit", Some(Stage::Hit), Some("a"), None),
+        app(5 * MS, "function hit", Some(Stage::Hit), Some("b"), None),
+        app(6 * MS, "query started", Some(Stage::Started), Some("a"), None),
+        app(7 * MS, "query started", Some(Stage::Started), Some("b"), None),
+        app(9 * MS, "query completed", Some(Stage::Completed), Some("b"), None),
+        app(2 * SECOND, "Uncaught exception", None, Some("a"), Some(500)),
+        app(3 * SECOND, "Uncaught exception", None, Some("zzz"), Some(500)),
+    ];
+    let reqs = app_requests(events.iter());
+    assert_eq!(reqs.len(), 2, "the exception of an unknown request opens none");
+    let a = &reqs[0];
+    assert_eq!((a.first, a.last, a.furthest, a.status), (0, 2 * SECOND, Stage::Started, Some(500)));
+    assert!(a.by_id);
+    let b = &reqs[1];
+    assert_eq!((b.first, b.last, b.furthest, b.status), (5 * MS, 9 * MS, Stage::Completed, None));
+}
+
+#[test]
+fn events_without_ids_are_chained_in_time_order() {
+    let events = [
+        app(0, "function hit", Some(Stage::Hit), None, None),
+        app(1, "function hit", Some(Stage::Hit), None, None),
+        app(2, "query started", Some(Stage::Started), None, None),
+        app(3, "query started", Some(Stage::Started), None, None),
+        app(4, "query completed", Some(Stage::Completed), None, None),
+    ];
+    let reqs = app_requests(events.iter());
+    assert_eq!(reqs.len(), 2);
+    assert_eq!((reqs[0].first, reqs[0].last, reqs[0].furthest), (0, 4, Stage::Completed));
+    assert_eq!((reqs[1].first, reqs[1].last, reqs[1].furthest), (1, 3, Stage::Started));
+    assert!(!reqs[0].by_id);
+}
+
+fn app_req(first: Micros, last: Micros, furthest: Stage, status: Option<u16>) -> AppRequest {
+    AppRequest {
+        first,
+        last,
+        furthest,
+        route: Some("/r/<id>".into()),
+        source: 0,
+        line: 1,
+        by_id: true,
+        status,
+    }
+}
+
+fn sent(ts: Micros, elapsed: Micros, status: Option<u16>) -> Sent {
+    Sent { ts, elapsed: Some(elapsed), responded: status.is_some(), status, group: 0 }
+}
+
+fn groups(apps: &[AppRequest]) -> Groups {
+    Groups::new(["/r/"].into_iter(), apps)
+}
+
+#[test]
+fn queued_requests_are_matched_by_when_their_response_arrived() {
+    // One worker: each request waits for the one before; the app sees them late, in order.
+    let apps: Vec<AppRequest> = (0..5)
+        .map(|k| app_req(k * 100 * MS + 3 * MS, (k + 1) * 100 * MS, Stage::Completed, None))
+        .collect();
+    let sends: Vec<Sent> =
+        (0..5).map(|k| sent(k * MS, (k + 1) * 100 * MS + MS - k * MS, Some(200))).collect();
+    let g = groups(&apps);
+    assert!(g.per_route(), "the app's template lines up with the load tool's route");
+    let m = match_sent(&sends, &apps, &g, 0, 5 * MS, 10 * SECOND);
+    assert_eq!(m, vec![Some(0), Some(1), Some(2), Some(3), Some(4)]);
+    // A lag of a second moves every window past the app requests: nothing fits.
+    let m = match_sent(&sends, &apps, &g, SECOND, 5 * MS, 10 * SECOND);
+    assert!(m.iter().all(Option::is_none), "{m:?}");
+}
+
+#[test]
+fn a_quick_failure_does_not_take_the_next_requests_app_request() {
+    let apps = vec![app_req(60 * MS, 80 * MS, Stage::Completed, None)];
+    // Refused at once (never reached the app), then a request that was served.
+    let sends = vec![sent(0, 2 * MS, None), sent(55 * MS, 30 * MS, Some(200))];
+    let m = match_sent(&sends, &apps, &groups(&apps), 0, 5 * MS, 10 * SECOND);
+    assert_eq!(m, vec![None, Some(0)]);
+}
+
+#[test]
+fn a_5xx_prefers_the_app_request_that_logged_it() {
+    let apps = vec![
+        app_req(10 * MS, 2000 * MS, Stage::Started, Some(500)),
+        app_req(20 * MS, 1990 * MS, Stage::Completed, None),
+    ];
+    let sends = vec![sent(0, 2005 * MS, Some(500)), sent(15 * MS, 1980 * MS, Some(200))];
+    let m = match_sent(&sends, &apps, &groups(&apps), 0, 20 * MS, 10 * SECOND);
+    assert_eq!(m, vec![Some(0), Some(1)]);
+    assert!(!compatible(Some(200), Some(500)));
+    assert!(compatible(Some(200), None) && compatible(None, Some(500)));
+}
+
+#[test]
+fn a_request_without_response_takes_what_is_left_within_its_wait() {
+    let apps = vec![
+        app_req(10 * MS, 50 * MS, Stage::Completed, None),
+        app_req(30 * MS, 40 * MS, Stage::Started, None),
+    ];
+    // The client gave up after 3 s; its app request is the one no answered request claims.
+    let sends = vec![sent(5 * MS, 50 * MS, Some(200)), sent(20 * MS, 3 * SECOND, None)];
+    let m = match_sent(&sends, &apps, &groups(&apps), 0, 5 * MS, 10 * SECOND);
+    assert_eq!(m, vec![Some(0), Some(1)]);
+    assert_eq!(LostClass::of(Some(apps[1].furthest)), LostClass::QueryNotCompleted);
+}
+
+#[test]
+fn routes_that_do_not_line_up_are_pooled() {
+    let mut apps = vec![app_req(0, 1, Stage::Hit, None)];
+    apps[0].route = Some("/elsewhere".into());
+    let g = Groups::new(["/r/"].into_iter(), &apps);
+    assert!(!g.per_route());
+    assert_eq!(g.of_app(&apps[0]), Some(0));
+    assert_eq!(g.of_sent("/anything"), 0);
+    let r = Request { route: Some("/r/".into()), ..Request::default() };
+    assert_eq!(crate::loadtest::route_of(&r), "/r/");
+}
+
+#[test]
+fn lost_counts_add_up_and_name_the_dominant_class() {
+    let mut c = LostCounts::default();
+    assert_eq!(c.dominant(), None);
+    for k in
+        [LostClass::QueryNotCompleted, LostClass::NeverReachedApp, LostClass::QueryNotCompleted]
+    {
+        c.add(k);
+    }
+    assert_eq!(c.total(), 3);
+    assert_eq!(c.dominant(), Some(LostClass::QueryNotCompleted));
+    assert_eq!(LostClass::of(None), LostClass::NeverReachedApp);
+    assert_eq!(LostClass::of(Some(Stage::Hit)), LostClass::NoQueryStarted);
+    assert_eq!(LostClass::of(Some(Stage::Completed)), LostClass::CompletedButFailed);
+}
