@@ -14,8 +14,8 @@ use rootcause_parsers::Micros;
 use rootcause_parsers::time::SECOND;
 
 use crate::correlate::Timeline;
-use crate::model::{EventKind, Stage};
-use crate::requests::{self, Groups, LostClass, LostCounts, Sent};
+use crate::model::Stage;
+use crate::requests::{self, Groups, LostClass, LostCounts, Sent, SentRow};
 
 /// The most buckets an automatic bucket width gives.
 pub const MAX_AUTO_BUCKETS: i64 = 60;
@@ -162,19 +162,7 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
         .into_iter()
         .filter(|a| tl.in_window(a.first))
         .collect();
-    let rows: Vec<(Micros, String, Option<u16>, Option<Micros>)> = tl
-        .events
-        .iter()
-        .filter_map(|e| match (&e.kind, e.ts) {
-            (EventKind::Request(r), Some(ts)) => Some((
-                ts,
-                crate::loadtest::route_of(r),
-                r.status,
-                r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
-            )),
-            _ => None,
-        })
-        .collect();
+    let rows = SentRow::all(tl.events.iter());
     let mut f = Flow {
         has_sent: !rows.is_empty(),
         has_app: !apps.is_empty(),
@@ -184,22 +172,13 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
         sent: rows.len() as u64,
         ..Flow::default()
     };
-    let groups = Groups::new(rows.iter().map(|r| r.1.as_str()), &apps);
+    let groups = Groups::new(rows.iter().map(|r| r.route.as_str()), &apps);
     f.per_route = groups.per_route();
-    let sent: Vec<Sent> = rows
-        .iter()
-        .map(|(ts, route, status, elapsed)| Sent {
-            ts: *ts,
-            elapsed: *elapsed,
-            responded: status.is_some(),
-            status: *status,
-            group: groups.of_sent(route),
-        })
-        .collect();
+    let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups)).collect();
     let fallback = sent.iter().filter_map(|s| s.elapsed).max().unwrap_or(10 * SECOND);
     let matched = requests::match_sent(&sent, &apps, &groups, 0, tolerance, fallback);
 
-    let times = rows.iter().map(|r| r.0).chain(apps.iter().map(|a| a.first));
+    let times = rows.iter().map(|r| r.ts).chain(apps.iter().map(|a| a.first));
     let (lo, hi) = times.fold((Micros::MAX, Micros::MIN), |(a, b), t| (a.min(t), b.max(t)));
     if lo > hi {
         return f;
@@ -223,7 +202,7 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
 
     let mut used = vec![false; apps.len()];
     let mut lost_at: Vec<Vec<Micros>> = vec![Vec::new(); n];
-    for ((ts, route, status, _), m) in rows.iter().zip(&matched) {
+    for (SentRow { ts, route, status, .. }, m) in rows.iter().zip(&matched) {
         let b = &mut f.buckets[idx(*ts)];
         let rf = f.by_route.entry(route.clone()).or_default();
         b.sent += 1;

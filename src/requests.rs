@@ -170,6 +170,47 @@ pub struct Sent {
     pub group: u32,
 }
 
+/// A sent request as the matcher needs it, read from a load-test event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentRow {
+    /// Send time.
+    pub ts: Micros,
+    /// Its route ([`crate::loadtest::route_of`]).
+    pub route: String,
+    /// The status the client saw; `None`: no response.
+    pub status: Option<u16>,
+    /// How long the client waited, µs.
+    pub elapsed: Option<Micros>,
+}
+
+impl SentRow {
+    /// The timed requests among `events`.
+    pub fn all<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<SentRow> {
+        events
+            .filter_map(|e| match (&e.kind, e.ts) {
+                (EventKind::Request(r), Some(ts)) => Some(SentRow {
+                    ts,
+                    route: crate::loadtest::route_of(r),
+                    status: r.status,
+                    elapsed: r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The matcher's view of it, in `groups`.
+    pub fn sent(&self, groups: &Groups) -> Sent {
+        Sent {
+            ts: self.ts,
+            elapsed: self.elapsed,
+            responded: self.status.is_some(),
+            status: self.status,
+            group: groups.of_sent(&self.route),
+        }
+    }
+}
+
 /// Routes of both sides put into matching groups: per route when the app's routes line up with
 /// the load tool's, else one group for everything.
 #[derive(Debug, Clone, Default)]

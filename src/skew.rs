@@ -36,7 +36,7 @@ use rootcause_parsers::time::SECOND;
 
 use crate::ingest::SourceInfo;
 use crate::model::{Event, EventKind, SourceId};
-use crate::requests::{self, AppRequest, Groups, Sent};
+use crate::requests::{self, AppRequest, Groups, Sent, SentRow};
 
 /// Estimates below this confidence are reported but not applied.
 pub const MIN_CONFIDENCE: f64 = 0.3;
@@ -249,33 +249,13 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
         skew.note = Some("no application stage events to compare with".into());
         return;
     }
-    let rows: Vec<(Micros, String, Option<u16>, Option<Micros>)> = sent
-        .iter()
-        .filter_map(|e| match (&e.kind, e.ts) {
-            (EventKind::Request(r), Some(ts)) => Some((
-                ts,
-                crate::loadtest::route_of(r),
-                r.status,
-                r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
-            )),
-            _ => None,
-        })
-        .collect();
+    let rows = SentRow::all(sent.iter().copied());
     if rows.is_empty() {
         skew.note = Some("no timed requests".into());
         return;
     }
-    let groups = Groups::new(rows.iter().map(|r| r.1.as_str()), apps);
-    let sent: Vec<Sent> = rows
-        .iter()
-        .map(|(ts, route, status, elapsed)| Sent {
-            ts: *ts,
-            elapsed: *elapsed,
-            responded: status.is_some(),
-            status: *status,
-            group: groups.of_sent(route),
-        })
-        .collect();
+    let groups = Groups::new(rows.iter().map(|r| r.route.as_str()), apps);
+    let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups)).collect();
     let Some((coarse, bin)) = cross_correlate(&sent, apps, &groups) else {
         skew.note = Some("the load test and the application log do not overlap in time".into());
         return;

@@ -40,15 +40,7 @@ fn every_mission_signature_is_found_with_its_evidence_line() {
     std::fs::write(dir.join("db.bin"), gzip(&fixture("postgres/pgbadger.log"))).expect("write");
 
     let rep = analyze_json(&[dir.0.to_str().expect("utf-8")]);
-    let sig = |id: &str| {
-        rep["signatures"]
-            .as_array()
-            .expect("signatures")
-            .iter()
-            .find(|s| s["id"] == id)
-            .cloned()
-            .unwrap_or_else(|| panic!("{id} not found in {}", rep["signatures"]))
-    };
+    let sig = |id: &str| signature(&rep, id);
     // The RuntimeError line of the socketserver banner block is line 14 of the console.
     let t = sig("thread_start_failed");
     assert_eq!(t["count"], 1);
@@ -202,15 +194,7 @@ fn broken_timestamps_are_recovered_inferred_and_counted() {
     assert_eq!(input("app.log")["notes"]["timestamp_inferred"], 2);
     assert_eq!(input("stderr.log")["notes"]["timestamp_inferred"], 2);
     assert!(input("untimed.log")["notes"]["timestamp_inferred"].is_null());
-    let sig = |id: &str| {
-        rep["signatures"]
-            .as_array()
-            .expect("signatures")
-            .iter()
-            .find(|s| s["id"] == id)
-            .cloned()
-            .unwrap_or_else(|| panic!("{id} not found in {}", rep["signatures"]))
-    };
+    let sig = |id: &str| signature(&rep, id);
     // The QueuePool line has no stamp: it takes the previous line's (line 4), not the next's.
     let q = sig("queuepool_exhausted");
     assert_eq!(q["first_seen"], "2026-11-25T15:39:21.000000Z");
@@ -241,4 +225,15 @@ fn broken_timestamps_are_recovered_inferred_and_counted() {
          lines, 3 without a zone (read with --tz, default UTC), 1 with a zone abbreviation such \
          as CET or CST, 1 out of order (sorted), 2 without any time (their input has none)."
     );
+}
+
+/// The report's signature `id`; panics when it is missing.
+fn signature(rep: &serde_json::Value, id: &str) -> serde_json::Value {
+    rep["signatures"]
+        .as_array()
+        .expect("signatures")
+        .iter()
+        .find(|s| s["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} not found in {}", rep["signatures"]))
 }
