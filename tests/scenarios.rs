@@ -64,15 +64,7 @@ fn every_mission_signature_is_found_with_its_evidence_line() {
             .all(|s| s["id"] != "gunicorn_worker_timeout")
     );
 
-    let input = |name: &str| {
-        rep["inputs"]
-            .as_array()
-            .expect("inputs")
-            .iter()
-            .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(name)))
-            .cloned()
-            .expect("input")
-    };
+    let input = |name: &str| input_named(&rep, name);
     assert_eq!(input("app.log")["notes"]["timestamp_recovered"], 1);
     assert!(input("app.log")["notes"]["bad_timestamp"].is_null());
     assert_eq!(input("db.bin")["format"], "postgres");
@@ -181,15 +173,7 @@ fn broken_timestamps_are_recovered_inferred_and_counted() {
             "bad_timestamp": 1,
         })
     );
-    let input = |name: &str| {
-        rep["inputs"]
-            .as_array()
-            .expect("inputs")
-            .iter()
-            .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(name)))
-            .cloned()
-            .expect("input")
-    };
+    let input = |name: &str| input_named(&rep, name);
     assert_eq!(input("app.log")["notes"]["out_of_order"], 1);
     assert_eq!(input("app.log")["notes"]["timestamp_inferred"], 2);
     assert_eq!(input("stderr.log")["notes"]["timestamp_inferred"], 2);
@@ -236,4 +220,15 @@ fn signature(rep: &serde_json::Value, id: &str) -> serde_json::Value {
         .find(|s| s["id"] == id)
         .cloned()
         .unwrap_or_else(|| panic!("{id} not found in {}", rep["signatures"]))
+}
+
+/// The report's input whose path ends with `name`; panics when there is none.
+fn input_named(rep: &serde_json::Value, name: &str) -> serde_json::Value {
+    rep["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(name)))
+        .cloned()
+        .expect("input")
 }
