@@ -125,6 +125,8 @@ pub struct Flow {
     pub sent: u64,
     /// Sent requests matched to an app request.
     pub matched: u64,
+    /// ... of which by a request id both sides carry.
+    pub matched_by_id: u64,
     /// Sent requests that got a non-failure response but match no app request (a route without
     /// stage events, or events missing).
     pub answered_unmatched: u64,
@@ -176,7 +178,9 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
     f.per_route = groups.per_route();
     let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups)).collect();
     let fallback = sent.iter().filter_map(|s| s.elapsed).max().unwrap_or(10 * SECOND);
-    let matched = requests::match_sent(&sent, &apps, &groups, 0, tolerance, fallback);
+    let preset = requests::match_ids(&rows, &apps);
+    f.matched_by_id = preset.iter().filter(|m| m.is_some()).count() as u64;
+    let matched = requests::match_sent(&sent, &apps, &groups, 0, tolerance, fallback, &preset);
 
     let times = rows.iter().map(|r| r.ts).chain(apps.iter().map(|a| a.first));
     let (lo, hi) = times.fold((Micros::MAX, Micros::MIN), |(a, b), t| (a.min(t), b.max(t)));

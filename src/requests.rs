@@ -46,6 +46,8 @@ pub struct AppRequest {
     pub by_id: bool,
     /// The HTTP status the app logged for it, if any event carried one.
     pub status: Option<u16>,
+    /// Its request id, when its events carry one.
+    pub id: Option<String>,
 }
 
 /// One application event, borrowed from the timeline.
@@ -151,6 +153,7 @@ impl AppRequest {
             line: p.line,
             by_id,
             status: None,
+            id: p.request_id.map(str::to_string),
         }
     }
 }
@@ -181,6 +184,8 @@ pub struct SentRow {
     pub status: Option<u16>,
     /// How long the client waited, µs.
     pub elapsed: Option<Micros>,
+    /// The request id the client sent, if the load tool wrote it.
+    pub id: Option<String>,
 }
 
 impl SentRow {
@@ -193,6 +198,7 @@ impl SentRow {
                     route: crate::loadtest::route_of(r),
                     status: r.status,
                     elapsed: r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
+                    id: r.request_id.clone(),
                 }),
                 _ => None,
             })
@@ -209,6 +215,24 @@ impl SentRow {
             group: groups.of_sent(&self.route),
         }
     }
+}
+
+/// Joins sent requests to app requests that carry the same request id (the load tool wrote the
+/// id it sent, the app logged it): exact, whatever the clocks say. `None` where either side has
+/// no id or the id is not found.
+pub fn match_ids(rows: &[SentRow], apps: &[AppRequest]) -> Vec<Option<usize>> {
+    let by_id: HashMap<&str, usize> =
+        apps.iter().enumerate().filter_map(|(j, a)| Some((a.id.as_deref()?, j))).collect();
+    if by_id.is_empty() {
+        return vec![None; rows.len()];
+    }
+    let mut used = vec![false; apps.len()];
+    rows.iter()
+        .map(|r| {
+            let j = *by_id.get(r.id.as_deref()?)?;
+            (!std::mem::replace(&mut used[j], true)).then_some(j)
+        })
+        .collect()
 }
 
 /// Routes of both sides put into matching groups: per route when the app's routes line up with
@@ -294,7 +318,8 @@ pub fn compatible(client: Option<u16>, app: Option<u16>) -> bool {
 /// Matches sent requests to app requests, see the module documentation. `lag` is added to send
 /// times (the app's clock minus the load tool's, zero once skew is applied), `tol` is the clock
 /// tolerance and `fallback_elapsed` the elapsed time assumed for a request whose row has none
-/// (the longest of the run). Returns, per sent request, the index of its app request.
+/// (the longest of the run). `preset` holds pairs already known (joined by request id,
+/// [`match_ids`]); it may be empty. Returns, per sent request, the index of its app request.
 ///
 /// Requests that got a response are matched by when it arrived: the app's last event for a
 /// request precedes the response by little, even when the request waited long in a queue
@@ -310,9 +335,10 @@ pub fn match_sent(
     lag: Micros,
     tol: Micros,
     fallback_elapsed: Micros,
+    preset: &[Option<usize>],
 ) -> Vec<Option<usize>> {
     let by_group = group_apps(apps, groups);
-    let (mut out, used) = match_responded(sent, apps, &by_group, lag, tol);
+    let (mut out, used) = match_responded(sent, apps, &by_group, lag, tol, preset);
     // Pass 2: the others by send time, against what is left by first event.
     let mut order: Vec<usize> = (0..sent.len()).filter(|&i| out[i].is_none()).collect();
     order.retain(|&i| !sent[i].responded || sent[i].elapsed.is_none());
@@ -367,7 +393,7 @@ pub fn count_responded(
     lag: Micros,
     tol: Micros,
 ) -> (usize, Vec<Option<usize>>) {
-    let (out, _) = match_responded(sent, apps, &group_apps(apps, groups), lag, tol);
+    let (out, _) = match_responded(sent, apps, &group_apps(apps, groups), lag, tol, &[]);
     (out.iter().filter(|m| m.is_some()).count(), out)
 }
 
@@ -378,20 +404,26 @@ fn match_responded(
     by_group: &BTreeMap<u32, Vec<usize>>,
     lag: Micros,
     tol: Micros,
+    preset: &[Option<usize>],
 ) -> (Vec<Option<usize>>, Vec<bool>) {
     let mut out = vec![None; sent.len()];
     let mut used = vec![false; apps.len()];
+    for (i, j) in preset.iter().enumerate().filter_map(|(i, j)| Some((i, (*j)?))) {
+        out[i] = Some(j);
+        used[j] = true;
+    }
     let mut by_last: BTreeMap<u32, (Vec<usize>, Free)> = by_group
         .iter()
         .map(|(g, l)| {
-            let mut l = l.clone();
+            let mut l: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
             l.sort_by_key(|&j| (apps[j].last, j));
             let n = l.len();
             (*g, (l, Free::new(n)))
         })
         .collect();
     let end = |s: &Sent| s.elapsed.map(|e| s.ts + e);
-    let mut order: Vec<usize> = (0..sent.len()).filter(|&i| sent[i].responded).collect();
+    let mut order: Vec<usize> =
+        (0..sent.len()).filter(|&i| sent[i].responded && out[i].is_none()).collect();
     order.retain(|&i| end(&sent[i]).is_some());
     order.sort_by_key(|&i| (end(&sent[i]), i));
     for i in order {

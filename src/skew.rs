@@ -256,6 +256,28 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
     }
     let groups = Groups::new(rows.iter().map(|r| r.route.as_str()), apps);
     let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups)).collect();
+    let joined = requests::match_ids(&rows, apps);
+    let mut edges: Vec<(Micros, i32)> = Vec::new();
+    for (s, j) in sent.iter().zip(&joined) {
+        let (Some(a), Some(e), true) = (j.map(|j| &apps[j]), s.elapsed, s.responded) else {
+            continue;
+        };
+        edges.extend([(a.last - (s.ts + e), 1), (a.first - s.ts, -1)]);
+    }
+    if edges.len() >= 2 * MIN_JOINED {
+        let pairs = (edges.len() / 2) as u64;
+        if let Some((from, to)) = deepest(&mut edges) {
+            let b = Bracket {
+                lag: from + (to - from) / 2,
+                error: ((to - from) / 2).max(MS),
+                consistent: true,
+                pairs,
+                sampled: pairs,
+            };
+            finish(skew, &b, "joined by request id");
+            return;
+        }
+    }
     let Some((coarse, bin)) = cross_correlate(&sent, apps, &groups) else {
         skew.note = Some("the load test and the application log do not overlap in time".into());
         return;
@@ -271,6 +293,11 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
         skew.note = Some("from the cross-correlation of rates only".into());
         return;
     };
+    finish(skew, &b, "");
+}
+
+/// Fills `skew` from the bracket `b`; `how` names a method worth a note.
+fn finish(skew: &mut Skew, b: &Bracket, how: &str) {
     let share = b.pairs as f64 / b.sampled.max(1) as f64;
     let width = match b.error {
         e if e <= 50 * MS => 1.0,
@@ -291,10 +318,15 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
         skew.note = Some(format!("confidence below {MIN_CONFIDENCE}: not applied"));
     } else if !skew.applied {
         skew.note = Some("within its error of zero: the clocks agree, nothing to correct".into());
+    } else if !how.is_empty() {
+        skew.note = Some(how.to_string());
     } else if !b.consistent {
         skew.note = Some("fewer than half of the requests agree on it".into());
     }
 }
+
+/// Requests joined by request id needed to estimate from them alone.
+const MIN_JOINED: usize = 10;
 
 /// The skew bracket where the most requests agree.
 #[derive(Debug, Clone, Copy, PartialEq)]

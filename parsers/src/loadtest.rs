@@ -59,6 +59,8 @@ pub enum Column {
     Message,
     /// The HTTP method.
     Method,
+    /// A request id the client sent (`X-Request-ID`) and the application logs too.
+    RequestId,
     /// A column we do not interpret; the index is into [`Schema::extra_names`].
     Extra(usize),
 }
@@ -94,6 +96,8 @@ impl Column {
             "success" => (Column::Success, 0),
             "responsemessage" => (Column::Message, 0),
             "method" | "httpmethod" | "verb" => (Column::Method, 0),
+            "requestid" | "xrequestid" | "correlationid" => (Column::RequestId, 0),
+            "traceid" => (Column::RequestId, 1),
             _ => return None,
         })
     }
@@ -112,6 +116,7 @@ impl Column {
             Column::Success => "success",
             Column::Message => "message",
             Column::Method => "method",
+            Column::RequestId => "request_id",
             Column::Extra(_) => "extra",
         }
     }
@@ -263,6 +268,9 @@ pub struct Request {
     pub success: Option<bool>,
     /// HTTP method (`GET`, `POST`...), when the tool writes it (k6, vegeta, a `method` column).
     pub method: Option<String>,
+    /// The request id the client sent, when the tool writes it (a `request_id` column); the
+    /// same id in the application log joins the two exactly.
+    pub request_id: Option<String>,
     /// Values of the uninterpreted columns, aligned with [`Schema::extra_names`].
     pub extra: Vec<String>,
 }
@@ -542,6 +550,7 @@ impl Parser {
                 }
                 Column::Message => message = v,
                 Column::Method => r.method = text(v),
+                Column::RequestId => r.request_id = text(v),
                 Column::Extra(_) => r.extra.push(lossy(cell).into_owned()),
             }
         }

@@ -81,6 +81,8 @@ pub struct MatchingOut {
     pub sent: u64,
     /// Sent requests matched to an application request.
     pub matched: u64,
+    /// ... of which by a request id the load tool wrote and the app logged.
+    pub matched_by_id: u64,
     /// Application requests rebuilt from stage events in the run window.
     pub app_requests: u64,
     /// Application requests no sent request matches.
@@ -255,6 +257,7 @@ pub fn build(p: &Parts<'_>) -> CorrelationOut {
             tolerance_ms: ms(f.tolerance),
             sent: f.sent,
             matched: f.matched,
+            matched_by_id: f.matched_by_id,
             app_requests: f.app_requests,
             app_only: f.app_only,
             answered_unmatched: f.answered_unmatched,

@@ -93,6 +93,17 @@ fn run(n: usize, skew: Micros, seed: u64) -> (Vec<Event>, Vec<Micros>) {
     (events, truth)
 }
 
+/// Gives every request of `run` the id its app events carry.
+fn with_ids(events: &mut [Event]) {
+    let mut n = 0;
+    for e in events.iter_mut() {
+        if let EventKind::Request(r) = &mut e.kind {
+            r.request_id = Some(format!("r{n}"));
+            n += 1;
+        }
+    }
+}
+
 fn load_times(events: &[Event]) -> Vec<Micros> {
     events.iter().filter(|e| e.source == 0).filter_map(|e| e.ts).collect()
 }
@@ -186,4 +197,16 @@ fn the_bracket_is_where_most_intervals_agree() {
     edges.extend([(100, 1), (200, -1)]);
     assert_eq!(deepest(&mut edges), Some((8, 10)));
     assert_eq!(deepest(&mut []), None);
+}
+
+#[test]
+fn request_ids_on_both_sides_give_the_skew_directly() {
+    let (mut events, _) = run(200, -7 * SECOND - 250 * MS, 21);
+    with_ids(&mut events);
+    let out = correct(&mut events, &sources(), &[]).expect("ok");
+    let lt = &out[0];
+    assert_eq!(lt.note.as_deref(), Some("joined by request id"), "{lt:?}");
+    assert_eq!(lt.pairs, 200);
+    assert!((lt.skew + 7 * SECOND + 250 * MS).abs() <= 3 * MS, "{lt:?}");
+    assert!(lt.applied);
 }

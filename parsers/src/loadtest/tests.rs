@@ -324,3 +324,15 @@ fn method_column_and_k6_headers_are_left_to_k6() {
     let k6 = include_bytes!("../../tests/fixtures/k6/k6-default.csv");
     assert!(sniff(k6).is_none(), "k6's metric rows are not one request per row");
 }
+
+#[test]
+fn a_request_id_column_is_read() {
+    for header in ["request_id", "X-Request-ID", "correlationId", "trace_id"] {
+        let text = format!("time,{header},status,elapsed\n2026-11-25T15:42:15Z,abc-1,200,3\n");
+        let out = parse(text.as_bytes());
+        assert_eq!(out.records[0].rec.request_id.as_deref(), Some("abc-1"), "{header}");
+        assert!(out.records[0].rec.extra.is_empty(), "{header}: not an extra column");
+    }
+    let out = parse(b"time,trace_id,request_id,status\n2026-11-25T15:42:15Z,t,r,200\n");
+    assert_eq!(out.records[0].rec.request_id.as_deref(), Some("r"), "request_id wins");
+}
