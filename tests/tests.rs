@@ -6,4 +6,5 @@ mod corpus;
 mod loadtest;
 mod readme;
 mod scenarios;
+mod timeline;
 mod util;
