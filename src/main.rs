@@ -184,8 +184,11 @@ fn timeline(c: TimelineConfig) -> anyhow::Result<ExitCode> {
     let pool = pool(c.input.threads)?;
     let prepared = run::prepare(&c.input.paths, &c.input, &c.correlate, &pool)?;
     let had_errors = report_input_errors(&prepared.ingested);
+    // The first failure runs the signature catalog: on the local pool, like `analyze`.
+    let selection =
+        pool.install(|| rootcause::timeline::select(&prepared, &c)).map_err(anyhow::Error::msg)?;
     let mut out = BufWriter::new(io::stdout().lock());
-    rootcause::timeline::render(&prepared, &c, &mut out)?;
+    rootcause::timeline::render(&prepared, &c, &selection, &mut out)?;
     out.flush()?;
     Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

@@ -7,4 +7,5 @@ mod correlation;
 mod loadtest;
 mod readme;
 mod scenarios;
+mod timeline;
 mod util;
