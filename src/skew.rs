@@ -11,7 +11,8 @@
 //!    app, first in 1 s bins over every lag the two spans allow (coarser when the runs are long,
 //!    so the work stays bounded), then refined in finer bins around the best lag. This finds
 //!    the skew to within a bin plus the typical delay between sending and hitting.
-//! 2. **A scan of lags** within a second or two of that, in 5 ms steps: at each lag, requests
+//! 2. **A scan of lags** within a second or two of that, in 50 ms steps, then in 5 ms steps
+//!    around the best (each step matching with a tolerance of one step): at each lag, requests
 //!    that got a response are matched to app requests of their route
 //!    ([`crate::requests::count_responded`]), each to one that began after the request was
 //!    sent and ended before its response arrived. At the true lag nearly every request finds
@@ -347,8 +348,10 @@ struct Bracket {
 const SLICE: usize = 1000;
 /// Slices of the lag scan on long runs (evenly spaced); shorter runs are scanned whole.
 const SLICES: usize = 4;
-/// Step of the lag scan, and the matching tolerance while scanning.
+/// Step of the fine lag scan, and its matching tolerance.
 const STEP: Micros = 5 * MS;
+/// Step of the coarse lag scan, and its matching tolerance.
+const COARSE_STEP: Micros = 50 * MS;
 
 /// Scans the lags within `coarse ± reach` in steps of [`STEP`] and keeps the one at which the
 /// most responded requests can be matched, each to its own app request, that began after it was
@@ -389,16 +392,28 @@ fn scan(
         .collect();
     let sampled =
         slices.iter().map(|(s, _)| s.iter().filter(|x| x.responded).count()).sum::<usize>();
-    let score = |lag: Micros| -> usize {
-        slices.iter().map(|(s, a)| requests::count_responded(s, a, groups, lag, STEP).0).sum()
+    // The middle of the first run of best scores over `center ± reach` in `step`s, matching
+    // with a tolerance of one step; with its score.
+    let best_lag = |center: Micros, reach: Micros, step: Micros| -> Option<(Micros, usize)> {
+        let lags: Vec<Micros> =
+            (-(reach / step)..=reach / step).map(|k| center + k * step).collect();
+        let scores: Vec<usize> = lags
+            .iter()
+            .map(|&lag| {
+                let count = |(s, a): &(Vec<Sent>, Vec<AppRequest>)| {
+                    requests::count_responded(s, a, groups, lag, step).0
+                };
+                slices.iter().map(count).sum()
+            })
+            .collect();
+        let best = scores.iter().copied().max().filter(|b| *b > 0)?;
+        let first = scores.iter().position(|&x| x == best)?;
+        let run = scores[first..].iter().take_while(|&&x| x == best).count();
+        Some((lags[first + run / 2], best))
     };
-    let lags: Vec<Micros> = (-(reach / STEP)..=reach / STEP).map(|k| coarse + k * STEP).collect();
-    let scores: Vec<usize> = lags.iter().map(|&l| score(l)).collect();
-    let best = scores.iter().copied().max().filter(|b| *b > 0)?;
-    // The middle of the first run of best scores.
-    let first = scores.iter().position(|&x| x == best)?;
-    let run = scores[first..].iter().take_while(|&&x| x == best).count();
-    let lag = lags[first + run / 2];
+    // Coarse steps first, then fine ones around the best.
+    let (rough, _) = best_lag(coarse, reach, COARSE_STEP)?;
+    let (lag, best) = best_lag(rough, 2 * COARSE_STEP, STEP)?;
     // Each request that only one app request can have served (within the tolerance) brackets
     // the lag; the stretch most of them agree on is the estimate. Requests with several
     // candidates are left out: picking one would pull the estimate toward the lag it was
