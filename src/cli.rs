@@ -39,6 +39,20 @@ pub enum Command {
 
 /// Output formats of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Terminal tables.
+    Table,
+    /// One JSON object (schema rootcause.report/v1; rootcause.runs/v1 for several runs).
+    Json,
+    /// GitHub-flavoured Markdown for a ticket.
+    #[value(alias = "markdown")]
+    Md,
+    /// One self-contained HTML page with the charts inline.
+    Html,
+}
+
+/// Output formats of `sniff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// Terminal tables.
     Table,
@@ -104,8 +118,13 @@ pub struct AnalyzeArgs {
     pub input: InputArgs,
 
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table, help_heading = heading::OUTPUT)]
-    pub format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table, help_heading = heading::OUTPUT)]
+    pub format: ReportFormat,
+
+    /// Also write each chart as SVG and PNG into DIR (created if needed), for ticket
+    /// attachments; Markdown output links to them.
+    #[arg(long, value_name = "DIR", help_heading = heading::OUTPUT)]
+    pub charts: Option<PathBuf>,
 
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE", help_heading = heading::OUTPUT)]

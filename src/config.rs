@@ -12,7 +12,8 @@ use rootcause_parsers::sniff::Format;
 use rootcause_parsers::time::{self, SECOND, TimeOptions};
 
 use crate::cli::{
-    AnalyzeArgs, CorrelateArgs, InputArgs, OutputFormat, SniffArgs, TimelineArgs, TimelineFormat,
+    AnalyzeArgs, CorrelateArgs, InputArgs, OutputFormat, ReportFormat, SniffArgs, TimelineArgs,
+    TimelineFormat,
 };
 use crate::funnel::StageMatcher;
 use crate::ingest::IngestOptions;
@@ -49,7 +50,9 @@ pub struct AnalyzeConfig {
     /// Inputs.
     pub input: InputConfig,
     /// Output format.
-    pub format: OutputFormat,
+    pub format: ReportFormat,
+    /// `--charts DIR`.
+    pub charts: Option<PathBuf>,
     /// Output file, else stdout.
     pub output: Option<PathBuf>,
     /// Table rendering.
@@ -260,7 +263,7 @@ pub fn analyze(a: AnalyzeArgs) -> Result<AnalyzeConfig, UsageError> {
         stdout_tty,
         no_color.as_deref(),
         term.as_deref(),
-        a.format == OutputFormat::Table,
+        a.format == ReportFormat::Table,
     );
     let width = a.width.unwrap_or_else(|| {
         let detected = if stdout_tty { comfy_table::Table::new().width() } else { None };
@@ -288,6 +291,7 @@ pub fn analyze(a: AnalyzeArgs) -> Result<AnalyzeConfig, UsageError> {
         correlate: correlate(&a.correlate)?,
         input: input(a.input, &a.stage)?,
         format: a.format,
+        charts: a.charts,
         output: a.output,
         render: RenderOptions { color, width: width.max(40) },
         evidence: a.evidence,

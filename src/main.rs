@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use rootcause::cli::{Cli, Command, OutputFormat};
+use rootcause::cli::{Cli, Command, OutputFormat, ReportFormat};
 use rootcause::config::{self, AnalyzeConfig, SniffConfig, TimelineConfig, UsageError};
 use rootcause::ingest::{self, Ingested, discover};
 use rootcause::{detect, flow, funnel, hypothesise, loadtest, report, run, skew};
@@ -152,15 +152,28 @@ fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
         )),
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
-    match (c.format, reports.as_slice()) {
-        (OutputFormat::Table, [(_, _, rep)]) => report::table::render(rep, &c.render, &mut out)?,
-        (OutputFormat::Json, [(_, _, rep)]) => report::json::render(rep, &mut out)?,
-        (OutputFormat::Table, runs) => {
-            let runs: Vec<(&str, &report::Report)> =
-                runs.iter().map(|(n, _, r)| (n.as_str(), r)).collect();
-            report::table::render_runs(&runs, &c.render, &mut out)?;
+    let runs: Vec<(&str, &report::Report)> =
+        reports.iter().map(|(n, _, r)| (n.as_str(), r)).collect();
+    let mut charts: Vec<(String, Vec<report::charts::ChartFile>)> = Vec::new();
+    if let Some(dir) = &c.charts {
+        for (name, rep) in &runs {
+            let sub = if runs.len() > 1 {
+                dir.join(report::charts::file_stem(name))
+            } else {
+                dir.clone()
+            };
+            let files = report::charts::write_dir(rep, &sub)
+                .with_context(|| format!("cannot write charts to {}", sub.display()))?;
+            charts.push((name.to_string(), files));
         }
-        (OutputFormat::Json, runs) => {
+    }
+    match (c.format, reports.as_slice()) {
+        (ReportFormat::Table, [(_, _, rep)]) => report::table::render(rep, &c.render, &mut out)?,
+        (ReportFormat::Json, [(_, _, rep)]) => report::json::render(rep, &mut out)?,
+        (ReportFormat::Table, _) => report::table::render_runs(&runs, &c.render, &mut out)?,
+        (ReportFormat::Md, _) => report::markdown::render_runs(&runs, &charts, &mut out)?,
+        (ReportFormat::Html, _) => report::html::render_runs(&runs, &mut out)?,
+        (ReportFormat::Json, runs) => {
             let runs = report::Runs::new(
                 runs.iter()
                     .map(|(n, paths, r)| report::RunReport {

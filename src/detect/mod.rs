@@ -211,7 +211,12 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// Named captures: name → value → count.
     pub captures: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Times of the timed matches, in the order met (the first [`MAX_TIMES`]), for charts.
+    pub times: Vec<Micros>,
 }
+
+/// Most match times a finding keeps for charts.
+pub const MAX_TIMES: usize = 100_000;
 
 impl Finding {
     fn new(signature: usize) -> Finding {
@@ -223,6 +228,7 @@ impl Finding {
             by_source: BTreeMap::new(),
             evidence: Vec::new(),
             captures: BTreeMap::new(),
+            times: Vec::new(),
         }
     }
 
@@ -238,6 +244,8 @@ impl Finding {
                 self.evidence.push(e);
             }
         }
+        let room = MAX_TIMES.saturating_sub(self.times.len());
+        self.times.extend(other.times.into_iter().take(room));
         for (name, values) in other.captures {
             let slot = self.captures.entry(name).or_default();
             for (v, n) in values {
@@ -345,6 +353,9 @@ fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding
                     f.first_seen = min_opt(f.first_seen, ev.ts);
                     f.last_seen = max_opt(f.last_seen, ev.ts);
                     *f.by_source.entry(ev.source).or_default() += 1;
+                    if let (Some(t), true) = (ev.ts, f.times.len() < MAX_TIMES) {
+                        f.times.push(t);
+                    }
                     if f.evidence.len() < max_evidence {
                         f.evidence.push(Evidence {
                             source: ev.source,

@@ -7,10 +7,14 @@
 //! runs and thread counts. Log text that reaches a report is stripped of control characters
 //! and escape sequences ([`sanitize`]).
 
+pub mod charts;
 pub mod color;
 pub mod correlation;
+pub mod html;
 pub mod json;
 pub mod lt_tables;
+pub mod markdown;
+pub mod plot;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -61,6 +65,9 @@ pub struct Report {
     pub hypotheses: Vec<HypothesisOut>,
     /// What was skipped on purpose while walking folders (symlink loops, ...).
     pub warnings: Vec<String>,
+    /// What the charts draw (not part of the JSON).
+    #[serde(skip)]
+    pub plot: plot::PlotData,
 }
 
 /// The schema name of a report on several runs.
@@ -952,6 +959,7 @@ pub fn build(p: &Parts<'_>) -> Report {
         loadtest,
         funnel,
         correlation: correlation::build(p),
+        plot: plot::build(p),
         signatures,
         hypotheses,
         warnings,
