@@ -6,6 +6,7 @@ mod corpus;
 mod correlation;
 mod loadtest;
 mod readme;
+mod reports;
 mod scenarios;
 mod timeline;
 mod util;

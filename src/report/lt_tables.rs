@@ -9,6 +9,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Table};
 
+use super::prose::{self, rate};
 use super::table::{RenderOptions, heading, ms, table, wrap};
 use super::{LatencySummary, LoadTestOut, OutcomeRow};
 
@@ -20,7 +21,9 @@ pub struct Run<'a> {
     pub lt: &'a LoadTestOut,
 }
 
-const OUTCOME_COLUMNS: [&str; 5] = ["Success (200)", "No response", "404", "500", "other"];
+/// The outcome columns of one run, in the order of [`super::Columns::values`].
+pub(super) const OUTCOME_COLUMNS: [&str; 5] =
+    ["Success (200)", "No response", "404", "500", "other"];
 /// The same, narrower, for several runs side by side.
 const SHORT_COLUMNS: [&str; 5] = ["200", "no resp", "404", "500", "other"];
 
@@ -95,7 +98,7 @@ fn outcome_table<K: Ord>(
             Some(row) => {
                 let p = row.percent.values();
                 std::iter::once(right(row.total.to_string()))
-                    .chain(shown.iter().map(|&i| right(format!("{:.2}", p[i]))))
+                    .chain(shown.iter().map(|&i| right(prose::percent(p[i]))))
                     .collect()
             }
             None => (0..=shown.len()).map(|_| right("-".to_string())).collect(),
@@ -132,10 +135,6 @@ fn latency_cells(l: Option<&LatencySummary>) -> Vec<Cell> {
         ],
         None => (0..8).map(|_| right("-".to_string())).collect(),
     }
-}
-
-fn rate(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |x| format!("{x:.2}"))
 }
 
 /// Renders every load-test table the runs can fill, then what could not be computed.
@@ -297,7 +296,7 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
             let to = r.lt.phases.get(k + 1).and_then(|n| n.start_offset_s);
             let secs = |v: Option<f64>| v.map_or("-".into(), |x| format!("{:.1}", x - first));
             t.add_row(vec![
-                Cell::new(p.phase.replace('_', " ")),
+                Cell::new(prose::phase_name(p.phase)),
                 Cell::new(format!("{}–{}", p.first_request, p.last_request)),
                 right(secs(p.start_offset_s)),
                 right(if to.is_some() { secs(to) } else { "end".to_string() }),
@@ -309,19 +308,7 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
         }
         writeln!(out, "{t}")?;
         if let Some(d) = r.lt.phase_detection {
-            writeln!(
-                out,
-                "{}",
-                wrap(
-                    &format!(
-                        "Baseline {:.1} ms; the knee is where the rolling median of {} requests \
-                         stays above {:.1} ms.",
-                        d.baseline_ms, d.window, d.knee_threshold_ms
-                    ),
-                    width,
-                    "",
-                )
-            )?;
+            writeln!(out, "{}", wrap(&prose::phase_detection(&d), width, ""))?;
         }
     }
 

@@ -15,6 +15,7 @@ pub mod json;
 pub mod lt_tables;
 pub mod markdown;
 pub mod plot;
+pub mod prose;
 pub mod table;
 
 use std::collections::BTreeMap;

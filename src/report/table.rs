@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
+use super::prose::{self, Clock, common_dir};
 use super::{HypothesisOut, Report};
 
 /// How to render tables.
@@ -49,8 +50,7 @@ fn num(n: u64) -> Cell {
 }
 
 pub(super) fn ms(v: Option<f64>) -> Cell {
-    Cell::new(v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}")))
-        .set_alignment(CellAlignment::Right)
+    Cell::new(prose::ms(v)).set_alignment(CellAlignment::Right)
 }
 
 pub(super) fn heading(out: &mut dyn Write, o: &RenderOptions, text: &str) -> io::Result<()> {
@@ -75,49 +75,6 @@ pub(super) fn wrap(text: &str, width: usize, indent: &str) -> String {
         col += w;
     }
     out
-}
-
-/// The folder all inputs share (with its trailing `/`), so tables can show shorter names.
-fn common_dir(r: &Report) -> String {
-    let mut paths = r.inputs.iter().map(|i| i.path.as_str());
-    let Some(first) = paths.next() else { return String::new() };
-    let mut prefix = match first.rfind('/') {
-        Some(i) => &first[..=i],
-        None => return String::new(),
-    };
-    for p in paths {
-        while !p.starts_with(prefix) {
-            match prefix[..prefix.len() - 1].rfind('/') {
-                Some(i) => prefix = &prefix[..=i],
-                None => return String::new(),
-            }
-        }
-    }
-    prefix.to_string()
-}
-
-/// How times are shown: time of day when the whole run is on one UTC date, else date and time.
-#[derive(Debug, Clone, Copy)]
-struct Clock {
-    same_day: bool,
-}
-
-impl Clock {
-    fn of(r: &Report) -> Clock {
-        let day = |t: &Option<String>| t.as_deref().and_then(|s| s.get(..10)).map(str::to_string);
-        let (a, b) = (day(&r.run.earliest_event), day(&r.run.latest_event));
-        Clock { same_day: a.is_some() && a == b }
-    }
-
-    /// `2026-11-25T15:39:43.109396Z` → `15:39:43.109` (or `2026-11-25 15:39:43.109`).
-    fn show(self, t: Option<&str>) -> String {
-        let Some(t) = t else { return "-".to_string() };
-        match (self.same_day, t.get(..10), t.get(11..23)) {
-            (true, _, Some(time)) => time.to_string(),
-            (false, Some(date), Some(time)) => format!("{date} {time}"),
-            _ => t.to_string(),
-        }
-    }
 }
 
 fn hypothesis(
@@ -167,21 +124,18 @@ fn hypothesis(
 /// Renders the report as terminal tables.
 pub fn render(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let width = usize::from(o.width).max(40);
-    let clock = Clock::of(r);
     writeln!(out, "{}", wrap(&format!("Diagnosis: {}", r.diagnosis.statement), width, "  "))?;
-    times_line(r, clock, out)?;
+    times_line(r, out)?;
     inputs(r, o, out)?;
     super::lt_tables::render(&[super::lt_tables::Run { name: "", lt: &r.loadtest }], o, out)?;
     analysis(r, o, out)
 }
 
-fn times_line(r: &Report, clock: Clock, out: &mut dyn Write) -> io::Result<()> {
-    if let (true, Some(day)) =
-        (clock.same_day, r.run.earliest_event.as_deref().and_then(|t| t.get(..10)))
-    {
-        writeln!(out, "Times are UTC, on {day}.")?;
+fn times_line(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    match prose::times(r) {
+        Some(line) => writeln!(out, "{line}"),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Renders several runs: their verdicts, the load-test tables with one column group per run,
@@ -207,7 +161,7 @@ pub fn render_runs(
     for (name, r) in runs {
         let rule = "═".repeat(width.min(100).saturating_sub(name.chars().count() + 6));
         heading(out, o, &format!("══ Run {name} {rule}"))?;
-        times_line(r, Clock::of(r), out)?;
+        times_line(r, out)?;
         inputs(r, o, out)?;
         analysis(r, o, out)?;
     }
@@ -295,25 +249,10 @@ fn inputs(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> 
 
 /// One line on the timestamps that needed help, when any did.
 fn timestamps_line(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    let t = &r.timestamps;
-    let parts: Vec<String> = [
-        (t.recovered, "recovered from a garbled stamp"),
-        (t.bad_timestamp, "unreadable"),
-        (t.inferred, "inferred from neighbouring lines"),
-        (t.zone_assumed, "without a zone (read with --tz, default UTC)"),
-        (t.zone_abbreviation, "with a zone abbreviation such as CET or CST"),
-        (t.out_of_order, "out of order (sorted)"),
-        (t.missing, "without any time (their input has none)"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{n} {what}"))
-    .collect();
-    if parts.is_empty() {
-        return Ok(());
+    match prose::timestamps(r) {
+        Some(line) => writeln!(out, "{}", wrap(&line, usize::from(o.width).max(40), "  ")),
+        None => Ok(()),
     }
-    let width = usize::from(o.width).max(40);
-    writeln!(out, "{}", wrap(&format!("Timestamps: {}.", parts.join(", ")), width, "  "))
 }
 
 /// The funnel, the signatures and the hypotheses.
@@ -341,34 +280,8 @@ fn analysis(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()
             num(r.funnel.completed),
         ]);
         writeln!(out, "{t}")?;
-        if !r.funnel.has_app_log {
-            writeln!(
-                out,
-                "No application log was given: hit/started/completed are unknown, not zero."
-            )?;
-        } else if let Some(l) = &r.funnel.biggest_loss {
-            writeln!(out, "Most requests were lost between {} and {}: {}.", l.from, l.to, l.lost)?;
-        }
-        if r.funnel.outside_window > 0 {
-            writeln!(
-                out,
-                "{} stage events fell outside the run window and were not counted (clock skew?).",
-                r.funnel.outside_window
-            )?;
-        }
-        if let (Some(median), Some(p95)) = (r.funnel.query_ms.median, r.funnel.query_ms.p95) {
-            writeln!(
-                out,
-                "Queries took a median of {median:.1} ms (p95 {p95:.1} ms) over {} completed queries.",
-                r.funnel.query_ms.count
-            )?;
-        }
-        if r.funnel.without_timestamp > 0 {
-            writeln!(
-                out,
-                "{} stage events had no timestamp; they were counted.",
-                r.funnel.without_timestamp
-            )?;
+        for line in prose::funnel_notes(r) {
+            writeln!(out, "{line}")?;
         }
     } else {
         writeln!(out, "No load-test or application data.")?;
@@ -405,11 +318,6 @@ fn analysis(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()
     Ok(())
 }
 
-/// A signed skew in ms: `+3742.0 ms`.
-fn signed_ms(v: f64) -> String {
-    format!("{v:+.1} ms")
-}
-
 /// Clock skew, lost requests by class and route, the funnel over time and the loss onset.
 fn correlation(
     r: &Report,
@@ -419,38 +327,16 @@ fn correlation(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let c = &r.correlation;
-    let interesting: Vec<_> =
-        c.skew.iter().filter(|s| s.method != "reference" && s.method != "assumed").collect();
+    let interesting = prose::interesting_skews(r);
     if !interesting.is_empty() {
         heading(out, o, "Clock skew")?;
-        let reference = c.reference.as_deref().map_or_else(|| "the app".into(), short);
         for s in interesting {
-            let how = match (s.method, s.error_ms, s.confidence_label, s.confidence) {
-                ("estimated", Some(e), Some(label), Some(conf)) => format!(
-                    "estimated ±{e:.1} ms from {} requests, confidence {label} ({conf:.2})",
-                    s.pairs
-                ),
-                ("override", ..) => "given with --skew".to_string(),
-                (m, ..) => m.to_string(),
-            };
-            let done = if s.applied { "corrected" } else { "not corrected" };
-            let note = s.note.as_deref().map_or(String::new(), |n| format!("; {n}"));
-            let line = format!(
-                "{}: {} against {reference} ({how}); {done}{note}.",
-                short(&s.path),
-                signed_ms(s.skew_ms)
-            );
-            writeln!(out, "{}", wrap(&line, o.width as usize, "  "))?;
+            writeln!(out, "{}", wrap(&prose::skew(r, s, short), o.width as usize, "  "))?;
         }
     }
     let Some(classes) = &c.lost_by_class else {
-        if c.lost > 0 {
-            writeln!(
-                out,
-                "\n{} requests were lost; without an application log they cannot be placed in \
-                 the pipeline.",
-                c.lost
-            )?;
+        if let Some(line) = prose::lost_without_app(r) {
+            writeln!(out, "\n{line}")?;
         }
         return buckets(r, o, clock, short, out);
     };
@@ -484,36 +370,11 @@ fn correlation(
         }
         t.add_row(row("all routes", c.matching.sent, c.lost, classes));
         writeln!(out, "{t}")?;
-        if let Some(by) = &c.lost_by_outcome {
-            let part = |k: &str| by.get(k).map_or(0, |l| l.total());
-            let line = format!(
-                "{} answered with a 5xx, {} without a response. Columns: never reached the app; \
-                 reached it but no query started; query started, never completed; query \
-                 completed, yet the client saw a failure.",
-                part("status_5xx"),
-                part("no_response")
-            );
+        if let Some(line) = prose::lost_outcomes(r) {
             writeln!(out, "{}", wrap(&line, o.width as usize, ""))?;
         }
     }
-    let m = &c.matching;
-    if m.sent > 0 && m.app_requests > 0 {
-        let line = format!(
-            "Matched {} of {} sent requests to the {} requests in the app log ({}, {}, ±{:.0} ms); \
-             {} app requests match no sent request, {} answered requests match no app request.",
-            m.matched,
-            m.sent,
-            m.app_requests,
-            m.app_events_joined_by.map_or("", |j| if j == "request_id" {
-                "app events joined by request id"
-            } else {
-                "app events joined by time order"
-            }),
-            if m.per_route { "per route" } else { "all routes pooled" },
-            m.tolerance_ms,
-            m.app_only,
-            m.answered_unmatched
-        );
+    if let Some(line) = prose::matching(r) {
         writeln!(out, "{}", wrap(&line, o.width as usize, ""))?;
     }
     buckets(r, o, clock, short, out)
@@ -531,11 +392,7 @@ fn buckets(
     if c.buckets.is_empty() {
         return Ok(());
     }
-    let width = if c.bucket_ms >= 1000.0 {
-        format!("{} s", c.bucket_ms / 1000.0)
-    } else {
-        format!("{} ms", c.bucket_ms)
-    };
+    let width = prose::bucket_width(r);
     heading(out, o, &format!("Funnel over time ({width} buckets, by send time)"))?;
     let mut t = table(
         o,
@@ -568,39 +425,8 @@ fn buckets(
     if let Some(note) = &c.bucket_note {
         writeln!(out, "{note}.")?;
     }
-    match &c.loss_onset {
-        Some(on) => {
-            let class = on
-                .class
-                .and_then(|k| crate::requests::LostClass::ALL.into_iter().find(|c| c.as_str() == k))
-                .map_or(String::new(), |k| format!(", mostly {}", k.describe()));
-            let mut line = format!(
-                "Requests start being lost at {} ({} of {} sent in the bucket from {}{class}).",
-                clock.show(Some(&on.at)),
-                on.lost,
-                on.sent,
-                clock.show(Some(&on.bucket_start)),
-            );
-            if on.first_lost != on.at {
-                line.push_str(&format!(
-                    " An isolated request was lost earlier, at {}.",
-                    clock.show(Some(&on.first_lost))
-                ));
-            }
-            match &on.signature {
-                Some(sig) => line.push_str(&format!(
-                    " First signature around it: {} at {} ({:+.2} s){}.",
-                    sig.id,
-                    clock.show(Some(&sig.first_seen)),
-                    sig.offset_s,
-                    sig.evidence.as_deref().map_or(String::new(), |e| format!(", {}", short(e)))
-                )),
-                None => line.push_str(" No failure signature was seen around it."),
-            }
-            writeln!(out, "{}", wrap(&line, o.width as usize, ""))?;
-        }
-        None if c.matching.sent > 0 => writeln!(out, "No request was lost.")?,
-        None => {}
+    if let Some(line) = prose::onset(r, clock, short) {
+        writeln!(out, "{}", wrap(&line, o.width as usize, ""))?;
     }
     Ok(())
 }
