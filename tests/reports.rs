@@ -319,10 +319,6 @@ fn agree(what: &str, rows: &[Vec<String>], text: &str, checks: &[Check]) {
     }
 }
 
-/// Set to true once the HTML renderer is merged.
-// TODO(merge): enable after merging the HTML renderer (branch with src/report/html.rs).
-const HTML_RENDERER_MERGED: bool = false;
-
 /// The HTML page prints the same numbers in its tables.
 fn html_agrees(path: &str, checks: &[Check]) {
     let html = analyze(&[path, "--format", "html"]);
@@ -355,9 +351,7 @@ fn renderers_agree_on_the_numbers() {
         let md_text: Vec<String> = prose.iter().map(|l| markdown_plain(l)).collect();
         agree(&format!("md {name}"), &markdown_rows(&md), &md_text.join("\n"), &checks);
 
-        if HTML_RENDERER_MERGED {
-            html_agrees(&path, &checks);
-        }
+        html_agrees(&path, &checks);
     }
     // The numbers are distinctive: pool-exhaustion's funnel and its failure share.
     let json = analyze_json(&[&sample("pool-exhaustion")]);

@@ -4,6 +4,7 @@
 mod cli;
 mod corpus;
 mod correlation;
+mod html;
 mod loadtest;
 mod readme;
 mod reports;

@@ -1,11 +1,987 @@
 //! The HTML renderer: one self-contained page (inline CSS and SVG, nothing fetched).
+//!
+//! The page has no script and loads nothing: a `Content-Security-Policy` meta forbids both, and
+//! the charts ([`super::charts`]) are inline SVG. It shows what the terminal shows
+//! ([`super::table`]) in the same words, with the diagnosis, the hypotheses and the charts
+//! first. Every string that comes from the report goes through [`escape`] (log text is
+//! already free of control characters, see [`super::sanitize`], but not of `<` or `&`); the
+//! charts' text is escaped by the SVG backend. With several runs the page has one section per
+//! run. Like every renderer it only writes to the `Write` it is given.
 
+use std::fmt;
 use std::io::{self, Write};
 
-use super::Report;
+use super::charts::{self, Kind};
+use super::lt_tables::offset;
+use super::{HypothesisOut, LatencySummary, OutcomeRow, Report, sanitize};
+
+/// Text made safe for HTML element content and quoted attribute values: `&`, `<`, `>`, `"`
+/// and `'` become character references.
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(&'a str);
+
+/// Escapes `s` for HTML (see [`Escaped`]); the one way report text reaches the page.
+pub fn escape(s: &str) -> Escaped<'_> {
+    Escaped(s)
+}
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        let mut last = 0;
+        for (i, ch) in s.char_indices() {
+            let entity = match ch {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                _ => continue,
+            };
+            f.write_str(s.get(last..i).unwrap_or_default())?;
+            f.write_str(entity)?;
+            last = i + 1;
+        }
+        f.write_str(s.get(last..).unwrap_or_default())
+    }
+}
+
+const STYLE: &str = "\
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d1d1f;\
+margin:0 auto;max-width:1100px;padding:16px 24px 48px}\
+h1{font-size:1.6em;margin:.4em 0 .2em}h2{font-size:1.3em;margin:1.6em 0 .4em;\
+border-bottom:1px solid #ddd;padding-bottom:.2em}h3{font-size:1.1em;margin:1.3em 0 .4em}\
+h4{font-size:1em;margin:1em 0 .3em}\
+.tool{color:#666;margin:0}\
+.verdict{font-size:1.1em;padding:.6em .9em;border-left:5px solid #888;background:#f6f6f6}\
+.verdict-explained{border-color:#d62728}.verdict-unexplained{border-color:#ff7f0e}\
+.verdict-signatures_only{border-color:#ff7f0e}.verdict-no_failure{border-color:#2ca02c}\
+.hypothesis{border:1px solid #e3e3e3;border-radius:6px;padding:.2em 1em .6em;margin:1em 0}\
+table{border-collapse:collapse;margin:.4em 0 .6em;font-size:.92em}\
+th,td{border:1px solid #d9d9d9;padding:.25em .6em;text-align:left;vertical-align:top}\
+th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+tr.total td{font-weight:600}td.lost{color:#b00}\
+pre{background:#f7f7f7;border:1px solid #e3e3e3;padding:.6em;white-space:pre-wrap;\
+overflow-wrap:anywhere;font-size:.88em}\
+figure{margin:1em 0 1.6em}figure svg{max-width:100%;height:auto;display:block}\
+figcaption{color:#555;font-size:.9em;margin-top:.3em}figcaption b{color:#1d1d1f}\
+.note{color:#555}.failure{color:#b00}\
+section.run{border-top:3px solid #444;margin-top:2.4em}";
 
 /// Renders one report or several runs as one page.
 pub fn render_runs(runs: &[(&str, &Report)], out: &mut dyn Write) -> io::Result<()> {
-    let _ = runs;
-    writeln!(out, "<!doctype html><title>not written yet</title>")
+    let title = match runs {
+        [(_, r)] => format!("rootcause report — {}", r.diagnosis.verdict.replace('_', " ")),
+        _ => format!("rootcause report — {} runs", runs.len()),
+    };
+    write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; img-src data:\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        escape(&title)
+    )?;
+    let tool = runs.first().map(|(_, r)| &r.tool);
+    writeln!(out, "<h1>{}</h1>", escape(&title))?;
+    if let Some(t) = tool {
+        writeln!(
+            out,
+            "<p class=\"tool\">Written by {} {}.</p>",
+            escape(t.name),
+            escape(t.version)
+        )?;
+    }
+    match runs {
+        [(_, r)] => body(out, r, 2, "")?,
+        _ => {
+            let names: Vec<String> = runs.iter().map(|(n, _)| sanitize(n)).collect();
+            writeln!(
+                out,
+                "<p>{} runs compared: {}.</p>\n<ul>",
+                runs.len(),
+                escape(&names.join(", "))
+            )?;
+            for (name, (_, r)) in names.iter().zip(runs) {
+                writeln!(
+                    out,
+                    "<li><a href=\"#run-{}\">{}</a>: {}</li>",
+                    escape(&charts::file_stem(name)),
+                    escape(name),
+                    escape(&r.diagnosis.statement)
+                )?;
+            }
+            writeln!(out, "</ul>")?;
+            for (name, (_, r)) in names.iter().zip(runs) {
+                let stem = charts::file_stem(name);
+                writeln!(
+                    out,
+                    "<section class=\"run\" id=\"run-{}\">\n<h2>Run {}</h2>",
+                    escape(&stem),
+                    escape(name)
+                )?;
+                body(out, r, 3, &format!("run-{stem}-"))?;
+                writeln!(out, "</section>")?;
+            }
+        }
+    }
+    writeln!(out, "</body>\n</html>")
+}
+
+/// A heading of `level` (2 for a single run's sections, 3 inside a run's section).
+fn heading(out: &mut dyn Write, level: u8, text: &str) -> io::Result<()> {
+    writeln!(out, "<h{level}>{}</h{level}>", escape(text))
+}
+
+/// A paragraph of report text.
+fn para(out: &mut dyn Write, class: &str, text: &str) -> io::Result<()> {
+    if class.is_empty() {
+        writeln!(out, "<p>{}</p>", escape(text))
+    } else {
+        writeln!(out, "<p class=\"{class}\">{}</p>", escape(text))
+    }
+}
+
+/// One table cell.
+struct Td {
+    text: String,
+    class: &'static str,
+}
+
+fn t(s: impl Into<String>) -> Td {
+    Td { text: s.into(), class: "" }
+}
+
+fn n(v: impl fmt::Display) -> Td {
+    Td { text: v.to_string(), class: "n" }
+}
+
+fn ms(v: Option<f64>) -> Td {
+    n(v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}")))
+}
+
+/// A table; a row whose first cell starts with "All routes"/"all routes" is marked as the
+/// total row.
+fn table(out: &mut dyn Write, head: &[&str], rows: Vec<Vec<Td>>) -> io::Result<()> {
+    write!(out, "<table>\n<thead><tr>")?;
+    for h in head {
+        write!(out, "<th>{}</th>", escape(h))?;
+    }
+    writeln!(out, "</tr></thead>\n<tbody>")?;
+    for row in rows {
+        let total = row.first().is_some_and(|c| c.text.eq_ignore_ascii_case("all routes"))
+            || row.first().is_some_and(|c| c.text == "All routes combined");
+        write!(out, "{}", if total { "<tr class=\"total\">" } else { "<tr>" })?;
+        for c in row {
+            if c.class.is_empty() {
+                write!(out, "<td>{}</td>", escape(&c.text))?;
+            } else {
+                write!(out, "<td class=\"{}\">{}</td>", c.class, escape(&c.text))?;
+            }
+        }
+        writeln!(out, "</tr>")?;
+    }
+    writeln!(out, "</tbody>\n</table>")
+}
+
+/// The folder all inputs share (with its trailing `/`), so tables can show shorter names; as
+/// the terminal report does.
+fn common_dir(r: &Report) -> String {
+    let mut paths = r.inputs.iter().map(|i| i.path.as_str());
+    let Some(first) = paths.next() else { return String::new() };
+    let mut prefix = match first.rfind('/') {
+        Some(i) => &first[..=i],
+        None => return String::new(),
+    };
+    for p in paths {
+        while !p.starts_with(prefix) {
+            match prefix[..prefix.len() - 1].rfind('/') {
+                Some(i) => prefix = &prefix[..=i],
+                None => return String::new(),
+            }
+        }
+    }
+    prefix.to_string()
+}
+
+/// Times as the terminal shows them: the time of day when the run is on one UTC date.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    same_day: bool,
+}
+
+impl Clock {
+    fn of(r: &Report) -> Clock {
+        let day = |t: &Option<String>| t.as_deref().and_then(|s| s.get(..10)).map(str::to_string);
+        let (a, b) = (day(&r.run.earliest_event), day(&r.run.latest_event));
+        Clock { same_day: a.is_some() && a == b }
+    }
+
+    fn show(self, t: Option<&str>) -> String {
+        let Some(t) = t else { return "-".to_string() };
+        match (self.same_day, t.get(..10), t.get(11..23)) {
+            (true, _, Some(time)) => time.to_string(),
+            (false, Some(date), Some(time)) => format!("{date} {time}"),
+            _ => t.to_string(),
+        }
+    }
+}
+
+/// What one report's page (or section) needs to hand around.
+struct Ctx<'a> {
+    r: &'a Report,
+    level: u8,
+    clock: Clock,
+    dir: String,
+    /// Prefix of element ids, unique per run.
+    id: &'a str,
+}
+
+impl Ctx<'_> {
+    fn short<'s>(&self, p: &'s str) -> &'s str {
+        p.strip_prefix(self.dir.as_str()).unwrap_or(p)
+    }
+
+    fn h(&self, out: &mut dyn Write, text: &str) -> io::Result<()> {
+        heading(out, self.level, text)
+    }
+}
+
+/// One report: diagnosis, hypotheses, charts, then every table of the terminal report.
+fn body(out: &mut dyn Write, r: &Report, level: u8, id: &str) -> io::Result<()> {
+    let c = Ctx { r, level, clock: Clock::of(r), dir: common_dir(r), id };
+    c.h(out, "Diagnosis")?;
+    writeln!(
+        out,
+        "<p class=\"verdict verdict-{}\">{}</p>",
+        escape(r.diagnosis.verdict),
+        escape(&format!("Diagnosis: {}", r.diagnosis.statement))
+    )?;
+    if let (true, Some(day)) =
+        (c.clock.same_day, r.run.earliest_event.as_deref().and_then(|t| t.get(..10)))
+    {
+        para(out, "note", &format!("Times are UTC, on {day}."))?;
+    }
+    if let (Some(a), Some(b)) = (&r.run.first_sent, &r.run.last_sent) {
+        para(
+            out,
+            "note",
+            &format!(
+                "Requests were sent from {} to {}; the logs span {} to {}.",
+                c.clock.show(Some(a)),
+                c.clock.show(Some(b)),
+                c.clock.show(r.run.earliest_event.as_deref()),
+                c.clock.show(r.run.latest_event.as_deref())
+            ),
+        )?;
+    }
+    for h in &r.hypotheses {
+        hypothesis(out, &c, h)?;
+    }
+    charts_section(out, &c)?;
+    inputs(out, &c)?;
+    loadtest(out, &c)?;
+    funnel(out, &c)?;
+    correlation(out, &c)?;
+    signatures(out, &c)
+}
+
+fn hypothesis(out: &mut dyn Write, c: &Ctx<'_>, h: &HypothesisOut) -> io::Result<()> {
+    writeln!(out, "<div class=\"hypothesis\">")?;
+    c.h(
+        out,
+        &format!(
+            "Hypothesis {}: {} ({} confidence, {:.2})",
+            h.rank,
+            h.chain.join(" → "),
+            h.confidence_label,
+            h.confidence
+        ),
+    )?;
+    if h.chain.len() > 1 {
+        para(
+            out,
+            "note",
+            &format!(
+                "Chain, in order of first occurrence: {} (root cause first); accounts for {}.",
+                h.chain.join(" → "),
+                h.effects.join(", ")
+            ),
+        )?;
+    }
+    para(out, "", &h.summary)?;
+    writeln!(out, "<p><strong>Fix:</strong> {}</p>", escape(&h.fix))?;
+    if !h.evidence.is_empty() {
+        writeln!(out, "<p>Evidence for {}:</p>", escape(&h.root))?;
+        evidence(out, c, &h.evidence)?;
+    }
+    if !h.evidence_against.is_empty() {
+        writeln!(out, "<p>Against:</p>\n<ul>")?;
+        for a in &h.evidence_against {
+            writeln!(out, "<li>{}</li>", escape(a))?;
+        }
+        writeln!(out, "</ul>")?;
+    }
+    writeln!(out, "</div>")
+}
+
+/// Evidence lines, `path:line  time  text`, whole.
+fn evidence(out: &mut dyn Write, c: &Ctx<'_>, ev: &[super::EvidenceOut]) -> io::Result<()> {
+    write!(out, "<pre>")?;
+    for e in ev {
+        let line = format!(
+            "{}:{}  {}  {}",
+            c.short(&e.path),
+            e.line,
+            c.clock.show(e.ts.as_deref()),
+            e.text
+        );
+        writeln!(out, "{}", escape(&line))?;
+    }
+    writeln!(out, "</pre>")
+}
+
+fn charts_section(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
+    let r = c.r;
+    let drawn = charts::svg_charts(r);
+    if drawn.is_empty() {
+        return Ok(());
+    }
+    c.h(out, "Charts")?;
+    for chart in drawn {
+        writeln!(out, "<figure id=\"{}chart-{}\">", escape(c.id), chart.name)?;
+        // The SVG comes from the plotters backend, which escapes all text it is given.
+        out.write_all(chart.svg.as_bytes())?;
+        writeln!(
+            out,
+            "<figcaption><b>{}</b>. {}</figcaption>\n</figure>",
+            escape(&chart.title),
+            escape(&caption(r, chart.name))
+        )?;
+    }
+    Ok(())
+}
+
+/// What a chart shows, in words.
+fn caption(r: &Report, name: &str) -> String {
+    let p = &r.plot;
+    match name {
+        n if n == Kind::Latency.name() => {
+            let drawn = if p.points.len() as u64 == p.requests {
+                format!("every one of the {} requests with a latency", p.requests)
+            } else {
+                format!(
+                    "{} of the {} requests with a latency (every failure up to 5000, the rest \
+                     evenly thinned)",
+                    p.points.len(),
+                    p.requests
+                )
+            };
+            format!(
+                "Each dot is a request ({drawn}), by the second it was sent, on a log scale; \
+                 failures are drawn on top. The lines are the median and p95 of all {} \
+                 requests in 200 equal time slices; the shaded bands are the latency phases.",
+                p.requests
+            )
+        }
+        n if n == Kind::Outcomes.name() => format!(
+            "Requests per {} bucket by send time, stacked by what the client saw.",
+            bucket_width(r.correlation.bucket_ms)
+        ),
+        n if n == Kind::Funnel.name() => "How many requests reached each stage in the \
+            application log; percentages are of the requests sent."
+            .to_string(),
+        _ => "One lane per signature, in order of first occurrence: a tick per occurrence (at \
+              most 500 drawn per lane), a triangle at the first. Failure signatures are red."
+            .to_string(),
+    }
+}
+
+fn bucket_width(bucket_ms: f64) -> String {
+    if bucket_ms >= 1000.0 {
+        format!("{} s", bucket_ms / 1000.0)
+    } else {
+        format!("{bucket_ms} ms")
+    }
+}
+
+/// The inputs, what was not understood, and folder-walk warnings.
+fn inputs(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
+    let r = c.r;
+    c.h(
+        out,
+        &if c.dir.is_empty() { "Inputs".to_string() } else { format!("Inputs (in {})", c.dir) },
+    )?;
+    let rows = r
+        .inputs
+        .iter()
+        .map(|i| {
+            let notes: Vec<String> = i.notes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let format = match i.dialect {
+                Some(d) => format!("{} ({d})", i.format),
+                None => i.format.clone(),
+            };
+            let format = match (&i.error, i.compression) {
+                (Some(_), _) => format!("{format} (error)"),
+                (None, Some(z)) => format!("{format} ({z})"),
+                (None, None) => format,
+            };
+            vec![
+                t(c.short(&i.path)),
+                t(format),
+                n(i.lines),
+                n(i.parsed),
+                n(i.skipped),
+                t(notes.join(", ")),
+            ]
+        })
+        .collect();
+    table(out, &["input", "format", "lines", "parsed", "skipped", "notes"], rows)?;
+    let ts = &r.timestamps;
+    let parts: Vec<String> = [
+        (ts.recovered, "recovered from a garbled stamp"),
+        (ts.bad_timestamp, "unreadable"),
+        (ts.inferred, "inferred from neighbouring lines"),
+        (ts.zone_assumed, "without a zone (read with --tz, default UTC)"),
+        (ts.zone_abbreviation, "with a zone abbreviation such as CET or CST"),
+        (ts.out_of_order, "out of order (sorted)"),
+        (ts.missing, "without any time (their input has none)"),
+    ]
+    .iter()
+    .filter(|(k, _)| *k > 0)
+    .map(|(k, what)| format!("{k} {what}"))
+    .collect();
+    if !parts.is_empty() {
+        para(out, "note", &format!("Timestamps: {}.", parts.join(", ")))?;
+    }
+    let skipped: Vec<_> = r.inputs.iter().filter(|i| i.skipped > 0 || i.error.is_some()).collect();
+    if !skipped.is_empty() {
+        c.h(out, "Lines not understood")?;
+        let mut rows = Vec::new();
+        for i in skipped {
+            if let Some(e) = &i.error {
+                rows.push(vec![t(c.short(&i.path)), t(format!("error: {e}")), t(""), t("")]);
+            }
+            for (reason, k) in &i.skipped_reasons {
+                let first: Vec<String> = i
+                    .skipped_first_lines
+                    .get(reason)
+                    .map_or_else(Vec::new, |v| v.iter().map(u64::to_string).collect());
+                rows.push(vec![t(c.short(&i.path)), t(*reason), n(k), t(first.join(", "))]);
+            }
+            if i.format == "unknown" {
+                rows.push(vec![
+                    t(c.short(&i.path)),
+                    t(format!("why unknown: {}", i.reason)),
+                    t(""),
+                    t(""),
+                ]);
+            }
+        }
+        table(out, &["input", "reason", "lines", "first at"], rows)?;
+    }
+    for w in &r.warnings {
+        para(out, "note", &format!("Skipped while walking folders: {w}"))?;
+    }
+    Ok(())
+}
+
+const OUTCOME_COLUMNS: [&str; 6] =
+    ["requests", "Success (200)", "No response", "404", "500", "other"];
+
+fn outcome_cells(row: &OutcomeRow) -> Vec<Td> {
+    std::iter::once(n(row.total))
+        .chain(row.percent.values().iter().map(|p| n(format!("{p:.2}"))))
+        .collect()
+}
+
+fn outcome_table(
+    out: &mut dyn Write,
+    first: &str,
+    rows: &[(String, &OutcomeRow)],
+    total: Option<(&str, &OutcomeRow)>,
+) -> io::Result<()> {
+    let mut head = vec![first];
+    head.extend(OUTCOME_COLUMNS);
+    let mut body: Vec<Vec<Td>> = rows
+        .iter()
+        .map(|(k, row)| std::iter::once(t(k.as_str())).chain(outcome_cells(row)).collect())
+        .collect();
+    if let Some((name, row)) = total {
+        body.push(std::iter::once(t(name)).chain(outcome_cells(row)).collect());
+    }
+    table(out, &head, body)
+}
+
+fn latency_cells(l: &LatencySummary) -> Vec<Td> {
+    vec![
+        n(l.count),
+        ms(l.min),
+        ms(l.max),
+        ms(l.mean),
+        ms(l.median),
+        ms(l.p90),
+        ms(l.p95),
+        ms(l.p99),
+    ]
+}
+
+/// The load-test tables, as the terminal shows them for one run.
+fn loadtest(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
+    let lt = &c.r.loadtest;
+    if lt.all_routes.total == 0 {
+        return Ok(());
+    }
+    let mut bursts: Vec<u32> = lt.by_burst_offset.iter().filter_map(|row| row.burst).collect();
+    bursts.dedup();
+    for b in bursts {
+        c.h(out, &format!("Request count {b}: outcomes by offset (% of requests)"))?;
+        let rows: Vec<(String, &OutcomeRow)> = lt
+            .by_burst_offset
+            .iter()
+            .filter(|row| row.burst == Some(b))
+            .map(|row| (offset(row.offset_ms.unwrap_or(0.0)), row))
+            .collect();
+        outcome_table(out, "offset ms", &rows, None)?;
+    }
+    if !lt.by_offset.is_empty() {
+        c.h(out, "Overall: outcomes by offset (% of requests)")?;
+        let rows: Vec<(String, &OutcomeRow)> =
+            lt.by_offset.iter().map(|row| (offset(row.offset_ms.unwrap_or(0.0)), row)).collect();
+        outcome_table(out, "offset ms", &rows, None)?;
+    }
+    c.h(out, "Per route: outcomes (% of requests)")?;
+    let rows: Vec<(String, &OutcomeRow)> =
+        lt.by_route.iter().map(|row| (row.route.clone().unwrap_or_default(), row)).collect();
+    outcome_table(out, "route", &rows, Some(("All routes combined", &lt.all_routes)))?;
+
+    c.h(
+        out,
+        if lt.basis == "aggregate" {
+            "Latency (ms; per-request runs: successful requests; aggregates: as the tool reported)"
+        } else {
+            "Latency of successful requests (ms)"
+        },
+    )?;
+    let mut rows: Vec<Vec<Td>> = lt
+        .latency_ms
+        .by_route
+        .iter()
+        .map(|(route, l)| std::iter::once(t(route.as_str())).chain(latency_cells(l)).collect())
+        .collect();
+    rows.push(
+        std::iter::once(t("all routes")).chain(latency_cells(&lt.latency_ms.overall)).collect(),
+    );
+    table(out, &["route", "n", "fastest", "slowest", "mean", "median", "p90", "p95", "p99"], rows)?;
+
+    if let Some(tp) = lt.throughput {
+        c.h(out, "Throughput (requests/s)")?;
+        let rate = |v: Option<f64>| n(v.map_or_else(|| "-".to_string(), |x| format!("{x:.2}")));
+        table(
+            out,
+            &["", "duration s", "sent", "completed", "successful", "peak sent"],
+            vec![vec![
+                t("all routes"),
+                n(tp.duration_s.map_or("-".into(), |d| format!("{d:.1}"))),
+                rate(tp.sent_per_s),
+                rate(tp.completed_per_s),
+                rate(tp.success_per_s),
+                n(lt.peak_sent_per_s.map_or("-".into(), |p| format!("{p} in 1 s"))),
+            ]],
+        )?;
+    }
+
+    if !lt.phases.is_empty() {
+        c.h(out, "Latency phases (in send order)")?;
+        let first = lt.phases.first().and_then(|p| p.start_offset_s).unwrap_or(0.0);
+        let secs = |v: Option<f64>| v.map_or("-".into(), |x| format!("{:.1}", x - first));
+        let rows = lt
+            .phases
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let to = lt.phases.get(k + 1).and_then(|q| q.start_offset_s);
+                vec![
+                    t(p.phase.replace('_', " ")),
+                    t(format!("{}–{}", p.first_request, p.last_request)),
+                    n(secs(p.start_offset_s)),
+                    n(if to.is_some() { secs(to) } else { "end".to_string() }),
+                    n(p.requests),
+                    n(format!("{:.1}", p.median_ms)),
+                    n(format!("{:.1}", p.p95_ms)),
+                    n(format!("{:.1}", p.max_ms)),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["phase", "requests #", "from s", "to s", "n", "median ms", "p95 ms", "max ms"],
+            rows,
+        )?;
+        if let Some(d) = lt.phase_detection {
+            para(
+                out,
+                "note",
+                &format!(
+                    "Baseline {:.1} ms; the knee is where the rolling median of {} requests \
+                     stays above {:.1} ms.",
+                    d.baseline_ms, d.window, d.knee_threshold_ms
+                ),
+            )?;
+        }
+    }
+
+    if !lt.failure_groups.is_empty() {
+        c.h(out, "Failures reported by the load tool")?;
+        let rows = lt
+            .failure_groups
+            .iter()
+            .map(|f| {
+                vec![
+                    t(f.route.as_deref().unwrap_or("-")),
+                    t(f.error.as_str()),
+                    t(f.outcome.replace('_', " ")),
+                    n(f.occurrences),
+                ]
+            })
+            .collect();
+        table(out, &["route", "error", "reads as", "occurrences"], rows)?;
+    }
+    if !lt.exception_groups.is_empty() {
+        c.h(out, "Exceptions reported by the load tool")?;
+        let rows =
+            lt.exception_groups.iter().map(|e| vec![t(e.message.as_str()), n(e.count)]).collect();
+        table(out, &["exception", "count"], rows)?;
+    }
+    for note in &lt.notes {
+        para(out, "note", &format!("Note: {note}"))?;
+    }
+    for u in &lt.unavailable {
+        para(out, "note", &format!("Not shown: {}: {}.", u.table.replace('_', " "), u.reason))?;
+    }
+    Ok(())
+}
+
+fn funnel(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
+    let f = &c.r.funnel;
+    c.h(out, "Funnel")?;
+    if !(f.has_app_log || f.sent > 0) {
+        return para(out, "note", "No load-test or application data.");
+    }
+    let mut rows: Vec<Vec<Td>> = f
+        .by_route
+        .iter()
+        .map(|(route, k)| {
+            vec![t(route.as_str()), n(k.sent), n(k.hit), n(k.started), n(k.completed)]
+        })
+        .collect();
+    rows.push(vec![t("all routes"), n(f.sent), n(f.hit), n(f.started), n(f.completed)]);
+    table(out, &["route", "sent", "hit", "started", "completed"], rows)?;
+    if !f.has_app_log {
+        para(
+            out,
+            "note",
+            "No application log was given: hit/started/completed are unknown, not zero.",
+        )?;
+    } else if let Some(l) = &f.biggest_loss {
+        para(
+            out,
+            "",
+            &format!("Most requests were lost between {} and {}: {}.", l.from, l.to, l.lost),
+        )?;
+    }
+    if f.outside_window > 0 {
+        para(
+            out,
+            "note",
+            &format!(
+                "{} stage events fell outside the run window and were not counted (clock skew?).",
+                f.outside_window
+            ),
+        )?;
+    }
+    if let (Some(median), Some(p95)) = (f.query_ms.median, f.query_ms.p95) {
+        para(
+            out,
+            "",
+            &format!(
+                "Queries took a median of {median:.1} ms (p95 {p95:.1} ms) over {} completed \
+                 queries.",
+                f.query_ms.count
+            ),
+        )?;
+    }
+    if f.without_timestamp > 0 {
+        para(
+            out,
+            "note",
+            &format!("{} stage events had no timestamp; they were counted.", f.without_timestamp),
+        )?;
+    }
+    Ok(())
+}
+
+/// Clock skew, lost requests by class and route, the funnel over time and the loss onset.
+fn correlation(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
+    let k = &c.r.correlation;
+    let interesting: Vec<_> =
+        k.skew.iter().filter(|s| s.method != "reference" && s.method != "assumed").collect();
+    if !interesting.is_empty() {
+        c.h(out, "Clock skew")?;
+        let reference = k.reference.as_deref().map_or("the app", |p| c.short(p));
+        for s in interesting {
+            let how = match (s.method, s.error_ms, s.confidence_label, s.confidence) {
+                ("estimated", Some(e), Some(label), Some(conf)) => format!(
+                    "estimated ±{e:.1} ms from {} requests, confidence {label} ({conf:.2})",
+                    s.pairs
+                ),
+                ("override", ..) => "given with --skew".to_string(),
+                (m, ..) => m.to_string(),
+            };
+            let done = if s.applied { "corrected" } else { "not corrected" };
+            let note = s.note.as_deref().map_or(String::new(), |n| format!("; {n}"));
+            para(
+                out,
+                "",
+                &format!(
+                    "{}: {:+.1} ms against {reference} ({how}); {done}{note}.",
+                    c.short(&s.path),
+                    s.skew_ms
+                ),
+            )?;
+        }
+    }
+    match &k.lost_by_class {
+        None if k.lost > 0 => para(
+            out,
+            "",
+            &format!(
+                "{} requests were lost; without an application log they cannot be placed in \
+                 the pipeline.",
+                k.lost
+            ),
+        )?,
+        None => {}
+        Some(classes) => {
+            if k.lost > 0 {
+                c.h(out, "Lost requests (client saw a 5xx or no response)")?;
+                let row = |name: &str, sent: u64, lost: u64, l: &crate::requests::LostCounts| {
+                    vec![
+                        t(name),
+                        n(sent),
+                        n(lost),
+                        n(l.never_reached_app),
+                        n(l.no_query_started),
+                        n(l.query_not_completed),
+                        n(l.completed_but_failed),
+                    ]
+                };
+                let mut rows: Vec<Vec<Td>> = k
+                    .lost_by_route
+                    .iter()
+                    .map(|(route, rl)| row(route, rl.sent, rl.lost, &rl.classes))
+                    .collect();
+                rows.push(row("all routes", k.matching.sent, k.lost, classes));
+                table(
+                    out,
+                    &[
+                        "route",
+                        "sent",
+                        "lost",
+                        "never reached app",
+                        "no query",
+                        "query unfinished",
+                        "completed",
+                    ],
+                    rows,
+                )?;
+                if let Some(by) = &k.lost_by_outcome {
+                    let part = |key: &str| by.get(key).map_or(0, |l| l.total());
+                    para(
+                        out,
+                        "note",
+                        &format!(
+                            "{} answered with a 5xx, {} without a response. Columns: never \
+                             reached the app; reached it but no query started; query started, \
+                             never completed; query completed, yet the client saw a failure.",
+                            part("status_5xx"),
+                            part("no_response")
+                        ),
+                    )?;
+                }
+            }
+            let m = &k.matching;
+            if m.sent > 0 && m.app_requests > 0 {
+                para(
+                    out,
+                    "note",
+                    &format!(
+                        "Matched {} of {} sent requests to the {} requests in the app log ({}, \
+                         {}, ±{:.0} ms); {} app requests match no sent request, {} answered \
+                         requests match no app request.",
+                        m.matched,
+                        m.sent,
+                        m.app_requests,
+                        m.app_events_joined_by.map_or("", |j| if j == "request_id" {
+                            "app events joined by request id"
+                        } else {
+                            "app events joined by time order"
+                        }),
+                        if m.per_route { "per route" } else { "all routes pooled" },
+                        m.tolerance_ms,
+                        m.app_only,
+                        m.answered_unmatched
+                    ),
+                )?;
+            }
+        }
+    }
+    buckets(out, c)
+}
+
+/// The funnel over time, and the sentence naming the loss onset.
+fn buckets(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
+    let k = &c.r.correlation;
+    if k.buckets.is_empty() {
+        return Ok(());
+    }
+    c.h(out, &format!("Funnel over time ({} buckets, by send time)", bucket_width(k.bucket_ms)))?;
+    let mut skipped = 0;
+    let mut rows = Vec::new();
+    for b in &k.buckets {
+        if b.sent == 0 && b.hit == 0 {
+            skipped += 1;
+            continue;
+        }
+        let mut lost = n(b.lost);
+        if b.lost > 0 {
+            lost.class = "n lost";
+        }
+        rows.push(vec![
+            t(c.clock.show(Some(&b.start))),
+            n(b.sent),
+            n(b.hit),
+            n(b.started),
+            n(b.completed),
+            n(b.status_2xx),
+            n(b.status_5xx),
+            n(b.no_response),
+            lost,
+        ]);
+    }
+    table(
+        out,
+        &["start", "sent", "hit", "started", "completed", "2xx", "5xx", "no response", "lost"],
+        rows,
+    )?;
+    if skipped > 0 {
+        para(out, "note", &format!("{skipped} buckets without requests are not shown."))?;
+    }
+    if let Some(note) = &k.bucket_note {
+        para(out, "note", &format!("{note}."))?;
+    }
+    match &k.loss_onset {
+        Some(on) => {
+            let class = on
+                .class
+                .and_then(|x| crate::requests::LostClass::ALL.into_iter().find(|l| l.as_str() == x))
+                .map_or(String::new(), |x| format!(", mostly {}", x.describe()));
+            let mut line = format!(
+                "Requests start being lost at {} ({} of {} sent in the bucket from {}{class}).",
+                c.clock.show(Some(&on.at)),
+                on.lost,
+                on.sent,
+                c.clock.show(Some(&on.bucket_start)),
+            );
+            if on.first_lost != on.at {
+                line.push_str(&format!(
+                    " An isolated request was lost earlier, at {}.",
+                    c.clock.show(Some(&on.first_lost))
+                ));
+            }
+            match &on.signature {
+                Some(sig) => line.push_str(&format!(
+                    " First signature around it: {} at {} ({:+.2} s){}.",
+                    sig.id,
+                    c.clock.show(Some(&sig.first_seen)),
+                    sig.offset_s,
+                    sig.evidence.as_deref().map_or(String::new(), |e| format!(", {}", c.short(e)))
+                )),
+                None => line.push_str(" No failure signature was seen around it."),
+            }
+            para(out, "", &line)
+        }
+        None if k.matching.sent > 0 => para(out, "", "No request was lost."),
+        None => Ok(()),
+    }
+}
+
+/// The signatures, then each one's evidence.
+fn signatures(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
+    let r = c.r;
+    c.h(out, "Signatures")?;
+    if r.signatures.is_empty() {
+        return para(out, "", "None of the catalogued signatures appear in the logs.");
+    }
+    let rows = r
+        .signatures
+        .iter()
+        .map(|s| {
+            let ev = s
+                .evidence
+                .first()
+                .map_or_else(String::new, |e| format!("{}:{}", c.short(&e.path), e.line));
+            let mut id = t(s.id.as_str());
+            if s.failure {
+                id.class = "failure";
+            }
+            vec![
+                id,
+                t(s.title.as_str()),
+                t(s.severity.as_str()),
+                n(s.count),
+                t(c.clock.show(s.first_seen.as_deref())),
+                t(c.clock.show(s.last_seen.as_deref())),
+                t(ev),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "signature",
+            "what it is",
+            "severity",
+            "count",
+            "first seen",
+            "last seen",
+            "first evidence",
+        ],
+        rows,
+    )?;
+    for s in r.signatures.iter().filter(|s| !s.evidence.is_empty()) {
+        writeln!(out, "<h{l}>Evidence for {}</h{l}>", escape(&s.id), l = (c.level + 1).min(6))?;
+        if let Some(effect) = &s.effect {
+            para(out, "note", &format!("Effect on requests: {effect}."))?;
+        }
+        evidence(out, c, &s.evidence)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_every_metacharacter() {
+        assert_eq!(
+            escape("<script>a & 'b' \"c\"</script>").to_string(),
+            "&lt;script&gt;a &amp; &#39;b&#39; &quot;c&quot;&lt;/script&gt;"
+        );
+        assert_eq!(escape("plain → text").to_string(), "plain → text");
+        assert_eq!(escape("").to_string(), "");
+        assert_eq!(escape("&amp;").to_string(), "&amp;amp;");
+    }
 }
