@@ -5,7 +5,9 @@ Generates a hammer CSV of N requests (default 1 000 000; bench/gen_hammer.py, de
 never committed) in a temporary folder, writes its HTML report with the release binary and loads
 it in headless Chromium. Prints the HTML size, the analysis time and the time Chromium takes to
 load and render the page, minus its time on an empty page (median of 3). Exits 1 when the HTML
-is 5 MB or more or shows fewer than 3 charts, or, with --strict, when the page takes 2 s or more.
+is 5 MB or more or lacks the latency or outcomes chart as SVG, or, with --strict, when the page
+takes 2 s or more. (A load test alone has no funnel or signature chart: those need the app's
+and the server's logs.)
 
 Usage: bench/html_large.py [--requests N] [--strict]
 """
@@ -54,20 +56,22 @@ def main() -> int:
         empty_s = statistics.median(load(chromium, empty, tmp / "profile")[0] for _ in range(3))
         runs = [load(chromium, html, tmp / "profile") for _ in range(3)]
         page_s = statistics.median(r[0] for r in runs)
-        svgs = runs[0][1].count("<svg")
+        dom = runs[0][1]
+        svgs = dom.count("<svg")
+        charts = [c for c in ("latency", "outcomes") if f'id="chart-{c}"' in dom]
         size = html.stat().st_size
     net = page_s - empty_s
     print(f"requests        {a.requests}")
     print(f"analysis        {analysis:.2f} s")
     print(f"html size       {size / 1e6:.2f} MB")
     print(f"chromium load   {net:.2f} s (page {page_s:.2f} s - empty page {empty_s:.2f} s)")
-    print(f"svg elements    {svgs}")
+    print(f"charts          {', '.join(charts)} ({svgs} svg elements)")
     failed = False
     if size >= 5_000_000:
         print("FAIL: the HTML is 5 MB or more", file=sys.stderr)
         failed = True
-    if svgs < 3:
-        print("FAIL: the page shows fewer than 3 charts", file=sys.stderr)
+    if len(charts) < 2 or svgs < 2:
+        print(f"FAIL: the page lacks a chart (found {charts}, {svgs} svg)", file=sys.stderr)
         failed = True
     if a.strict and net >= 2.0:
         print("FAIL: the page took 2 s or more to load", file=sys.stderr)
