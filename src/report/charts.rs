@@ -17,16 +17,20 @@
 //! grouped under one `<g>` carrying the style ([`compact`]), which keeps 20 000 points under
 //! 1 MB of SVG. This module draws into strings and, for [`write_dir`] only, into files.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rootcause_parsers::time::{TimeOptions, parse};
 
-use super::Report;
 use super::plot::{PlotData, PointKind};
+use super::{Report, prose};
 
 /// One chart, drawn as SVG.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,7 +200,12 @@ fn fonts() -> Result<(), String> {
     .clone()
 }
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+/// What drawing on a `DB` gives: `T`, or the backend's error.
+type DrawResult<DB, T = ()> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A chart over seconds into the test (x) and `Y` (y), see [`time_chart`].
+type TimeChart<'a, DB, Y> =
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, <Y as AsRangedCoord>::CoordDescType>>;
 
 fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report, kind: Kind) -> DrawResult<DB>
 where
@@ -226,6 +235,76 @@ fn title_style() -> TextStyle<'static> {
 
 fn text(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().into_text_style(&(0u32, 0u32))
+}
+
+/// A chart's frame on `area`: its title, the margin, and room for the axis labels below
+/// (`x_labels` pixels) and to the left (`y_labels`).
+fn frame<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    kind: Kind,
+    x_labels: u32,
+    y_labels: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(kind.title(), title_style())
+        .margin(12)
+        .x_label_area_size(x_labels)
+        .y_label_area_size(y_labels);
+    builder
+}
+
+/// The mesh every chart shares: a light grid without minor lines, tick labels of
+/// `label_size`, axis titles of 13. The caller adds its axes' titles and formats, then draws.
+fn mesh<'a, 'b, X, Y, DB>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    label_size: u32,
+) -> MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+    DB: DrawingBackend,
+{
+    let mut m = chart.configure_mesh();
+    m.bold_line_style(GRID)
+        .light_line_style(WHITE)
+        .label_style(text(label_size))
+        .axis_desc_style(text(13));
+    m
+}
+
+/// `area` split into the plot and the strip for its [`legend`] below.
+fn above_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
+    area.split_vertically(area.dim_in_pixel().1.saturating_sub(LEGEND))
+}
+
+/// A chart of `kind` on `plot` over `x`, seconds into the test by send time, and `y`, its
+/// mesh drawn: the frame of the latency and outcomes charts.
+fn time_chart<'a, DB, Y>(
+    plot: &'a DrawingArea<DB, Shift>,
+    kind: Kind,
+    x: Range<f64>,
+    y: Y,
+    y_desc: &str,
+    y_format: &dyn Fn(&f64) -> String,
+) -> DrawResult<DB, TimeChart<'a, DB, Y>>
+where
+    DB: DrawingBackend,
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let span = x.end - x.start;
+    let mut chart = frame(plot, kind, 44, 70).build_cartesian_2d(x, y)?;
+    let x_format = |v: &f64| secs_label(*v, span);
+    mesh(&mut chart, 12)
+        .x_desc("seconds into the test (by send time)")
+        .y_desc(y_desc)
+        .x_label_formatter(&x_format)
+        .y_label_formatter(y_format)
+        .draw()?;
+    Ok(chart)
 }
 
 /// `0.5`, `12`, `120`: seconds with as few decimals as the axis needs.
@@ -284,26 +363,10 @@ where
         .filter(|v| v.is_finite())
         .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v.max(FLOOR)), b.max(v.max(FLOOR))));
     let (y0, y1) = if lo <= hi { (lo / 1.6, hi * 1.6) } else { (1.0, 1000.0) };
-    let (plot, legend_strip) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(LEGEND));
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(Kind::Latency.title(), title_style())
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
-    let xfmt = |v: &f64| secs_label(*v, x1 - x0);
+    let (plot, legend_strip) = above_legend(area);
     let yfmt = |v: &f64| ms_label(*v);
-    chart
-        .configure_mesh()
-        .x_desc("seconds into the test (by send time)")
-        .y_desc("latency (log scale)")
-        .x_label_formatter(&xfmt)
-        .y_label_formatter(&yfmt)
-        .bold_line_style(GRID)
-        .light_line_style(WHITE)
-        .label_style(text(12))
-        .axis_desc_style(text(13))
-        .draw()?;
+    let y = (y0..y1).log_scale();
+    let mut chart = time_chart(&plot, Kind::Latency, x0..x1, y, "latency (log scale)", &yfmt)?;
     // Phases first, so the points are drawn over them; names at the bottom of each band.
     let plot_width = f64::from(area.dim_in_pixel().0.saturating_sub(90)).max(1.0);
     for ph in &p.phases {
@@ -315,7 +378,7 @@ where
             [(a, y0), (b, y1)],
             phase_fill(&ph.kind).mix(0.7).filled(),
         )))?;
-        let name = ph.kind.replace('_', " ");
+        let name = prose::phase_name(&ph.kind);
         let px = (b - a) / (x1 - x0) * plot_width;
         if px > 7.0 * name.chars().count() as f64 + 8.0 {
             chart.draw_series(std::iter::once(
@@ -419,27 +482,10 @@ where
     let (x0, x1) = padded(first.0.min(0.0), last.0 + width);
     let top = bars.iter().map(|(_, v)| v.iter().sum::<u64>()).max().unwrap_or(1).max(1);
     let y1 = top as f64 * 1.12;
-    let (plot, legend_strip) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(LEGEND));
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(Kind::Outcomes.title(), title_style())
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, 0.0..y1)?;
-    let xfmt = |v: &f64| secs_label(*v, x1 - x0);
+    let (plot, legend_strip) = above_legend(area);
     let yfmt = |v: &f64| format!("{v:.0}");
-    let bucket = if width >= 1.0 { format!("{} s", width) } else { format!("{} ms", c.bucket_ms) };
-    chart
-        .configure_mesh()
-        .x_desc("seconds into the test (by send time)")
-        .y_desc(format!("requests per {bucket}"))
-        .x_label_formatter(&xfmt)
-        .y_label_formatter(&yfmt)
-        .bold_line_style(GRID)
-        .light_line_style(WHITE)
-        .label_style(text(12))
-        .axis_desc_style(text(13))
-        .draw()?;
+    let y_desc = format!("requests per {}", prose::bucket_width(r));
+    let mut chart = time_chart(&plot, Kind::Outcomes, x0..x1, 0.0..y1, &y_desc, &yfmt)?;
     let layers: [(usize, RGBColor, &str); 4] = [
         (0, SUCCESS, "2xx"),
         (1, FAIL_5XX, "5xx"),
@@ -473,11 +519,7 @@ where
     let f = &r.funnel;
     let values = [f.sent, f.hit, f.started, f.completed];
     let top = values.iter().copied().max().unwrap_or(1).max(1);
-    let mut chart = ChartBuilder::on(area)
-        .caption(Kind::Funnel.title(), title_style())
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(70)
+    let mut chart = frame(area, Kind::Funnel, 36, 70)
         .build_cartesian_2d((0i32..3).into_segmented(), 0.0..top as f64 * 1.15)?;
     let xfmt = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) => {
@@ -486,17 +528,12 @@ where
         _ => String::new(),
     };
     let yfmt = |v: &f64| format!("{v:.0}");
-    chart
-        .configure_mesh()
+    mesh(&mut chart, 13)
         .disable_x_mesh()
         .x_labels(4)
         .y_desc("requests")
         .x_label_formatter(&xfmt)
         .y_label_formatter(&yfmt)
-        .bold_line_style(GRID)
-        .light_line_style(WHITE)
-        .label_style(text(13))
-        .axis_desc_style(text(13))
         .draw()?;
     let bars = (0i32..).zip(values).map(|(i, v)| {
         let color = if i == 0 { OK.mix(1.0) } else { OK.mix(0.75) };
@@ -545,23 +582,14 @@ where
     // Lane k is centred on y = n - 1 - k, so the earliest signature is at the top. A plain
     // numeric axis (not a segmented one, which degenerates with one lane) and labels drawn
     // beside it.
-    let mut chart = ChartBuilder::on(area)
-        .caption(Kind::Signatures.title(), title_style())
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(label_area)
+    let mut chart = frame(area, Kind::Signatures, 44, label_area)
         .build_cartesian_2d(x0..x1, -0.5..f64::from(n) - 0.5)?;
     let xfmt = |v: &f64| secs_label(*v, x1 - x0);
-    chart
-        .configure_mesh()
+    mesh(&mut chart, 12)
         .disable_y_mesh()
         .y_labels(0)
         .x_desc("seconds into the test")
         .x_label_formatter(&xfmt)
-        .bold_line_style(GRID)
-        .light_line_style(WHITE)
-        .label_style(text(12))
-        .axis_desc_style(text(13))
         .draw()?;
     for (k, (lane, name)) in lanes.iter().zip(&labels).enumerate() {
         let y = f64::from(n - 1 - i32::try_from(k).unwrap_or(0));

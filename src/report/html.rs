@@ -6,13 +6,19 @@
 //! first. Every string that comes from the report goes through [`escape`] (log text is
 //! already free of control characters, see [`super::sanitize`], but not of `<` or `&`); the
 //! charts' text is escaped by the SVG backend. With several runs the page has one section per
-//! run. Like every renderer it only writes to the `Write` it is given.
+//! run. The sentences, and the cells that need formatting, come from [`super::prose`], as in
+//! the terminal and Markdown reports. Like every renderer it only writes to the `Write` it is
+//! given.
 
 use std::fmt;
 use std::io::{self, Write};
 
 use super::charts::{self, Kind};
-use super::lt_tables::offset;
+use super::lt_tables::{OUTCOME_COLUMNS, offset};
+use super::prose::{
+    self, Clock, FAILURE_COLUMNS, LATENCY_COLUMNS, PHASE_COLUMNS, THROUGHPUT_COLUMNS, Tone,
+    common_dir,
+};
 use super::{HypothesisOut, LatencySummary, OutcomeRow, Report, sanitize};
 
 /// Text made safe for HTML element content and quoted attribute values: `&`, `<`, `>`, `"`
@@ -143,6 +149,18 @@ fn para(out: &mut dyn Write, class: &str, text: &str) -> io::Result<()> {
     }
 }
 
+/// A paragraph of a [`prose`] sentence, its class from its [`Tone`].
+fn sentence(out: &mut dyn Write, tone: Tone, text: &str) -> io::Result<()> {
+    para(
+        out,
+        match tone {
+            Tone::Finding => "",
+            Tone::Note => "note",
+        },
+        text,
+    )
+}
+
 /// One table cell.
 struct Td {
     text: String,
@@ -155,10 +173,6 @@ fn t(s: impl Into<String>) -> Td {
 
 fn n(v: impl fmt::Display) -> Td {
     Td { text: v.to_string(), class: "n" }
-}
-
-fn ms(v: Option<f64>) -> Td {
-    n(v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}")))
 }
 
 /// A table; a row whose first cell starts with "All routes"/"all routes" is marked as the
@@ -185,49 +199,6 @@ fn table(out: &mut dyn Write, head: &[&str], rows: Vec<Vec<Td>>) -> io::Result<(
     writeln!(out, "</tbody>\n</table>")
 }
 
-/// The folder all inputs share (with its trailing `/`), so tables can show shorter names; as
-/// the terminal report does.
-fn common_dir(r: &Report) -> String {
-    let mut paths = r.inputs.iter().map(|i| i.path.as_str());
-    let Some(first) = paths.next() else { return String::new() };
-    let mut prefix = match first.rfind('/') {
-        Some(i) => &first[..=i],
-        None => return String::new(),
-    };
-    for p in paths {
-        while !p.starts_with(prefix) {
-            match prefix[..prefix.len() - 1].rfind('/') {
-                Some(i) => prefix = &prefix[..=i],
-                None => return String::new(),
-            }
-        }
-    }
-    prefix.to_string()
-}
-
-/// Times as the terminal shows them: the time of day when the run is on one UTC date.
-#[derive(Debug, Clone, Copy)]
-struct Clock {
-    same_day: bool,
-}
-
-impl Clock {
-    fn of(r: &Report) -> Clock {
-        let day = |t: &Option<String>| t.as_deref().and_then(|s| s.get(..10)).map(str::to_string);
-        let (a, b) = (day(&r.run.earliest_event), day(&r.run.latest_event));
-        Clock { same_day: a.is_some() && a == b }
-    }
-
-    fn show(self, t: Option<&str>) -> String {
-        let Some(t) = t else { return "-".to_string() };
-        match (self.same_day, t.get(..10), t.get(11..23)) {
-            (true, _, Some(time)) => time.to_string(),
-            (false, Some(date), Some(time)) => format!("{date} {time}"),
-            _ => t.to_string(),
-        }
-    }
-}
-
 /// What one report's page (or section) needs to hand around.
 struct Ctx<'a> {
     r: &'a Report,
@@ -241,6 +212,11 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn short<'s>(&self, p: &'s str) -> &'s str {
         p.strip_prefix(self.dir.as_str()).unwrap_or(p)
+    }
+
+    /// [`Ctx::short`], in the form [`prose`] takes.
+    fn shorten(&self) -> impl Fn(&str) -> String + '_ {
+        |p| self.short(p).to_string()
     }
 
     fn h(&self, out: &mut dyn Write, text: &str) -> io::Result<()> {
@@ -258,10 +234,8 @@ fn body(out: &mut dyn Write, r: &Report, level: u8, id: &str) -> io::Result<()> 
         escape(r.diagnosis.verdict),
         escape(&format!("Diagnosis: {}", r.diagnosis.statement))
     )?;
-    if let (true, Some(day)) =
-        (c.clock.same_day, r.run.earliest_event.as_deref().and_then(|t| t.get(..10)))
-    {
-        para(out, "note", &format!("Times are UTC, on {day}."))?;
+    if let Some(line) = prose::times(r) {
+        para(out, "note", &line)?;
     }
     if let (Some(a), Some(b)) = (&r.run.first_sent, &r.run.last_sent) {
         para(
@@ -289,16 +263,7 @@ fn body(out: &mut dyn Write, r: &Report, level: u8, id: &str) -> io::Result<()> 
 
 fn hypothesis(out: &mut dyn Write, c: &Ctx<'_>, h: &HypothesisOut) -> io::Result<()> {
     writeln!(out, "<div class=\"hypothesis\">")?;
-    c.h(
-        out,
-        &format!(
-            "Hypothesis {}: {} ({} confidence, {:.2})",
-            h.rank,
-            h.chain.join(" → "),
-            h.confidence_label,
-            h.confidence
-        ),
-    )?;
+    c.h(out, &prose::hypothesis_title(h))?;
     if h.chain.len() > 1 {
         para(
             out,
@@ -387,7 +352,7 @@ fn caption(r: &Report, name: &str) -> String {
         }
         n if n == Kind::Outcomes.name() => format!(
             "Requests per {} bucket by send time, stacked by what the client saw.",
-            bucket_width(r.correlation.bucket_ms)
+            prose::bucket_width(r)
         ),
         n if n == Kind::Funnel.name() => "How many requests reached each stage in the \
             application log; percentages are of the requests sent."
@@ -395,14 +360,6 @@ fn caption(r: &Report, name: &str) -> String {
         _ => "One lane per signature, in order of first occurrence: a tick per occurrence (at \
               most 500 drawn per lane), a triangle at the first. Failure signatures are red."
             .to_string(),
-    }
-}
-
-fn bucket_width(bucket_ms: f64) -> String {
-    if bucket_ms >= 1000.0 {
-        format!("{} s", bucket_ms / 1000.0)
-    } else {
-        format!("{bucket_ms} ms")
     }
 }
 
@@ -417,83 +374,44 @@ fn inputs(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
         .inputs
         .iter()
         .map(|i| {
-            let notes: Vec<String> = i.notes.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            let format = match i.dialect {
-                Some(d) => format!("{} ({d})", i.format),
-                None => i.format.clone(),
-            };
-            let format = match (&i.error, i.compression) {
-                (Some(_), _) => format!("{format} (error)"),
-                (None, Some(z)) => format!("{format} ({z})"),
-                (None, None) => format,
-            };
             vec![
                 t(c.short(&i.path)),
-                t(format),
+                t(prose::input_format(i)),
                 n(i.lines),
                 n(i.parsed),
                 n(i.skipped),
-                t(notes.join(", ")),
+                t(prose::input_notes(i)),
             ]
         })
         .collect();
     table(out, &["input", "format", "lines", "parsed", "skipped", "notes"], rows)?;
-    let ts = &r.timestamps;
-    let parts: Vec<String> = [
-        (ts.recovered, "recovered from a garbled stamp"),
-        (ts.bad_timestamp, "unreadable"),
-        (ts.inferred, "inferred from neighbouring lines"),
-        (ts.zone_assumed, "without a zone (read with --tz, default UTC)"),
-        (ts.zone_abbreviation, "with a zone abbreviation such as CET or CST"),
-        (ts.out_of_order, "out of order (sorted)"),
-        (ts.missing, "without any time (their input has none)"),
-    ]
-    .iter()
-    .filter(|(k, _)| *k > 0)
-    .map(|(k, what)| format!("{k} {what}"))
-    .collect();
-    if !parts.is_empty() {
-        para(out, "note", &format!("Timestamps: {}.", parts.join(", ")))?;
+    if let Some(line) = prose::timestamps(r) {
+        para(out, "note", &line)?;
     }
-    let skipped: Vec<_> = r.inputs.iter().filter(|i| i.skipped > 0 || i.error.is_some()).collect();
+    let skipped = prose::inputs_not_understood(r);
     if !skipped.is_empty() {
         c.h(out, "Lines not understood")?;
         let mut rows = Vec::new();
         for i in skipped {
-            if let Some(e) = &i.error {
-                rows.push(vec![t(c.short(&i.path)), t(format!("error: {e}")), t(""), t("")]);
-            }
-            for (reason, k) in &i.skipped_reasons {
-                let first: Vec<String> = i
-                    .skipped_first_lines
-                    .get(reason)
-                    .map_or_else(Vec::new, |v| v.iter().map(u64::to_string).collect());
-                rows.push(vec![t(c.short(&i.path)), t(*reason), n(k), t(first.join(", "))]);
-            }
-            if i.format == "unknown" {
+            for row in prose::not_understood(i) {
                 rows.push(vec![
                     t(c.short(&i.path)),
-                    t(format!("why unknown: {}", i.reason)),
-                    t(""),
-                    t(""),
+                    t(row.reason),
+                    row.lines.map_or_else(|| t(""), n),
+                    t(row.first_at),
                 ]);
             }
         }
         table(out, &["input", "reason", "lines", "first at"], rows)?;
     }
     for w in &r.warnings {
-        para(out, "note", &format!("Skipped while walking folders: {w}"))?;
+        para(out, "note", &prose::walk_warning(w))?;
     }
     Ok(())
 }
 
-const OUTCOME_COLUMNS: [&str; 6] =
-    ["requests", "Success (200)", "No response", "404", "500", "other"];
-
 fn outcome_cells(row: &OutcomeRow) -> Vec<Td> {
-    std::iter::once(n(row.total))
-        .chain(row.percent.values().iter().map(|p| n(format!("{p:.2}"))))
-        .collect()
+    prose::outcome_cells(row).into_iter().map(n).collect()
 }
 
 fn outcome_table(
@@ -502,7 +420,7 @@ fn outcome_table(
     rows: &[(String, &OutcomeRow)],
     total: Option<(&str, &OutcomeRow)>,
 ) -> io::Result<()> {
-    let mut head = vec![first];
+    let mut head = vec![first, "requests"];
     head.extend(OUTCOME_COLUMNS);
     let mut body: Vec<Vec<Td>> = rows
         .iter()
@@ -515,16 +433,7 @@ fn outcome_table(
 }
 
 fn latency_cells(l: &LatencySummary) -> Vec<Td> {
-    vec![
-        n(l.count),
-        ms(l.min),
-        ms(l.max),
-        ms(l.mean),
-        ms(l.median),
-        ms(l.p90),
-        ms(l.p95),
-        ms(l.p99),
-    ]
+    prose::latency_cells(l).into_iter().map(n).collect()
 }
 
 /// The load-test tables, as the terminal shows them for one run.
@@ -556,14 +465,7 @@ fn loadtest(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
         lt.by_route.iter().map(|row| (row.route.clone().unwrap_or_default(), row)).collect();
     outcome_table(out, "route", &rows, Some(("All routes combined", &lt.all_routes)))?;
 
-    c.h(
-        out,
-        if lt.basis == "aggregate" {
-            "Latency (ms; per-request runs: successful requests; aggregates: as the tool reported)"
-        } else {
-            "Latency of successful requests (ms)"
-        },
-    )?;
+    c.h(out, prose::latency_title(lt.basis == "aggregate"))?;
     let mut rows: Vec<Vec<Td>> = lt
         .latency_ms
         .by_route
@@ -573,62 +475,29 @@ fn loadtest(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
     rows.push(
         std::iter::once(t("all routes")).chain(latency_cells(&lt.latency_ms.overall)).collect(),
     );
-    table(out, &["route", "n", "fastest", "slowest", "mean", "median", "p90", "p95", "p99"], rows)?;
+    let mut head = vec!["route"];
+    head.extend(LATENCY_COLUMNS);
+    table(out, &head, rows)?;
 
     if let Some(tp) = lt.throughput {
         c.h(out, "Throughput (requests/s)")?;
-        let rate = |v: Option<f64>| n(v.map_or_else(|| "-".to_string(), |x| format!("{x:.2}")));
-        table(
-            out,
-            &["", "duration s", "sent", "completed", "successful", "peak sent"],
-            vec![vec![
-                t("all routes"),
-                n(tp.duration_s.map_or("-".into(), |d| format!("{d:.1}"))),
-                rate(tp.sent_per_s),
-                rate(tp.completed_per_s),
-                rate(tp.success_per_s),
-                n(lt.peak_sent_per_s.map_or("-".into(), |p| format!("{p} in 1 s"))),
-            ]],
-        )?;
+        let mut head = vec![""];
+        head.extend(THROUGHPUT_COLUMNS);
+        let cells = prose::throughput_cells(Some(tp), lt.peak_sent_per_s);
+        table(out, &head, vec![std::iter::once(t("all routes")).chain(cells.map(n)).collect()])?;
     }
 
     if !lt.phases.is_empty() {
         c.h(out, "Latency phases (in send order)")?;
-        let first = lt.phases.first().and_then(|p| p.start_offset_s).unwrap_or(0.0);
-        let secs = |v: Option<f64>| v.map_or("-".into(), |x| format!("{:.1}", x - first));
-        let rows = lt
-            .phases
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                let to = lt.phases.get(k + 1).and_then(|q| q.start_offset_s);
-                vec![
-                    t(p.phase.replace('_', " ")),
-                    t(format!("{}–{}", p.first_request, p.last_request)),
-                    n(secs(p.start_offset_s)),
-                    n(if to.is_some() { secs(to) } else { "end".to_string() }),
-                    n(p.requests),
-                    n(format!("{:.1}", p.median_ms)),
-                    n(format!("{:.1}", p.p95_ms)),
-                    n(format!("{:.1}", p.max_ms)),
-                ]
+        let rows = prose::phase_rows(&lt.phases)
+            .into_iter()
+            .map(|[phase, requests, rest @ ..]| {
+                [t(phase), t(requests)].into_iter().chain(rest.map(n)).collect()
             })
             .collect();
-        table(
-            out,
-            &["phase", "requests #", "from s", "to s", "n", "median ms", "p95 ms", "max ms"],
-            rows,
-        )?;
+        table(out, &PHASE_COLUMNS, rows)?;
         if let Some(d) = lt.phase_detection {
-            para(
-                out,
-                "note",
-                &format!(
-                    "Baseline {:.1} ms; the knee is where the rolling median of {} requests \
-                     stays above {:.1} ms.",
-                    d.baseline_ms, d.window, d.knee_threshold_ms
-                ),
-            )?;
+            para(out, "note", &prose::phase_detection(&d))?;
         }
     }
 
@@ -638,15 +507,11 @@ fn loadtest(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
             .failure_groups
             .iter()
             .map(|f| {
-                vec![
-                    t(f.route.as_deref().unwrap_or("-")),
-                    t(f.error.as_str()),
-                    t(f.outcome.replace('_', " ")),
-                    n(f.occurrences),
-                ]
+                let [route, error, reads_as, occurrences] = prose::failure_cells(f);
+                vec![t(route), t(error), t(reads_as), n(occurrences)]
             })
             .collect();
-        table(out, &["route", "error", "reads as", "occurrences"], rows)?;
+        table(out, &FAILURE_COLUMNS, rows)?;
     }
     if !lt.exception_groups.is_empty() {
         c.h(out, "Exceptions reported by the load tool")?;
@@ -655,10 +520,10 @@ fn loadtest(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
         table(out, &["exception", "count"], rows)?;
     }
     for note in &lt.notes {
-        para(out, "note", &format!("Note: {note}"))?;
+        para(out, "note", &prose::loadtest_note(note))?;
     }
     for u in &lt.unavailable {
-        para(out, "note", &format!("Not shown: {}: {}.", u.table.replace('_', " "), u.reason))?;
+        para(out, "note", &prose::not_shown(u))?;
     }
     Ok(())
 }
@@ -678,104 +543,37 @@ fn funnel(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
         .collect();
     rows.push(vec![t("all routes"), n(f.sent), n(f.hit), n(f.started), n(f.completed)]);
     table(out, &["route", "sent", "hit", "started", "completed"], rows)?;
-    if !f.has_app_log {
-        para(
-            out,
-            "note",
-            "No application log was given: hit/started/completed are unknown, not zero.",
-        )?;
-    } else if let Some(l) = &f.biggest_loss {
-        para(
-            out,
-            "",
-            &format!("Most requests were lost between {} and {}: {}.", l.from, l.to, l.lost),
-        )?;
-    }
-    if f.outside_window > 0 {
-        para(
-            out,
-            "note",
-            &format!(
-                "{} stage events fell outside the run window and were not counted (clock skew?).",
-                f.outside_window
-            ),
-        )?;
-    }
-    if let (Some(median), Some(p95)) = (f.query_ms.median, f.query_ms.p95) {
-        para(
-            out,
-            "",
-            &format!(
-                "Queries took a median of {median:.1} ms (p95 {p95:.1} ms) over {} completed \
-                 queries.",
-                f.query_ms.count
-            ),
-        )?;
-    }
-    if f.without_timestamp > 0 {
-        para(
-            out,
-            "note",
-            &format!("{} stage events had no timestamp; they were counted.", f.without_timestamp),
-        )?;
+    for (tone, line) in prose::funnel_notes(c.r) {
+        sentence(out, tone, &line)?;
     }
     Ok(())
 }
 
 /// Clock skew, lost requests by class and route, the funnel over time and the loss onset.
 fn correlation(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
-    let k = &c.r.correlation;
-    let interesting: Vec<_> =
-        k.skew.iter().filter(|s| s.method != "reference" && s.method != "assumed").collect();
-    if !interesting.is_empty() {
+    let r = c.r;
+    let k = &r.correlation;
+    let short = c.shorten();
+    let skews = prose::interesting_skews(r);
+    if !skews.is_empty() {
         c.h(out, "Clock skew")?;
-        let reference = k.reference.as_deref().map_or("the app", |p| c.short(p));
-        for s in interesting {
-            let how = match (s.method, s.error_ms, s.confidence_label, s.confidence) {
-                ("estimated", Some(e), Some(label), Some(conf)) => format!(
-                    "estimated ±{e:.1} ms from {} requests, confidence {label} ({conf:.2})",
-                    s.pairs
-                ),
-                ("override", ..) => "given with --skew".to_string(),
-                (m, ..) => m.to_string(),
-            };
-            let done = if s.applied { "corrected" } else { "not corrected" };
-            let note = s.note.as_deref().map_or(String::new(), |n| format!("; {n}"));
-            para(
-                out,
-                "",
-                &format!(
-                    "{}: {:+.1} ms against {reference} ({how}); {done}{note}.",
-                    c.short(&s.path),
-                    s.skew_ms
-                ),
-            )?;
+        for s in skews {
+            para(out, "", &prose::skew(r, s, &short))?;
         }
     }
     match &k.lost_by_class {
-        None if k.lost > 0 => para(
-            out,
-            "",
-            &format!(
-                "{} requests were lost; without an application log they cannot be placed in \
-                 the pipeline.",
-                k.lost
-            ),
-        )?,
-        None => {}
+        None => {
+            if let Some(line) = prose::lost_without_app(r) {
+                para(out, "", &line)?;
+            }
+        }
         Some(classes) => {
             if k.lost > 0 {
                 c.h(out, "Lost requests (client saw a 5xx or no response)")?;
                 let row = |name: &str, sent: u64, lost: u64, l: &crate::requests::LostCounts| {
-                    vec![
-                        t(name),
-                        n(sent),
-                        n(lost),
-                        n(l.never_reached_app),
-                        n(l.no_query_started),
-                        n(l.query_not_completed),
-                        n(l.completed_but_failed),
-                    ]
+                    std::iter::once(t(name))
+                        .chain(prose::lost_counts(sent, lost, l).map(n))
+                        .collect()
                 };
                 let mut rows: Vec<Vec<Td>> = k
                     .lost_by_route
@@ -783,57 +581,15 @@ fn correlation(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
                     .map(|(route, rl)| row(route, rl.sent, rl.lost, &rl.classes))
                     .collect();
                 rows.push(row("all routes", k.matching.sent, k.lost, classes));
-                table(
-                    out,
-                    &[
-                        "route",
-                        "sent",
-                        "lost",
-                        "never reached app",
-                        "no query",
-                        "query unfinished",
-                        "completed",
-                    ],
-                    rows,
-                )?;
-                if let Some(by) = &k.lost_by_outcome {
-                    let part = |key: &str| by.get(key).map_or(0, |l| l.total());
-                    para(
-                        out,
-                        "note",
-                        &format!(
-                            "{} answered with a 5xx, {} without a response. Columns: never \
-                             reached the app; reached it but no query started; query started, \
-                             never completed; query completed, yet the client saw a failure.",
-                            part("status_5xx"),
-                            part("no_response")
-                        ),
-                    )?;
+                let mut head = vec!["route"];
+                head.extend(prose::LOST_COLUMNS);
+                table(out, &head, rows)?;
+                if let Some(line) = prose::lost_outcomes(r) {
+                    para(out, "note", &line)?;
                 }
             }
-            let m = &k.matching;
-            if m.sent > 0 && m.app_requests > 0 {
-                para(
-                    out,
-                    "note",
-                    &format!(
-                        "Matched {} of {} sent requests to the {} requests in the app log ({}, \
-                         {}, ±{:.0} ms); {} app requests match no sent request, {} answered \
-                         requests match no app request.",
-                        m.matched,
-                        m.sent,
-                        m.app_requests,
-                        m.app_events_joined_by.map_or("", |j| if j == "request_id" {
-                            "app events joined by request id"
-                        } else {
-                            "app events joined by time order"
-                        }),
-                        if m.per_route { "per route" } else { "all routes pooled" },
-                        m.tolerance_ms,
-                        m.app_only,
-                        m.answered_unmatched
-                    ),
-                )?;
+            if let Some(line) = prose::matching(r) {
+                para(out, "note", &line)?;
             }
         }
     }
@@ -842,77 +598,27 @@ fn correlation(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
 
 /// The funnel over time, and the sentence naming the loss onset.
 fn buckets(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
-    let k = &c.r.correlation;
-    if k.buckets.is_empty() {
+    let r = c.r;
+    if r.correlation.buckets.is_empty() {
         return Ok(());
     }
-    c.h(out, &format!("Funnel over time ({} buckets, by send time)", bucket_width(k.bucket_ms)))?;
-    let mut skipped = 0;
+    c.h(out, &prose::buckets_title(r))?;
     let mut rows = Vec::new();
-    for b in &k.buckets {
-        if b.sent == 0 && b.hit == 0 {
-            skipped += 1;
-            continue;
-        }
-        let mut lost = n(b.lost);
-        if b.lost > 0 {
-            lost.class = "n lost";
-        }
-        rows.push(vec![
-            t(c.clock.show(Some(&b.start))),
-            n(b.sent),
-            n(b.hit),
-            n(b.started),
-            n(b.completed),
-            n(b.status_2xx),
-            n(b.status_5xx),
-            n(b.no_response),
-            lost,
-        ]);
+    for b in prose::shown_buckets(r) {
+        let [counts @ .., lost] = prose::bucket_counts(b);
+        let mut row = vec![t(c.clock.show(Some(&b.start)))];
+        row.extend(counts.map(n));
+        row.push(Td { class: if lost > 0 { "n lost" } else { "n" }, ..n(lost) });
+        rows.push(row);
     }
-    table(
-        out,
-        &["start", "sent", "hit", "started", "completed", "2xx", "5xx", "no response", "lost"],
-        rows,
-    )?;
-    if skipped > 0 {
-        para(out, "note", &format!("{skipped} buckets without requests are not shown."))?;
+    let mut head = vec!["start"];
+    head.extend(prose::BUCKET_COLUMNS);
+    table(out, &head, rows)?;
+    for line in prose::bucket_notes(r) {
+        para(out, "note", &line)?;
     }
-    if let Some(note) = &k.bucket_note {
-        para(out, "note", &format!("{note}."))?;
-    }
-    match &k.loss_onset {
-        Some(on) => {
-            let class = on
-                .class
-                .and_then(|x| crate::requests::LostClass::ALL.into_iter().find(|l| l.as_str() == x))
-                .map_or(String::new(), |x| format!(", mostly {}", x.describe()));
-            let mut line = format!(
-                "Requests start being lost at {} ({} of {} sent in the bucket from {}{class}).",
-                c.clock.show(Some(&on.at)),
-                on.lost,
-                on.sent,
-                c.clock.show(Some(&on.bucket_start)),
-            );
-            if on.first_lost != on.at {
-                line.push_str(&format!(
-                    " An isolated request was lost earlier, at {}.",
-                    c.clock.show(Some(&on.first_lost))
-                ));
-            }
-            match &on.signature {
-                Some(sig) => line.push_str(&format!(
-                    " First signature around it: {} at {} ({:+.2} s){}.",
-                    sig.id,
-                    c.clock.show(Some(&sig.first_seen)),
-                    sig.offset_s,
-                    sig.evidence.as_deref().map_or(String::new(), |e| format!(", {}", c.short(e)))
-                )),
-                None => line.push_str(" No failure signature was seen around it."),
-            }
-            para(out, "", &line)
-        }
-        None if k.matching.sent > 0 => para(out, "", "No request was lost."),
+    match prose::onset(r, c.clock, &c.shorten()) {
+        Some(line) => para(out, "", &line),
         None => Ok(()),
     }
 }

@@ -9,8 +9,8 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Table};
 
-use super::prose::{self, rate};
-use super::table::{RenderOptions, heading, ms, table, wrap};
+use super::prose::{self, FAILURE_COLUMNS, LATENCY_COLUMNS, PHASE_COLUMNS, THROUGHPUT_COLUMNS};
+use super::table::{RenderOptions, heading, table, wrap};
 use super::{LatencySummary, LoadTestOut, OutcomeRow};
 
 /// One run's tables, with the name its columns are grouped under.
@@ -96,9 +96,9 @@ fn outcome_table<K: Ord>(
     let cells = |row: Option<&OutcomeRow>| -> Vec<Cell> {
         match row {
             Some(row) => {
-                let p = row.percent.values();
-                std::iter::once(right(row.total.to_string()))
-                    .chain(shown.iter().map(|&i| right(prose::percent(p[i]))))
+                let [total, percent @ ..] = prose::outcome_cells(row);
+                std::iter::once(right(total))
+                    .chain(shown.iter().map(|&i| right(percent[i].clone())))
                     .collect()
             }
             None => (0..=shown.len()).map(|_| right("-".to_string())).collect(),
@@ -121,21 +121,12 @@ fn outcome_table<K: Ord>(
     t
 }
 
-fn latency_cells(l: Option<&LatencySummary>) -> Vec<Cell> {
-    match l {
-        Some(l) => vec![
-            right(l.count.to_string()),
-            ms(l.min),
-            ms(l.max),
-            ms(l.mean),
-            ms(l.median),
-            ms(l.p90),
-            ms(l.p95),
-            ms(l.p99),
-        ],
-        None => (0..8).map(|_| right("-".to_string())).collect(),
-    }
-}
+/// The latency columns several runs side by side keep: n, median, p95 and slowest, as
+/// indexes into [`LATENCY_COLUMNS`].
+const LATENCY_SIDE_BY_SIDE: [usize; 4] = [0, 4, 6, 2];
+/// The throughput columns several runs side by side keep: sent, completed and successful, as
+/// indexes into [`THROUGHPUT_COLUMNS`].
+const THROUGHPUT_SIDE_BY_SIDE: [usize; 3] = [1, 2, 3];
 
 /// Renders every load-test table the runs can fill, then what could not be computed.
 pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -202,32 +193,22 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
     writeln!(out, "{t}")?;
 
     let reported = runs.iter().any(|r| r.lt.basis == "aggregate");
-    heading(
-        out,
-        o,
-        if reported {
-            "Latency (ms; per-request runs: successful requests; aggregates: as the tool reported)"
-        } else {
-            "Latency of successful requests (ms)"
-        },
-    )?;
+    heading(out, o, prose::latency_title(reported))?;
     // Several runs side by side keep four columns each; each run's JSON has all of them.
     let multi = runs.len() > 1;
-    let cols: &[&str] = if multi {
-        &["n", "median", "p95", "slowest"]
-    } else {
-        &["n", "fastest", "slowest", "mean", "median", "p90", "p95", "p99"]
-    };
-    let header = group_header("route", &labels, cols);
+    let kept: Vec<usize> =
+        if multi { LATENCY_SIDE_BY_SIDE.to_vec() } else { (0..LATENCY_COLUMNS.len()).collect() };
+    let cols: Vec<&str> = kept.iter().map(|&i| LATENCY_COLUMNS[i]).collect();
+    let header = group_header("route", &labels, &cols);
     let refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut t = table(o, &refs);
-    let cells = |l: Option<&LatencySummary>| {
-        let all = latency_cells(l);
-        if multi {
-            // n, median, p95, slowest out of n, fastest, slowest, mean, median, p90, p95, p99.
-            [0, 4, 6, 2].iter().map(|&i| all[i].clone()).collect()
-        } else {
-            all
+    let cells = |l: Option<&LatencySummary>| -> Vec<Cell> {
+        match l {
+            Some(l) => {
+                let all = prose::latency_cells(l);
+                kept.iter().map(|&i| right(all[i].clone())).collect()
+            }
+            None => kept.iter().map(|_| right("-".to_string())).collect(),
         }
     };
     let routes: BTreeSet<&String> =
@@ -251,30 +232,19 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
 
     if runs.iter().any(|r| r.lt.throughput.is_some()) {
         heading(out, o, "Throughput (requests/s)")?;
-        let cols: &[&str] = if multi {
-            &["sent", "completed", "successful"]
+        let kept: Vec<usize> = if multi {
+            THROUGHPUT_SIDE_BY_SIDE.to_vec()
         } else {
-            &["duration s", "sent", "completed", "successful", "peak sent"]
+            (0..THROUGHPUT_COLUMNS.len()).collect()
         };
-        let header = group_header("", &labels, cols);
+        let cols: Vec<&str> = kept.iter().map(|&i| THROUGHPUT_COLUMNS[i]).collect();
+        let header = group_header("", &labels, &cols);
         let refs: Vec<&str> = header.iter().map(String::as_str).collect();
         let mut t = table(o, &refs);
         let mut line = vec![Cell::new("all routes")];
         for r in runs {
-            let tp = r.lt.throughput;
-            if !multi {
-                line.push(right(
-                    tp.and_then(|t| t.duration_s).map_or("-".into(), |d| format!("{d:.1}")),
-                ));
-            }
-            line.push(right(rate(tp.and_then(|t| t.sent_per_s))));
-            line.push(right(rate(tp.and_then(|t| t.completed_per_s))));
-            line.push(right(rate(tp.and_then(|t| t.success_per_s))));
-            if !multi {
-                line.push(right(
-                    r.lt.peak_sent_per_s.map_or("-".into(), |p| format!("{p} in 1 s")),
-                ));
-            }
+            let all = prose::throughput_cells(r.lt.throughput, r.lt.peak_sent_per_s);
+            line.extend(kept.iter().map(|&i| right(all[i].clone())));
         }
         t.add_row(line);
         writeln!(out, "{t}")?;
@@ -287,24 +257,11 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
             "Latency phases (in send order)".to_string()
         };
         heading(out, o, &title)?;
-        let mut t = table(
-            o,
-            &["phase", "requests #", "from s", "to s", "n", "median ms", "p95 ms", "max ms"],
-        );
-        let first = r.lt.phases.first().and_then(|p| p.start_offset_s).unwrap_or(0.0);
-        for (k, p) in r.lt.phases.iter().enumerate() {
-            let to = r.lt.phases.get(k + 1).and_then(|n| n.start_offset_s);
-            let secs = |v: Option<f64>| v.map_or("-".into(), |x| format!("{:.1}", x - first));
-            t.add_row(vec![
-                Cell::new(prose::phase_name(p.phase)),
-                Cell::new(format!("{}–{}", p.first_request, p.last_request)),
-                right(secs(p.start_offset_s)),
-                right(if to.is_some() { secs(to) } else { "end".to_string() }),
-                right(p.requests.to_string()),
-                right(format!("{:.1}", p.median_ms)),
-                right(format!("{:.1}", p.p95_ms)),
-                right(format!("{:.1}", p.max_ms)),
-            ]);
+        let mut t = table(o, &PHASE_COLUMNS);
+        for [phase, requests, rest @ ..] in prose::phase_rows(&r.lt.phases) {
+            let mut line = vec![Cell::new(phase), Cell::new(requests)];
+            line.extend(rest.into_iter().map(right));
+            t.add_row(line);
         }
         writeln!(out, "{t}")?;
         if let Some(d) = r.lt.phase_detection {
@@ -317,27 +274,27 @@ pub fn render(runs: &[Run<'_>], o: &RenderOptions, out: &mut dyn Write) -> io::R
         let failures: Vec<_> = r.lt.failure_groups.iter().collect();
         if !failures.is_empty() {
             heading(out, o, &format!("{prefix}Failures reported by the load tool"))?;
-            let mut t = table(o, &["route", "error", "reads as", "occurrences"]);
+            let mut t = table(o, &FAILURE_COLUMNS);
             for f in failures {
+                let [route, error, reads_as, occurrences] = prose::failure_cells(f);
                 t.add_row(vec![
-                    Cell::new(f.route.as_deref().unwrap_or("-")),
-                    Cell::new(&f.error),
-                    Cell::new(f.outcome.replace('_', " ")),
-                    right(f.occurrences.to_string()),
+                    Cell::new(route),
+                    Cell::new(error),
+                    Cell::new(reads_as),
+                    right(occurrences),
                 ]);
             }
             writeln!(out, "{t}")?;
         }
         for n in &r.lt.notes {
-            writeln!(out, "{}", wrap(&format!("{prefix}Note: {n}"), width, "  "))?;
-        }
-        for u in &r.lt.unavailable {
-            let what = u.table.replace('_', " ");
             writeln!(
                 out,
                 "{}",
-                wrap(&format!("{prefix}Not shown: {what}: {}.", u.reason), width, "  ")
+                wrap(&format!("{prefix}{}", prose::loadtest_note(n)), width, "  ")
             )?;
+        }
+        for u in &r.lt.unavailable {
+            writeln!(out, "{}", wrap(&format!("{prefix}{}", prose::not_shown(u)), width, "  "))?;
         }
     }
     Ok(())

@@ -19,8 +19,10 @@ use std::path::Path;
 
 use super::charts::ChartFile;
 use super::lt_tables::{OUTCOME_COLUMNS, offset};
-use super::prose::{self, Clock, common_dir, ms, percent, rate};
-use super::{EvidenceOut, HypothesisOut, LatencySummary, LoadTestOut, OutcomeRow, Report};
+use super::prose::{
+    self, Clock, FAILURE_COLUMNS, LATENCY_COLUMNS, PHASE_COLUMNS, THROUGHPUT_COLUMNS, common_dir,
+};
+use super::{EvidenceOut, HypothesisOut, LoadTestOut, OutcomeRow, Report};
 
 /// Renders one report or several runs; `charts` holds, per run name, the chart files written
 /// with `--charts`.
@@ -158,68 +160,39 @@ fn inputs(d: &mut Doc<'_>, v: &View<'_>, dir: &str) -> io::Result<()> {
         ("notes", Left),
     ]);
     for i in &r.inputs {
-        let notes: Vec<String> = i.notes.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        let format = match i.dialect {
-            Some(dialect) => format!("{} ({dialect})", i.format),
-            None => i.format.clone(),
-        };
-        let format = match (&i.error, i.compression) {
-            (Some(_), _) => format!("{format} (error)"),
-            (None, Some(c)) => format!("{format} ({c})"),
-            (None, None) => format,
-        };
         t.row(vec![
             text(&short(&i.path)),
-            text(&format),
+            text(&prose::input_format(i)),
             num(i.lines),
             num(i.parsed),
             num(i.skipped),
-            text(&notes.join(", ")),
+            text(&prose::input_notes(i)),
         ]);
     }
     d.table(&t)?;
     if let Some(line) = prose::timestamps(r) {
         d.para(&text(&line))?;
     }
-    let skipped: Vec<_> = r.inputs.iter().filter(|i| i.skipped > 0 || i.error.is_some()).collect();
+    let skipped = prose::inputs_not_understood(r);
     if !skipped.is_empty() {
         d.heading(v.level + 1, "Lines not understood")?;
         let mut t =
             Table::new(&[("input", Left), ("reason", Left), ("lines", Right), ("first at", Left)]);
         for i in skipped {
             let path = text(&short(&i.path));
-            if let Some(e) = &i.error {
+            for row in prose::not_understood(i) {
                 t.row(vec![
                     path.clone(),
-                    text(&format!("error: {e}")),
-                    String::new(),
-                    String::new(),
-                ]);
-            }
-            for (reason, n) in &i.skipped_reasons {
-                let first: Vec<String> = i
-                    .skipped_first_lines
-                    .get(reason)
-                    .map_or_else(Vec::new, |l| l.iter().map(u64::to_string).collect());
-                t.row(vec![path.clone(), text(reason), num(*n), text(&first.join(", "))]);
-            }
-            if i.format == "unknown" {
-                t.row(vec![
-                    path.clone(),
-                    text(&format!("why unknown: {}", i.reason)),
-                    String::new(),
-                    String::new(),
+                    text(&row.reason),
+                    row.lines.map_or_else(String::new, num),
+                    text(&row.first_at),
                 ]);
             }
         }
         d.table(&t)?;
     }
     if !r.warnings.is_empty() {
-        let items: Vec<String> = r
-            .warnings
-            .iter()
-            .map(|w| text(&format!("Skipped while walking folders: {w}")))
-            .collect();
+        let items: Vec<String> = r.warnings.iter().map(|w| text(&prose::walk_warning(w))).collect();
         d.list(&items)?;
     }
     Ok(())
@@ -236,9 +209,7 @@ fn outcome_table(
     cols.extend(OUTCOME_COLUMNS.iter().map(|c| (*c, Right)));
     let mut t = Table::new(&cols);
     let line = |label: String, row: &OutcomeRow| -> Vec<String> {
-        let mut cells = vec![label, num(row.total)];
-        cells.extend(row.percent.values().iter().map(|p| percent(*p)));
-        cells
+        std::iter::once(label).chain(prose::outcome_cells(row)).collect()
     };
     for (label, row) in rows {
         t.row(line(text(label), row));
@@ -256,17 +227,9 @@ fn offset_rows<'a>(rows: impl Iterator<Item = &'a OutcomeRow>) -> Vec<(String, &
     keyed.into_iter().map(|(k, row)| (offset(k as f64 / 1000.0), row)).collect()
 }
 
-fn latency_cells(l: &LatencySummary) -> Vec<String> {
-    vec![
-        num(l.count),
-        ms(l.min),
-        ms(l.max),
-        ms(l.mean),
-        ms(l.median),
-        ms(l.p90),
-        ms(l.p95),
-        ms(l.p99),
-    ]
+/// Table columns: the first left-aligned, `right` right-aligned.
+fn columns<'a>(first: &'a str, right: &[&'a str]) -> Vec<(&'a str, Align)> {
+    std::iter::once((first, Left)).chain(right.iter().map(|c| (*c, Right))).collect()
 }
 
 /// The seed report's load-test tables, as the terminal shows one run's, under one heading.
@@ -293,82 +256,34 @@ fn loadtest(d: &mut Doc<'_>, v: &View<'_>) -> io::Result<()> {
     let routes: Vec<(String, &OutcomeRow)> = routes.into_iter().collect();
     d.table(&outcome_table("route", &routes, Some(("All routes combined", &lt.all_routes))))?;
 
-    d.heading(
-        sub,
-        if lt.basis == "aggregate" {
-            "Latency (ms; per-request runs: successful requests; aggregates: as the tool reported)"
-        } else {
-            "Latency of successful requests (ms)"
-        },
-    )?;
-    let mut t = Table::new(&[
-        ("route", Left),
-        ("n", Right),
-        ("fastest", Right),
-        ("slowest", Right),
-        ("mean", Right),
-        ("median", Right),
-        ("p90", Right),
-        ("p95", Right),
-        ("p99", Right),
-    ]);
+    d.heading(sub, prose::latency_title(lt.basis == "aggregate"))?;
+    let mut t = Table::new(&columns("route", &LATENCY_COLUMNS));
     for (route, l) in &lt.latency_ms.by_route {
-        let mut cells = vec![text(route)];
-        cells.extend(latency_cells(l));
-        t.row(cells);
+        t.row(std::iter::once(text(route)).chain(prose::latency_cells(l)).collect());
     }
-    let mut cells = vec!["all routes".to_string()];
-    cells.extend(latency_cells(&lt.latency_ms.overall));
-    t.row(cells);
+    let overall = prose::latency_cells(&lt.latency_ms.overall);
+    t.row(std::iter::once("all routes".to_string()).chain(overall).collect());
     d.table(&t)?;
 
     if let Some(tp) = lt.throughput {
         d.heading(sub, "Throughput (requests/s)")?;
-        let mut t = Table::new(&[
-            ("", Left),
-            ("duration s", Right),
-            ("sent", Right),
-            ("completed", Right),
-            ("successful", Right),
-            ("peak sent", Right),
-        ]);
-        t.row(vec![
-            "all routes".to_string(),
-            tp.duration_s.map_or("-".into(), |s| format!("{s:.1}")),
-            rate(tp.sent_per_s),
-            rate(tp.completed_per_s),
-            rate(tp.success_per_s),
-            lt.peak_sent_per_s.map_or("-".into(), |p| format!("{p} in 1 s")),
-        ]);
+        let mut t = Table::new(&columns("", &THROUGHPUT_COLUMNS));
+        let cells = prose::throughput_cells(Some(tp), lt.peak_sent_per_s);
+        t.row(std::iter::once("all routes".to_string()).chain(cells).collect());
         d.table(&t)?;
     }
 
     if !lt.phases.is_empty() {
         d.heading(sub, "Latency phases (in send order)")?;
-        let mut t = Table::new(&[
-            ("phase", Left),
-            ("requests #", Left),
-            ("from s", Right),
-            ("to s", Right),
-            ("n", Right),
-            ("median ms", Right),
-            ("p95 ms", Right),
-            ("max ms", Right),
-        ]);
-        let first = lt.phases.first().and_then(|p| p.start_offset_s).unwrap_or(0.0);
-        let secs = |s: Option<f64>| s.map_or("-".into(), |x| format!("{:.1}", x - first));
-        for (k, p) in lt.phases.iter().enumerate() {
-            let to = lt.phases.get(k + 1).and_then(|n| n.start_offset_s);
-            t.row(vec![
-                text(&prose::phase_name(p.phase)),
-                format!("{}–{}", p.first_request, p.last_request),
-                secs(p.start_offset_s),
-                if to.is_some() { secs(to) } else { "end".to_string() },
-                num(p.requests),
-                format!("{:.1}", p.median_ms),
-                format!("{:.1}", p.p95_ms),
-                format!("{:.1}", p.max_ms),
-            ]);
+        // The phase and its requests (`1–500`) are text; the rest are numbers.
+        let cols: Vec<(&str, Align)> = PHASE_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(k, c)| (*c, if k < 2 { Left } else { Right }))
+            .collect();
+        let mut t = Table::new(&cols);
+        for [phase, requests, rest @ ..] in prose::phase_rows(&lt.phases) {
+            t.row([text(&phase), requests].into_iter().chain(rest).collect());
         }
         d.table(&t)?;
         if let Some(det) = lt.phase_detection {
@@ -378,27 +293,20 @@ fn loadtest(d: &mut Doc<'_>, v: &View<'_>) -> io::Result<()> {
 
     if !lt.failure_groups.is_empty() {
         d.heading(sub, "Failures reported by the load tool")?;
-        let mut t = Table::new(&[
-            ("route", Left),
-            ("error", Left),
-            ("reads as", Left),
-            ("occurrences", Right),
-        ]);
+        let [route, error, reads_as, occurrences] = FAILURE_COLUMNS;
+        let mut t =
+            Table::new(&[(route, Left), (error, Left), (reads_as, Left), (occurrences, Right)]);
         for f in &lt.failure_groups {
-            t.row(vec![
-                text(f.route.as_deref().unwrap_or("-")),
-                text(&f.error),
-                text(&f.outcome.replace('_', " ")),
-                num(f.occurrences),
-            ]);
+            let [route, error, reads_as, occurrences] = prose::failure_cells(f);
+            t.row(vec![text(&route), text(&error), text(&reads_as), occurrences]);
         }
         d.table(&t)?;
     }
     for n in &lt.notes {
-        d.para(&text(&format!("Note: {n}")))?;
+        d.para(&text(&prose::loadtest_note(n)))?;
     }
     for u in &lt.unavailable {
-        d.para(&text(&format!("Not shown: {}: {}.", u.table.replace('_', " "), u.reason)))?;
+        d.para(&text(&prose::not_shown(u)))?;
     }
     Ok(())
 }
@@ -422,7 +330,7 @@ fn funnel(d: &mut Doc<'_>, v: &View<'_>) -> io::Result<()> {
     }
     t.row(vec!["all routes".into(), num(f.sent), num(f.hit), num(f.started), num(f.completed)]);
     d.table(&t)?;
-    for line in prose::funnel_notes(v.r) {
+    for (_, line) in prose::funnel_notes(v.r) {
         d.para(&text(&line))?;
     }
     Ok(())
@@ -447,25 +355,11 @@ fn correlation(d: &mut Doc<'_>, v: &View<'_>) -> io::Result<()> {
         Some(classes) => {
             if c.lost > 0 {
                 d.heading(v.level, "Lost requests (client saw a 5xx or no response)")?;
-                let mut t = Table::new(&[
-                    ("route", Left),
-                    ("sent", Right),
-                    ("lost", Right),
-                    ("never reached app", Right),
-                    ("no query", Right),
-                    ("query unfinished", Right),
-                    ("completed", Right),
-                ]);
+                let mut t = Table::new(&columns("route", &prose::LOST_COLUMNS));
                 let row = |name: String, sent: u64, lost: u64, k: &crate::requests::LostCounts| {
-                    vec![
-                        name,
-                        num(sent),
-                        num(lost),
-                        num(k.never_reached_app),
-                        num(k.no_query_started),
-                        num(k.query_not_completed),
-                        num(k.completed_but_failed),
-                    ]
+                    std::iter::once(name)
+                        .chain(prose::lost_counts(sent, lost, k).map(num))
+                        .collect()
                 };
                 for (route, rl) in &c.lost_by_route {
                     t.row(row(text(route), rl.sent, rl.lost, &rl.classes));
@@ -486,47 +380,18 @@ fn correlation(d: &mut Doc<'_>, v: &View<'_>) -> io::Result<()> {
 
 /// The funnel over time (buckets without requests left out, and counted), then the onset.
 fn buckets(d: &mut Doc<'_>, v: &View<'_>) -> io::Result<()> {
-    let c = &v.r.correlation;
-    if c.buckets.is_empty() {
+    if v.r.correlation.buckets.is_empty() {
         return Ok(());
     }
-    let width = prose::bucket_width(v.r);
-    d.heading(v.level, &format!("Funnel over time ({} buckets, by send time)", text(&width)))?;
-    let mut t = Table::new(&[
-        ("start", Left),
-        ("sent", Right),
-        ("hit", Right),
-        ("started", Right),
-        ("completed", Right),
-        ("2xx", Right),
-        ("5xx", Right),
-        ("no response", Right),
-        ("lost", Right),
-    ]);
-    let mut skipped = 0;
-    for b in &c.buckets {
-        if b.sent == 0 && b.hit == 0 {
-            skipped += 1;
-            continue;
-        }
-        t.row(vec![
-            text(&v.clock.show(Some(&b.start))),
-            num(b.sent),
-            num(b.hit),
-            num(b.started),
-            num(b.completed),
-            num(b.status_2xx),
-            num(b.status_5xx),
-            num(b.no_response),
-            num(b.lost),
-        ]);
+    d.heading(v.level, &text(&prose::buckets_title(v.r)))?;
+    let mut t = Table::new(&columns("start", &prose::BUCKET_COLUMNS));
+    for b in prose::shown_buckets(v.r) {
+        let start = text(&v.clock.show(Some(&b.start)));
+        t.row(std::iter::once(start).chain(prose::bucket_counts(b).map(num)).collect());
     }
     d.table(&t)?;
-    if skipped > 0 {
-        d.para(&format!("{skipped} buckets without requests are not shown."))?;
-    }
-    if let Some(note) = &c.bucket_note {
-        d.para(&text(&format!("{note}.")))?;
+    for line in prose::bucket_notes(v.r) {
+        d.para(&text(&line))?;
     }
     if let Some(line) = prose::onset(v.r, v.clock, v.short) {
         d.para(&text(&line))?;

@@ -1,12 +1,27 @@
 //! The report's sentences, and how times and paths are shown, shared by the renderers.
 //!
-//! Each function returns plain, unwrapped text built from the [`Report`]; the terminal
-//! renderer wraps it and the Markdown renderer escapes it, so both say the same thing with
-//! the same numbers. Nothing here writes output.
+//! Each function returns plain, unwrapped text built from the [`Report`]: the sentences, the
+//! titles that carry numbers, and the table cells that need formatting (latency, percentages,
+//! rates, phases). The terminal renderer wraps the text, the Markdown renderer escapes it with
+//! [`super::markdown::text`] and the HTML renderer with [`super::html::escape`], so all three
+//! say the same thing with the same numbers. Nothing here writes output or escapes.
 
-use super::Report;
-use super::correlation::SkewOut;
-use crate::requests::LostClass;
+use super::correlation::{BucketOut, SkewOut};
+use super::{
+    FailureGroupOutput, HypothesisOut, InputOut, LatencySummary, OutcomeRow, PhaseDetectionOut,
+    PhaseOut, Report, ThroughputOut, UnavailableOut,
+};
+use crate::requests::{LostClass, LostCounts};
+
+/// What a sentence is to the reader. Only the HTML page shows the difference (notes in grey);
+/// the other renderers print both alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Something found in the logs.
+    Finding,
+    /// How to read the numbers, or what is missing from them.
+    Note,
+}
 
 /// The folder all inputs share (with its trailing `/`), so tables can show shorter names.
 pub fn common_dir(r: &Report) -> String {
@@ -77,34 +92,129 @@ pub fn timestamps(r: &Report) -> Option<String> {
     (!parts.is_empty()).then(|| format!("Timestamps: {}.", parts.join(", ")))
 }
 
-/// The sentences under the funnel table.
-pub fn funnel_notes(r: &Report) -> Vec<String> {
+/// A hypothesis' title: `Hypothesis 1: a → b (high confidence, 0.91)`.
+pub fn hypothesis_title(h: &HypothesisOut) -> String {
+    format!(
+        "Hypothesis {}: {} ({} confidence, {:.2})",
+        h.rank,
+        h.chain.join(" → "),
+        h.confidence_label,
+        h.confidence
+    )
+}
+
+/// An input's format as the inputs table shows it: `loadtest-csv (JMeter JTL)`, then
+/// `(error)` when it could not be read, else its compression (`(gzip)`).
+pub fn input_format(i: &InputOut) -> String {
+    let format = match i.dialect {
+        Some(d) => format!("{} ({d})", i.format),
+        None => i.format.clone(),
+    };
+    match (&i.error, i.compression) {
+        (Some(_), _) => format!("{format} (error)"),
+        (None, Some(z)) => format!("{format} ({z})"),
+        (None, None) => format,
+    }
+}
+
+/// An input's caveats as the inputs table shows them: `zone_assumed 12, timestamp_inferred 3`.
+pub fn input_notes(i: &InputOut) -> String {
+    let notes: Vec<String> = i.notes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    notes.join(", ")
+}
+
+/// The inputs with lines not understood, or that could not be read (fully).
+pub fn inputs_not_understood(r: &Report) -> Vec<&InputOut> {
+    r.inputs.iter().filter(|i| i.skipped > 0 || i.error.is_some()).collect()
+}
+
+/// One row of the "Lines not understood" table, after the input's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotUnderstood {
+    /// The reason: a skip reason, `error: ...` or `why unknown: ...`.
+    pub reason: String,
+    /// Lines skipped for it (none for the error and unknown-format rows).
+    pub lines: Option<u64>,
+    /// The first lines skipped for it, `3, 17, 18`.
+    pub first_at: String,
+}
+
+/// An input's rows of the "Lines not understood" table: its error, each skip reason, and why
+/// its format is unknown.
+pub fn not_understood(i: &InputOut) -> Vec<NotUnderstood> {
+    let mut rows = Vec::new();
+    if let Some(e) = &i.error {
+        rows.push(NotUnderstood {
+            reason: format!("error: {e}"),
+            lines: None,
+            first_at: String::new(),
+        });
+    }
+    for (reason, n) in &i.skipped_reasons {
+        let first: Vec<String> = i
+            .skipped_first_lines
+            .get(reason)
+            .map_or_else(Vec::new, |v| v.iter().map(u64::to_string).collect());
+        rows.push(NotUnderstood {
+            reason: (*reason).to_string(),
+            lines: Some(*n),
+            first_at: first.join(", "),
+        });
+    }
+    if i.format == "unknown" {
+        rows.push(NotUnderstood {
+            reason: format!("why unknown: {}", i.reason),
+            lines: None,
+            first_at: String::new(),
+        });
+    }
+    rows
+}
+
+/// A warning from walking the input folders, as a sentence.
+pub fn walk_warning(w: &str) -> String {
+    format!("Skipped while walking folders: {w}")
+}
+
+/// The sentences under the funnel table, each with its [`Tone`].
+pub fn funnel_notes(r: &Report) -> Vec<(Tone, String)> {
     let f = &r.funnel;
     let mut lines = Vec::new();
     if !f.has_app_log {
-        lines.push(
+        lines.push((
+            Tone::Note,
             "No application log was given: hit/started/completed are unknown, not zero."
                 .to_string(),
-        );
+        ));
     } else if let Some(l) = &f.biggest_loss {
-        lines.push(format!("Most requests were lost between {} and {}: {}.", l.from, l.to, l.lost));
+        lines.push((
+            Tone::Finding,
+            format!("Most requests were lost between {} and {}: {}.", l.from, l.to, l.lost),
+        ));
     }
     if f.outside_window > 0 {
-        lines.push(format!(
-            "{} stage events fell outside the run window and were not counted (clock skew?).",
-            f.outside_window
+        lines.push((
+            Tone::Note,
+            format!(
+                "{} stage events fell outside the run window and were not counted (clock skew?).",
+                f.outside_window
+            ),
         ));
     }
     if let (Some(median), Some(p95)) = (f.query_ms.median, f.query_ms.p95) {
-        lines.push(format!(
-            "Queries took a median of {median:.1} ms (p95 {p95:.1} ms) over {} completed queries.",
-            f.query_ms.count
+        lines.push((
+            Tone::Finding,
+            format!(
+                "Queries took a median of {median:.1} ms (p95 {p95:.1} ms) over {} completed \
+                 queries.",
+                f.query_ms.count
+            ),
         ));
     }
     if f.without_timestamp > 0 {
-        lines.push(format!(
-            "{} stage events had no timestamp; they were counted.",
-            f.without_timestamp
+        lines.push((
+            Tone::Note,
+            format!("{} stage events had no timestamp; they were counted.", f.without_timestamp),
         ));
     }
     lines
@@ -156,6 +266,23 @@ pub fn lost_without_app(r: &Report) -> Option<String> {
     })
 }
 
+/// The lost-requests table's columns after the route, in the order of [`lost_counts`].
+pub const LOST_COLUMNS: [&str; 6] =
+    ["sent", "lost", "never reached app", "no query", "query unfinished", "completed"];
+
+/// One row of the lost-requests table: requests sent and lost, then the lost by class, in the
+/// order of [`LOST_COLUMNS`].
+pub fn lost_counts(sent: u64, lost: u64, k: &LostCounts) -> [u64; 6] {
+    [
+        sent,
+        lost,
+        k.never_reached_app,
+        k.no_query_started,
+        k.query_not_completed,
+        k.completed_but_failed,
+    ]
+}
+
 /// What the client saw of the lost requests, and what the table's columns mean.
 pub fn lost_outcomes(r: &Report) -> Option<String> {
     let by = r.correlation.lost_by_outcome.as_ref()?;
@@ -198,6 +325,41 @@ pub fn bucket_width(r: &Report) -> String {
     if ms >= 1000.0 { format!("{} s", ms / 1000.0) } else { format!("{ms} ms") }
 }
 
+/// The title of the funnel-over-time table: `Funnel over time (2 s buckets, by send time)`.
+pub fn buckets_title(r: &Report) -> String {
+    format!("Funnel over time ({} buckets, by send time)", bucket_width(r))
+}
+
+/// The buckets the funnel-over-time table shows: those in which requests were sent or hit.
+pub fn shown_buckets(r: &Report) -> impl Iterator<Item = &BucketOut> {
+    r.correlation.buckets.iter().filter(|b| b.sent > 0 || b.hit > 0)
+}
+
+/// The funnel-over-time table's columns after the bucket's start, in the order of
+/// [`bucket_counts`]; the last is the lost requests.
+pub const BUCKET_COLUMNS: [&str; 8] =
+    ["sent", "hit", "started", "completed", "2xx", "5xx", "no response", "lost"];
+
+/// One bucket's counts, in the order of [`BUCKET_COLUMNS`].
+pub fn bucket_counts(b: &BucketOut) -> [u64; 8] {
+    [b.sent, b.hit, b.started, b.completed, b.status_2xx, b.status_5xx, b.no_response, b.lost]
+}
+
+/// The sentences under the funnel-over-time table: how many buckets it leaves out, and the
+/// correlation's note on the buckets.
+pub fn bucket_notes(r: &Report) -> Vec<String> {
+    let c = &r.correlation;
+    let skipped = c.buckets.len() - shown_buckets(r).count();
+    let mut lines = Vec::new();
+    if skipped > 0 {
+        lines.push(format!("{skipped} buckets without requests are not shown."));
+    }
+    if let Some(note) = &c.bucket_note {
+        lines.push(format!("{note}."));
+    }
+    lines
+}
+
 /// The sentence naming when requests start being lost, or that none was.
 pub fn onset(r: &Report, clock: Clock, short: &dyn Fn(&str) -> String) -> Option<String> {
     let c = &r.correlation;
@@ -234,8 +396,115 @@ pub fn onset(r: &Report, clock: Clock, short: &dyn Fn(&str) -> String) -> Option
     Some(line)
 }
 
+/// The title of the latency table: what its numbers are of.
+pub fn latency_title(aggregate: bool) -> &'static str {
+    if aggregate {
+        "Latency (ms; per-request runs: successful requests; aggregates: as the tool reported)"
+    } else {
+        "Latency of successful requests (ms)"
+    }
+}
+
+/// The latency table's columns after the route, in the order of [`latency_cells`].
+pub const LATENCY_COLUMNS: [&str; 8] =
+    ["n", "fastest", "slowest", "mean", "median", "p90", "p95", "p99"];
+
+/// One route's latency cells, in the order of [`LATENCY_COLUMNS`].
+pub fn latency_cells(l: &LatencySummary) -> [String; 8] {
+    [
+        l.count.to_string(),
+        ms(l.min),
+        ms(l.max),
+        ms(l.mean),
+        ms(l.median),
+        ms(l.p90),
+        ms(l.p95),
+        ms(l.p99),
+    ]
+}
+
+/// One outcome row's cells: its requests, then the percentages in the order of
+/// [`super::Columns::values`].
+pub fn outcome_cells(row: &OutcomeRow) -> [String; 6] {
+    let p = row.percent.values();
+    [
+        row.total.to_string(),
+        percent(p[0]),
+        percent(p[1]),
+        percent(p[2]),
+        percent(p[3]),
+        percent(p[4]),
+    ]
+}
+
+/// The throughput table's columns after its first, in the order of [`throughput_cells`].
+pub const THROUGHPUT_COLUMNS: [&str; 5] =
+    ["duration s", "sent", "completed", "successful", "peak sent"];
+
+/// The throughput cells of a run (`-` where unknown), in the order of [`THROUGHPUT_COLUMNS`].
+pub fn throughput_cells(tp: Option<ThroughputOut>, peak_sent_per_s: Option<u64>) -> [String; 5] {
+    [
+        tp.and_then(|t| t.duration_s).map_or("-".into(), |d| format!("{d:.1}")),
+        rate(tp.and_then(|t| t.sent_per_s)),
+        rate(tp.and_then(|t| t.completed_per_s)),
+        rate(tp.and_then(|t| t.success_per_s)),
+        peak_sent_per_s.map_or("-".into(), |p| format!("{p} in 1 s")),
+    ]
+}
+
+/// The latency-phases table's columns, in the order of [`phase_rows`].
+pub const PHASE_COLUMNS: [&str; 8] =
+    ["phase", "requests #", "from s", "to s", "n", "median ms", "p95 ms", "max ms"];
+
+/// The latency-phases table: a row per phase, its times in seconds from the first phase's
+/// start, the last one running to `end`.
+pub fn phase_rows(phases: &[PhaseOut]) -> Vec<[String; 8]> {
+    let first = phases.first().and_then(|p| p.start_offset_s).unwrap_or(0.0);
+    let secs = |v: Option<f64>| v.map_or("-".into(), |x| format!("{:.1}", x - first));
+    phases
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let to = phases.get(k + 1).and_then(|n| n.start_offset_s);
+            [
+                phase_name(p.phase),
+                format!("{}–{}", p.first_request, p.last_request),
+                secs(p.start_offset_s),
+                if to.is_some() { secs(to) } else { "end".to_string() },
+                p.requests.to_string(),
+                format!("{:.1}", p.median_ms),
+                format!("{:.1}", p.p95_ms),
+                format!("{:.1}", p.max_ms),
+            ]
+        })
+        .collect()
+}
+
+/// The columns of the load tool's failures table, in the order of [`failure_cells`].
+pub const FAILURE_COLUMNS: [&str; 4] = ["route", "error", "reads as", "occurrences"];
+
+/// One failure group reported by the load tool, in the order of [`FAILURE_COLUMNS`].
+pub fn failure_cells(f: &FailureGroupOutput) -> [String; 4] {
+    [
+        f.route.as_deref().unwrap_or("-").to_string(),
+        f.error.clone(),
+        f.outcome.replace('_', " "),
+        f.occurrences.to_string(),
+    ]
+}
+
+/// A note of the load-test reader: `Note: ...`.
+pub fn loadtest_note(note: &str) -> String {
+    format!("Note: {note}")
+}
+
+/// A load-test table that could not be computed: `Not shown: by offset: ...`.
+pub fn not_shown(u: &UnavailableOut) -> String {
+    format!("Not shown: {}: {}.", u.table.replace('_', " "), u.reason)
+}
+
 /// How the latency phases were found: `Baseline 624.3 ms; the knee is ...`.
-pub fn phase_detection(d: &super::PhaseDetectionOut) -> String {
+pub fn phase_detection(d: &PhaseDetectionOut) -> String {
     format!(
         "Baseline {:.1} ms; the knee is where the rolling median of {} requests stays above \
          {:.1} ms.",
@@ -261,4 +530,47 @@ pub fn rate(v: Option<f64>) -> String {
 /// A percentage with two decimals: `84.67`.
 pub fn percent(v: f64) -> String {
     format!("{v:.2}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phase(phase: &'static str, first: u64, start: Option<f64>) -> PhaseOut {
+        PhaseOut {
+            phase,
+            first_request: first,
+            last_request: first + 9,
+            start: None,
+            end: None,
+            start_offset_s: start,
+            requests: 10,
+            median_ms: 12.34,
+            p95_ms: 56.78,
+            min_ms: 1.0,
+            max_ms: 99.99,
+        }
+    }
+
+    #[test]
+    fn phase_rows_count_from_the_first_phase_and_run_to_the_end() {
+        let rows = phase_rows(&[phase("baseline", 1, Some(2.0)), phase("ramp_up", 11, Some(7.5))]);
+        assert_eq!(rows[0], ["baseline", "1–10", "0.0", "5.5", "10", "12.3", "56.8", "100.0"]);
+        assert_eq!(rows[1][..4], ["ramp up", "11–20", "5.5", "end"]);
+    }
+
+    #[test]
+    fn throughput_cells_show_unknowns_as_dashes() {
+        let tp = ThroughputOut {
+            duration_s: Some(12.345),
+            sent_per_s: Some(10.0),
+            completed_per_s: None,
+            success_per_s: Some(9.125),
+        };
+        assert_eq!(
+            throughput_cells(Some(tp), Some(42)),
+            ["12.3", "10.00", "-", "9.12", "42 in 1 s"]
+        );
+        assert_eq!(throughput_cells(None, None), ["-", "-", "-", "-", "-"]);
+    }
 }

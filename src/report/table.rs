@@ -49,10 +49,6 @@ fn num(n: u64) -> Cell {
     Cell::new(n).set_alignment(CellAlignment::Right)
 }
 
-pub(super) fn ms(v: Option<f64>) -> Cell {
-    Cell::new(prose::ms(v)).set_alignment(CellAlignment::Right)
-}
-
 pub(super) fn heading(out: &mut dyn Write, o: &RenderOptions, text: &str) -> io::Result<()> {
     if o.color { writeln!(out, "\n\x1b[1m{text}\x1b[0m") } else { writeln!(out, "\n{text}") }
 }
@@ -85,17 +81,7 @@ fn hypothesis(
     h: &HypothesisOut,
 ) -> io::Result<()> {
     let width = usize::from(o.width).max(40);
-    heading(
-        out,
-        o,
-        &format!(
-            "Hypothesis {}: {} ({} confidence, {:.2})",
-            h.rank,
-            h.chain.join(" → "),
-            h.confidence_label,
-            h.confidence
-        ),
-    )?;
+    heading(out, o, &prose::hypothesis_title(h))?;
     writeln!(out, "{}", wrap(&h.summary, width, ""))?;
     writeln!(out, "\n{}", wrap(&format!("Fix: {}", h.fix), width, "     "))?;
     if !h.evidence.is_empty() {
@@ -179,58 +165,28 @@ fn inputs(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> 
     )?;
     let mut t = table(o, &["input", "format", "lines", "parsed", "skipped", "notes"]);
     for i in &r.inputs {
-        let notes: Vec<String> = i.notes.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let format = match i.dialect {
-            Some(d) => format!("{} ({d})", i.format),
-            None => i.format.clone(),
-        };
-        let format = match (&i.error, i.compression) {
-            (Some(_), _) => format!("{format} (error)"),
-            (None, Some(c)) => format!("{format} ({c})"),
-            (None, None) => format,
-        };
         t.add_row(vec![
             Cell::new(short(&i.path)),
-            Cell::new(format),
+            Cell::new(prose::input_format(i)),
             num(i.lines),
             num(i.parsed),
             num(i.skipped),
-            Cell::new(notes.join(", ")),
+            Cell::new(prose::input_notes(i)),
         ]);
     }
     writeln!(out, "{t}")?;
     timestamps_line(r, o, out)?;
-    let skipped: Vec<_> = r.inputs.iter().filter(|i| i.skipped > 0 || i.error.is_some()).collect();
+    let skipped = prose::inputs_not_understood(r);
     if !skipped.is_empty() {
         heading(out, o, "Lines not understood")?;
         let mut t = table(o, &["input", "reason", "lines", "first at"]);
         for i in skipped {
-            if let Some(e) = &i.error {
+            for row in prose::not_understood(i) {
                 t.add_row(vec![
                     Cell::new(short(&i.path)),
-                    Cell::new(format!("error: {e}")),
-                    Cell::new(""),
-                    Cell::new(""),
-                ]);
-            }
-            for (reason, n) in &i.skipped_reasons {
-                let first: Vec<String> = i
-                    .skipped_first_lines
-                    .get(reason)
-                    .map_or_else(Vec::new, |v| v.iter().map(u64::to_string).collect());
-                t.add_row(vec![
-                    Cell::new(short(&i.path)),
-                    Cell::new(reason),
-                    num(*n),
-                    Cell::new(first.join(", ")),
-                ]);
-            }
-            if i.format == "unknown" {
-                t.add_row(vec![
-                    Cell::new(short(&i.path)),
-                    Cell::new(format!("why unknown: {}", i.reason)),
-                    Cell::new(""),
-                    Cell::new(""),
+                    Cell::new(row.reason),
+                    row.lines.map_or_else(|| Cell::new(""), num),
+                    Cell::new(row.first_at),
                 ]);
             }
         }
@@ -240,7 +196,7 @@ fn inputs(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()> 
     if !r.warnings.is_empty() {
         writeln!(out)?;
         for w in &r.warnings {
-            writeln!(out, "Skipped while walking folders: {w}")?;
+            writeln!(out, "{}", prose::walk_warning(w))?;
         }
     }
 
@@ -280,7 +236,7 @@ fn analysis(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()
             num(r.funnel.completed),
         ]);
         writeln!(out, "{t}")?;
-        for line in prose::funnel_notes(r) {
+        for (_, line) in prose::funnel_notes(r) {
             writeln!(out, "{line}")?;
         }
     } else {
@@ -342,28 +298,13 @@ fn correlation(
     };
     if c.lost > 0 {
         heading(out, o, "Lost requests (client saw a 5xx or no response)")?;
-        let mut t = table(
-            o,
-            &[
-                "route",
-                "sent",
-                "lost",
-                "never reached app",
-                "no query",
-                "query unfinished",
-                "completed",
-            ],
-        );
+        let mut head = vec!["route"];
+        head.extend(prose::LOST_COLUMNS);
+        let mut t = table(o, &head);
         let row = |name: &str, sent: u64, lost: u64, k: &crate::requests::LostCounts| {
-            vec![
-                Cell::new(name),
-                num(sent),
-                num(lost),
-                num(k.never_reached_app),
-                num(k.no_query_started),
-                num(k.query_not_completed),
-                num(k.completed_but_failed),
-            ]
+            std::iter::once(Cell::new(name))
+                .chain(prose::lost_counts(sent, lost, k).map(num))
+                .collect::<Vec<_>>()
         };
         for (route, rl) in &c.lost_by_route {
             t.add_row(row(route, rl.sent, rl.lost, &rl.classes));
@@ -388,42 +329,23 @@ fn buckets(
     short: &dyn Fn(&str) -> String,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let c = &r.correlation;
-    if c.buckets.is_empty() {
+    if r.correlation.buckets.is_empty() {
         return Ok(());
     }
-    let width = prose::bucket_width(r);
-    heading(out, o, &format!("Funnel over time ({width} buckets, by send time)"))?;
-    let mut t = table(
-        o,
-        &["start", "sent", "hit", "started", "completed", "2xx", "5xx", "no response", "lost"],
-    );
-    let mut skipped = 0;
-    for b in &c.buckets {
-        if b.sent == 0 && b.hit == 0 {
-            skipped += 1;
-            continue;
-        }
-        let lost = num(b.lost);
-        let lost = if o.color && b.lost > 0 { lost.fg(Color::Red) } else { lost };
-        t.add_row(vec![
-            Cell::new(clock.show(Some(&b.start))),
-            num(b.sent),
-            num(b.hit),
-            num(b.started),
-            num(b.completed),
-            num(b.status_2xx),
-            num(b.status_5xx),
-            num(b.no_response),
-            lost,
-        ]);
+    heading(out, o, &prose::buckets_title(r))?;
+    let mut head = vec!["start"];
+    head.extend(prose::BUCKET_COLUMNS);
+    let mut t = table(o, &head);
+    for b in prose::shown_buckets(r) {
+        let [counts @ .., lost] = prose::bucket_counts(b);
+        let mut row = vec![Cell::new(clock.show(Some(&b.start)))];
+        row.extend(counts.map(num));
+        row.push(if o.color && lost > 0 { num(lost).fg(Color::Red) } else { num(lost) });
+        t.add_row(row);
     }
     writeln!(out, "{t}")?;
-    if skipped > 0 {
-        writeln!(out, "{skipped} buckets without requests are not shown.")?;
-    }
-    if let Some(note) = &c.bucket_note {
-        writeln!(out, "{note}.")?;
+    for line in prose::bucket_notes(r) {
+        writeln!(out, "{line}")?;
     }
     if let Some(line) = prose::onset(r, clock, short) {
         writeln!(out, "{}", wrap(&line, o.width as usize, ""))?;
