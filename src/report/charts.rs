@@ -362,9 +362,17 @@ where
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v.max(FLOOR)), b.max(v.max(FLOOR))));
-    let (y0, y1) = if lo <= hi { (lo / 1.6, hi * 1.6) } else { (1.0, 1000.0) };
+    // From the power of ten below the fastest request, so the axis always has a label under
+    // the baseline (375 ms..5 s would otherwise show 1 s to 5 s only).
+    let (y0, y1) =
+        if lo <= hi { (10f64.powf((lo / 1.01).log10().floor()), hi * 1.6) } else { (1.0, 1000.0) };
     let (plot, legend_strip) = above_legend(area);
-    let yfmt = |v: &f64| ms_label(*v);
+    // Label 1, 2 and 5 of each decade only: the other grid lines stay unlabelled.
+    let yfmt = |v: &f64| {
+        let m = *v / 10f64.powf(v.log10().floor());
+        let keep = [1.0, 2.0, 5.0, 10.0].iter().any(|k| (m - k).abs() < 0.05);
+        if keep { ms_label(*v) } else { String::new() }
+    };
     let y = (y0..y1).log_scale();
     let mut chart = time_chart(&plot, Kind::Latency, x0..x1, y, "latency (log scale)", &yfmt)?;
     // Phases first, so the points are drawn over them; names at the bottom of each band.
