@@ -32,6 +32,16 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Print the format detected for each input and why.
     Sniff(SniffArgs),
+    /// Compare a candidate run with a baseline: outcome rates, funnel, latency percentiles and
+    /// signatures side by side, each change judged by a significance test.
+    ///
+    /// BASE and CAND are each a folder (or file) of logs, or a report saved with `analyze
+    /// --format json`. Exit status 0 when the comparison ran, whatever its verdict (see `check`
+    /// for CI), 2 on usage or input errors.
+    Diff(DiffArgs),
+    /// Check a run against rules (latency increase over a baseline, error rate, signatures),
+    /// for CI: exit 0 when every rule holds, 1 when one is broken, 2 on usage or input errors.
+    Check(CheckArgs),
     /// Print the events of all inputs merged in corrected time order, each with its source and
     /// line: what happened around the first failure.
     Timeline(TimelineArgs),
@@ -215,4 +225,110 @@ pub enum TimelineFormat {
     Text,
     /// One JSON object per line (JSON Lines).
     Json,
+}
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Terminal tables.
+    Table,
+    /// One JSON object (schema rootcause.diff/v1).
+    Json,
+    /// GitHub-flavoured Markdown.
+    #[value(alias = "markdown")]
+    Md,
+}
+
+/// `rootcause diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// BASE and CAND (two PATHs), and how to read them.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Table, help_heading = heading::OUTPUT)]
+    pub format: DiffFormat,
+
+    /// Write the comparison to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = heading::OUTPUT)]
+    pub output: Option<PathBuf>,
+
+    /// Table width in columns (default: the terminal's, else 100).
+    #[arg(long, value_name = "COLUMNS", help_heading = heading::OUTPUT)]
+    pub width: Option<u16>,
+
+    /// Significance level of each row's one-sided test.
+    #[arg(long, value_name = "P", default_value_t = 0.01, help_heading = heading::ANALYSIS)]
+    pub alpha: f64,
+
+    /// Smallest latency (and signature rate) change that counts, e.g. 10%.
+    #[arg(long, value_name = "PERCENT", default_value = "10%", help_heading = heading::ANALYSIS)]
+    pub min_latency_change: String,
+
+    /// Smallest change of an error or funnel rate that counts, in percentage points.
+    #[arg(long, value_name = "POINTS", default_value_t = 1.0, help_heading = heading::ANALYSIS)]
+    pub min_rate_change: f64,
+
+    /// Recognise funnel stage NAME (hit, started, completed) by a regex; repeatable.
+    #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
+    pub stage: Vec<String>,
+
+    /// Clock skew and buckets.
+    #[command(flatten)]
+    pub correlate: CorrelateArgs,
+}
+
+/// `rootcause check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// RUN (one PATH: logs or a saved JSON report), and how to read it.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// The baseline run (logs or a saved JSON report), for rules that compare.
+    #[arg(long, value_name = "PATH", help_heading = heading::ANALYSIS)]
+    pub baseline: Option<PathBuf>,
+
+    /// Rules from FILE: one `rule = value` per line (`max-p95-increase = 10%`, `fail-on =
+    /// queuepool_exhausted`), `#` comments; flags add to them.
+    #[arg(long, value_name = "FILE", help_heading = heading::ANALYSIS)]
+    pub config: Option<PathBuf>,
+
+    /// Fail when the median latency rose by more than PERCENT (and significantly).
+    #[arg(long, value_name = "PERCENT", help_heading = heading::ANALYSIS)]
+    pub max_p50_increase: Option<String>,
+
+    /// Fail when p95 latency rose by more than PERCENT (and significantly).
+    #[arg(long, value_name = "PERCENT", help_heading = heading::ANALYSIS)]
+    pub max_p95_increase: Option<String>,
+
+    /// Fail when p99 latency rose by more than PERCENT (and significantly).
+    #[arg(long, value_name = "PERCENT", help_heading = heading::ANALYSIS)]
+    pub max_p99_increase: Option<String>,
+
+    /// Fail when more than PERCENT of requests failed (5xx or no response).
+    #[arg(long, value_name = "PERCENT", help_heading = heading::ANALYSIS)]
+    pub max_error_rate: Option<String>,
+
+    /// Fail when more than PERCENT of requests got no response.
+    #[arg(long, value_name = "PERCENT", help_heading = heading::ANALYSIS)]
+    pub max_no_response_rate: Option<String>,
+
+    /// Fail when signature ID is found; `new`: a failure signature the baseline lacks; `any`:
+    /// any failure signature. Repeatable.
+    #[arg(long, value_name = "ID", help_heading = heading::ANALYSIS)]
+    pub fail_on: Vec<String>,
+
+    /// Also write the result as JUnit XML to FILE (one test case per rule).
+    #[arg(long, value_name = "FILE", help_heading = heading::OUTPUT)]
+    pub junit: Option<PathBuf>,
+
+    /// Recognise funnel stage NAME (hit, started, completed) by a regex; repeatable.
+    #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
+    pub stage: Vec<String>,
+
+    /// Clock skew and buckets.
+    #[command(flatten)]
+    pub correlate: CorrelateArgs,
 }

@@ -12,9 +12,11 @@ use rootcause_parsers::sniff::Format;
 use rootcause_parsers::time::{self, SECOND, TimeOptions};
 
 use crate::cli::{
-    AnalyzeArgs, CorrelateArgs, InputArgs, OutputFormat, ReportFormat, SniffArgs, TimelineArgs,
-    TimelineFormat,
+    AnalyzeArgs, CheckArgs, CorrelateArgs, DiffArgs, DiffFormat, InputArgs, OutputFormat,
+    ReportFormat, SniffArgs, TimelineArgs, TimelineFormat,
 };
+use crate::compare::Thresholds;
+use crate::compare::check::{self, Rule};
 use crate::funnel::StageMatcher;
 use crate::ingest::IngestOptions;
 use crate::model::Stage;
@@ -232,6 +234,117 @@ fn around(s: &str) -> Result<Around, UsageError> {
         return Err(bad());
     }
     Ok(Around::TimeOfDay(((h * 3600.0 + m * 60.0 + sec) * SECOND as f64).round() as Micros))
+}
+
+/// `diff`, resolved.
+#[derive(Debug, Clone)]
+pub struct DiffConfig {
+    /// Inputs: how to read BASE and CAND.
+    pub input: InputConfig,
+    /// BASE.
+    pub base: PathBuf,
+    /// CAND.
+    pub cand: PathBuf,
+    /// Clock skew and buckets.
+    pub correlate: CorrelateConfig,
+    /// Output format.
+    pub format: DiffFormat,
+    /// Output file.
+    pub output: Option<PathBuf>,
+    /// Table rendering.
+    pub render: RenderOptions,
+    /// When a change counts.
+    pub thresholds: Thresholds,
+}
+
+/// `check`, resolved.
+#[derive(Debug, Clone)]
+pub struct CheckConfig {
+    /// Inputs: how to read RUN and the baseline.
+    pub input: InputConfig,
+    /// RUN.
+    pub run: PathBuf,
+    /// `--baseline`.
+    pub baseline: Option<PathBuf>,
+    /// Clock skew and buckets.
+    pub correlate: CorrelateConfig,
+    /// The rules, config file first.
+    pub rules: Vec<Rule>,
+    /// `--junit FILE`.
+    pub junit: Option<PathBuf>,
+}
+
+/// Resolves `diff`'s arguments.
+pub fn diff(a: DiffArgs) -> Result<DiffConfig, UsageError> {
+    let [base, cand] = <[PathBuf; 2]>::try_from(a.input.paths.clone())
+        .map_err(|p| UsageError(format!("diff takes two PATHs, BASE and CAND; got {}", p.len())))?;
+    if !(a.alpha > 0.0 && a.alpha < 1.0) {
+        return Err(UsageError(format!("--alpha: {} is not between 0 and 1", a.alpha)));
+    }
+    let latency = check::parse_share(&a.min_latency_change).ok_or_else(|| {
+        UsageError(format!("--min-latency-change: '{}' is not a percentage", a.min_latency_change))
+    })?;
+    if !(a.min_rate_change.is_finite() && a.min_rate_change >= 0.0) {
+        return Err(UsageError("--min-rate-change must be 0 or more".into()));
+    }
+    let width = a.width.unwrap_or(100).max(40);
+    Ok(DiffConfig {
+        correlate: correlate(&a.correlate)?,
+        input: input(a.input, &a.stage)?,
+        base,
+        cand,
+        format: a.format,
+        output: a.output,
+        render: RenderOptions { color: false, width },
+        thresholds: Thresholds { alpha: a.alpha, latency, rate_pp: a.min_rate_change },
+    })
+}
+
+/// Resolves `check`'s arguments, reading `--config`.
+pub fn check(a: CheckArgs) -> Result<CheckConfig, UsageError> {
+    let [run] = <[PathBuf; 1]>::try_from(a.input.paths.clone())
+        .map_err(|p| UsageError(format!("check takes one RUN PATH; got {}", p.len())))?;
+    let mut rules = Vec::new();
+    if let Some(file) = &a.config {
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| UsageError(format!("--config: cannot read {name}: {e}")))?;
+        rules = check::parse_config(&text, &name).map_err(UsageError)?;
+    }
+    let flags = [
+        ("max-p50-increase", &a.max_p50_increase),
+        ("max-p95-increase", &a.max_p95_increase),
+        ("max-p99-increase", &a.max_p99_increase),
+        ("max-error-rate", &a.max_error_rate),
+        ("max-no-response-rate", &a.max_no_response_rate),
+    ];
+    for (name, value) in flags {
+        if let Some(v) = value {
+            rules.push(check::parse_rule(name, v).map_err(|e| UsageError(format!("--{e}")))?);
+        }
+    }
+    for id in &a.fail_on {
+        rules.push(check::parse_rule("fail-on", id).map_err(|e| UsageError(format!("--{e}")))?);
+    }
+    if rules.is_empty() {
+        return Err(UsageError(
+            "no rules: give --max-p95-increase, --max-error-rate, --fail-on ... or --config FILE"
+                .into(),
+        ));
+    }
+    if a.baseline.is_none() {
+        if let Some(r) = rules.iter().find(|r| r.needs_baseline()) {
+            return Err(UsageError(format!("rule '{}' needs --baseline PATH", r.name())));
+        }
+    }
+    Ok(CheckConfig {
+        correlate: correlate(&a.correlate)?,
+        input: input(a.input, &a.stage)?,
+        run,
+        baseline: a.baseline,
+        rules,
+        junit: a.junit,
+    })
 }
 
 /// Resolves `timeline`'s arguments.

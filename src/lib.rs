@@ -23,6 +23,7 @@
 //! Parsing itself lives in the pure `rootcause-parsers` crate.
 
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod correlate;
 pub mod detect;

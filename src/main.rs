@@ -11,10 +11,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use rootcause::cli::{Cli, Command, OutputFormat, ReportFormat};
-use rootcause::config::{self, AnalyzeConfig, SniffConfig, TimelineConfig, UsageError};
+use rootcause::cli::{Cli, Command, DiffFormat, OutputFormat, ReportFormat};
+use rootcause::config::{
+    self, AnalyzeConfig, CheckConfig, DiffConfig, SniffConfig, TimelineConfig, UsageError,
+};
 use rootcause::ingest::{self, Ingested, discover};
-use rootcause::{detect, flow, funnel, hypothesise, loadtest, report, run, skew};
+use rootcause::{compare, detect, report, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,6 +45,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(a) => analyze(config::analyze(a)?),
         Command::Sniff(a) => sniff(config::sniff(a)?),
         Command::Timeline(a) => timeline(config::timeline(a)?),
+        Command::Diff(a) => diff(config::diff(a)?),
+        Command::Check(a) => check(config::check(a)?),
     }
 }
 
@@ -65,35 +69,6 @@ fn report_input_errors(ing: &Ingested) -> bool {
         }
     }
     ing.had_input_errors()
-}
-
-/// Analyses one run: reads its paths and builds its report.
-fn analyze_run(
-    paths: &[PathBuf],
-    c: &AnalyzeConfig,
-    pool: &rayon::ThreadPool,
-    catalog: &detect::Catalog,
-) -> anyhow::Result<(report::Report, Ingested)> {
-    let run::Prepared { ingested, skews, timeline } =
-        run::prepare(paths, &c.input, &c.correlate, pool)?;
-    let lt = loadtest::analyse(&timeline);
-    let fun = funnel::count(&timeline);
-    let flow = flow::analyse(&timeline, skew::tolerance(&skews), c.correlate.bucket);
-    let findings = pool.install(|| detect::detect(&timeline, catalog, c.evidence));
-    let diagnosis = hypothesise::hypothesise(&lt, &fun, &findings, catalog);
-    let rep = report::build(&report::Parts {
-        ingested: &ingested,
-        timeline: &timeline,
-        loadtest: &lt,
-        funnel: &fun,
-        stage_patterns: c.input.ingest.stages.patterns(),
-        findings: &findings,
-        catalog,
-        diagnosis: &diagnosis,
-        skews: &skews,
-        flow: &flow,
-    });
-    Ok((rep, ingested))
 }
 
 /// The runs to analyse: `--run` flags; else one run per folder when every PATH is a folder
@@ -142,7 +117,8 @@ fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
     let mut had_errors = false;
     let mut reports: Vec<(String, Vec<PathBuf>, report::Report)> = Vec::new();
     for (name, paths) in plan {
-        let (rep, ingested) = analyze_run(&paths, &c, &pool, &catalog)?;
+        let (rep, ingested) =
+            run::report(&paths, &c.input, &c.correlate, c.evidence, &pool, &catalog)?;
         had_errors |= report_input_errors(&ingested);
         reports.push((name, paths, rep));
     }
@@ -191,6 +167,57 @@ fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// Writes to `-o FILE` or standard output.
+fn output(file: &Option<PathBuf>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match file {
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    })
+}
+
+fn diff(c: DiffConfig) -> anyhow::Result<ExitCode> {
+    let catalog = detect::Catalog::builtin().map_err(anyhow::Error::msg)?;
+    let pool = pool(c.input.threads)?;
+    let load = |p: &PathBuf| compare::load(p, &c.input, &c.correlate, &pool, &catalog);
+    let (base, cand) = (load(&c.base)?, load(&c.cand)?);
+    let d = compare::diff(&base, &cand, &c.thresholds);
+    let mut out = output(&c.output)?;
+    match c.format {
+        DiffFormat::Table => compare::render::table_out(&d, &c.render, &mut out)?,
+        DiffFormat::Json => compare::render::json_out(&d, &mut out)?,
+        DiffFormat::Md => compare::render::md_out(&d, &mut out)?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(c: CheckConfig) -> anyhow::Result<ExitCode> {
+    let catalog = detect::Catalog::builtin().map_err(anyhow::Error::msg)?;
+    let pool = pool(c.input.threads)?;
+    let load = |p: &PathBuf| compare::load(p, &c.input, &c.correlate, &pool, &catalog);
+    let run = load(&c.run)?;
+    let base = c.baseline.as_ref().map(load).transpose()?;
+    let outcomes = compare::check::check(&c.rules, &run, base.as_ref());
+    let mut out = BufWriter::new(io::stdout().lock());
+    for o in &outcomes {
+        let mark = if o.passed { "PASS" } else { "FAIL" };
+        writeln!(out, "{mark}  {}: {}", o.rule, report::sanitize(&o.reason))?;
+    }
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    match failed {
+        0 => writeln!(out, "ok: {} rules hold for {}", outcomes.len(), run.label)?,
+        n => writeln!(out, "failed: {n} of {} rules broken for {}", outcomes.len(), run.label)?,
+    }
+    out.flush()?;
+    if let Some(file) = &c.junit {
+        std::fs::write(file, compare::check::junit(&outcomes, &run.label))
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn timeline(c: TimelineConfig) -> anyhow::Result<ExitCode> {

@@ -6,6 +6,7 @@ use crate::config::{CorrelateConfig, InputConfig, UsageError};
 use crate::correlate::{self, Timeline};
 use crate::ingest::{self, Ingested, discover};
 use crate::skew::{self, Skew};
+use crate::{detect, flow, funnel, hypothesise, loadtest, report};
 
 /// Inputs read, skew corrected, events ordered.
 #[derive(Debug, Clone)]
@@ -33,4 +34,35 @@ pub fn prepare(
     let skews = skew::correct(&mut events, &ingested.sources, &corr.skews).map_err(UsageError)?;
     let timeline = pool.install(|| correlate::correlate(events));
     Ok(Prepared { ingested, skews, timeline })
+}
+
+/// Analyses one run: reads `paths` and builds its report (what `analyze`, `diff` and `check`
+/// share). Fails only when `--skew` names no input.
+pub fn report(
+    paths: &[PathBuf],
+    input: &InputConfig,
+    corr: &CorrelateConfig,
+    evidence: usize,
+    pool: &rayon::ThreadPool,
+    catalog: &detect::Catalog,
+) -> Result<(report::Report, Ingested), UsageError> {
+    let Prepared { ingested, skews, timeline } = prepare(paths, input, corr, pool)?;
+    let lt = loadtest::analyse(&timeline);
+    let fun = funnel::count(&timeline);
+    let flow = flow::analyse(&timeline, skew::tolerance(&skews), corr.bucket);
+    let findings = pool.install(|| detect::detect(&timeline, catalog, evidence));
+    let diagnosis = hypothesise::hypothesise(&lt, &fun, &findings, catalog);
+    let rep = report::build(&report::Parts {
+        ingested: &ingested,
+        timeline: &timeline,
+        loadtest: &lt,
+        funnel: &fun,
+        stage_patterns: input.ingest.stages.patterns(),
+        findings: &findings,
+        catalog,
+        diagnosis: &diagnosis,
+        skews: &skews,
+        flow: &flow,
+    });
+    Ok((rep, ingested))
 }

@@ -311,6 +311,44 @@ pub struct LatencyOut {
     pub overall: LatencySummary,
     /// Per route.
     pub by_route: BTreeMap<String, LatencySummary>,
+    /// A sample of the successful requests' latencies, for comparing runs (`diff`, `check`).
+    pub sample: LatencySample,
+}
+
+/// Most latencies kept in [`LatencySample`].
+pub const MAX_SAMPLE: usize = 10_000;
+
+/// Latencies of successful (2xx) requests, in send order: all of them up to [`MAX_SAMPLE`],
+/// else every k-th (an even, deterministic subsample), rounded to 0.01 ms.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct LatencySample {
+    /// Successful requests with an elapsed time in the run.
+    pub of: u64,
+    /// The sample.
+    pub values: Vec<f64>,
+}
+
+impl LatencySample {
+    /// The sample of the successful requests in `tl`.
+    pub fn of_timeline(tl: &Timeline) -> LatencySample {
+        let all: Vec<f64> = tl
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                crate::model::EventKind::Request(r)
+                    if r.status.is_some_and(|s| (200..300).contains(&s)) =>
+                {
+                    r.elapsed_ms.filter(|m| m.is_finite())
+                }
+                _ => None,
+            })
+            .collect();
+        let step = all.len().div_ceil(MAX_SAMPLE).max(1);
+        LatencySample {
+            of: all.len() as u64,
+            values: all.iter().step_by(step).map(|v| (v * 100.0).round() / 100.0).collect(),
+        }
+    }
 }
 
 /// The seed report's outcome columns, as counts or percentages.
@@ -870,6 +908,7 @@ pub fn build(p: &Parts<'_>) -> Report {
             .iter()
             .map(|(r, rr)| (sanitize(r), LatencySummary::from(rr.latency.as_ref())))
             .collect(),
+        sample: LatencySample::of_timeline(p.timeline),
     };
     let loadtest = loadtest_out(lt, &latency_ms, &path_of);
     let f = p.funnel;

@@ -28,7 +28,8 @@ impl RenderOptions {
     }
 }
 
-pub(super) fn table(o: &RenderOptions, header: &[&str]) -> Table {
+/// A table in the house style, `header` bold when colour is on.
+pub fn table(o: &RenderOptions, header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -54,7 +55,7 @@ pub(super) fn heading(out: &mut dyn Write, o: &RenderOptions, text: &str) -> io:
 }
 
 /// Greedy word wrap at `width` columns, with `indent` before continuation lines.
-pub(super) fn wrap(text: &str, width: usize, indent: &str) -> String {
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut col = 0;
     for word in text.split_whitespace() {
