@@ -24,13 +24,17 @@ fn signed(v: Option<f64>, d: usize) -> String {
     v.map_or_else(|| "-".into(), |x| format!("{x:+.d$}"))
 }
 
-/// The evidence column: the p-value or the interval.
+/// The evidence column: the p-value, and the interval for percentile rows.
 fn evidence(r: &Row) -> String {
-    match (r.p_value, r.interval) {
-        (_, Some((lo, hi))) => format!("95% CI {lo:+.1}..{hi:+.1}"),
-        (Some(p), None) if p < 0.0001 => "p < 0.0001".into(),
-        (Some(p), None) => format!("p = {p:.4}"),
-        (None, None) => String::new(),
+    let p = match r.p_value {
+        Some(p) if p < 0.0001 => "p < 0.0001".to_string(),
+        Some(p) => format!("p = {p:.4}"),
+        None => String::new(),
+    };
+    match r.interval {
+        Some((lo, hi)) if p.is_empty() => format!("CI {lo:+.1}..{hi:+.1}"),
+        Some((lo, hi)) => format!("{p}; CI {lo:+.1}..{hi:+.1}"),
+        None => p,
     }
 }
 
@@ -62,7 +66,8 @@ pub fn table_out(d: &Diff, o: &RenderOptions, out: &mut dyn Write) -> io::Result
             continue;
         }
         writeln!(out, "\n{}", heading(section))?;
-        let mut t = table(o, &["metric", "baseline", "candidate", "delta", "test", "verdict"]);
+        let mut t =
+            table(o, &["metric", "baseline", "candidate", "delta", "p / 95% CI", "verdict"]);
         for r in rows {
             let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
             let verdict = if r.regression {
@@ -127,7 +132,7 @@ pub fn md_out(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
             continue;
         }
         writeln!(out, "\n## {}\n", heading(section))?;
-        writeln!(out, "| metric | baseline | candidate | delta | test | verdict |")?;
+        writeln!(out, "| metric | baseline | candidate | delta | p / 95% CI | verdict |")?;
         writeln!(out, "| --- | ---: | ---: | ---: | --- | --- |")?;
         for r in rows {
             let v = if r.regression {
