@@ -122,12 +122,7 @@ fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
         had_errors |= report_input_errors(&ingested);
         reports.push((name, paths, rep));
     }
-    let mut out: Box<dyn Write> = match &c.output {
-        Some(p) => Box::new(BufWriter::new(
-            File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    };
+    let mut out = output(&c.output)?;
     let runs: Vec<(&str, &report::Report)> =
         reports.iter().map(|(n, _, r)| (n.as_str(), r)).collect();
     let mut charts: Vec<(String, Vec<report::charts::ChartFile>)> = Vec::new();

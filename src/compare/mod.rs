@@ -281,6 +281,29 @@ fn round(v: f64, digits: i32) -> f64 {
     (v * m).round() / m
 }
 
+/// The verdict of a change `change` (its sign says which way) with one-sided p-values `up`
+/// (the candidate is higher) and `down`: worse or better only when the p-value of its
+/// direction is below `alpha` and the change is `big` enough; with that p-value.
+fn judge(
+    up: Option<f64>,
+    down: Option<f64>,
+    change: Option<f64>,
+    big: bool,
+    higher_is_worse: bool,
+    alpha: f64,
+) -> (Verdict, Option<f64>) {
+    let (Some(pu), Some(pd), Some(d)) = (up, down, change) else {
+        return (Verdict::NotJudged, None);
+    };
+    let p = if d >= 0.0 { pu } else { pd };
+    let v = match (p < alpha && big, (d > 0.0) == higher_is_worse) {
+        (false, _) => Verdict::Same,
+        (true, true) => Verdict::Worse,
+        (true, false) => Verdict::Better,
+    };
+    (v, Some(p))
+}
+
 /// A rate row: `k/n` in percent, judged by Fisher's exact test; `higher_is_worse` says which
 /// way is bad.
 fn rate_row(
@@ -295,19 +318,8 @@ fn rate_row(
     let delta = base.zip(cand).map(|(b, c)| c - b);
     let up = stats::fisher_greater(k1, n1, k2, n2);
     let down = stats::fisher_greater(n1 - k1.min(n1), n1, n2 - k2.min(n2), n2);
-    let (verdict, p) = match (delta, up, down) {
-        (Some(d), Some(pu), Some(pd)) => {
-            let p = if d >= 0.0 { pu } else { pd };
-            let big = d.abs() >= t.rate_pp;
-            let v = match (p < t.alpha && big, (d > 0.0) == higher_is_worse) {
-                (false, _) => Verdict::Same,
-                (true, true) => Verdict::Worse,
-                (true, false) => Verdict::Better,
-            };
-            (v, Some(p))
-        }
-        _ => (Verdict::NotJudged, None),
-    };
+    let big = delta.is_some_and(|d| d.abs() >= t.rate_pp);
+    let (verdict, p) = judge(up, down, delta, big, higher_is_worse, t.alpha);
     Row {
         section,
         metric: metric.to_string(),
@@ -343,35 +355,22 @@ fn latency_rows(b: &RunSummary, c: &RunSummary, t: &Thresholds) -> Vec<Row> {
             regression: false,
         };
         let big = rel.is_some_and(|r| r.abs() >= t.latency);
-        if metric == "median" {
+        let (up, down) = if metric == "median" {
             row.test = "mann_whitney_u";
-            let up = stats::mann_whitney_greater(&b.sample, &c.sample);
-            let down = stats::mann_whitney_greater(&c.sample, &b.sample);
-            if let (Some(pu), Some(pd), Some(r)) = (up, down, rel) {
-                let p = if r >= 0.0 { pu } else { pd };
-                row.p_value = Some(p);
-                row.verdict = match (p < t.alpha && big, r > 0.0) {
-                    (false, _) => Verdict::Same,
-                    (true, true) => Verdict::Worse,
-                    (true, false) => Verdict::Better,
-                };
-            }
+            (
+                stats::mann_whitney_greater(&b.sample, &c.sample),
+                stats::mann_whitney_greater(&c.sample, &b.sample),
+            )
         } else {
             row.test = "quantile_fisher";
             row.interval = stats::bootstrap_diff(&b.sample, &c.sample, p)
                 .map(|(lo, hi)| (round(lo, 1), round(hi, 1)));
-            let up = stats::quantile_greater(&b.sample, &c.sample, p);
-            let down = stats::quantile_greater(&c.sample, &b.sample, p);
-            if let (Some(pu), Some(pd), Some(r)) = (up, down, rel) {
-                let pv = if r >= 0.0 { pu } else { pd };
-                row.p_value = Some(pv);
-                row.verdict = match (pv < t.alpha && big, r > 0.0) {
-                    (false, _) => Verdict::Same,
-                    (true, true) => Verdict::Worse,
-                    (true, false) => Verdict::Better,
-                };
-            }
-        }
+            (
+                stats::quantile_greater(&b.sample, &c.sample, p),
+                stats::quantile_greater(&c.sample, &b.sample, p),
+            )
+        };
+        (row.verdict, row.p_value) = judge(up, down, rel, big, true, t.alpha);
         row.regression = row.verdict == Verdict::Worse;
         rows.push(row);
     }
@@ -409,14 +408,8 @@ fn signature_rows(b: &RunSummary, c: &RunSummary, t: &Thresholds) -> Vec<Row> {
                 (n, 0) if n > 0 => (Verdict::Gone, down),
                 _ => {
                     let (rb, rc) = (cb as f64 / nb as f64, cc as f64 / nc as f64);
-                    let p = if rc >= rb { up } else { down };
                     let big = (rc - rb).abs() >= t.latency * rb.max(1e-12);
-                    let v = match (p.is_some_and(|p| p < t.alpha) && big, rc > rb) {
-                        (false, _) => Verdict::Same,
-                        (true, true) => Verdict::Worse,
-                        (true, false) => Verdict::Better,
-                    };
-                    (v, p)
+                    judge(up, down, Some(rc - rb), big, true, t.alpha)
                 }
             };
             Row {
