@@ -356,6 +356,17 @@ fn count_unknown<R: std::io::Read>(
 }
 
 fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Vec<Event>) {
+    ingest_from(id, input, read::open(input.path(), o.max_decompressed), o)
+}
+
+/// Ingests one input from what [`read::open`] (or [`read::decode`]) gave for it: the seam the
+/// property tests drive with readers that return the bytes in arbitrary chunks.
+pub(crate) fn ingest_from(
+    id: SourceId,
+    input: &Input,
+    opened: std::io::Result<(Box<dyn std::io::Read + Send>, Compression)>,
+    o: &IngestOptions,
+) -> (SourceInfo, Vec<Event>) {
     let mut info = SourceInfo {
         id,
         input: input.clone(),
@@ -368,7 +379,7 @@ fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Ve
         stats: LineStats::default(),
         error: None,
     };
-    let (reader, compression) = match read::open(input.path(), o.max_decompressed) {
+    let (reader, compression) = match opened {
         Ok(x) => x,
         Err(e) => {
             info.reason = "not read".into();
@@ -438,3 +449,6 @@ fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Ve
     info.stats = c.stats;
     (info, c.events)
 }
+
+#[cfg(test)]
+mod proptests;

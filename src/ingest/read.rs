@@ -7,7 +7,7 @@
 //! memory.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
@@ -68,9 +68,30 @@ pub fn open(
         Some(p) => Box::new(File::open(p)?),
         None => Box::new(io::stdin()),
     };
-    let mut br = BufReader::with_capacity(64 << 10, raw);
-    let magic = br.fill_buf()?;
-    match magic {
+    decode(raw, max_decompressed)
+}
+
+/// Recognises compression from the first bytes of `raw` and decompresses it, capped at
+/// `max_decompressed` bytes; plain bytes pass through.
+pub fn decode(
+    mut raw: Box<dyn Read + Send>,
+    max_decompressed: u64,
+) -> io::Result<(Box<dyn Read + Send>, Compression)> {
+    // The magic is read to its full length, or to the end: a pipe may hand out fewer bytes per
+    // read, and a read may be interrupted (issue 8).
+    let mut magic = [0u8; 6];
+    let mut n = 0;
+    while n < magic.len() {
+        match raw.read(&mut magic[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let head = io::Cursor::new(magic).take(n as u64);
+    let br = BufReader::with_capacity(64 << 10, head.chain(raw));
+    match &magic[..n] {
         [0x1f, 0x8b, ..] => {
             let dec = MultiGzDecoder::new(br);
             Ok((Box::new(CapReader::new(dec, max_decompressed)), Compression::Gzip))
@@ -171,10 +192,15 @@ impl<R: Read> LineReader<R> {
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         loop {
             let from = self.scanned.max(self.pos);
+            // A line is too long when it holds more than `max_line` bytes before its `\n`,
+            // however the reads cut it (issue 8).
             if let Some(i) = memchr::memchr(b'\n', &self.buf[from..self.len]) {
                 let (start, end) = (self.pos, from + i);
                 self.pos = end + 1;
                 self.scanned = self.pos;
+                if end - start > self.max_line {
+                    return Ok(Some(Line::TooLong));
+                }
                 return Ok(Some(Line::Text(rootcause_parsers::text::trim_cr(
                     &self.buf[start..end],
                 ))));
@@ -184,13 +210,16 @@ impl<R: Read> LineReader<R> {
                 if self.pos < self.len {
                     let start = self.pos;
                     self.pos = self.len;
+                    if self.len - start > self.max_line {
+                        return Ok(Some(Line::TooLong));
+                    }
                     return Ok(Some(Line::Text(rootcause_parsers::text::trim_cr(
                         &self.buf[start..self.len],
                     ))));
                 }
                 return Ok(None);
             }
-            if self.len - self.pos >= self.max_line {
+            if self.len - self.pos > self.max_line {
                 self.discard_line()?;
                 return Ok(Some(Line::TooLong));
             }
@@ -259,6 +288,79 @@ mod tests {
         let mut r = LineReader::new(&b"one\ntwo\n"[..], 100);
         assert_eq!(r.head(5).unwrap(), b"one\nt");
         assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"one")));
+    }
+
+    /// A reader whose first `read` fails with `Interrupted`, then hands out `n` bytes a call.
+    struct Stutter {
+        bytes: Vec<u8>,
+        at: usize,
+        n: usize,
+        interrupted: bool,
+    }
+
+    impl Read for Stutter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if !self.interrupted {
+                self.interrupted = true;
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let rest = &self.bytes[self.at..];
+            let n = rest.len().min(buf.len()).min(self.n);
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn decoded(bytes: &[u8], n: usize) -> (Vec<u8>, Compression) {
+        let raw = Stutter { bytes: bytes.to_vec(), at: 0, n, interrupted: false };
+        let (mut r, compression) = decode(Box::new(raw), 1 << 20).unwrap();
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap(); // retries `Interrupted` itself
+        (out, compression)
+    }
+
+    /// Issue 8, found by the chunking property: gzip was recognised from the first read only,
+    /// so a stream whose first read returned one byte was read as plain bytes, and an
+    /// `Interrupted` first read failed the input.
+    #[test]
+    fn issue8_gzip_magic_arriving_in_pieces_is_recognised() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, b"a\nb\n").unwrap();
+        let gz = enc.finish().unwrap();
+        for n in [1, 2, 5, 64] {
+            assert_eq!(
+                decoded(&gz, n),
+                (b"a\nb\n".to_vec(), Compression::Gzip),
+                "{n} bytes a read"
+            );
+        }
+        assert_eq!(decoded(b"plain", 1), (b"plain".to_vec(), Compression::None));
+        assert_eq!(decoded(b"", 1), (Vec::new(), Compression::None));
+    }
+
+    /// Issue 8, found by the chunking property: a line longer than the limit was kept when it
+    /// arrived with its newline in one read, and one exactly at the limit was dropped when it
+    /// arrived in pieces.
+    #[test]
+    fn issue8_line_length_limit_does_not_depend_on_reads() {
+        let input = b"0123456789\nabcde\nxyz";
+        let whole = {
+            let mut r = LineReader::new(&input[..], 5);
+            let mut v = Vec::new();
+            while let Some(l) = r.next_line().unwrap() {
+                v.push(match l {
+                    Line::Text(t) => Some(t.to_vec()),
+                    Line::TooLong => None,
+                });
+            }
+            v
+        };
+        let expected = vec![None, Some(b"abcde".to_vec()), Some(b"xyz".to_vec())];
+        assert_eq!(whole, expected, "read whole");
+        assert_eq!(all(input, 5), expected, "read 7 bytes at a time");
+        assert_eq!(all(b"abcdefg\n", 7), vec![Some(b"abcdefg".to_vec())]);
+        assert_eq!(all(b"abcdefgh", 7), vec![None], "an unterminated last line too");
     }
 
     #[test]
