@@ -27,8 +27,9 @@ pub enum Command {
     ///
     /// Prints the inputs and what was understood of them, the request outcomes and latency,
     /// the funnel (sent → hit → started → completed), the failure signatures found with
-    /// evidence, and a hypothesis. Exit status: 0 when the analysis ran, 2 on usage errors or
-    /// when an input could not be read (the others are still analysed).
+    /// evidence, and a hypothesis. Exit status: 0 when the analysis ran, even with lines
+    /// skipped (the report lists them); 1 when lines were skipped and --strict is given; 2 on
+    /// usage errors or when an input could not be read (fully), the others still analysed.
     Analyze(AnalyzeArgs),
     /// Print the format detected for each input and why.
     Sniff(SniffArgs),
@@ -96,9 +97,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "OFFSET", default_value = "UTC", env = "ROOTCAUSE_TZ", help_heading = heading::INPUT)]
     pub tz: String,
 
-    /// Largest decompressed size of one input, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 << 30, help_heading = heading::INPUT)]
-    pub max_decompressed: u64,
+    /// Stop reading a compressed input once it has decompressed to SIZE (`4G`, `512M`, or
+    /// bytes): a gzip bomb then ends with an error naming the input instead of hours of work
+    /// and all the memory. Plain files have no limit.
+    #[arg(long, value_name = "SIZE", default_value = "4G", help_heading = heading::INPUT)]
+    pub max_decompressed: String,
 
     /// Parse inputs on N threads (default: the number of CPUs).
     #[arg(short = 'j', long, value_name = "N", env = "ROOTCAUSE_THREADS", help_heading = heading::INPUT)]
@@ -160,6 +163,13 @@ pub struct AnalyzeArgs {
     /// Analyse all PATHs as one run, even when several folders each hold a load test.
     #[arg(long, conflicts_with = "runs", help_heading = heading::ANALYSIS)]
     pub merge: bool,
+
+    /// Treat skipped input as a failure: exit with status 1 when any line was skipped (not
+    /// understood, too long, unknown format) or a path was skipped while walking folders
+    /// (symlink loop). The report is printed as usual; stderr names each input, reason and
+    /// first lines. Without it such skips are reported and the status stays 0.
+    #[arg(long, help_heading = heading::ANALYSIS)]
+    pub strict: bool,
 
     /// Recognise funnel stage NAME (hit, started, completed) by a regex over the app event's
     /// message; repeatable.

@@ -65,6 +65,8 @@ pub struct AnalyzeConfig {
     pub runs: Vec<(String, Vec<PathBuf>)>,
     /// `--merge`: never split the paths into runs.
     pub merge: bool,
+    /// `--strict`: skipped lines or paths make the exit status 1.
+    pub strict: bool,
     /// Clock skew and buckets.
     pub correlate: CorrelateConfig,
 }
@@ -144,8 +146,14 @@ fn input(a: InputArgs, stages: &[String]) -> Result<InputConfig, UsageError> {
                 "--stage: unknown stage '{name}' (expected hit, started or completed)"
             ))
         })?;
-        matcher.set(stage, pattern).map_err(|e| UsageError(format!("--stage: {e}")))?;
+        matcher.set(stage, pattern).map_err(UsageError)?;
     }
+    let max_decompressed = parse_size(&a.max_decompressed).filter(|&n| n > 0).ok_or_else(|| {
+        UsageError(format!(
+            "--max-decompressed: '{}' is not a size (e.g. 4G, 512M, 100000)",
+            a.max_decompressed
+        ))
+    })?;
     let threads = match a.threads {
         Some(0) => return Err(UsageError("--threads must be at least 1".into())),
         Some(n) => n,
@@ -158,7 +166,7 @@ fn input(a: InputArgs, stages: &[String]) -> Result<InputConfig, UsageError> {
             pg_prefix,
             stages: matcher,
             formats,
-            max_decompressed: a.max_decompressed,
+            max_decompressed,
             ..IngestOptions::default()
         },
         threads,
@@ -187,6 +195,26 @@ pub fn parse_duration(s: &str) -> Option<Micros> {
     };
     let micros = sign * value * scale;
     (micros.is_finite() && micros.abs() < 1e17).then(|| micros.round() as Micros)
+}
+
+/// Reads a size in bytes: a whole number with an optional binary unit `K`, `M`, `G` or `T`
+/// (`KiB`, `MB`... accepted, all powers of 1024; any case): `4G`, `512MiB`, `100000`.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: u64 = num.parse().ok()?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let unit = unit.strip_suffix("ib").or_else(|| unit.strip_suffix('b')).unwrap_or(&unit);
+    let shift = match unit {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return None,
+    };
+    value.checked_mul(1 << shift)
 }
 
 fn correlate(a: &CorrelateArgs) -> Result<CorrelateConfig, UsageError> {
@@ -401,6 +429,7 @@ pub fn analyze(a: AnalyzeArgs) -> Result<AnalyzeConfig, UsageError> {
     Ok(AnalyzeConfig {
         runs,
         merge: a.merge,
+        strict: a.strict,
         correlate: correlate(&a.correlate)?,
         input: input(a.input, &a.stage)?,
         format: a.format,
@@ -434,6 +463,30 @@ mod tests {
         for bad in ["", "s", "+", "1x", "1.2.3s", "--1s", "nan", "1e400s"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4G"), Some(4 << 30));
+        assert_eq!(parse_size("512MiB"), Some(512 << 20));
+        assert_eq!(parse_size("16 mb"), Some(16 << 20));
+        assert_eq!(parse_size("100000"), Some(100_000));
+        assert_eq!(parse_size("1k"), Some(1024));
+        assert_eq!(parse_size("2T"), Some(2 << 40));
+        for bad in ["", "G", "1.5G", "-1", "4X", "4GG", "99999999999999T"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_documented_default_limits_hold() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["rootcause", "analyze", "x"]).unwrap();
+        let crate::cli::Command::Analyze(a) = cli.command else { panic!("analyze") };
+        let c = analyze(a).unwrap();
+        assert_eq!(c.input.ingest.max_decompressed, crate::ingest::DEFAULT_MAX_DECOMPRESSED);
+        assert_eq!(c.input.ingest.max_decompressed, 4 << 30);
+        assert_eq!(c.input.ingest.max_line, 32 << 20);
     }
 
     #[test]

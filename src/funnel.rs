@@ -8,14 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use crate::correlate::Timeline;
 use crate::model::{EventKind, Stage};
 use crate::stats::{self, Summary};
-
-/// Largest compiled size of a user pattern.
-pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
 /// Recognises funnel stages in application messages.
 #[derive(Debug, Clone)]
@@ -48,12 +45,10 @@ impl Default for StageMatcher {
 }
 
 impl StageMatcher {
-    /// Replaces the pattern of one stage (`--stage hit=PATTERN`).
+    /// Replaces the pattern of one stage (`--stage hit=PATTERN`), compiled with the limits
+    /// of [`user_regex`](crate::pattern::user_regex); the error names the flag and pattern.
     pub fn set(&mut self, stage: Stage, pattern: &str) -> Result<(), String> {
-        let re = RegexBuilder::new(pattern)
-            .size_limit(PATTERN_SIZE_LIMIT)
-            .build()
-            .map_err(|e| format!("bad pattern for stage {}: {e}", stage.as_str()))?;
+        let re = crate::pattern::user_regex(&format!("--stage {}", stage.as_str()), pattern)?;
         match self.rules.iter_mut().find(|(s, _)| *s == stage) {
             Some(slot) => slot.1 = re,
             None => self.rules.push((stage, re)),
@@ -244,8 +239,10 @@ mod tests {
         m.set(Stage::Started, "^DB query started$").unwrap();
         assert_eq!(m.classify("DB query started"), Some(Stage::Started));
         assert_eq!(m.classify("query started"), None);
-        assert!(m.set(Stage::Hit, "(unclosed").unwrap_err().contains("bad pattern for stage hit"));
-        assert!(m.set(Stage::Hit, "a{1000}{1000}").is_err(), "size limit applies");
+        assert!(
+            m.set(Stage::Hit, "(unclosed").unwrap_err().starts_with("--stage hit: bad pattern")
+        );
+        assert!(m.set(Stage::Hit, "a{1000}{1000}").unwrap_err().contains("too large"));
     }
 
     #[test]

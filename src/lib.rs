@@ -33,6 +33,7 @@ pub mod hypothesise;
 pub mod ingest;
 pub mod loadtest;
 pub mod model;
+pub mod pattern;
 pub mod phases;
 pub mod report;
 pub mod requests;

@@ -1,8 +1,9 @@
 //! The `rootcause` binary: arguments → configuration → run → exit status.
 //!
-//! Exit status: 0 when the work was done; 2 on a usage error or when an input could not be
-//! read (the report still covers the other inputs). A closed stdout (broken pipe) ends the
-//! run quietly with 0.
+//! Exit status: 0 when the work was done, skipped lines included (the report lists them); 1
+//! for `analyze --strict` when something was skipped, and for `check` when a rule is broken; 2
+//! on a usage error or when an input could not be read (fully): the report still covers the
+//! other inputs, and 2 wins over 1. A closed stdout (broken pipe) ends the run quietly with 0.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -71,6 +72,29 @@ fn report_input_errors(ing: &Ingested) -> bool {
     ing.had_input_errors()
 }
 
+/// What `--strict` refuses: one line per input with skipped lines (each reason with its count
+/// and first lines) and per path skipped while walking folders.
+fn skips(ing: &Ingested) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in ing.sources.iter().filter(|s| s.stats.skipped > 0) {
+        let reasons: Vec<String> = s
+            .stats
+            .skipped_reasons
+            .iter()
+            .map(|(reason, occ)| {
+                let first: Vec<String> = occ.first_lines.iter().map(u64::to_string).collect();
+                let lines = if first.len() == 1 { "line" } else { "lines" };
+                format!("{reason} {} (first at {lines} {})", occ.count, first.join(", "))
+            })
+            .collect();
+        out.push(format!("{}: {}", s.input.display(), reasons.join("; ")));
+    }
+    for e in ing.discover_errors.iter().filter(|e| !e.fatal) {
+        out.push(format!("{}: {}", e.path, e.message));
+    }
+    out
+}
+
 /// The runs to analyse: `--run` flags; else one run per folder when every PATH is a folder
 /// holding a load test of its own; else one run of everything.
 fn plan_runs(c: &AnalyzeConfig, pool: &rayon::ThreadPool) -> Vec<(String, Vec<PathBuf>)> {
@@ -115,11 +139,15 @@ fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
     let pool = pool(c.input.threads)?;
     let plan = plan_runs(&c, &pool);
     let mut had_errors = false;
+    let mut skipped = Vec::new();
     let mut reports: Vec<(String, Vec<PathBuf>, report::Report)> = Vec::new();
     for (name, paths) in plan {
         let (rep, ingested) =
             run::report(&paths, &c.input, &c.correlate, c.evidence, &pool, &catalog)?;
         had_errors |= report_input_errors(&ingested);
+        if c.strict {
+            skipped.extend(skips(&ingested));
+        }
         reports.push((name, paths, rep));
     }
     let mut out = output(&c.output)?;
@@ -161,7 +189,17 @@ fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    if !skipped.is_empty() {
+        eprintln!("rootcause: error: --strict: input was skipped:");
+        for s in &skipped {
+            eprintln!("  {s}");
+        }
+    }
+    Ok(match (had_errors, skipped.is_empty()) {
+        (true, _) => ExitCode::from(2),
+        (false, false) => ExitCode::from(1),
+        (false, true) => ExitCode::SUCCESS,
+    })
 }
 
 /// Writes to `-o FILE` or standard output.

@@ -374,13 +374,17 @@ pub fn match_sent(
     out
 }
 
-/// App request indices per group.
-fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<usize>> {
+/// App request indices per group, each list sorted by last event.
+pub fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<usize>> {
     let mut by_group: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for (i, a) in apps.iter().enumerate() {
         if let Some(g) = groups.of_app(a) {
             by_group.entry(g).or_default().push(i);
         }
+    }
+    // In the order [`match_responded`] wants them, so its sort has nothing left to do.
+    for l in by_group.values_mut() {
+        l.sort_by_key(|&j| (apps[j].last, j));
     }
     by_group
 }
@@ -393,7 +397,20 @@ pub fn count_responded(
     lag: Micros,
     tol: Micros,
 ) -> (usize, Vec<Option<usize>>) {
-    let (out, _) = match_responded(sent, apps, &group_apps(apps, groups), lag, tol, &[]);
+    count_responded_grouped(sent, apps, &group_apps(apps, groups), lag, tol)
+}
+
+/// [`count_responded`] with the app requests already grouped by [`group_apps`]: a scan over
+/// many lags groups them once, not once per lag (with 100k app requests, regrouping was most
+/// of the run's time).
+pub fn count_responded_grouped(
+    sent: &[Sent],
+    apps: &[AppRequest],
+    by_group: &BTreeMap<u32, Vec<usize>>,
+    lag: Micros,
+    tol: Micros,
+) -> (usize, Vec<Option<usize>>) {
+    let (out, _) = match_responded(sent, apps, by_group, lag, tol, &[]);
     (out.iter().filter(|m| m.is_some()).count(), out)
 }
 

@@ -390,6 +390,7 @@ fn scan(
             (part, part_apps)
         })
         .collect();
+    let grouped: Vec<_> = slices.iter().map(|(_, a)| requests::group_apps(a, groups)).collect();
     let sampled =
         slices.iter().map(|(s, _)| s.iter().filter(|x| x.responded).count()).sum::<usize>();
     // The middle of the first run of best scores over `center ± reach` in `step`s, matching
@@ -400,10 +401,10 @@ fn scan(
         let scores: Vec<usize> = lags
             .iter()
             .map(|&lag| {
-                let count = |(s, a): &(Vec<Sent>, Vec<AppRequest>)| {
-                    requests::count_responded(s, a, groups, lag, step).0
+                let count = |((s, a), g): (&(Vec<Sent>, Vec<AppRequest>), _)| {
+                    requests::count_responded_grouped(s, a, g, lag, step).0
                 };
-                slices.iter().map(count).sum()
+                slices.iter().zip(&grouped).map(count).sum()
             })
             .collect();
         let best = scores.iter().copied().max().filter(|b| *b > 0)?;

@@ -5,6 +5,7 @@ mod cli;
 mod compare;
 mod corpus;
 mod correlation;
+mod hostile;
 mod html;
 mod loadtest;
 mod readme;

@@ -146,15 +146,24 @@ pub fn sniff(head: &[u8]) -> Sniffed {
 }
 
 /// True when more than 10% of the first 8 KiB are NUL or control bytes (other than
-/// whitespace and ESC, which colourised consoles use). A stray NUL in a text log (a rotation
-/// gap, a corrupt line) does not make it binary.
+/// whitespace and ESC, which colourised consoles use). A stray NUL in a text log (a corrupt
+/// line) does not make it binary, and neither does a run of 16 NULs or more: that is the hole a
+/// crash or a `copytruncate` rotation leaves in a text log, so it is left out of the count.
+/// Nothing but such runs is binary.
 pub fn looks_binary(head: &[u8]) -> bool {
     let sample = &head[..head.len().min(8192)];
-    let controls = sample
-        .iter()
-        .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x1b | 0x0c))
-        .count();
-    controls * 10 > sample.len()
+    let (mut controls, mut counted) = (0, 0);
+    for run in sample.chunk_by(|a, b| (*a == 0) == (*b == 0)) {
+        if run.len() >= 16 && run.first() == Some(&0) {
+            continue;
+        }
+        counted += run.len();
+        controls += run
+            .iter()
+            .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x1b | 0x0c))
+            .count();
+    }
+    counted == 0 || controls * 10 > counted
 }
 
 fn describe_unknown(head: &[u8]) -> String {
@@ -191,6 +200,13 @@ mod tests {
         let mixed = b"{\"event\": \"function hit\", \"created_at\": \"2026-11-25T15:42:12Z\"}\n\
 {\"event\": \"query started\"\n\xff\xfe\x00garbage\n{\"event\": \"query completed\"}\n";
         assert_eq!(sniff(mixed).format, Some(Format::JsonLog));
+        // A hole of NULs between JSON lines (a crash, a copytruncate rotation): still JSON.
+        let mut holed = json.to_vec();
+        holed.extend_from_slice(&[0; 4096]);
+        holed.extend_from_slice(json);
+        holed.extend_from_slice(json);
+        assert_eq!(sniff(&holed).format, Some(Format::JsonLog));
+        assert!(sniff(&[0; 4096]).reason.contains("binary"));
         assert_eq!(sniff(b"").reason, "empty input");
         assert_eq!("postgres".parse::<Format>(), Ok(Format::Postgres));
         assert!("pg".parse::<Format>().is_err());

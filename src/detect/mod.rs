@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 use rootcause_parsers::console::ConsoleRecord;
 use rootcause_parsers::traceback::Traceback;
 use rootcause_parsers::{LineNo, Micros};
@@ -31,8 +31,8 @@ pub const BUILTIN_CATALOG: &str = include_str!("catalog.json");
 /// The schema name a catalog file must declare.
 pub const CATALOG_SCHEMA: &str = "rootcause.catalog/v1";
 
-/// Largest compiled size of one pattern.
-pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+/// Largest compiled size of one pattern: that of user patterns.
+pub const PATTERN_SIZE_LIMIT: usize = crate::pattern::SIZE_LIMIT;
 
 /// How many evidence locations a finding keeps.
 pub const DEFAULT_EVIDENCE: usize = 5;
@@ -152,10 +152,12 @@ impl Catalog {
             let mut compiled = Vec::new();
             for (si, s) in signatures.iter().enumerate() {
                 for p in s.patterns.iter().filter(|p| p.on == on) {
-                    let re = RegexBuilder::new(&p.regex)
-                        .size_limit(PATTERN_SIZE_LIMIT)
-                        .build()
-                        .map_err(|e| format!("{origin}: signature '{}': bad regex: {e}", s.id))?;
+                    // The limits of user patterns: a catalog given with `--signatures` is
+                    // user input.
+                    let re = crate::pattern::user_regex(
+                        &format!("{origin}: signature '{}'", s.id),
+                        &p.regex,
+                    )?;
                     pats.push(p.regex.clone());
                     compiled.push((si, re));
                 }

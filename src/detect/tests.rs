@@ -229,7 +229,14 @@ fn bad_catalogs_are_refused_with_their_location() {
     assert!(Catalog::from_json(&two, "x").unwrap_err().contains("appears twice"));
     let bad =
         format!(r#"{{"schema": "rootcause.catalog/v1", "signatures": [{}]}}"#, sig("a", "(open"));
-    assert!(Catalog::from_json(&bad, "x").unwrap_err().contains("bad regex"));
+    assert!(
+        Catalog::from_json(&bad, "x").unwrap_err().starts_with("x: signature 'a': bad pattern")
+    );
+    let huge = format!(
+        r#"{{"schema": "rootcause.catalog/v1", "signatures": [{}]}}"#,
+        sig("a", "a{1000}{1000}")
+    );
+    assert!(Catalog::from_json(&huge, "x").unwrap_err().contains("is too large"));
     let upper =
         format!(r#"{{"schema": "rootcause.catalog/v1", "signatures": [{}]}}"#, sig("Bad-Id", "x"));
     assert!(Catalog::from_json(&upper, "x").unwrap_err().contains("snake_case"));

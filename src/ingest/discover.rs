@@ -1,7 +1,8 @@
 //! Expands the paths given on the command line into a list of inputs.
 //!
 //! A file is itself; a folder is walked recursively in name order (hidden entries skipped,
-//! symlinked folders followed once, loops refused); `-` is standard input.
+//! symlinked folders followed once, loops refused, symlinks that loop to themselves skipped,
+//! symlinks to nothing reported as errors); `-` is standard input.
 
 use std::collections::HashSet;
 use std::fs;
@@ -68,14 +69,47 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<DiscoverError>) {
                 walk(p, 0, &mut seen, &mut inputs, &mut errors);
             }
             Ok(_) => inputs.push(Input::File(p.clone())),
-            Err(e) => errors.push(DiscoverError {
-                path: p.display().to_string(),
-                message: e.to_string(),
-                fatal: true,
-            }),
+            Err(e) => errors.push(not_found(p, &e)),
         }
     }
     (inputs, errors)
+}
+
+/// Why `p` cannot be looked at (`fs::metadata` failed with `e`). A symlink whose chain of links
+/// comes back to itself is skipped on purpose, like a folder loop; a symlink to nothing is an
+/// input lost.
+fn not_found(p: &Path, e: &std::io::Error) -> DiscoverError {
+    let path = p.display().to_string();
+    let is_link = fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link && is_symlink_loop(p) {
+        let message = "symlink loop: its links lead back to it; skipped".to_string();
+        return DiscoverError { path, message, fatal: false };
+    }
+    let message = match (is_link, fs::read_link(p)) {
+        (true, Ok(target)) if e.kind() == std::io::ErrorKind::NotFound => {
+            format!("broken symlink: its target {} does not exist", target.display())
+        }
+        _ => e.to_string(),
+    };
+    DiscoverError { path, message, fatal: true }
+}
+
+/// True when following the symlink `p` link by link comes back to a link already seen (or
+/// goes on for more than 40 links, where the system gives up too).
+fn is_symlink_loop(p: &Path) -> bool {
+    let mut seen = HashSet::new();
+    let mut cur = p.to_path_buf();
+    while let Ok(target) = fs::read_link(&cur) {
+        let next = match cur.parent() {
+            Some(dir) => dir.join(&target),
+            None => target,
+        };
+        if !seen.insert(cur) || seen.len() > 40 {
+            return true;
+        }
+        cur = next;
+    }
+    false
 }
 
 fn walk(
@@ -130,11 +164,7 @@ fn walk(
             Ok(m) if m.is_dir() => walk(&p, depth + 1, seen, inputs, errors),
             Ok(m) if m.is_file() => inputs.push(Input::File(p)),
             Ok(_) => {} // sockets, fifos, devices: not logs
-            Err(e) => errors.push(DiscoverError {
-                path: p.display().to_string(),
-                message: e.to_string(),
-                fatal: true,
-            }),
+            Err(e) => errors.push(not_found(&p, &e)),
         }
     }
 }
@@ -153,7 +183,12 @@ mod tests {
         fs::write(dir.join(".hidden"), "x").unwrap();
         fs::write(dir.join("sub/c.log"), "x").unwrap();
         #[cfg(unix)]
-        std::os::unix::fs::symlink(&dir, dir.join("sub/loop")).unwrap();
+        {
+            std::os::unix::fs::symlink(&dir, dir.join("sub/loop")).unwrap();
+            std::os::unix::fs::symlink("l2.log", dir.join("l1.log")).unwrap();
+            std::os::unix::fs::symlink("l1.log", dir.join("l2.log")).unwrap();
+            std::os::unix::fs::symlink("gone.log", dir.join("dangling.log")).unwrap();
+        }
         let (inputs, errors) =
             expand(&[dir.clone(), dir.join("missing"), PathBuf::from("-"), PathBuf::from("-")]);
         let names: Vec<String> = inputs
@@ -165,7 +200,16 @@ mod tests {
         assert_eq!(names, vec!["a.log", "b.log", "sub/c.log", "-"]);
         assert!(errors.iter().any(|e| e.path.ends_with("missing")));
         #[cfg(unix)]
-        assert!(errors.iter().any(|e| e.message.contains("symlink loop") && !e.fatal));
+        {
+            assert!(errors.iter().any(|e| e.message.contains("symlink loop") && !e.fatal));
+            for l in ["l1.log", "l2.log"] {
+                let e = errors.iter().find(|e| e.path.ends_with(l)).unwrap();
+                assert!(e.message.contains("symlink loop") && !e.fatal, "{e:?}");
+            }
+            let e = errors.iter().find(|e| e.path.ends_with("dangling.log")).unwrap();
+            assert_eq!(e.message, "broken symlink: its target gone.log does not exist");
+            assert!(e.fatal);
+        }
         assert!(errors.iter().any(|e| e.path.ends_with("missing") && e.fatal));
         fs::remove_dir_all(&dir).unwrap();
     }

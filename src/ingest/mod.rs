@@ -1,7 +1,8 @@
 //! Ingest: the only stage that reads input.
 //!
 //! For every input (file, folder entry, or stdin) it opens the bytes, decompresses them when
-//! they start with gzip's magic, sniffs the format from the first 64 KiB of content (or takes
+//! they start with gzip's magic, drops the NUL padding a crash or a `copytruncate` rotation
+//! leaves at the start, sniffs the format from the first 64 KiB of content (or takes
 //! `--input-format`), and streams every line through that format's parser. Inputs are parsed in
 //! parallel on a local rayon pool and collected in input order, so the result is identical for
 //! any thread count. Every line ends up in a record, consumed (a CSV header), or skipped with a
@@ -40,6 +41,19 @@ pub const HEAD_BYTES: usize = 64 << 10;
 /// How many locations are kept per skip reason or note.
 pub const MAX_LOCATIONS: usize = 5;
 
+/// Default of `--max-decompressed`: a compressed input stops with an error once it has
+/// decompressed to 4 GiB.
+///
+/// Why a fixed size and not a multiple of the compressed size: deflate tops out near 1000:1,
+/// and a log of near-identical lines gets close to that honestly, so no ratio tells a bomb from
+/// a repetitive log; a fixed cap bounds the work either way. Why 4 GiB: it is more than the
+/// logs of a load test (tens of MB to a few GB), and about as much as the analysis can hold
+/// anyway, since every record read stays in memory until the report; reading it takes
+/// seconds. Plain files have no limit: their size is on disk for all to see.
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 4 << 30;
+/// Default longest line: longer lines are skipped as `line_too_long` without being held.
+pub const DEFAULT_MAX_LINE: usize = 32 << 20;
+
 /// Options for [`ingest`].
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -64,8 +78,8 @@ impl Default for IngestOptions {
             pg_prefix: None,
             stages: StageMatcher::default(),
             formats: Vec::new(),
-            max_decompressed: 64 << 30,
-            max_line: 32 << 20,
+            max_decompressed: DEFAULT_MAX_DECOMPRESSED,
+            max_line: DEFAULT_MAX_LINE,
         }
     }
 }
@@ -213,9 +227,9 @@ pub fn sniff_input(input: &Input, o: &IngestOptions) -> SniffOutcome {
         Ok((r, compression)) => {
             out.compression = compression;
             let mut lr = LineReader::new(r, o.max_line);
-            match lr.head(HEAD_BYTES) {
-                Ok(head) => {
-                    let (format, reason) = choose_format(input, head, o);
+            match lr.skip_leading_nul().and_then(|nul| lr.head(HEAD_BYTES).map(|h| (h, nul))) {
+                Ok((head, nul)) => {
+                    let (format, reason) = choose_format(input, head, nul, o);
                     out.format = format;
                     out.reason = reason;
                     out.candidates = sniff::sniff(head).candidates;
@@ -233,9 +247,18 @@ fn override_for(input: &Input, o: &IngestOptions) -> Option<Format> {
     o.formats.iter().find(|(p, _)| p == path).map(|(_, f)| *f)
 }
 
-fn choose_format(input: &Input, head: &[u8], o: &IngestOptions) -> (Option<Format>, String) {
+/// The format of an input that starts with `head` after `nul` NUL bytes of padding.
+fn choose_format(
+    input: &Input,
+    head: &[u8],
+    nul: u64,
+    o: &IngestOptions,
+) -> (Option<Format>, String) {
     if let Some(f) = override_for(input, o) {
         return (Some(f), "given with --input-format".to_string());
+    }
+    if head.is_empty() && nul > 0 {
+        return (None, format!("{nul} NUL bytes and nothing else"));
     }
     let s = sniff::sniff(head);
     (s.format, s.reason)
@@ -314,7 +337,22 @@ impl<R: IntoEvent> Sink<R> for Collector<'_> {
     }
 }
 
+/// The note on a line whose leading NUL bytes were dropped before parsing.
+pub const NUL_PADDING: &str = "nul_padding";
+
+/// A read error met after `line` lines, saying where reading stopped.
+fn stopped(line: LineNo, e: std::io::Error) -> std::io::Error {
+    match line {
+        0 => e,
+        n => std::io::Error::new(e.kind(), format!("stopped after line {n}: {e}")),
+    }
+}
+
 /// Feeds every line of `lr` to `parser`.
+///
+/// NUL bytes at the start of a line are dropped first and noted as [`NUL_PADDING`]: they are
+/// what a crash or a `copytruncate` rotation leaves where unwritten data should be, never part
+/// of a log line, and a line of nothing else is then blank.
 fn run<P, R>(parser: &mut P, lr: &mut LineReader<R>, c: &mut Collector<'_>) -> std::io::Result<()>
 where
     P: LineParser,
@@ -326,6 +364,15 @@ where
         match lr.next_line() {
             Ok(Some(Line::Text(line))) => {
                 no += 1;
+                let line = match line.iter().position(|&b| b != 0) {
+                    Some(0) => line,
+                    at => {
+                        if !line.is_empty() {
+                            c.stats.notes.entry(NUL_PADDING).or_default().add(no);
+                        }
+                        line.get(at.unwrap_or(line.len())..).unwrap_or_default()
+                    }
+                };
                 parser.line(line, no, c);
             }
             Ok(Some(Line::TooLong)) => {
@@ -333,7 +380,7 @@ where
                 Sink::<P::Record>::skip(c, no, SkipReason::LineTooLong);
             }
             Ok(None) => break Ok(()),
-            Err(e) => break Err(std::io::Error::new(e.kind(), format!("after line {no}: {e}"))),
+            Err(e) => break Err(stopped(no, e)),
         }
     };
     parser.finish(c);
@@ -341,18 +388,25 @@ where
     result
 }
 
-/// Counts the lines of an input whose format is unknown, all skipped.
+/// Counts the lines of an input whose format is unknown, all skipped (as `line_too_long` for
+/// those over the limit, `unknown_format` for the others).
 fn count_unknown<R: std::io::Read>(
     lr: &mut LineReader<R>,
     c: &mut Collector<'_>,
 ) -> std::io::Result<()> {
     let mut no: LineNo = 0;
-    while lr.next_line()?.is_some() {
+    let result = loop {
+        let reason = match lr.next_line() {
+            Ok(Some(Line::Text(_))) => SkipReason::UnknownFormat,
+            Ok(Some(Line::TooLong)) => SkipReason::LineTooLong,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(stopped(no, e)),
+        };
         no += 1;
-        Sink::<loadtest::Request>::skip(c, no, SkipReason::UnknownFormat);
-    }
+        Sink::<loadtest::Request>::skip(c, no, reason);
+    };
     c.stats.lines = no;
-    Ok(())
+    result
 }
 
 fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Vec<Event>) {
@@ -395,15 +449,20 @@ pub(crate) fn ingest_from(
         events: Vec::new(),
         stats: LineStats::default(),
     };
-    let head = match lr.head(HEAD_BYTES) {
+    let head = lr.skip_leading_nul().and_then(|nul| lr.head(HEAD_BYTES).map(|h| (h, nul)));
+    let (head, nul) = match head {
         Ok(h) => h,
         Err(e) => {
             info.reason = "not read".into();
             info.error = Some(e.to_string());
+            info.bytes = lr.bytes;
             return (info, Vec::new());
         }
     };
-    let (format, reason) = choose_format(input, head, o);
+    if nul > 0 && !head.is_empty() {
+        c.stats.notes.entry(NUL_PADDING).or_default().add(1);
+    }
+    let (format, reason) = choose_format(input, head, nul, o);
     info.format = format;
     info.reason = reason;
     let lt_opts = loadtest::Options { time: o.time };

@@ -1,10 +1,13 @@
 //! Opening inputs: files or stdin, decompressed transparently with a size cap, read line by line.
 //!
 //! Compression is recognised from the first bytes (gzip magic `1f 8b`), never from the file
-//! name. Decompressed output is capped ([`CapReader`]) so a gzip bomb stops with a clear error
-//! instead of filling memory or disk. Lines are split with memchr over a reusable buffer;
-//! a line longer than the limit is dropped (reported as `line_too_long`) without being held in
-//! memory.
+//! name. Decompressed output is capped ([`CapReader`], `--max-decompressed`) so a gzip bomb
+//! stops with a clear error instead of filling memory or disk. Errors say what they mean for
+//! the input: `cannot open`, `cannot read`, `truncated gzip data`, `corrupt gzip data`. Lines
+//! are split with memchr over a reusable buffer; a line longer than the limit is dropped
+//! (reported as `line_too_long`) after holding only the limit, so a reader's memory is bounded
+//! by the limit plus one block whatever the input. NUL padding at the start of an input can be
+//! dropped before sniffing ([`LineReader::skip_leading_nul`]).
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -51,12 +54,52 @@ impl<R: Read> Read for CapReader<R> {
         self.read += n as u64;
         if self.read > self.limit {
             return Err(io::Error::other(format!(
-                "decompressed data exceeds the limit of {} bytes (raise it with --max-decompressed)",
-                self.limit
+                "gzip data decompresses to more than {}, the --max-decompressed limit (a gzip \
+                 bomb?); the rest of this input was not read (raise the limit with \
+                 --max-decompressed SIZE)",
+                show_size(self.limit)
             )));
         }
         Ok(n)
     }
+}
+
+/// `n` bytes in the largest binary unit that divides it: `4 GiB`, `1536 KiB`, `1000 bytes`.
+pub fn show_size(n: u64) -> String {
+    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if n > 0 && n % (1 << shift) == 0 {
+            return format!("{} {unit}", n >> shift);
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// A reader whose errors are explained by a function.
+struct Explain<R>(R, fn(io::Error) -> io::Error);
+
+impl<R: Read> Read for Explain<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(self.1)
+    }
+}
+
+/// An error of the file itself (EIO, a file on a vanished network mount...).
+fn file_error(e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot read: {e}"))
+}
+
+/// What a gzip decoder's error means for the input: cut short, or corrupt. Errors of the file
+/// under it pass through (already explained by [`file_error`]).
+fn gzip_error(e: io::Error) -> io::Error {
+    let what = match e.kind() {
+        io::ErrorKind::UnexpectedEof => {
+            "truncated gzip data: the file ends inside the compressed stream (cut short, or \
+             still being written?)"
+        }
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => "corrupt gzip data",
+        _ => return e,
+    };
+    io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
 /// Opens a file (or stdin for `None`), recognising compression from its first bytes.
@@ -65,8 +108,11 @@ pub fn open(
     max_decompressed: u64,
 ) -> io::Result<(Box<dyn Read + Send>, Compression)> {
     let raw: Box<dyn Read + Send> = match path {
-        Some(p) => Box::new(File::open(p)?),
-        None => Box::new(io::stdin()),
+        Some(p) => Box::new(Explain(
+            File::open(p).map_err(|e| io::Error::new(e.kind(), format!("cannot open: {e}")))?,
+            file_error,
+        )),
+        None => Box::new(Explain(io::stdin(), file_error)),
     };
     decode(raw, max_decompressed)
 }
@@ -93,7 +139,7 @@ pub fn decode(
     let br = BufReader::with_capacity(64 << 10, head.chain(raw));
     match &magic[..n] {
         [0x1f, 0x8b, ..] => {
-            let dec = MultiGzDecoder::new(br);
+            let dec = Explain(MultiGzDecoder::new(br), gzip_error);
             Ok((Box::new(CapReader::new(dec, max_decompressed)), Compression::Gzip))
         }
         [0x28, 0xb5, 0x2f, 0xfd, ..] => Err(io::Error::other(
@@ -134,13 +180,17 @@ pub struct LineReader<R> {
 }
 
 const BLOCK: usize = 256 << 10;
+/// The buffer a reader starts with: most inputs of a folder of many small files fit in it, and
+/// zeroing a whole [`BLOCK`] per file cost more than reading it. It grows to a `BLOCK` and more
+/// on the first refill that finds it full.
+const FIRST_BLOCK: usize = 16 << 10;
 
 impl<R: Read> LineReader<R> {
     /// Reads `inner`, refusing to hold lines longer than `max_line` bytes.
     pub fn new(inner: R, max_line: usize) -> LineReader<R> {
         LineReader {
             inner,
-            buf: vec![0; BLOCK],
+            buf: vec![0; FIRST_BLOCK],
             pos: 0,
             len: 0,
             scanned: 0,
@@ -176,6 +226,26 @@ impl<R: Read> LineReader<R> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// Drops the NUL bytes at the very start of the input and returns how many there were.
+    ///
+    /// A log rotated with `copytruncate` while its writer kept its offset starts with a run of
+    /// NULs as long as the old file (a sparse hole), directly followed by the new lines; the
+    /// run holds no newline, so line numbers do not change. Memory stays one buffer however
+    /// long the run.
+    pub fn skip_leading_nul(&mut self) -> io::Result<u64> {
+        let mut skipped = 0;
+        loop {
+            let run = self.buf[self.pos..self.len].iter().take_while(|&&b| b == 0).count();
+            self.pos += run;
+            skipped += run as u64;
+            if self.pos < self.len || self.eof {
+                self.scanned = self.pos;
+                return Ok(skipped);
+            }
+            self.fill()?;
         }
     }
 
@@ -368,6 +438,23 @@ mod tests {
         let mut r = CapReader::new(&[0u8; 100][..], 50);
         let mut sink = Vec::new();
         let err = r.read_to_end(&mut sink).unwrap_err();
-        assert!(err.to_string().contains("exceeds the limit of 50 bytes"));
+        assert!(err.to_string().contains("more than 50 bytes, the --max-decompressed limit"));
+        assert_eq!(show_size(4 << 30), "4 GiB");
+        assert_eq!(show_size(1536 << 10), "1536 KiB");
+        assert_eq!(show_size(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn leading_nul_bytes_are_dropped_without_moving_lines() {
+        let mut input = vec![0u8; BLOCK * 2 + 3];
+        input.extend_from_slice(b"one\n\0two\n");
+        let mut r = LineReader::new(&input[..], 100);
+        assert_eq!(r.skip_leading_nul().unwrap(), (BLOCK * 2 + 3) as u64);
+        assert_eq!(r.head(4).unwrap(), b"one\n");
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"one")));
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"\0two")), "only at the start");
+        let mut only = LineReader::new(&[0u8; 10][..], 100);
+        assert_eq!(only.skip_leading_nul().unwrap(), 10);
+        assert_eq!(only.next_line().unwrap(), None);
     }
 }

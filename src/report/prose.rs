@@ -123,9 +123,13 @@ pub fn input_notes(i: &InputOut) -> String {
     notes.join(", ")
 }
 
-/// The inputs with lines not understood, or that could not be read (fully).
+/// The inputs with lines not understood, that could not be read (fully), or whose format is
+/// unknown (an empty input too, so that each says why).
 pub fn inputs_not_understood(r: &Report) -> Vec<&InputOut> {
-    r.inputs.iter().filter(|i| i.skipped > 0 || i.error.is_some()).collect()
+    r.inputs
+        .iter()
+        .filter(|i| i.skipped > 0 || i.error.is_some() || i.format == "unknown")
+        .collect()
 }
 
 /// One row of the "Lines not understood" table, after the input's name.
@@ -161,7 +165,8 @@ pub fn not_understood(i: &InputOut) -> Vec<NotUnderstood> {
             first_at: first.join(", "),
         });
     }
-    if i.format == "unknown" {
+    // "not read" says nothing the error row does not.
+    if i.format == "unknown" && !(i.error.is_some() && i.reason == "not read") {
         rows.push(NotUnderstood {
             reason: format!("why unknown: {}", i.reason),
             lines: None,
