@@ -206,12 +206,14 @@ fn number(raw: &RawValue) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
-/// Message text: a string as is, any other non-null value as its JSON text.
+/// Message text: a string as is, any other non-null value as its JSON text. Both are cleaned:
+/// JSON allows a carriage return as whitespace between the items of an array or object
+/// (issue 8, found by fuzzing).
 fn text_of(raw: &RawValue) -> Option<String> {
     match string(raw) {
         Some(s) => Some(clean(&s)),
         None if raw.get() == "null" => None,
-        None => Some(raw.get().to_string()),
+        None => Some(clean(raw.get())),
     }
 }
 

@@ -520,7 +520,8 @@ pub fn parse_offset(s: &str) -> Option<i32> {
         _ => return None,
     };
     let h: i32 = digits.parse().ok()?;
-    (0..=14).contains(&h).then_some(sign * h * 3600)
+    // `then`, not `then_some`: the product of a huge `h` overflows (issue 8, found by fuzzing).
+    (0..=14).contains(&h).then(|| sign * h * 3600)
 }
 
 #[cfg(test)]
@@ -650,6 +651,14 @@ mod tests {
         assert_eq!(parse_offset("CET"), Some(3600));
         assert_eq!(parse_offset("Mars/Olympus"), None);
         assert_eq!(parse_offset("+99"), None);
+    }
+
+    #[test]
+    fn issue_8_parse_offset_huge_hours_do_not_overflow() {
+        // cargo-fuzz `timestamps`: the hours were multiplied before the range check.
+        assert_eq!(parse_offset("-00516013918"), None);
+        assert_eq!(parse_offset("+2147483647"), None);
+        assert_eq!(parse_offset("-14"), Some(-14 * 3600));
     }
 
     #[test]

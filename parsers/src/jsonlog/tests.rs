@@ -128,6 +128,14 @@ not json at all\n\
 }
 
 #[test]
+fn issue_8_non_string_message_keeps_no_control_characters() {
+    // cargo-fuzz `json_log`: a `\r` between array items reached the message.
+    let ev = one("{\"message\": [1,\r2], \"request_id\": {\"a\":\r1}}");
+    assert_eq!(ev.message, "[1,2]");
+    assert_eq!(ev.request_id.as_deref(), Some("{\"a\":1}"));
+}
+
+#[test]
 fn arbitrary_bytes_never_panic() {
     let mut rng = crate::testutil::Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..500 {

@@ -1,0 +1,58 @@
+//! The Postgres stderr log, read two ways: with the `log_line_prefix` inferred from the input
+//! (the generic shape when none fits), and with a prefix given by the user, taken from the
+//! input's first line. Checks the folded-line accounting, the field size cap, that no control
+//! character reaches the text kept, that a record without a time says why, and that a compiled
+//! prefix keeps its spec.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rootcause_parsers::postgres::{MAX_FIELD_BYTES, Parser, PgRecord, Prefix, infer_prefix};
+use rootcause_parsers::time::TimeOptions;
+use rootcause_parsers_fuzz::{
+    Ledger, assert_detection, assert_folded, assert_untimed_noted, feed, has_control,
+};
+
+/// A cut field ends with `…` (3 bytes) after at most [`MAX_FIELD_BYTES`].
+const MAX_KEPT: usize = MAX_FIELD_BYTES + '…'.len_utf8();
+
+fn check(ledger: &Ledger<PgRecord>) {
+    assert_folded(ledger);
+    assert_untimed_noted(ledger, |r| r.ts.is_none());
+    for (line, _, r) in &ledger.records {
+        let long = [&r.detail, &r.hint, &r.statement, &r.context, &r.query, &r.location];
+        for t in std::iter::once(&r.message).chain(long.into_iter().flatten()) {
+            assert!(t.len() <= MAX_KEPT, "line {line}: a field of {} bytes", t.len());
+            assert!(!has_control(t), "line {line}: control character in {t:?}");
+        }
+        let short = [&r.sqlstate, &r.user, &r.db, &r.app, &r.client, &r.session_id];
+        let short = short.into_iter().chain([&r.backend_type, &r.command_tag, &r.vxid]);
+        for t in short.flatten() {
+            assert!(t.len() <= MAX_KEPT, "line {line}: a prefix field of {} bytes", t.len());
+            assert!(!has_control(t) && !t.contains('\n'), "line {line}: {t:?}");
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let time = TimeOptions::default();
+    let prefix = match infer_prefix(data, &time) {
+        Some((p, found)) => {
+            assert_detection(Some(&found));
+            p
+        }
+        None => Prefix::generic(),
+    };
+    check(&feed(&mut Parser::new(prefix, time), data));
+
+    let (spec, log) = match data.iter().position(|&c| c == b'\n') {
+        Some(k) => (&data[..k], &data[k + 1..]),
+        None => (data, &data[data.len()..]),
+    };
+    if let Ok(spec) = std::str::from_utf8(spec)
+        && let Ok(p) = Prefix::compile(spec)
+    {
+        assert_eq!(p.spec(), spec);
+        assert!(!p.is_generic());
+        check(&feed(&mut Parser::new(p, time), log));
+    }
+});
