@@ -150,6 +150,9 @@ pub struct Flow {
     pub buckets: Vec<Bucket>,
     /// When losses began.
     pub onset: Option<Onset>,
+    /// When the client saw the failure (send time + wait) and class of each lost request (at most [`crate::detect::MAX_TIMES`]), in
+    /// time order; empty without an application log.
+    pub lost_times: Vec<(Micros, LostClass)>,
 }
 
 /// The automatic bucket width for a span.
@@ -206,7 +209,7 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
 
     let mut used = vec![false; apps.len()];
     let mut lost_at: Vec<Vec<Micros>> = vec![Vec::new(); n];
-    for (SentRow { ts, route, status, .. }, m) in rows.iter().zip(&matched) {
+    for (SentRow { ts, route, status, elapsed, .. }, m) in rows.iter().zip(&matched) {
         let b = &mut f.buckets[idx(*ts)];
         let rf = f.by_route.entry(route.clone()).or_default();
         b.sent += 1;
@@ -249,6 +252,9 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
         let class = LostClass::of(furthest);
         b.lost.add(class);
         rf.lost.add(class);
+        if f.lost_times.len() < crate::detect::MAX_TIMES {
+            f.lost_times.push((*ts + elapsed.unwrap_or(0), class));
+        }
         f.lost.add(class);
         if status.is_some() { f.lost_5xx.add(class) } else { f.lost_no_response.add(class) }
     }
@@ -260,6 +266,7 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
         b.started += u64::from(a.furthest >= Stage::Started);
         b.completed += u64::from(a.furthest == Stage::Completed);
     }
+    f.lost_times.sort_by_key(|&(t, c)| (t, c));
     let first_lost = lost_at.iter().flatten().min().copied();
     f.onset = f.buckets.iter().zip(&lost_at).find_map(|(b, at)| {
         let lost = b.status_5xx + b.no_response;

@@ -40,4 +40,5 @@ pub mod requests;
 pub mod run;
 pub mod skew;
 pub mod stats;
+pub mod symptoms;
 pub mod timeline;

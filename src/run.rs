@@ -6,7 +6,7 @@ use crate::config::{CorrelateConfig, InputConfig, UsageError};
 use crate::correlate::{self, Timeline};
 use crate::ingest::{self, Ingested, discover};
 use crate::skew::{self, Skew};
-use crate::{detect, flow, funnel, hypothesise, loadtest, report};
+use crate::{detect, flow, funnel, hypothesise, loadtest, report, symptoms};
 
 /// Inputs read, skew corrected, events ordered.
 #[derive(Debug, Clone)]
@@ -51,7 +51,18 @@ pub fn report(
     let fun = funnel::count(&timeline);
     let flow = flow::analyse(&timeline, skew::tolerance(&skews), corr.bucket);
     let findings = pool.install(|| detect::detect(&timeline, catalog, evidence));
-    let diagnosis = hypothesise::hypothesise(&lt, &fun, &findings, catalog);
+    let symptoms = symptoms::derive(&timeline, &lt, &flow, evidence);
+    let facts = hypothesise::facts::gather(&timeline, &findings, catalog, symptoms.pg);
+    let edges = detect::graph::placeholder_edges();
+    let diagnosis = hypothesise::hypothesise(&hypothesise::Input {
+        lt: &lt,
+        funnel: &fun,
+        findings: &findings,
+        catalog,
+        edges: &edges,
+        symptoms: &symptoms,
+        facts,
+    });
     let rep = report::build(&report::Parts {
         ingested: &ingested,
         timeline: &timeline,
@@ -63,6 +74,7 @@ pub fn report(
         diagnosis: &diagnosis,
         skews: &skews,
         flow: &flow,
+        symptoms: &symptoms,
     });
     Ok((rep, ingested))
 }

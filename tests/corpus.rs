@@ -142,13 +142,28 @@ fn check_signatures(name: &str) {
             assert_eq!(rep["diagnosis"]["verdict"], "explained");
             let summary = top["summary"].as_str().expect("summary");
             let failed = u(&rep["outcomes"]["failed"]);
+            // Every failed request of these runs follows a step of the chain.
             assert!(
-                summary.contains(&format!(
-                    "{failed} of {} requests failed",
-                    u(&rep["outcomes"]["total"])
-                )),
+                summary.contains(&format!("accounts for {failed} of the {failed} failed requests")),
                 "{summary}"
             );
+            assert_eq!((u(&top["explains_failed"]), u(&top["failed"])), (failed, failed));
+            // The root is the first step that is not context, and every step after it names
+            // the step it follows from.
+            let steps = top["steps"].as_array().expect("steps");
+            let root_at = steps.iter().position(|s| s["role"] == "root").expect("a root step");
+            assert_eq!(steps[root_at]["id"], primary);
+            for s in &steps[root_at + 1..] {
+                assert_eq!(s["role"], "effect");
+                let cause = s["cause"].as_str().expect("cause");
+                assert!(
+                    steps[..root_at + 1]
+                        .iter()
+                        .chain(&steps[root_at + 1..])
+                        .any(|x| x["id"] == cause)
+                );
+                assert!(s["supported"].as_u64().expect("supported") > 0, "{s}");
+            }
             assert!(summary.contains(primary), "{summary}");
         }
     }

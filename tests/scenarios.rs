@@ -30,7 +30,7 @@ fn every_mission_signature_is_found_with_its_evidence_line() {
         dir.join("hammer.csv"),
         "sent_at,route,url,request_count,offset_ms,status,elapsed_ms,error\n\
          2026-11-25T15:39:20.000Z,/businesses?id=,http://h/businesses?id=1,100,50,200,120.5,\n\
-         2026-11-25T15:39:57.000Z,/businesses?id=,http://h/businesses?id=2,100,50,,3000.0,\"ConnectionError: ('Connection aborted.', RemoteDisconnected('x'))\"\n",
+         2026-11-25T15:39:20.500Z,/businesses?id=,http://h/businesses?id=2,100,50,,3000.0,\"ConnectionError: ('Connection aborted.', RemoteDisconnected('x'))\"\n",
     )
     .expect("write");
     std::fs::write(dir.join("app.log"), seed_app_log()).expect("write");
@@ -74,7 +74,8 @@ fn every_mission_signature_is_found_with_its_evidence_line() {
         "log_line_prefix '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h '"
     );
     assert_eq!(input("stderr.log")["format"], "console");
-    // The no-response request is explained by the thread failure that precedes it.
+    // The no-response request (sent 15:39:20.5, given up 3 s later) is explained by the
+    // thread failure logged just before it (15:39:20, the time of the line above the banner).
     let h = &rep["hypotheses"][0];
     assert_eq!(h["root"], "thread_start_failed", "{}", h["summary"]);
     assert_eq!(h["effects"][0], "no_response");

@@ -22,6 +22,8 @@ use rootcause_parsers::traceback::Traceback;
 use rootcause_parsers::{LineNo, Micros};
 use serde::Deserialize;
 
+pub mod graph;
+
 use crate::correlate::Timeline;
 use crate::model::{Event, EventKind, SourceId};
 

@@ -258,24 +258,46 @@ fn body(out: &mut dyn Write, r: &Report, level: u8, id: &str) -> io::Result<()> 
     loadtest(out, &c)?;
     funnel(out, &c)?;
     correlation(out, &c)?;
-    signatures(out, &c)
+    signatures(out, &c)?;
+    symptoms(out, &c)
+}
+
+/// The symptoms derived from the data, and what could not be judged.
+fn symptoms(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
+    let r = c.r;
+    c.h(out, "Symptoms")?;
+    if r.symptoms.is_empty() {
+        para(out, "", "None: no 5xx, no unanswered request, no latency plateau, no funnel drop.")?;
+    } else {
+        let rows = r
+            .symptoms
+            .iter()
+            .map(|s| {
+                let [id, onset, n, detail] = prose::symptom_cells(s, c.clock);
+                vec![t(id), t(onset), t(n), t(detail)]
+            })
+            .collect();
+        table(out, &["symptom", "onset", "affected", "what the data shows"], rows)?;
+    }
+    for n in &r.symptom_notes {
+        para(out, "note", n)?;
+    }
+    Ok(())
 }
 
 fn hypothesis(out: &mut dyn Write, c: &Ctx<'_>, h: &HypothesisOut) -> io::Result<()> {
     writeln!(out, "<div class=\"hypothesis\">")?;
     c.h(out, &prose::hypothesis_title(h))?;
-    if h.chain.len() > 1 {
-        para(
-            out,
-            "note",
-            &format!(
-                "Chain, in order of first occurrence: {} (root cause first); accounts for {}.",
-                h.chain.join(" → "),
-                h.effects.join(", ")
-            ),
-        )?;
+    let steps = prose::chain_steps(h, c.clock, &|p: &str| c.short(p).to_string());
+    if !steps.is_empty() {
+        writeln!(out, "<ol class=\"chain\">")?;
+        for s in &steps {
+            writeln!(out, "<li>{}</li>", escape(s))?;
+        }
+        writeln!(out, "</ol>")?;
     }
     para(out, "", &h.summary)?;
+    para(out, "note", &prose::scores(h))?;
     writeln!(out, "<p><strong>Fix:</strong> {}</p>", escape(&h.fix))?;
     if !h.evidence.is_empty() {
         writeln!(out, "<p>Evidence for {}:</p>", escape(&h.root))?;

@@ -103,7 +103,33 @@ fn run(d: &mut Doc<'_>, r: &Report, charts: &[ChartFile], level: usize) -> io::R
     loadtest(d, &v)?;
     funnel(d, &v)?;
     correlation(d, &v)?;
-    signatures(d, &v)
+    signatures(d, &v)?;
+    symptoms(d, &v)
+}
+
+/// The symptoms derived from the data, and what could not be judged.
+fn symptoms(d: &mut Doc<'_>, v: &View<'_>) -> io::Result<()> {
+    let r = v.r;
+    d.heading(v.level, "Symptoms")?;
+    if r.symptoms.is_empty() {
+        d.para("None: no 5xx, no unanswered request, no latency plateau, no funnel drop.")?;
+    } else {
+        let mut t = Table::new(&[
+            ("symptom", Left),
+            ("onset", Left),
+            ("affected", Right),
+            ("what the data shows", Left),
+        ]);
+        for s in &r.symptoms {
+            let [id, onset, n, detail] = prose::symptom_cells(s, v.clock);
+            t.row(vec![code_cell(&id), text(&onset), text(&n), text(&detail)]);
+        }
+        d.table(&t)?;
+    }
+    for n in &r.symptom_notes {
+        d.para(&text(n))?;
+    }
+    Ok(())
 }
 
 /// What every section of one run shares.
@@ -123,14 +149,18 @@ fn evidence_lines(v: &View<'_>, ev: &[EvidenceOut]) -> Vec<String> {
 fn hypothesis(d: &mut Doc<'_>, v: &View<'_>, h: &HypothesisOut, several: bool) -> io::Result<()> {
     let title = if several { format!("Hypothesis {}", h.rank) } else { "Hypothesis".to_string() };
     d.heading(v.level, &title)?;
-    let chain: Vec<String> = h.chain.iter().map(|id| code(id)).collect();
     d.para(&format!(
         "**Cause:** {} ({} confidence, {:.2})",
-        chain.join(" → "),
+        code(&h.root),
         text(h.confidence_label),
         h.confidence
     ))?;
+    let steps = prose::chain_steps(h, v.clock, v.short);
+    if !steps.is_empty() {
+        d.numbered(&steps.iter().map(|s| text(s)).collect::<Vec<_>>())?;
+    }
     d.para(&text(&h.summary))?;
+    d.para(&text(&prose::scores(h)))?;
     d.para(&format!("**Fix:** {}", text(&h.fix)))?;
     if !h.evidence.is_empty() {
         d.para(&format!("Evidence for {}:", code(&h.root)))?;
@@ -596,6 +626,15 @@ impl Doc<'_> {
         self.block()?;
         for i in items {
             writeln!(self.out, "- {i}")?;
+        }
+        Ok(())
+    }
+
+    /// A numbered list; the items are Markdown already escaped.
+    fn numbered(&mut self, items: &[String]) -> io::Result<()> {
+        self.block()?;
+        for (i, item) in items.iter().enumerate() {
+            writeln!(self.out, "{}. {item}", i + 1)?;
         }
         Ok(())
     }

@@ -62,6 +62,13 @@ pub struct Report {
     pub correlation: correlation::CorrelationOut,
     /// Signatures found, most frequent first.
     pub signatures: Vec<SignatureOut>,
+    /// Symptoms derived from the data (5xx, no response, latency plateau, funnel drop,
+    /// Postgres connections near the limit), in order of onset.
+    pub symptoms: Vec<SymptomOut>,
+    /// Symptoms that could not be judged for lack of data, one sentence each.
+    pub symptom_notes: Vec<String>,
+    /// What the logs state about the system: pool, processes, kills, Postgres connections.
+    pub facts: FactsOut,
     /// Ranked hypotheses; empty when no failure signature was found.
     pub hypotheses: Vec<HypothesisOut>,
     /// What was skipped on purpose while walking folders (symlink loops, ...).
@@ -768,6 +775,157 @@ pub struct HypothesisOut {
     pub evidence: Vec<EvidenceOut>,
     /// Facts that weaken it.
     pub evidence_against: Vec<String>,
+    /// The causal chain, step by step in time order: context signatures that preceded the
+    /// root, the root, then its effects, each with the edge it follows from.
+    pub steps: Vec<StepOut>,
+    /// Failed requests the chain accounts for.
+    pub explains_failed: u64,
+    /// All failed requests.
+    pub failed: u64,
+    /// What the confidence is made of.
+    pub scores: ScoresOut,
+}
+
+/// One step of a causal chain.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StepOut {
+    /// 1-based position.
+    pub n: usize,
+    /// Signature or symptom id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// `context`, `root` or `effect`.
+    pub role: &'static str,
+    /// True for a symptom (derived from the data), false for a signature.
+    pub symptom: bool,
+    /// Occurrences.
+    pub count: u64,
+    /// First occurrence (a symptom's onset).
+    pub first_seen: Option<String>,
+    /// Last occurrence.
+    pub last_seen: Option<String>,
+    /// For an effect, the step it follows from; for context, the step it precedes.
+    pub cause: Option<String>,
+    /// The catalog's reason for that edge.
+    pub why: Option<String>,
+    /// The edge's longest lag, ms.
+    pub lag_ms: Option<i64>,
+    /// Median observed delay from a cause occurrence, ms.
+    pub observed_lag_ms: Option<i64>,
+    /// Occurrences with a cause occurrence within the lag before them.
+    pub supported: u64,
+    /// `supported / count`, 0..1.
+    pub support: f64,
+    /// The step as a sentence.
+    pub text: String,
+    /// First places it shows.
+    pub evidence: Vec<EvidenceOut>,
+}
+
+/// The parts of a confidence, each 0..1.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct ScoresOut {
+    /// 1 when the root began no later than the failures.
+    pub precedence: f64,
+    /// Share of failed requests accounted for.
+    pub coverage: f64,
+    /// Mean support of the chain's edges.
+    pub support: f64,
+    /// `min(1, root occurrences / 3)`.
+    pub volume: f64,
+}
+
+/// A symptom.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SymptomOut {
+    /// `symptom:...` id.
+    pub id: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// Affected requests (connection attempts for Postgres).
+    pub count: u64,
+    /// Out of.
+    pub of: u64,
+    /// Onset.
+    pub onset: Option<String>,
+    /// First occurrence.
+    pub first_seen: Option<String>,
+    /// Last occurrence.
+    pub last_seen: Option<String>,
+    /// One sentence with the numbers.
+    pub detail: String,
+    /// First places it shows.
+    pub evidence: Vec<EvidenceOut>,
+}
+
+/// Facts the logs state (each `null` when they do not).
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct FactsOut {
+    /// SQLAlchemy pool: `{pool_size, max_overflow, per_process, pool_timeout_s, checkouts_timed_out}`.
+    pub pool: Option<PoolOut>,
+    /// Server processes: `{count, how, worker_class}`.
+    pub processes: Option<ProcessesOut>,
+    /// gunicorn kills.
+    pub worker_kills: Option<KillsOut>,
+    /// Postgres connection counts (from log_connections / log_disconnections lines).
+    pub pg_connections: Option<PgConnectionsOut>,
+}
+
+/// See [`FactsOut::pool`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PoolOut {
+    /// `pool_size`.
+    pub pool_size: i64,
+    /// `max_overflow`.
+    pub max_overflow: i64,
+    /// Connections per process (null with an unlimited overflow).
+    pub per_process: Option<i64>,
+    /// `pool_timeout`, as printed.
+    pub pool_timeout_s: String,
+    /// Checkouts that timed out.
+    pub checkouts_timed_out: u64,
+}
+
+/// See [`FactsOut::processes`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProcessesOut {
+    /// Processes at once.
+    pub count: u64,
+    /// Where the number comes from.
+    pub how: String,
+    /// Worker class, when stated.
+    pub worker_class: Option<String>,
+}
+
+/// See [`FactsOut::worker_kills`].
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct KillsOut {
+    /// WORKER TIMEOUT lines.
+    pub timeouts: u64,
+    /// Distinct pids timed out.
+    pub pids: u64,
+    /// SIGKILL lines.
+    pub sigkills: u64,
+    /// SIGKILLs that followed a WORKER TIMEOUT of the same pid.
+    pub sigkills_after_timeout: u64,
+}
+
+/// See [`FactsOut::pg_connections`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PgConnectionsOut {
+    /// `connection received` lines.
+    pub received: u64,
+    /// Most backends alive at once.
+    pub peak: u64,
+    /// When.
+    pub peak_at: Option<String>,
+    /// Attempts refused for lack of slots.
+    pub refused: u64,
+    /// When the first was refused.
+    pub first_refusal: Option<String>,
+    /// Backends alive at the first refusal (the effective limit, as observed).
+    pub limit_observed: Option<u64>,
 }
 
 /// Removes control characters (and so every escape sequence's ESC) from text that came from a
@@ -812,6 +970,8 @@ pub struct Parts<'a> {
     pub skews: &'a [crate::skew::Skew],
     /// The per-request funnel.
     pub flow: &'a crate::flow::Flow,
+    /// Symptoms derived from the data.
+    pub symptoms: &'a crate::symptoms::Symptoms,
 }
 
 /// Builds the report from the stages' results.
@@ -953,24 +1113,110 @@ pub fn build(p: &Parts<'_>) -> Report {
             }
         })
         .collect();
-    let id_of = |i: usize| p.catalog.signatures[p.findings[i].signature].id.clone();
+    let evidence_out = |ev: &[crate::detect::Evidence]| -> Vec<EvidenceOut> {
+        ev.iter()
+            .map(|e| EvidenceOut {
+                path: path_of(e.source),
+                line: e.line,
+                ts: ts(e.ts),
+                text: sanitize(&e.text),
+            })
+            .collect()
+    };
+    let ms = |d: Micros| d / 1000;
     let hypotheses = p
         .diagnosis
         .hypotheses
         .iter()
         .map(|h| HypothesisOut {
             rank: h.rank,
-            root: id_of(h.root),
-            chain: h.chain.iter().map(|&i| id_of(i)).collect(),
+            root: h.root_id.clone(),
+            chain: h.chain().into_iter().map(str::to_string).collect(),
             effects: h.effects.iter().map(|k| k.as_str()).collect(),
             confidence: h.confidence,
             confidence_label: hypothesise::confidence_label(h.confidence),
             summary: sanitize(&h.summary),
             fix: sanitize(&h.fix),
-            evidence: evidence(&p.findings[h.root]),
+            evidence: p.findings.get(h.root).map(&evidence).unwrap_or_default(),
             evidence_against: h.against.iter().map(|a| sanitize(a)).collect(),
+            steps: h
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StepOut {
+                    n: i + 1,
+                    id: sanitize(&s.id),
+                    title: sanitize(&s.title),
+                    role: s.role.as_str(),
+                    symptom: s.symptom,
+                    count: s.count,
+                    first_seen: ts(s.first),
+                    last_seen: ts(s.last),
+                    cause: s.cause.as_deref().map(sanitize),
+                    why: s.why.as_deref().map(sanitize),
+                    lag_ms: s.lag.map(ms),
+                    observed_lag_ms: s.observed_lag.map(ms),
+                    supported: s.supported,
+                    support: (s.support * 1000.0).round() / 1000.0,
+                    text: sanitize(&s.text),
+                    evidence: evidence_out(&s.evidence),
+                })
+                .collect(),
+            explains_failed: h.explains.0,
+            failed: h.explains.1,
+            scores: ScoresOut {
+                precedence: round3(h.scores.precedence),
+                coverage: round3(h.scores.coverage),
+                support: round3(h.scores.support),
+                volume: round3(h.scores.volume),
+            },
         })
         .collect();
+    let symptoms = p
+        .symptoms
+        .list
+        .iter()
+        .map(|s| SymptomOut {
+            id: s.id,
+            title: crate::symptoms::title(s.id).unwrap_or(s.id),
+            count: s.count,
+            of: s.of,
+            onset: ts(s.onset),
+            first_seen: ts(s.first),
+            last_seen: ts(s.last),
+            detail: sanitize(&s.detail),
+            evidence: evidence_out(&s.evidence),
+        })
+        .collect();
+    let fa = &p.diagnosis.facts;
+    let facts = FactsOut {
+        pool: fa.pool.as_ref().map(|x| PoolOut {
+            pool_size: x.size,
+            max_overflow: x.overflow,
+            per_process: x.per_process(),
+            pool_timeout_s: sanitize(&x.timeout),
+            checkouts_timed_out: x.timeouts,
+        }),
+        processes: fa.processes.as_ref().map(|x| ProcessesOut {
+            count: x.count,
+            how: x.how.clone(),
+            worker_class: x.worker_class.as_deref().map(sanitize),
+        }),
+        worker_kills: fa.kills.map(|k| KillsOut {
+            timeouts: k.timeouts,
+            pids: k.pids,
+            sigkills: k.sigkills,
+            sigkills_after_timeout: k.sigkills_after_timeout,
+        }),
+        pg_connections: fa.pg.map(|c| PgConnectionsOut {
+            received: c.received,
+            peak: c.peak,
+            peak_at: ts(c.peak_at),
+            refused: c.refused,
+            first_refusal: ts(c.first_refusal),
+            limit_observed: c.limit_observed,
+        }),
+    };
     let tl = p.timeline;
     Report {
         schema: SCHEMA,
@@ -1001,6 +1247,9 @@ pub fn build(p: &Parts<'_>) -> Report {
         correlation: correlation::build(p),
         plot: plot::build(p),
         signatures,
+        symptoms,
+        symptom_notes: p.symptoms.notes.iter().map(|n| sanitize(n)).collect(),
+        facts,
         hypotheses,
         warnings,
     }

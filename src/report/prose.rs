@@ -9,7 +9,7 @@
 use super::correlation::{BucketOut, SkewOut};
 use super::{
     FailureGroupOutput, HypothesisOut, InputOut, LatencySummary, OutcomeRow, PhaseDetectionOut,
-    PhaseOut, Report, ThroughputOut, UnavailableOut,
+    PhaseOut, Report, SymptomOut, ThroughputOut, UnavailableOut,
 };
 use crate::requests::{LostClass, LostCounts};
 
@@ -92,15 +92,52 @@ pub fn timestamps(r: &Report) -> Option<String> {
     (!parts.is_empty()).then(|| format!("Timestamps: {}.", parts.join(", ")))
 }
 
-/// A hypothesis' title: `Hypothesis 1: a → b (high confidence, 0.91)`.
+/// A hypothesis' title: `Hypothesis 1: root cause a (high confidence, 0.91)`.
 pub fn hypothesis_title(h: &HypothesisOut) -> String {
     format!(
-        "Hypothesis {}: {} ({} confidence, {:.2})",
-        h.rank,
-        h.chain.join(" → "),
-        h.confidence_label,
-        h.confidence
+        "Hypothesis {}: root cause {} ({} confidence, {:.2})",
+        h.rank, h.root, h.confidence_label, h.confidence
     )
+}
+
+/// The numbered causal chain: `1. 15:39:43.109  text  [app.log:1271]`, one string per step
+/// (without the number), in order.
+pub fn chain_steps(h: &HypothesisOut, clock: Clock, short: &dyn Fn(&str) -> String) -> Vec<String> {
+    h.steps
+        .iter()
+        .map(|s| {
+            let lead = match s.role {
+                "context" => "preceded by: ",
+                "effect" => "→ ",
+                _ => "",
+            };
+            let at = s
+                .evidence
+                .first()
+                .map_or(String::new(), |e| format!("  [{}:{}]", short(&e.path), e.line));
+            format!("{}  {lead}{}{at}", clock.show(s.first_seen.as_deref()), s.text)
+        })
+        .collect()
+}
+
+/// How the confidence was made: `precedence 1.00, coverage 0.98, ...`.
+pub fn scores(h: &HypothesisOut) -> String {
+    let s = &h.scores;
+    format!(
+        "Confidence {:.2} from precedence {:.2}, coverage {:.2} ({} of {} failed requests), link \
+         support {:.2}, volume {:.2}.",
+        h.confidence, s.precedence, s.coverage, h.explains_failed, h.failed, s.support, s.volume
+    )
+}
+
+/// A symptom's row: onset, count of total, detail.
+pub fn symptom_cells(s: &SymptomOut, clock: Clock) -> [String; 4] {
+    [
+        s.id.trim_start_matches("symptom:").to_string(),
+        clock.show(s.onset.as_deref()),
+        format!("{} of {}", s.count, s.of),
+        s.detail.clone(),
+    ]
 }
 
 /// An input's format as the inputs table shows it: `loadtest-csv (JMeter JTL)`, then

@@ -83,7 +83,13 @@ fn hypothesis(
 ) -> io::Result<()> {
     let width = usize::from(o.width).max(40);
     heading(out, o, &prose::hypothesis_title(h))?;
+    for (i, step) in prose::chain_steps(h, clock, short).iter().enumerate() {
+        let lead = format!("{:>3}. ", i + 1);
+        writeln!(out, "{lead}{}", wrap(step, width.saturating_sub(lead.len()), "       "))?;
+    }
+    writeln!(out)?;
     writeln!(out, "{}", wrap(&h.summary, width, ""))?;
+    writeln!(out, "{}", wrap(&prose::scores(h), width, ""))?;
     writeln!(out, "\n{}", wrap(&format!("Fix: {}", h.fix), width, "     "))?;
     if !h.evidence.is_empty() {
         writeln!(out, "\nEvidence for {}:", h.root)?;
@@ -269,8 +275,29 @@ fn analysis(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "{t}")?;
     }
 
+    symptoms(r, o, clock, out)?;
     for h in &r.hypotheses {
         hypothesis(out, o, clock, &short, h)?;
+    }
+    Ok(())
+}
+
+/// The symptoms derived from the data, and what could not be judged.
+fn symptoms(r: &Report, o: &RenderOptions, clock: Clock, out: &mut dyn Write) -> io::Result<()> {
+    let width = usize::from(o.width).max(40);
+    heading(out, o, "Symptoms")?;
+    if r.symptoms.is_empty() {
+        writeln!(out, "None: no 5xx, no unanswered request, no latency plateau, no funnel drop.")?;
+    } else {
+        let mut t = table(o, &["symptom", "onset", "affected", "what the data shows"]);
+        for s in &r.symptoms {
+            let [id, onset, n, detail] = prose::symptom_cells(s, clock);
+            t.add_row(vec![Cell::new(id), Cell::new(onset), Cell::new(n), Cell::new(detail)]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    for n in &r.symptom_notes {
+        writeln!(out, "{}", wrap(n, width, "  "))?;
     }
     Ok(())
 }

@@ -145,7 +145,16 @@ fn minimal_report() -> Report {
     let fun = crate::funnel::Funnel::default();
     let flow = crate::flow::Flow::default();
     let catalog = crate::detect::Catalog::builtin().unwrap();
-    let diagnosis = crate::hypothesise::hypothesise(&lt, &fun, &[], &catalog);
+    let symptoms = crate::symptoms::Symptoms::default();
+    let diagnosis = crate::hypothesise::hypothesise(&crate::hypothesise::Input {
+        lt: &lt,
+        funnel: &fun,
+        findings: &[],
+        catalog: &catalog,
+        edges: &[],
+        symptoms: &symptoms,
+        facts: crate::hypothesise::Facts::default(),
+    });
     crate::report::build(&crate::report::Parts {
         ingested: &ingested,
         timeline: &timeline,
@@ -157,5 +166,6 @@ fn minimal_report() -> Report {
         diagnosis: &diagnosis,
         skews: &[],
         flow: &flow,
+        symptoms: &symptoms,
     })
 }
