@@ -520,13 +520,18 @@ def build_truth(sc, out, results, workers, run_seconds):
         "hammer_sent_equal_app_hit": sent == counts["hit"],
         "stderr_access_lines_equal_responses": other["stderr_access_lines"] == responses,
     }
+    checks["pg_refusals_equal_app_operational_errors"] = pg_refusals == other["app_operational_error"]
+    checks["pg_fatal_lines_equal_refusals"] = other["pg_fatal"] == pg_refusals
+    # "too many clients" is raised before authentication (no "connection authorized" line);
+    # the reserved-slots check comes after it, and neither refusal logs a disconnection.
+    pg_too_many = sig_by_file.get("pg_too_many_clients", {}).get("postgresql.log", 0)
+    pg_reserved = sig_by_file.get("pg_reserved_slots", {}).get("postgresql.log", 0)
     if sc["pg_log_connections"]:
-        checks["pg_refusals_equal_app_operational_errors"] = pg_refusals == other["app_operational_error"]
-        checks["pg_connections_received_equal_authorized_plus_fatal"] = (
-            other["pg_connection_received"] == other["pg_connection_authorized"] + other["pg_fatal"])
+        checks["pg_connections_received_equal_authorized_plus_too_many"] = (
+            other["pg_connection_received"] == other["pg_connection_authorized"] + pg_too_many)
     if sc["pg_log_disconnections"] and sc["pg_log_connections"]:
-        checks["pg_authorized_equal_disconnections"] = (
-            other["pg_connection_authorized"] == other["pg_disconnection"])
+        checks["pg_authorized_minus_reserved_refusals_equal_disconnections"] = (
+            other["pg_connection_authorized"] - pg_reserved == other["pg_disconnection"])
 
     funnel_by_route, hammer_by_route = {}, {}
     for r in ROUTES:
