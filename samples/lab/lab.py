@@ -1,0 +1,662 @@
+#!/usr/bin/env python3
+"""Incident lab: one real run of a ras-party-like service, written as a rootcause sample.
+
+Starts a private PostgreSQL 15 (initdb in a temporary folder, 127.0.0.1 on a free port, unix
+socket in that folder, run as the `postgres` system user when started as root), loads 10 000
+businesses, runs labapp.py (Flask + SQLAlchemy + psycopg2, structlog JSON) under gunicorn,
+hammers it with bounded bursts per route and writes the case folder:
+
+  hammer.csv      the hammer's rows, written as each request finishes
+  app.log         the app's structlog JSON lines (all workers, O_APPEND)
+  stderr.log      gunicorn's console: error log and access log (stdout and stderr)
+  postgresql.log  the server's stderr, prefix '%m [%p] '
+  truth.json      from the hammer's own tallies and the workers' in-memory counters, plus
+                  line counts grepped from the files above and consistency checks
+
+Absolute paths are rewritten afterwards to neutral ones: the app folder -> /srv/app, the venv
+-> /srv/app/venv, the interpreter's stdlib -> /opt/python/lib/python3.11, the temporary folder
+-> /tmp/rootcause-lab. Nothing else is edited.
+
+Usage (see README.md): VENV/bin/python lab.py --scenario too-many-clients --out DIR
+Everything listens on 127.0.0.1 only; the hammer's requests are bounded by the schedule.
+"""
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg2
+import requests
+
+HERE = Path(__file__).resolve().parent
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+ROUTES = ["/businesses?id=", "/businesses/id/", "/businesses/ref/"]
+HEADER = ["sent_at", "route", "url", "request_count", "offset_ms", "status", "elapsed_ms", "error"]
+N_BUSINESSES = 10_000
+
+
+def phase(count, offset_ms):
+    """One burst per route, in route order: [route, count, offset_ms]."""
+    return [[r, count, offset_ms] for r in ROUTES]
+
+
+BASE = {
+    "server": "gunicorn",
+    "workers": 4,
+    "worker_class": "gthread",
+    "threads": 8,
+    "gunicorn_timeout": 30,
+    "logger": "structlog",
+    "pool_size": 5,
+    "max_overflow": 10,
+    "pool_timeout_s": 2,
+    "query_sleep_ms": 300,
+    "ref_extra_sleep_ms": 0,
+    "app_db_role": "superuser",
+    "pg_max_connections": 100,
+    "pg_superuser_reserved": 3,
+    "pg_log_connections": True,
+    "pg_log_disconnections": True,
+    "hammer_timeout_s": 10.0,
+    "pause_between_bursts_s": 1.0,
+}
+
+SCENARIOS = {
+    "too-many-clients": {
+        **BASE,
+        "fault": "too_many_clients",
+        "description": (
+            "gunicorn gthread (4 workers x 8 threads), each worker with its own SQLAlchemy QueuePool "
+            "of 5+10 (pool_timeout 2 s), ~300 ms queries, against Postgres max_connections=20 "
+            "(superuser_reserved_connections=3; the app connects as a superuser). Gentle bursts "
+            "(5 req/s), then heavy bursts (100 req/s), then gentle again."
+        ),
+        "root_cause": (
+            "The workers' pools together may open 4 x (5+10) = 60 connections, and under the heavy "
+            "bursts each worker needs up to 8 at once (32 in all), but Postgres allows only 20: "
+            "new connections are refused with FATAL 'sorry, too many clients already', psycopg2 "
+            "raises OperationalError at connect, SQLAlchemy re-raises it and the request fails "
+            "with HTTP 500."
+        ),
+        "planned_signatures": ["pg_too_many_clients"],
+        "primary_signature": "pg_too_many_clients",
+        "pg_max_connections": 20,
+        "pg_superuser_reserved": 3,
+        "schedule": phase(25, 200) + phase(200, 10) + phase(25, 200),
+    },
+    "reserved-slots": {
+        # Same as too-many-clients, but the app connects as an ordinary role, which Postgres
+        # stops at max_connections - superuser_reserved_connections.
+        **BASE,
+        "fault": "too_many_clients",
+        "description": (
+            "As too-many-clients, but the app connects as a non-superuser role: Postgres "
+            "refuses it once only the superuser-reserved slots are left."
+        ),
+        "root_cause": (
+            "The workers' pools together need more connections than max_connections minus the "
+            "superuser-reserved slots; Postgres refuses new ones with FATAL 'remaining connection "
+            "slots are reserved for non-replication superuser connections' (and 'sorry, too many "
+            "clients already' when the last slots are taken concurrently), the request fails "
+            "with HTTP 500."
+        ),
+        "planned_signatures": ["pg_reserved_slots"],
+        "primary_signature": "pg_reserved_slots",
+        "app_db_role": "app",
+        "pg_max_connections": 20,
+        "pg_superuser_reserved": 3,
+        "schedule": phase(25, 200) + phase(200, 10) + phase(25, 200),
+    },
+    "healthy": {
+        **BASE,
+        "fault": "none",
+        "description": (
+            "gunicorn gthread (4 workers x 8 threads), SQLAlchemy 5+10 per worker, ~300 ms "
+            "queries, Postgres max_connections=100, gentle bursts only; every request should "
+            "succeed."
+        ),
+        "root_cause": "No fault: capacity exceeds the offered load.",
+        "planned_signatures": ["none"],
+        "primary_signature": None,
+        "schedule": phase(40, 200) + phase(40, 150),
+    },
+}
+
+# Signature ids (SIGNATURES.md / the rootcause catalog) and the text grepped for them.
+SIGNATURE_PATTERNS = {
+    "queuepool_exhausted": r"QueuePool limit of size \d+ overflow \d+ reached",
+    "thread_start_failed": r"can't start new thread",
+    "pg_eof_open_transaction": r"unexpected EOF on client connection with an open transaction",
+    "pg_too_many_clients": r"sorry, too many clients already",
+    "gunicorn_worker_timeout": r"WORKER TIMEOUT \(pid:\d+\)",
+    "pg_reserved_slots": r"remaining connection slots are reserved for",
+}
+# (file, regex) of other lines worth counting.
+OTHER_PATTERNS = {
+    "app_uncaught_exception": ("app.log", r'"event": "Uncaught exception"'),
+    "app_operational_error": ("app.log", r"OperationalError"),
+    "stderr_socketserver_exception": ("stderr.log", r"Exception happened during processing of request"),
+    "stderr_worker_sigkill": ("stderr.log", r"was sent SIGKILL"),
+    "stderr_worker_boot": ("stderr.log", r"Booting worker with pid"),
+    "pg_unexpected_eof_any": ("postgresql.log", r"unexpected EOF on client connection"),
+    "pg_could_not_receive": ("postgresql.log", r"could not receive data from client"),
+    "pg_could_not_send": ("postgresql.log", r"could not send data to client"),
+    "pg_connection_to_client_lost": ("postgresql.log", r"connection to client lost"),
+    "pg_reserved_slots": ("postgresql.log", r"remaining connection slots are reserved for"),
+    "pg_connection_authorized": ("postgresql.log", r"connection authorized: "),
+    "pg_disconnection": ("postgresql.log", r"disconnection: session time: "),
+    "pg_connection_received": ("postgresql.log", r"connection received: host="),
+    "pg_fatal": ("postgresql.log", r"\] FATAL:  "),
+    "stderr_access_lines": ("stderr.log", r'^127\.0\.0\.1 - - \[[^]]+\] "GET '),
+    "stderr_traceback": ("stderr.log", r"^Traceback \(most recent call last\):"),
+}
+LOG_FILES = ["hammer.csv", "app.log", "stderr.log", "postgresql.log"]
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def utc_now():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def stamp_z(t):
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def wait_for(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"lab: timed out waiting for {what}")
+
+
+class Postgres:
+    """A private PostgreSQL 15 cluster in ROOT/pgdata, stderr to LOG_PATH."""
+
+    def __init__(self, root, log_path, sc):
+        self.root, self.log_path, self.sc = root, log_path, sc
+        self.data = root / "pgdata"
+        self.sock = root / "pgsock"
+        self.port = free_port()
+        self.proc = None
+        self.user = None
+        if os.geteuid() == 0:  # initdb refuses root
+            self.user = "postgres"
+            try:
+                import pwd
+
+                pwd.getpwnam("postgres")
+            except KeyError:
+                self.user = "nobody"
+
+    def _popen(self, args, **kw):
+        if self.user:
+            kw.update(user=self.user, group=self._group())
+        return subprocess.Popen(args, cwd=self.root, **kw)
+
+    def _group(self):
+        import grp
+        import pwd
+
+        return grp.getgrgid(pwd.getpwnam(self.user).pw_gid).gr_name
+
+    def start(self):
+        for d in (self.data, self.sock):
+            d.mkdir()
+            if self.user:
+                shutil.chown(d, self.user, self._group())
+        self.data.chmod(0o700)
+        with open(self.root / "initdb.log", "w") as out:
+            rc = self._popen(
+                [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                 "--no-locale", "-E", "UTF8"],
+                stdout=out, stderr=subprocess.STDOUT,
+            ).wait()
+        if rc != 0:
+            raise SystemExit(f"lab: initdb failed, see {self.root / 'initdb.log'}")
+        sc = self.sc
+        settings = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": str(self.sock),
+            "max_connections": str(sc["pg_max_connections"]),
+            "superuser_reserved_connections": str(sc["pg_superuser_reserved"]),
+            "log_connections": "on" if sc["pg_log_connections"] else "off",
+            "log_disconnections": "on" if sc["pg_log_disconnections"] else "off",
+            "log_line_prefix": "%m [%p] ",
+            "logging_collector": "off",
+            "log_destination": "stderr",
+            "log_timezone": "UTC",
+        }
+        args = [str(PG_BIN / "postgres"), "-D", str(self.data)]
+        for k, v in settings.items():
+            args += ["-c", f"{k}={v}"]
+        self.logf = open(self.log_path, "ab")
+        self.proc = self._popen(args, stdout=self.logf, stderr=self.logf)
+        wait_for(
+            lambda: b"database system is ready to accept connections" in self.log_path.read_bytes(),
+            60, "postgres to start",
+        )
+
+    def connect(self, dbname="postgres", user="postgres"):
+        return psycopg2.connect(host="127.0.0.1", port=self.port, user=user, dbname=dbname)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+
+
+def load_businesses(pg, sc, rng):
+    """Create database ras, table businesses with N_BUSINESSES rows; return (ids, refs, app role)."""
+    conn = pg.connect()
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE ras")
+    conn.close()
+    rows = []
+    for i in range(N_BUSINESSES):
+        bid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        rows.append((bid, str(49900000000 + i), f"Business {i:05d} Ltd", f"NP{i % 100:02d} {i % 9}XX"))
+    conn = pg.connect("ras")
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE businesses (id text PRIMARY KEY, ref text UNIQUE NOT NULL, "
+            "name text NOT NULL, postcode text NOT NULL)"
+        )
+        args = ",".join(cur.mogrify("(%s,%s,%s,%s)", r).decode() for r in rows)
+        cur.execute("INSERT INTO businesses VALUES " + args)
+        role = "postgres"
+        if sc["app_db_role"] != "superuser":
+            role = "ras_party"
+            cur.execute("CREATE ROLE ras_party LOGIN")
+            cur.execute("GRANT SELECT ON businesses TO ras_party")
+        cur.execute("ANALYZE businesses")
+    conn.close()
+    return [r[0] for r in rows], [r[1] for r in rows], role
+
+
+def start_app(sc, root, out, pg, role, venv_bin):
+    app_dir = root / "app"
+    app_dir.mkdir()
+    shutil.copyfile(HERE / "labapp.py", app_dir / "labapp.py")
+    counters = root / "counters"
+    counters.mkdir()
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        HOME=str(app_dir),  # gunicorn's control socket goes to $HOME/.gunicorn/gunicorn.ctl
+        PYTHONUNBUFFERED="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        LAB_DB_URL=f"postgresql+psycopg2://{role}@127.0.0.1:{pg.port}/ras",
+        LAB_APP_LOG=str(out / "app.log"),
+        LAB_COUNTERS_DIR=str(counters),
+        LAB_POOL_SIZE=str(sc["pool_size"]),
+        LAB_MAX_OVERFLOW=str(sc["max_overflow"]),
+        LAB_POOL_TIMEOUT_S=str(sc["pool_timeout_s"]),
+        LAB_QUERY_SLEEP_MS=str(sc["query_sleep_ms"]),
+        LAB_REF_EXTRA_SLEEP_MS=str(sc["ref_extra_sleep_ms"]),
+    )
+    args = [
+        str(venv_bin / "gunicorn"),
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(sc["workers"]),
+        "--worker-class", sc["worker_class"],
+        "--threads", str(sc["threads"]),
+        "--timeout", str(sc["gunicorn_timeout"]),
+        "--access-logfile", "-",
+        "labapp:app",
+    ]
+    # stdout (access log) and stderr (error log) share one O_APPEND file, like a console.
+    fd = os.open(out / "stderr.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    proc = subprocess.Popen(args, cwd=app_dir, env=env, stdout=fd, stderr=fd, stdin=subprocess.DEVNULL)
+    os.close(fd)
+    wait_for(lambda: len(list(counters.glob("worker-*.json"))) >= sc["workers"], 60, "gunicorn workers")
+    return proc, port, app_dir, counters
+
+
+def stop_app(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # graceful: workers finish their requests
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Hammer:
+    """Bursts of N requests, one every offset_ms, per schedule entry; waits for each burst."""
+
+    def __init__(self, base, sc, ids, refs, csv_path, rng):
+        self.base, self.sc, self.ids, self.refs, self.rng = base, sc, ids, refs, rng
+        self.f = open(csv_path, "w", newline="")
+        self.w = csv.writer(self.f, lineterminator="\n")
+        self.w.writerow(HEADER)
+        self.lock = threading.Lock()
+        self.results = []  # (sent_at, route, status or None, elapsed_ms, error)
+
+    def url(self, route):
+        if route == "/businesses?id=":
+            return f"{self.base}/businesses?id={self.rng.choice(self.ids)}"
+        if route == "/businesses/id/":
+            return f"{self.base}/businesses/id/{self.rng.choice(self.ids)}"
+        return f"{self.base}/businesses/ref/{self.rng.choice(self.refs)}"
+
+    def one(self, route, url, count, offset_ms):
+        sent = utc_now()
+        t0 = time.perf_counter()
+        try:
+            r = requests.get(url, timeout=self.sc["hammer_timeout_s"])
+            status, error = r.status_code, ""
+        except Exception as exc:  # no response: record it, as the corpus hammer does
+            status, error = None, f"{type(exc).__name__}: {exc}"
+        elapsed = round((time.perf_counter() - t0) * 1000.0, 1)
+        with self.lock:
+            self.w.writerow([stamp_z(sent), route, url, count, offset_ms,
+                             "" if status is None else status, f"{elapsed:.1f}", error])
+            self.f.flush()
+            self.results.append((sent, route, status, elapsed, error))
+
+    def run(self):
+        for route, count, offset_ms in self.sc["schedule"]:
+            threads = []
+            t0 = time.monotonic()
+            for i in range(count):
+                delay = t0 + i * offset_ms / 1000.0 - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                th = threading.Thread(target=self.one, args=(route, self.url(route), count, offset_ms))
+                th.start()
+                threads.append(th)
+            for th in threads:
+                th.join()
+            time.sleep(self.sc["pause_between_bursts_s"])
+        self.f.close()
+        return self.results
+
+
+def rewrite_paths(files, mapping):
+    pairs = sorted(mapping.items(), key=lambda kv: -len(kv[0]))
+    for p in files:
+        data = p.read_text(encoding="utf-8", errors="surrogateescape")
+        for old, new in pairs:
+            data = data.replace(old, new)
+        p.write_text(data, encoding="utf-8", errors="surrogateescape")
+
+
+def grep_count(path, regex):
+    rx = re.compile(regex)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return sum(1 for line in f if rx.search(line))
+
+
+def outcome_key(status):
+    return "no_response" if status is None else str(status)
+
+
+def latency_stats(values):
+    if not values:
+        return {"n": 0, "mean": None, "p50": None, "p95": None, "max": None}
+    v = sorted(values)
+
+    def pct(q):  # linear interpolation between closest ranks
+        k = (len(v) - 1) * q
+        lo = int(k)
+        hi = min(lo + 1, len(v) - 1)
+        return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+    return {"n": len(v), "mean": round(sum(v) / len(v), 1), "p50": round(pct(0.5), 1),
+            "p95": round(pct(0.95), 1), "max": round(v[-1], 1)}
+
+
+def build_truth(sc, out, results, workers, run_seconds):
+    # hammer tallies
+    sent = len(results)
+    outcomes = {"200": 0, "500": 0, "404": 0, "no_response": 0}
+    by_route = {r: {"sent": 0, "outcomes": {}, "lat": []} for r in ROUTES}
+    first_last = {}
+    for s_at, route, status, elapsed, _err in results:
+        k = outcome_key(status)
+        outcomes[k] = outcomes.get(k, 0) + 1
+        br = by_route[route]
+        br["sent"] += 1
+        br["outcomes"][k] = br["outcomes"].get(k, 0) + 1
+        if status == 200:
+            br["lat"].append(elapsed)
+        fl = first_last.setdefault(k, [s_at, s_at])
+        fl[0], fl[1] = min(fl[0], s_at), max(fl[1], s_at)
+
+    def order(d):
+        keys = ["200", "500", "404", "no_response"]
+        return {k: d[k] for k in keys + sorted(set(d) - set(keys)) if d.get(k)}
+
+    # app counters, summed over the worker processes
+    app = {r: {"hit": 0, "started": 0, "completed": 0, "status": {}} for r in ROUTES}
+    uncaught = 0
+    uncaught_by_type = {}
+    for w in workers:
+        uncaught += w["uncaught_exceptions"]
+        for t, n in w["uncaught_by_type"].items():
+            uncaught_by_type[t] = uncaught_by_type.get(t, 0) + n
+        for r, c in w["routes"].items():
+            for stage in ("hit", "started", "completed"):
+                app[r][stage] += c[stage]
+            for st, n in c["status"].items():
+                app[r]["status"][st] = app[r]["status"].get(st, 0) + n
+    counts = {"sent": sent}
+    for stage in ("hit", "started", "completed"):
+        counts[stage] = sum(app[r][stage] for r in ROUTES)
+
+    # grep the produced files
+    files = {name: out / name for name in LOG_FILES}
+    sig_by_file = {}
+    sig_counts = {}
+    for sig, rx in SIGNATURE_PATTERNS.items():
+        per = {name: grep_count(p, rx) for name, p in files.items()}
+        sig_counts[sig] = sum(per.values())
+        nz = {k: v for k, v in per.items() if v}
+        if nz:
+            sig_by_file[sig] = nz
+    other = {k: grep_count(files[f], rx) for k, (f, rx) in OTHER_PATTERNS.items()}
+
+    observed = [s for s in SIGNATURE_PATTERNS if sig_counts[s] > 0]
+    expected = observed or ["none"]
+    planned = sc["planned_signatures"]
+    # The signature whose text is in the requests' own failures (the app's exceptions).
+    app_fail = {s: sig_by_file.get(s, {}).get("app.log", 0) for s in observed}
+    primary = max(app_fail, key=app_fail.get) if any(app_fail.values()) else None
+    if primary is None and observed:
+        primary = sc["primary_signature"] if sc["primary_signature"] in observed else observed[0]
+    if set(expected) == set(planned) and primary == sc["primary_signature"]:
+        notes = "reproduced as planned"
+    else:
+        notes = (f"planned {planned} (primary {sc['primary_signature']}); the logs show {expected} "
+                 f"and the requests fail with {primary}")
+
+    app_500 = sum(app[r]["status"].get("500", 0) for r in ROUTES)
+    app_200 = sum(app[r]["status"].get("200", 0) for r in ROUTES)
+    with open(files["hammer.csv"], newline="") as f:
+        csv_rows = sum(1 for _ in csv.DictReader(f))
+    responses = sent - outcomes.get("no_response", 0)
+    pg_refusals = sig_by_file.get("pg_too_many_clients", {}).get("postgresql.log", 0) + \
+        sig_by_file.get("pg_reserved_slots", {}).get("postgresql.log", 0)
+    checks = {
+        "hammer_csv_rows_equal_sent": csv_rows == sent,
+        "app_log_function_hit_lines_equal_hit":
+            grep_count(files["app.log"], r'"event": "function hit"') == counts["hit"],
+        "app_log_query_started_lines_equal_started":
+            grep_count(files["app.log"], r'"event": "query started"') == counts["started"],
+        "app_log_query_completed_lines_equal_completed":
+            grep_count(files["app.log"], r'"event": "query completed"') == counts["completed"],
+        "app_log_uncaught_lines_equal_app_uncaught": other["app_uncaught_exception"] == uncaught,
+        "hammer_200_equal_app_200": outcomes.get("200", 0) == app_200,
+        "hammer_500_equal_app_500": outcomes.get("500", 0) == app_500,
+        "hammer_sent_equal_app_hit": sent == counts["hit"],
+        "stderr_access_lines_equal_responses": other["stderr_access_lines"] == responses,
+    }
+    checks["pg_refusals_equal_app_operational_errors"] = pg_refusals == other["app_operational_error"]
+    checks["pg_fatal_lines_equal_refusals"] = other["pg_fatal"] == pg_refusals
+    # "too many clients" is raised before authentication (no "connection authorized" line);
+    # the reserved-slots check comes after it, and neither refusal logs a disconnection.
+    pg_too_many = sig_by_file.get("pg_too_many_clients", {}).get("postgresql.log", 0)
+    pg_reserved = sig_by_file.get("pg_reserved_slots", {}).get("postgresql.log", 0)
+    if sc["pg_log_connections"]:
+        checks["pg_connections_received_equal_authorized_plus_too_many"] = (
+            other["pg_connection_received"] == other["pg_connection_authorized"] + pg_too_many)
+    if sc["pg_log_disconnections"] and sc["pg_log_connections"]:
+        checks["pg_authorized_minus_reserved_refusals_equal_disconnections"] = (
+            other["pg_connection_authorized"] - pg_reserved == other["pg_disconnection"])
+
+    funnel_by_route, hammer_by_route = {}, {}
+    for r in ROUTES:
+        br = by_route[r]
+        funnel_by_route[r] = {"sent": br["sent"], "hit": app[r]["hit"], "started": app[r]["started"],
+                              "completed": app[r]["completed"], "outcomes": order(br["outcomes"])}
+        hammer_by_route[r] = {"sent": br["sent"], "outcomes": order(br["outcomes"]),
+                              "latency_200_ms": latency_stats(br["lat"])}
+
+    def iso(t):
+        return t.isoformat(timespec="milliseconds")
+
+    return {
+        "fault": sc["fault"],
+        "description": sc["description"],
+        "expected_signatures": expected,
+        "root_cause": sc["root_cause"],
+        "counts": counts,
+        "outcomes": outcomes,
+        "clock_skew_ms": 0,
+        "notes": notes,
+        "planned_signatures": planned,
+        "signature_line_counts": sig_counts,
+        "signature_lines_by_file": sig_by_file,
+        "other_line_counts": other,
+        "app_uncaught_exceptions": uncaught,
+        "app_uncaught_by_type": uncaught_by_type,
+        "funnel_by_route": funnel_by_route,
+        "hammer_by_route": hammer_by_route,
+        "outcome_first_last_sent_utc": {
+            k: {"first": iso(v[0]), "last": iso(v[1])} for k, v in order_fl(first_last).items()},
+        "hammer_timestamp_utc_offset_min": 0,
+        "app_processes_counted": len(workers),
+        "consistency_checks": checks,
+        "run_seconds": round(run_seconds, 1),
+        "config": {
+            "server": sc["server"],
+            "gunicorn": {"workers": sc["workers"], "worker_class": sc["worker_class"],
+                         "threads": sc["threads"], "timeout": sc["gunicorn_timeout"]},
+            "logger": sc["logger"],
+            "pool_size": sc["pool_size"],
+            "max_overflow": sc["max_overflow"],
+            "pool_timeout_s": sc["pool_timeout_s"],
+            "query_sleep_ms": sc["query_sleep_ms"],
+            "ref_extra_sleep_ms": sc["ref_extra_sleep_ms"],
+            "legacy_sleep_s": 0,
+            "legacy_pct": 0,
+            "run_as_unprivileged_user": False,
+            "ulimit_u": None,
+            "app_db_role": sc["app_db_role"],
+            "postgres": {
+                "prefix": "%m [%p] ",
+                "log_connections": sc["pg_log_connections"],
+                "log_disconnections": sc["pg_log_disconnections"],
+                "max_connections": sc["pg_max_connections"],
+                "superuser_reserved": sc["pg_superuser_reserved"],
+            },
+            "hammer_timeout_s": sc["hammer_timeout_s"],
+            "schedule": sc["schedule"],
+        },
+        "primary_signature": primary,
+    }
+
+
+def order_fl(d):
+    keys = ["200", "500", "404", "no_response"]
+    return {k: d[k] for k in keys + sorted(set(d) - set(keys)) if k in d}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="too-many-clients", choices=sorted(SCENARIOS))
+    ap.add_argument("--out", type=Path, help="case folder to write (default samples/SCENARIO)")
+    ap.add_argument("--seed", type=int, default=20261125, help="seed for ids and the hammer's picks")
+    ap.add_argument("--keep-temp", action="store_true", help="keep the temporary folder")
+    a = ap.parse_args()
+    sc = SCENARIOS[a.scenario]
+    out = (a.out or HERE.parent / a.scenario).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for name in LOG_FILES + ["truth.json"]:
+        (out / name).unlink(missing_ok=True)
+    venv_bin = Path(sys.prefix) / "bin"
+    if not (venv_bin / "gunicorn").exists():
+        raise SystemExit(f"lab: no gunicorn in {venv_bin}; run lab.py with the venv's python")
+    rng = random.Random(a.seed)
+    root = Path(tempfile.mkdtemp(prefix="rcl-"))
+    root.chmod(0o755)
+    pg = Postgres(root, out / "postgresql.log", sc)
+    app_proc = None
+    t_start = time.monotonic()
+    try:
+        pg.start()
+        ids, refs, role = load_businesses(pg, sc, rng)
+        app_proc, port, app_dir, counters_dir = start_app(sc, root, out, pg, role, venv_bin)
+        time.sleep(1.0)
+        results = Hammer(f"http://127.0.0.1:{port}", sc, ids, refs, out / "hammer.csv", rng).run()
+        time.sleep(1.0)
+        stop_app(app_proc)
+        pg.stop()
+        run_seconds = time.monotonic() - t_start
+        workers = [json.loads(p.read_text()) for p in sorted(counters_dir.glob("worker-*.json"))]
+        rewrite_paths(
+            [out / "app.log", out / "stderr.log", out / "postgresql.log"],
+            {
+                str(app_dir): "/srv/app",
+                sys.prefix: "/srv/app/venv",
+                sysconfig.get_paths()["stdlib"]: "/opt/python/lib/python3.11",
+                str(root): "/tmp/rootcause-lab",
+            },
+        )
+        truth = build_truth(sc, out, results, workers, run_seconds)
+        (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
+        print(json.dumps({k: truth[k] for k in ("counts", "outcomes", "signature_line_counts",
+                                                 "expected_signatures", "primary_signature",
+                                                 "consistency_checks")}, indent=1))
+    finally:
+        if app_proc is not None:
+            stop_app(app_proc)
+        if pg.proc is not None and pg.proc.poll() is None:
+            pg.stop()
+        if a.keep_temp:
+            print(f"lab: kept {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
