@@ -427,17 +427,18 @@ fn pg_connections(tl: &Timeline, evidence: usize) -> (Option<PgConnections>, Opt
     ev.sort_by_key(|e| e.ts);
     ev.truncate(evidence);
     let detail = format!(
-        "Postgres backends peaked at {}{}; {} connection attempts were refused, the first with \
-         {limit} backends alive (max_connections minus reserved slots, as observed); {} arrivals \
-         came with at least {near} alive",
+        "{} of {} connection attempts came with at least {near} backends alive; {} were \
+         refused, the first with {limit} alive (max_connections minus reserved slots, as \
+         observed); backends (counting those still starting up) peaked at {}{}",
+        hot.len(),
+        c.received,
+        c.refused,
         c.peak,
         c.peak_at.map_or(String::new(), |t| format!(" at {}", crate::hypothesise::hms(t))),
-        c.refused,
-        hot.len()
     );
     let s = Symptom {
         id: PG_NEAR_MAX,
-        count: hot.len() as u64 + c.refused,
+        count: hot.len() as u64,
         of: c.received,
         onset: times.first().copied().or(c.first_refusal),
         first: times.first().copied().or(c.first_refusal),
@@ -457,4 +458,78 @@ pub fn peak_per_second(times: &[Micros]) -> Option<(u64, Micros)> {
         *per.entry(t.div_euclid(SECOND)).or_default() += 1;
     }
     per.into_iter().max_by_key(|&(s, n)| (n, std::cmp::Reverse(s))).map(|(s, n)| (n, s * SECOND))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlate::correlate;
+    use crate::model::Event;
+    use rootcause_parsers::postgres::PgRecord;
+
+    fn pg(ms: i64, pid: u32, sev: Severity, msg: &str) -> Event {
+        let ts = 1_764_085_200 * SECOND + ms * 1000;
+        let r = PgRecord {
+            ts: Some(ts),
+            pid: Some(pid),
+            severity: Some(sev),
+            message: msg.into(),
+            ..PgRecord::default()
+        };
+        Event { ts: Some(ts), source: 0, line: ms as u64, kind: EventKind::Db(Box::new(r)) }
+    }
+
+    fn received(ms: i64, pid: u32) -> Event {
+        pg(ms, pid, Severity::Log, "connection received: host=127.0.0.1 port=59654")
+    }
+
+    #[test]
+    fn postgres_connections_are_counted_from_connection_lines() {
+        let mut ev =
+            vec![pg(0, 1, Severity::Log, "database system is ready to accept connections")];
+        // Ten backends connect, one leaves, a refusal at ten alive, then a reserved-slots one.
+        for i in 0..10 {
+            ev.push(received(10 + i, 100 + i as u32));
+        }
+        ev.push(pg(30, 100, Severity::Log, "disconnection: session time: 0:00:00.020 user=app database=ras host=127.0.0.1 port=59654"));
+        ev.push(received(40, 200));
+        ev.push(received(50, 201));
+        ev.push(pg(51, 201, Severity::Fatal, "sorry, too many clients already"));
+        ev.push(received(60, 202));
+        ev.push(pg(
+            61,
+            202,
+            Severity::Fatal,
+            "remaining connection slots are reserved for non-replication superuser connections",
+        ));
+        let tl = correlate(ev);
+        let (c, s) = pg_connections(&tl, 5);
+        let c = c.expect("counted");
+        assert_eq!((c.received, c.refused, c.limit_observed, c.peak), (13, 2, Some(10), 11));
+        let s = s.expect("near the limit");
+        assert_eq!(s.id, PG_NEAR_MAX);
+        // At least 9 of 10 alive: the 9th and 10th arrivals, the one after the disconnection
+        // and the two refused arrivals.
+        assert_eq!(s.count, 5);
+        assert_eq!(s.onset, Some(1_764_085_200 * SECOND + 18_000));
+        assert!(s.detail.contains("2 were refused, the first with 10 alive"), "{}", s.detail);
+    }
+
+    #[test]
+    fn without_a_refusal_the_limit_is_unknown_and_no_symptom_is_claimed() {
+        let ev: Vec<Event> = (0..5).map(|i| received(i, 10 + i as u32)).collect();
+        let (c, s) = pg_connections(&correlate(ev), 5);
+        assert_eq!(c.map(|c| (c.peak, c.limit_observed)), Some((5, None)));
+        assert!(s.is_none());
+    }
+
+    #[test]
+    fn a_restart_forgets_the_backends_of_before() {
+        let mut ev: Vec<Event> = (0..5).map(|i| received(i, 10 + i as u32)).collect();
+        ev.push(pg(100, 1, Severity::Log, "all server processes terminated; reinitializing"));
+        ev.push(received(200, 50));
+        ev.push(pg(201, 50, Severity::Fatal, "sorry, too many clients already"));
+        let (c, _) = pg_connections(&correlate(ev), 5);
+        assert_eq!(c.and_then(|c| c.limit_observed), Some(0));
+    }
 }

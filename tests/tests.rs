@@ -7,6 +7,7 @@ mod corpus;
 mod correlation;
 mod hostile;
 mod html;
+mod hypotheses;
 mod loadtest;
 mod readme;
 mod reports;

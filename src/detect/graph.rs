@@ -72,5 +72,6 @@ pub fn placeholder_edges() -> Vec<Edge> {
         e("gunicorn_worker_timeout", "symptom:funnel_drop", 60, 5, "the killed worker's request"),
         e("pg_too_many_clients", "symptom:http_5xx", 10, 1, "connect fails, 500"),
         e("pg_reserved_slots", "symptom:http_5xx", 10, 1, "connect fails, 500"),
+        e("pg_too_many_clients", "symptom:pg_connections_near_max", 60, 1, "refused at the limit"),
     ]
 }

@@ -4,11 +4,12 @@
 //! The nodes are the signatures found ([`crate::detect`]) and the symptoms derived from the
 //! data ([`crate::symptoms`]). The edges are the catalog's: `A → B` says A typically precedes
 //! and explains B within `lag`. An edge is **admitted** for this run only if
-//! - both ends occurred,
-//! - A was first seen no later than B (within [`TOLERANCE`], the resolution of the coarsest
-//!   clock, gunicorn's whole seconds), and
+//! - both ends occurred, and
 //! - enough of B's occurrences have an occurrence of A in the `lag` before them (at least half
-//!   of them, or three): the link's **support** is that share.
+//!   of them, or three): the link's **support** is that share. "Before" allows A to be logged
+//!   up to [`TOLERANCE`] after B: the resolution of the coarsest clock, gunicorn's whole
+//!   seconds. An effect with two causes (5xx from two faults) supports each for its own
+//!   occurrences.
 //!
 //! Every failure signature that no admitted edge from another failure signature explains is a
 //! candidate root. Its chain is everything reachable from it over admitted edges, each step
@@ -349,13 +350,6 @@ fn links<'a>(nodes: &[Node<'_>], edges: &'a [Edge]) -> Vec<Link<'a>> {
             continue;
         }
         let (na, nb) = (&nodes[a], &nodes[b]);
-        let precedes = match (na.first, nb.first) {
-            (Some(x), Some(y)) => x <= y + TOLERANCE,
-            _ => false,
-        };
-        if !precedes {
-            continue;
-        }
         let (supported, observed_lag) = support(&na.times, &nb.times, e.lag);
         let n = nb.times.len() as u64;
         let needed = (n as f64 * 0.5).clamp(1.0, 3.0);
@@ -519,12 +513,27 @@ fn build(
     failed: u64,
 ) -> Hypothesis {
     // Reach over admitted edges; each node hangs from the cause with the shortest observed lag.
+    let r = &nodes[root];
+    // Symptoms the root implies that began before its first message, within the edge's lag:
+    // requests waiting for a pool connection are slow before the first wait times out, and
+    // connections climb to the limit before the first refusal. They come before the root.
+    let mut before: Vec<(usize, &Edge)> = Vec::new();
+    for e in inp.edges.iter().filter(|e| e.from == r.id) {
+        let Some((si, sn)) = nodes.iter().enumerate().find(|(_, n)| n.id == e.to) else {
+            continue;
+        };
+        if let (None, Some(sf), Some(rf)) = (sn.finding, sn.first, r.first) {
+            if sf < rf && sf >= rf - e.lag && !sn.failed_requests {
+                before.push((si, e));
+            }
+        }
+    }
     let mut parent: BTreeMap<usize, &Link<'_>> = BTreeMap::new();
     let mut reached: BTreeSet<usize> = BTreeSet::from([root]);
     let mut frontier = vec![root];
     while let Some(a) = frontier.pop() {
         for l in links.iter().filter(|l| l.from == a) {
-            if l.to == root {
+            if l.to == root || before.iter().any(|(si, _)| *si == l.to) {
                 continue;
             }
             if reached.insert(l.to) {
@@ -546,30 +555,21 @@ fn build(
         .filter(|l| l.to == root && !nodes[l.from].failure && nodes[l.from].finding.is_some())
         .collect();
 
-    let r = &nodes[root];
     let mut steps = Vec::new();
     for l in &context {
         let n = &nodes[l.from];
         steps.push(step(n, Role::Context, Some(l), nodes));
     }
-    // A symptom the root causes that shows before the root's first message, within the edge's
-    // lag: requests waiting for a pool connection are slow before the first wait times out.
-    for e in inp.edges.iter().filter(|e| e.from == r.id) {
-        let Some((si, sn)) = nodes.iter().enumerate().find(|(_, n)| n.id == e.to) else {
-            continue;
-        };
-        if reached.contains(&si) || sn.finding.is_some() {
-            continue;
-        }
-        let (Some(sf), Some(rf)) = (sn.first, r.first) else { continue };
-        if sf < rf - TOLERANCE && sf >= rf - e.lag {
-            let mut st = step(sn, Role::Context, None, nodes);
-            st.cause = Some(r.id.to_string());
-            st.why = Some(e.why.clone());
-            st.lag = Some(e.lag);
+    for &(si, e) in &before {
+        let sn = &nodes[si];
+        let mut st = step(sn, Role::Context, None, nodes);
+        st.cause = Some(r.id.to_string());
+        st.why = Some(e.why.clone());
+        st.lag = Some(e.lag);
+        if let (Some(sf), Some(rf)) = (sn.first, r.first) {
             st.text.push_str(&format!("; began {} before {} ({})", seconds(rf - sf), r.id, e.why));
-            steps.push(st);
         }
+        steps.push(st);
     }
     let mut effects_order: Vec<usize> = reached.iter().copied().filter(|&b| b != root).collect();
     effects_order.sort_by_key(|&b| (nodes[b].first.is_none(), nodes[b].first, nodes[b].id));
