@@ -10,11 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use rootcause_parsers::Micros;
 use rootcause_parsers::time::SECOND;
+use rootcause_parsers::{LineNo, Micros};
 
 use crate::correlate::Timeline;
-use crate::model::Stage;
+use crate::model::{SourceId, Stage};
 use crate::requests::{self, Groups, LostClass, LostCounts, Sent, SentRow};
 
 /// The most buckets an automatic bucket width gives.
@@ -150,9 +150,22 @@ pub struct Flow {
     pub buckets: Vec<Bucket>,
     /// When losses began.
     pub onset: Option<Onset>,
-    /// When the client saw the failure (send time + wait) and class of each lost request (at most [`crate::detect::MAX_TIMES`]), in
-    /// time order; empty without an application log.
-    pub lost_times: Vec<(Micros, LostClass)>,
+    /// Every lost request (at most [`crate::detect::MAX_TIMES`]), in time order; without an
+    /// application log, their classes are `NeverReachedApp` and they have no app request.
+    pub lost_requests: Vec<LostRequest>,
+}
+
+/// One lost request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostRequest {
+    /// Where the load test recorded it.
+    pub at: (SourceId, LineNo),
+    /// When the client saw the failure (send time + wait).
+    pub observed: Micros,
+    /// Its class.
+    pub class: LostClass,
+    /// The request id of the application request it was matched to, when that has one.
+    pub app_id: Option<String>,
 }
 
 /// The automatic bucket width for a span.
@@ -209,7 +222,7 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
 
     let mut used = vec![false; apps.len()];
     let mut lost_at: Vec<Vec<Micros>> = vec![Vec::new(); n];
-    for (SentRow { ts, route, status, elapsed, .. }, m) in rows.iter().zip(&matched) {
+    for (SentRow { ts, route, status, elapsed, at, .. }, m) in rows.iter().zip(&matched) {
         let b = &mut f.buckets[idx(*ts)];
         let rf = f.by_route.entry(route.clone()).or_default();
         b.sent += 1;
@@ -245,6 +258,14 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
         }
         lost_at[idx(*ts)].push(*ts);
         rf.failed += 1;
+        if f.lost_requests.len() < crate::detect::MAX_TIMES {
+            f.lost_requests.push(LostRequest {
+                at: *at,
+                observed: *ts + elapsed.unwrap_or(0),
+                class: LostClass::of(furthest),
+                app_id: m.and_then(|j| apps[j].id.clone()),
+            });
+        }
         if !f.has_app {
             // Without an application log there is nothing to place the loss in.
             continue;
@@ -252,9 +273,6 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
         let class = LostClass::of(furthest);
         b.lost.add(class);
         rf.lost.add(class);
-        if f.lost_times.len() < crate::detect::MAX_TIMES {
-            f.lost_times.push((*ts + elapsed.unwrap_or(0), class));
-        }
         f.lost.add(class);
         if status.is_some() { f.lost_5xx.add(class) } else { f.lost_no_response.add(class) }
     }
@@ -266,7 +284,7 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
         b.started += u64::from(a.furthest >= Stage::Started);
         b.completed += u64::from(a.furthest == Stage::Completed);
     }
-    f.lost_times.sort_by_key(|&(t, c)| (t, c));
+    f.lost_requests.sort_by_key(|r| (r.observed, r.at));
     let first_lost = lost_at.iter().flatten().min().copied();
     f.onset = f.buckets.iter().zip(&lost_at).find_map(|(b, at)| {
         let lost = b.status_5xx + b.no_response;

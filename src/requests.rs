@@ -186,6 +186,8 @@ pub struct SentRow {
     pub elapsed: Option<Micros>,
     /// The request id the client sent, if the load tool wrote it.
     pub id: Option<String>,
+    /// Where it was read.
+    pub at: (SourceId, LineNo),
 }
 
 impl SentRow {
@@ -199,6 +201,7 @@ impl SentRow {
                     status: r.status,
                     elapsed: r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
                     id: r.request_id.clone(),
+                    at: (e.source, e.line),
                 }),
                 _ => None,
             })

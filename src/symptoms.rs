@@ -84,6 +84,10 @@ pub struct Symptom {
     pub evidence: Vec<Evidence>,
     /// Occurrence times (at most [`MAX_TIMES`]), in time order; for the hypothesis engine.
     pub times: Vec<Micros>,
+    /// For each of `times`, the request id of the application request it was matched to, when
+    /// known (empty when none is): lets the hypothesis attribute a failed request to the
+    /// signature its own request logged.
+    pub ids: Vec<Option<String>>,
     /// True when each occurrence is a failed request (5xx or no response).
     pub failed_requests: bool,
 }
@@ -167,6 +171,7 @@ fn has_postgres(tl: &Timeline) -> bool {
 
 /// One failed request: where it was read and when the client saw the failure.
 struct Failed {
+    app_id: Option<String>,
     source: SourceId,
     line: LineNo,
     sent: Micros,
@@ -180,6 +185,11 @@ fn request_symptoms(
     flow: &Flow,
     evidence: usize,
 ) -> (Option<Symptom>, Option<Symptom>) {
+    let app_ids: std::collections::HashMap<(SourceId, LineNo), &str> = flow
+        .lost_requests
+        .iter()
+        .filter_map(|r| r.app_id.as_deref().map(|id| (r.at, id)))
+        .collect();
     let mut five: Vec<Failed> = Vec::new();
     let mut none: Vec<Failed> = Vec::new();
     for ev in &tl.events {
@@ -195,7 +205,8 @@ fn request_symptoms(
             }
             _ => continue,
         };
-        into.push(Failed { source: ev.source, line: ev.line, sent: ts, observed, text });
+        let app_id = app_ids.get(&(ev.source, ev.line)).map(|s| s.to_string());
+        into.push(Failed { app_id, source: ev.source, line: ev.line, sent: ts, observed, text });
     }
     let total = lt.outcomes.total;
     let make = |id: &'static str, mut v: Vec<Failed>, per_bucket: &dyn Fn(usize) -> u64| {
@@ -231,6 +242,11 @@ fn request_symptoms(
                 })
                 .collect(),
             times: v.iter().take(MAX_TIMES).map(|f| f.observed).collect(),
+            ids: if v.iter().any(|f| f.app_id.is_some()) {
+                v.iter().take(MAX_TIMES).map(|f| f.app_id.clone()).collect()
+            } else {
+                Vec::new()
+            },
             failed_requests: true,
         })
     };
@@ -289,6 +305,7 @@ fn latency_plateau(lt: &LoadTest) -> Option<Symptom> {
         detail,
         evidence: Vec::new(),
         times: onset.into_iter().collect(),
+        ids: Vec::new(),
         failed_requests: false,
     })
 }
@@ -304,8 +321,14 @@ fn funnel_drop(flow: &Flow) -> Option<Symptom> {
     if n == 0 {
         return None;
     }
-    let times: Vec<Micros> =
-        flow.lost_times.iter().filter(|(_, c)| *c == class).map(|(t, _)| *t).collect();
+    let lost: Vec<&crate::flow::LostRequest> =
+        flow.lost_requests.iter().filter(|r| r.class == class).collect();
+    let times: Vec<Micros> = lost.iter().map(|r| r.observed).collect();
+    let ids: Vec<Option<String>> = if lost.iter().any(|r| r.app_id.is_some()) {
+        lost.iter().map(|r| r.app_id.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let detail = format!(
         "{n} of {} requests sent were lost with the same furthest stage: {} ({} lost in all)",
         flow.sent,
@@ -322,6 +345,7 @@ fn funnel_drop(flow: &Flow) -> Option<Symptom> {
         detail,
         evidence: Vec::new(),
         times,
+        ids,
         failed_requests: false,
     })
 }
@@ -446,6 +470,7 @@ fn pg_connections(tl: &Timeline, evidence: usize) -> (Option<PgConnections>, Opt
         detail,
         evidence: ev,
         times,
+        ids: Vec::new(),
         failed_requests: false,
     };
     (Some(c), Some(s))

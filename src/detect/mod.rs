@@ -217,6 +217,9 @@ pub struct Finding {
     pub captures: BTreeMap<String, BTreeMap<String, u64>>,
     /// Times of the timed matches, in the order met (the first [`MAX_TIMES`]), for charts.
     pub times: Vec<Micros>,
+    /// Request ids of the application events that matched (at most [`MAX_TIMES`]): which
+    /// requests it failed, for the hypothesis to attribute each failed request.
+    pub request_ids: std::collections::BTreeSet<String>,
 }
 
 /// Most match times a finding keeps for charts.
@@ -233,6 +236,7 @@ impl Finding {
             evidence: Vec::new(),
             captures: BTreeMap::new(),
             times: Vec::new(),
+            request_ids: std::collections::BTreeSet::new(),
         }
     }
 
@@ -250,6 +254,12 @@ impl Finding {
         }
         let room = MAX_TIMES.saturating_sub(self.times.len());
         self.times.extend(other.times.into_iter().take(room));
+        for id in other.request_ids {
+            if self.request_ids.len() >= MAX_TIMES {
+                break;
+            }
+            self.request_ids.insert(id);
+        }
         for (name, values) in other.captures {
             let slot = self.captures.entry(name).or_default();
             for (v, n) in values {
@@ -359,6 +369,13 @@ fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding
                     *f.by_source.entry(ev.source).or_default() += 1;
                     if let (Some(t), true) = (ev.ts, f.times.len() < MAX_TIMES) {
                         f.times.push(t);
+                    }
+                    if let EventKind::App { event, .. } = &ev.kind {
+                        if let (Some(id), true) =
+                            (&event.request_id, f.request_ids.len() < MAX_TIMES)
+                        {
+                            f.request_ids.insert(id.clone());
+                        }
                     }
                     if f.evidence.len() < max_evidence {
                         f.evidence.push(Evidence {

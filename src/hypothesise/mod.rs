@@ -260,6 +260,11 @@ struct Node<'a> {
     last: Option<Micros>,
     /// Sorted occurrence times (a symptom without times: its onset).
     times: Vec<Micros>,
+    /// For a symptom, the application request id of each occurrence when known (aligned with
+    /// `times`; empty when none is known).
+    occ_ids: Vec<Option<&'a str>>,
+    /// For a signature, the request ids of the application events it matched (None: none).
+    ids: Option<&'a BTreeSet<String>>,
     evidence: &'a [Evidence],
     /// A symptom's sentence.
     detail: Option<&'a str>,
@@ -292,14 +297,26 @@ fn nodes<'a>(inp: &'a Input<'a>) -> Vec<Node<'a>> {
             first: f.first_seen,
             last: f.last_seen,
             times,
+            occ_ids: Vec::new(),
+            ids: (!f.request_ids.is_empty()).then_some(&f.request_ids),
             evidence: &f.evidence,
             detail: None,
         });
     }
     for s in &inp.symptoms.list {
-        let mut times =
-            if s.times.is_empty() { s.onset.into_iter().collect() } else { s.times.clone() };
-        times.sort_unstable();
+        let mut occ: Vec<(Micros, Option<&str>)> = if s.times.is_empty() {
+            s.onset.into_iter().map(|t| (t, None)).collect()
+        } else {
+            s.times
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| (t, s.ids.get(i).and_then(|x| x.as_deref())))
+                .collect()
+        };
+        occ.sort_by_key(|&(t, _)| t);
+        let times: Vec<Micros> = occ.iter().map(|o| o.0).collect();
+        let occ_ids: Vec<Option<&str>> =
+            if s.ids.is_empty() { Vec::new() } else { occ.iter().map(|o| o.1).collect() };
         v.push(Node {
             id: s.id,
             title: symptoms::title(s.id).unwrap_or(s.id),
@@ -310,6 +327,8 @@ fn nodes<'a>(inp: &'a Input<'a>) -> Vec<Node<'a>> {
             first: s.onset.or(s.first),
             last: s.last,
             times,
+            occ_ids,
+            ids: None,
             evidence: &s.evidence,
             detail: Some(&s.detail),
         });
@@ -317,22 +336,42 @@ fn nodes<'a>(inp: &'a Input<'a>) -> Vec<Node<'a>> {
     v
 }
 
-/// How many of `effects` have a `cause` occurrence in `[t - lag, t + TOLERANCE]`, and the
-/// median delay from the latest such cause occurrence.
-fn support(causes: &[Micros], effects: &[Micros], lag: Micros) -> (u64, Option<Micros>) {
+/// How many of `effect`'s occurrences `cause` accounts for, and the median delay from the
+/// latest cause occurrence to each.
+///
+/// An occurrence whose application request is known (a failed request matched to its app
+/// request) is accounted for when `cause` matched an event of that very request, whenever it
+/// was logged; when `cause` matched events of other requests only, it is not. Any other
+/// occurrence is accounted for by time: a `cause` occurrence in `[t - lag, t + TOLERANCE]`.
+fn support(cause: &Node<'_>, effect: &Node<'_>, lag: Micros) -> (u64, Option<Micros>) {
+    let causes = &cause.times;
     let mut n = 0u64;
     let mut lags = Vec::new();
-    for &t in effects {
+    for (k, &t) in effect.times.iter().enumerate() {
+        let id = effect.occ_ids.get(k).copied().flatten();
         // The latest cause at or before t, else the first one logged within TOLERANCE after it.
         let i = causes.partition_point(|&c| c <= t);
-        let c = if i > 0 && causes[i - 1] >= t - lag {
+        let near = if i > 0 && causes[i - 1] >= t - lag {
             Some(causes[i - 1])
         } else {
             causes.get(i).copied().filter(|&c| c <= t + TOLERANCE)
         };
-        if let Some(c) = c {
-            n += 1;
-            lags.push(t - c);
+        let same_request = match (id, cause.ids) {
+            (Some(id), Some(ids)) => Some(ids.contains(id)),
+            _ => None,
+        };
+        match (same_request, near) {
+            (Some(false), _) | (None, None) => {}
+            (Some(true), near) => {
+                n += 1;
+                if let Some(c) = near {
+                    lags.push(t - c);
+                }
+            }
+            (None, Some(c)) => {
+                n += 1;
+                lags.push(t - c);
+            }
         }
     }
     lags.sort_unstable();
@@ -350,7 +389,7 @@ fn links<'a>(nodes: &[Node<'_>], edges: &'a [Edge]) -> Vec<Link<'a>> {
             continue;
         }
         let (na, nb) = (&nodes[a], &nodes[b]);
-        let (supported, observed_lag) = support(&na.times, &nb.times, e.lag);
+        let (supported, observed_lag) = support(na, nb, e.lag);
         let n = nb.times.len() as u64;
         let needed = (n as f64 * 0.5).clamp(1.0, 3.0);
         if supported as f64 >= needed {

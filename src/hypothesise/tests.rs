@@ -4,6 +4,7 @@ use crate::funnel::Funnel;
 use crate::loadtest::LoadTest;
 use crate::symptoms::{Symptom, Symptoms};
 use rootcause_parsers::time::SECOND;
+use std::collections::BTreeSet;
 
 const T0: Micros = 1_764_085_200 * SECOND;
 
@@ -23,6 +24,7 @@ fn finding(cat: &Catalog, id: &str, times: &[f64]) -> Finding {
         evidence: Vec::new(),
         captures: Default::default(),
         times,
+        request_ids: BTreeSet::new(),
     }
 }
 
@@ -38,6 +40,7 @@ fn http_5xx(times: &[f64], total: u64) -> Symptom {
         detail: format!("{} answered 5xx", times.len()),
         evidence: Vec::new(),
         times,
+        ids: Vec::new(),
         failed_requests: true,
     }
 }
@@ -75,17 +78,53 @@ fn diagnose(findings: &[Finding], symptoms: &Symptoms, lt: &LoadTest, edges: &[E
     })
 }
 
+fn node<'a>(
+    times: &[Micros],
+    occ_ids: Vec<Option<&'a str>>,
+    ids: Option<&'a BTreeSet<String>>,
+) -> Node<'a> {
+    Node {
+        id: "n",
+        title: "n",
+        finding: None,
+        failure: false,
+        failed_requests: false,
+        count: times.len() as u64,
+        first: times.first().copied(),
+        last: times.last().copied(),
+        times: times.to_vec(),
+        occ_ids,
+        ids,
+        evidence: &[],
+        detail: None,
+    }
+}
+
 #[test]
 fn support_counts_effects_with_a_cause_within_the_lag_before_them() {
-    let causes = [at(10.0), at(20.0)];
+    let causes = node(&[at(10.0), at(20.0)], Vec::new(), None);
     // 11 s and 20.5 s follow a cause within 5 s; 16 s does not (6 s after 10 s); 21.9 s does
     // (1.9 s after 20 s); 8.5 s has a cause 1.5 s after it, within the clock tolerance.
-    let effects = [at(8.5), at(11.0), at(16.0), at(20.5), at(21.9)];
+    let effects = node(&[at(8.5), at(11.0), at(16.0), at(20.5), at(21.9)], Vec::new(), None);
     let (n, lag) = support(&causes, &effects, 5 * SECOND);
     assert_eq!(n, 4);
     // Lags -1.5 s, 1 s, 0.5 s, 1.9 s: the median of four is the third smallest.
     assert_eq!(lag, Some(SECOND));
-    assert_eq!(support(&[], &effects, 5 * SECOND), (0, None));
+    assert_eq!(support(&node(&[], Vec::new(), None), &effects, 5 * SECOND), (0, None));
+}
+
+#[test]
+fn a_failed_request_is_accounted_for_by_the_signature_its_own_request_logged() {
+    let ids: BTreeSet<String> = ["a".to_string(), "c".to_string()].into();
+    let causes = node(&[at(10.0), at(12.0)], Vec::new(), Some(&ids));
+    // "a" and "c" are its requests, whenever; "b" logged something else, though it is inside
+    // the time window; the occurrence without a known request is judged by time.
+    let effects = node(
+        &[at(10.1), at(12.1), at(30.0), at(12.5)],
+        vec![Some("a"), Some("b"), Some("c"), None],
+        None,
+    );
+    assert_eq!(support(&causes, &effects, 5 * SECOND).0, 3);
 }
 
 #[test]
