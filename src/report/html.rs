@@ -667,6 +667,7 @@ fn signatures(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
             vec![
                 id,
                 t(s.title.as_str()),
+                t(if s.failure { "failure" } else { "context" }),
                 t(s.severity.as_str()),
                 n(s.count),
                 t(c.clock.show(s.first_seen.as_deref())),
@@ -680,6 +681,7 @@ fn signatures(out: &mut dyn Write, c: &Ctx<'_>) -> io::Result<()> {
         &[
             "signature",
             "what it is",
+            "kind",
             "severity",
             "count",
             "first seen",

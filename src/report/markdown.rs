@@ -438,6 +438,7 @@ fn signatures(d: &mut Doc<'_>, v: &View<'_>) -> io::Result<()> {
     }
     let mut t = Table::new(&[
         ("signature", Left),
+        ("kind", Left),
         ("count", Right),
         ("first seen", Left),
         ("last seen", Left),
@@ -450,6 +451,7 @@ fn signatures(d: &mut Doc<'_>, v: &View<'_>) -> io::Result<()> {
             .map_or_else(String::new, |e| format!("{}:{}", (v.short)(&e.path), e.line));
         t.row(vec![
             code_cell(&s.id),
+            text(if s.failure { "failure" } else { "context" }),
             num(s.count),
             text(&v.clock.show(s.first_seen.as_deref())),
             text(&v.clock.show(s.last_seen.as_deref())),

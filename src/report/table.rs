@@ -256,7 +256,8 @@ fn analysis(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()
     if r.signatures.is_empty() {
         writeln!(out, "None of the catalogued signatures appear in the logs.")?;
     } else {
-        let mut t = table(o, &["signature", "count", "first seen", "last seen", "first evidence"]);
+        let mut t =
+            table(o, &["signature", "kind", "count", "first seen", "last seen", "first evidence"]);
         for s in &r.signatures {
             let ev = s
                 .evidence
@@ -266,6 +267,7 @@ fn analysis(r: &Report, o: &RenderOptions, out: &mut dyn Write) -> io::Result<()
             let id = if o.color && s.failure { id.fg(Color::Red) } else { id };
             t.add_row(vec![
                 id,
+                Cell::new(if s.failure { "failure" } else { "context" }),
                 num(s.count),
                 Cell::new(clock.show(s.first_seen.as_deref())),
                 Cell::new(clock.show(s.last_seen.as_deref())),
