@@ -116,6 +116,8 @@ impl Lines<'_> {
 struct Located {
     /// The file's name in errors.
     name: String,
+    /// From a built-in file.
+    builtin: bool,
     /// Line of its `id`.
     id_line: usize,
     /// Line of each pattern's `regex`.
@@ -151,6 +153,10 @@ fn check_text(field: &str, text: &str, multiline: bool) -> Result<(), String> {
         None if text.trim().is_empty() && field != "text" => Err(format!("{field} is empty")),
         None => Ok(()),
     }
+}
+
+fn is_builtin(name: &str) -> bool {
+    name == BUILTIN_CATALOG_NAME || name == BUILTIN_EDGES_NAME
 }
 
 /// Reads and checks one file.
@@ -252,9 +258,6 @@ fn parse(name: &str, text: &str) -> Result<Parsed, String> {
             if let Some(l) = &p.level {
                 LevelFilter::new(on, &level).map_err(|e| at(l.span(), e))?;
             }
-            // Compiled here for the line of the error; the catalog compiles it again, once.
-            crate::pattern::user_regex(&format!("signature '{id}'"), p.regex.get_ref())
-                .map_err(|e| lines.err(p.regex.span(), e))?;
             patterns.push(Pattern { on, regex: p.regex.get_ref().clone(), level });
             pattern_lines.push(lines.line(p.regex.span()));
         }
@@ -284,6 +287,7 @@ fn parse(name: &str, text: &str) -> Result<Parsed, String> {
         }
         let located = Located {
             name: name.to_string(),
+            builtin: is_builtin(name),
             id_line: lines.line(rs.id.span()),
             pattern_lines,
             example_lines,
@@ -352,11 +356,7 @@ pub fn build(files: &[(&str, &str)]) -> Result<super::Catalog, String> {
     let mut edges: Vec<LocatedEdge> = Vec::new();
     for (name, text) in files {
         let parsed = parse(name, text)?;
-        let origin = if *name == BUILTIN_CATALOG_NAME || *name == BUILTIN_EDGES_NAME {
-            BUILTIN_ORIGIN.to_string()
-        } else {
-            name.to_string()
-        };
+        let origin = if is_builtin(name) { BUILTIN_ORIGIN.to_string() } else { name.to_string() };
         for (s, loc) in parsed.signatures {
             match merged.iter_mut().find(|(m, _, _)| m.id == s.id) {
                 // A user file overrides a known id where it stands: reports keep their order.
@@ -406,11 +406,18 @@ pub fn build(files: &[(&str, &str)]) -> Result<super::Catalog, String> {
         ),
         _ => "a signature".to_string(),
     };
-    let catalog =
-        Catalog::compile(signatures, origins, edges.into_iter().map(|e| e.edge).collect(), &what)?;
-    // Each example must be matched by its own signature: a wording that does not match is
-    // a pattern (or an example) that is wrong.
-    for (s, loc) in catalog.signatures.iter().zip(&located) {
+    let user: Vec<bool> = located.iter().map(|l| !l.builtin).collect();
+    let catalog = Catalog::compile(
+        signatures,
+        origins,
+        edges.into_iter().map(|e| e.edge).collect(),
+        &what,
+        &|si| user.get(si).copied().unwrap_or(true),
+    )?;
+    // Each example of a user file must be matched by its own signature: a wording that does
+    // not match is a pattern (or an example) that is wrong. The built-in examples are checked
+    // by the unit tests (src/detect/wordings.rs), more strictly, and not at every start.
+    for (s, loc) in catalog.signatures.iter().zip(&located).filter(|(_, l)| !l.builtin) {
         for (x, (text_line, _)) in s.examples.iter().zip(&loc.example_lines) {
             let matched = s.source_for(x.on).is_some_and(|src| {
                 catalog.matching(src, x.on, &x.text, x.level.as_deref()).contains(&s.id.as_str())

@@ -28,7 +28,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use rayon::prelude::*;
 use regex::{Regex, RegexSet, RegexSetBuilder};
@@ -320,12 +320,21 @@ pub fn pg_severity(word: &str) -> Option<Severity> {
     })
 }
 
-/// One compiled pattern: its signature's index, its regex (for captures) and level filter.
+/// One pattern of a [`PatternSet`]: its signature's index, its level filter, and its own
+/// regex for captures, compiled on the first match (most patterns never match in a run, and
+/// the set already checked that each compiles).
 #[derive(Debug, Clone)]
 struct Compiled {
     signature: usize,
-    re: Regex,
+    pattern: Arc<str>,
+    re: Arc<OnceLock<Option<Regex>>>,
     levels: LevelFilter,
+}
+
+impl Compiled {
+    fn regex(&self) -> Option<&Regex> {
+        self.re.get_or_init(|| crate::pattern::user_regex("", &self.pattern).ok()).as_ref()
+    }
 }
 
 /// The patterns on one kind of text, compiled together.
@@ -416,32 +425,50 @@ impl Catalog {
         }
         let origins = vec![origin.to_string(); signatures.len()];
         let ids: Vec<String> = signatures.iter().map(|s| s.id.clone()).collect();
-        Catalog::compile(signatures, origins, Vec::new(), &|si, _| {
-            format!("{origin}: signature '{}'", ids.get(si).map_or("?", String::as_str))
-        })
+        Catalog::compile(
+            signatures,
+            origins,
+            Vec::new(),
+            &|si, _| format!("{origin}: signature '{}'", ids.get(si).map_or("?", String::as_str)),
+            &|_| true,
+        )
     }
 
     /// Compiles the patterns; `what(signature index, pattern index)` starts a pattern's
-    /// error.
+    /// error. `check(signature index)` says whether to compile that signature's patterns one
+    /// by one now, under the limits of user patterns and with an error naming the pattern
+    /// (user files), or only within the sets (the built-in catalog, checked by its tests).
     fn compile(
         signatures: Vec<Signature>,
         origins: Vec<String>,
         edges: Vec<Edge>,
         what: &dyn Fn(usize, usize) -> String,
+        check: &dyn Fn(usize) -> bool,
     ) -> Result<Catalog, String> {
         let mut sets = Vec::new();
         for on in On::ALL {
             let mut pats = Vec::new();
             let mut each = Vec::new();
             for (si, s) in signatures.iter().enumerate() {
+                let check_each = check(si);
                 for (pi, p) in s.patterns.iter().enumerate().filter(|(_, p)| p.on == on) {
                     // The limits of user patterns: a catalog given with `--signatures` is
-                    // user input.
-                    let re = crate::pattern::user_regex(&what(si, pi), &p.regex)?;
+                    // user input. The built-in patterns are checked by the unit tests and
+                    // compiled on their first match only.
+                    let re = Arc::new(OnceLock::new());
+                    if check_each {
+                        let compiled = crate::pattern::user_regex(&what(si, pi), &p.regex)?;
+                        let _ = re.set(Some(compiled));
+                    }
                     let levels = LevelFilter::new(on, &p.level)
                         .map_err(|e| format!("{}: {e}", what(si, pi)))?;
                     pats.push(p.regex.as_str());
-                    each.push(Compiled { signature: si, re, levels });
+                    each.push(Compiled {
+                        signature: si,
+                        pattern: Arc::from(p.regex.as_str()),
+                        re,
+                        levels,
+                    });
                 }
             }
             if pats.is_empty() {
@@ -739,8 +766,9 @@ fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding
                             text: excerpt(&t.text),
                         });
                     }
-                    if let Some(caps) = c.re.captures(&t.text) {
-                        for name in c.re.capture_names().flatten() {
+                    let Some(re) = c.regex() else { continue };
+                    if let Some(caps) = re.captures(&t.text) {
+                        for name in re.capture_names().flatten() {
                             if let Some(m) = caps.name(name) {
                                 *f.captures
                                     .entry(name.to_string())

@@ -325,3 +325,64 @@ fn the_mission_signatures_keep_their_contract() {
     let gu = cat.get("gu_signal_new").unwrap();
     assert!(gu.failure && gu.effect.as_deref() == Some("no_response"));
 }
+
+#[test]
+fn every_builtin_pattern_compiles_under_the_user_limits() {
+    // The built-in catalog skips this at start-up (its patterns compile within the sets and one
+    // by one on their first match): check it here.
+    let cat = Catalog::builtin().unwrap();
+    for s in &cat.signatures {
+        for p in &s.patterns {
+            crate::pattern::user_regex(&s.id, &p.regex).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_builtin_edges_follow_the_guidance() {
+    let cat = Catalog::builtin().unwrap();
+    assert!(cat.edges.len() >= 150, "{} edges", cat.edges.len());
+    let edge = |from: &str, to: &str| {
+        cat.edges
+            .iter()
+            .find(|e| e.from == from && e.to == to)
+            .map(|e| (graph::show_lag(e.lag), graph::show_lag(e.typical)))
+            .unwrap_or_else(|| panic!("no edge {from} -> {to}"))
+    };
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(edge("queuepool_exhausted", "symptom:http_5xx"), s("10s", "1s"));
+    assert_eq!(edge("gunicorn_worker_timeout", "gu_signal_new"), s("35s", "1s"));
+    assert_eq!(edge("gunicorn_worker_timeout", "pg_eof_open_transaction"), s("35s", "2s"));
+    assert_eq!(edge("gunicorn_worker_timeout", "symptom:no_response"), s("1m", "5s"));
+    for anchor in ["pg_stmt_timeout", "pg_lock_wait", "pg_lock_timeout"] {
+        assert_eq!(edge(anchor, "queuepool_exhausted").0, "2m");
+        edge(anchor, "symptom:latency_plateau");
+    }
+    assert_eq!(edge("queuepool_exhausted", "thread_start_failed").0, "2m");
+    assert_eq!(edge("queuepool_exhausted", "gunicorn_worker_timeout").0, "1m");
+    assert_eq!(edge("pg_too_many_clients", "symptom:http_5xx").0, "10s");
+    assert_eq!(edge("pg_reserved_slots", "symptom:http_5xx").0, "10s");
+    edge("queuepool_exhausted", "symptom:latency_plateau");
+    for stopper in ["queuepool_exhausted", "gunicorn_worker_timeout", "thread_start_failed"] {
+        edge(stopper, "symptom:funnel_drop");
+    }
+    // Symptoms are sinks; every edge explains itself.
+    for e in &cat.edges {
+        assert!(!graph::is_symptom(&e.from), "{e:?}");
+        assert!(e.typical <= e.lag && !e.why.is_empty(), "{e:?}");
+    }
+    // Every failure that fails requests has an edge into the symptom it causes.
+    for sig in cat.signatures.iter().filter(|s| s.failure) {
+        let symptom = match sig.effect.as_deref() {
+            Some("http_5xx") => "symptom:http_5xx",
+            Some("no_response" | "refused") => "symptom:no_response",
+            _ => continue,
+        };
+        assert!(
+            cat.edges_from(&sig.id).any(|e| e.to == symptom),
+            "{} (effect {:?}) has no edge to {symptom}",
+            sig.id,
+            sig.effect
+        );
+    }
+}
