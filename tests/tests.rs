@@ -11,5 +11,6 @@ mod loadtest;
 mod readme;
 mod reports;
 mod scenarios;
+mod signatures;
 mod timeline;
 mod util;
