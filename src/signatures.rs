@@ -191,10 +191,10 @@ fn one_line(s: &str) -> String {
     sanitize(&s.replace('\n', "\\n").replace('\t', "\\t"))
 }
 
-/// `A -> B  lag 35s (typical 1s): why`, for an edge.
+/// `A -> B lag 35s (typical 1s): why`, for an edge.
 fn edge_line(e: &Edge) -> String {
     format!(
-        "{} -> {}  lag {} (typical {}): {}",
+        "{} -> {} lag {} (typical {}): {}",
         e.from,
         e.to,
         show_lag(e.lag),
@@ -422,7 +422,7 @@ mod tests {
         let one = render_str(Some("gunicorn_worker_timeout"), SignaturesFormat::Table).unwrap();
         assert!(one.starts_with("gunicorn_worker_timeout: gunicorn killed a worker"), "{one}");
         assert!(one.contains("  on message: \\bWORKER TIMEOUT \\(pid:(?P<pid>\\d+)\\)"), "{one}");
-        assert!(one.contains("gunicorn_worker_timeout -> gu_signal_new  lag 35s (typical 1s)"));
+        assert!(one.contains("gunicorn_worker_timeout -> gu_signal_new lag 35s (typical 1s)"));
         let md = render_str(Some("queuepool_exhausted"), SignaturesFormat::Md).unwrap();
         assert!(md.starts_with("## `queuepool_exhausted`: SQLAlchemy QueuePool exhausted"));
         let json: Value =
