@@ -2,7 +2,7 @@
 //!
 //! The catalog is data: the built-in file `src/detect/catalog.toml` (with the causal edges of
 //! `src/detect/causal.toml`), embedded in the binary, plus the files a user gives with
-//! `--signatures FILE` (format: `docs/catalog.md`; loader: [`file`]). Each [`Signature`] has a
+//! `--signatures FILE` (format: `docs/catalog.md`; loader: [`file`](mod@file)). Each [`Signature`] has a
 //! stable id, the inputs it applies to ([`Source`]), patterns over one kind of text
 //! ([`On`]), optionally restricted to some levels, a severity, whether it is a failure, the
 //! effect it has on requests, its meaning, its remediation and real wordings ([`Example`]).
