@@ -46,6 +46,13 @@ pub enum Command {
     /// Print the events of all inputs merged in corrected time order, each with its source and
     /// line: what happened around the first failure.
     Timeline(TimelineArgs),
+    /// List the signature catalog, or explain one signature.
+    ///
+    /// Without ID: every signature (id, severity, failure or context, component, inputs,
+    /// title) in catalog order, with the files loaded. With ID: its title, meaning,
+    /// remediation, patterns, real wordings per version, references, causal edges in and out
+    /// and where it comes from. An unknown ID exits with status 2 and names the closest ids.
+    Signatures(SignaturesArgs),
 }
 
 /// Output formats of `analyze`.
@@ -75,6 +82,53 @@ mod heading {
     pub const INPUT: &str = "Input";
     pub const OUTPUT: &str = "Output";
     pub const ANALYSIS: &str = "Analysis";
+    pub const SIGNATURES: &str = "Signatures";
+}
+
+/// Which signature catalog to use.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Add the signatures and causal edges of FILE (TOML, format in docs/catalog.md) to the
+    /// catalog; a signature whose id is already there replaces it. Repeatable, applied in
+    /// order. A bad file is an error (exit status 2) naming its line.
+    #[arg(long = "signatures", value_name = "FILE", help_heading = heading::SIGNATURES)]
+    pub signatures: Vec<PathBuf>,
+
+    /// Leave out the built-in catalog: use only the --signatures files.
+    #[arg(long, help_heading = heading::SIGNATURES)]
+    pub no_builtin_signatures: bool,
+}
+
+/// Output formats of `signatures`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignaturesFormat {
+    /// Terminal text and tables.
+    Table,
+    /// One JSON object (schema rootcause.signatures/v1).
+    Json,
+    /// GitHub-flavoured Markdown.
+    #[value(alias = "markdown")]
+    Md,
+}
+
+/// `rootcause signatures`.
+#[derive(Debug, Args)]
+pub struct SignaturesArgs {
+    /// The signature to explain; without it, list them all.
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SignaturesFormat::Table, help_heading = heading::OUTPUT)]
+    pub format: SignaturesFormat,
+
+    /// Table width in columns (default: the terminal's, else 140).
+    #[arg(long, value_name = "COLUMNS", help_heading = heading::OUTPUT)]
+    pub width: Option<u16>,
+
+    /// The catalog.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
 }
 
 /// Options shared by the commands that read inputs.
@@ -176,6 +230,10 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
     pub stage: Vec<String>,
 
+    /// The signature catalog.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+
     /// Clock skew and buckets.
     #[command(flatten)]
     pub correlate: CorrelateArgs,
@@ -222,6 +280,10 @@ pub struct TimelineArgs {
     /// message; repeatable.
     #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
     pub stage: Vec<String>,
+
+    /// The signature catalog.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
 
     /// Clock skew.
     #[command(flatten)]
@@ -284,6 +346,10 @@ pub struct DiffArgs {
     #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
     pub stage: Vec<String>,
 
+    /// The signature catalog.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+
     /// Clock skew and buckets.
     #[command(flatten)]
     pub correlate: CorrelateArgs,
@@ -337,6 +403,10 @@ pub struct CheckArgs {
     /// Recognise funnel stage NAME (hit, started, completed) by a regex; repeatable.
     #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
     pub stage: Vec<String>,
+
+    /// The signature catalog.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
 
     /// Clock skew and buckets.
     #[command(flatten)]

@@ -12,8 +12,9 @@ use rootcause_parsers::sniff::Format;
 use rootcause_parsers::time::{self, SECOND, TimeOptions};
 
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, CorrelateArgs, DiffArgs, DiffFormat, InputArgs, OutputFormat,
-    ReportFormat, SniffArgs, TimelineArgs, TimelineFormat,
+    AnalyzeArgs, CatalogArgs, CheckArgs, CorrelateArgs, DiffArgs, DiffFormat, InputArgs,
+    OutputFormat, ReportFormat, SignaturesArgs, SignaturesFormat, SniffArgs, TimelineArgs,
+    TimelineFormat,
 };
 use crate::compare::Thresholds;
 use crate::compare::check::{self, Rule};
@@ -34,6 +35,66 @@ impl std::fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// Which signature catalog to load: [`crate::detect::Catalog::load`]'s arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogConfig {
+    /// Start from the built-in catalog (no `--no-builtin-signatures`).
+    pub builtin: bool,
+    /// `--signatures FILE`, in order.
+    pub files: Vec<PathBuf>,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig { builtin: true, files: Vec::new() }
+    }
+}
+
+impl CatalogConfig {
+    /// Loads the catalog; the error names the file and line at fault.
+    pub fn load(&self) -> Result<crate::detect::Catalog, String> {
+        crate::detect::Catalog::load(self.builtin, &self.files)
+    }
+}
+
+/// `signatures`, resolved.
+#[derive(Debug, Clone)]
+pub struct SignaturesConfig {
+    /// The signature to explain; `None` lists them all.
+    pub id: Option<String>,
+    /// Output format.
+    pub format: SignaturesFormat,
+    /// Table width.
+    pub width: u16,
+    /// The catalog.
+    pub catalog: CatalogConfig,
+}
+
+fn catalog(a: CatalogArgs) -> Result<CatalogConfig, UsageError> {
+    if a.no_builtin_signatures && a.signatures.is_empty() {
+        return Err(UsageError(
+            "--no-builtin-signatures leaves no signature: give --signatures FILE too".into(),
+        ));
+    }
+    Ok(CatalogConfig { builtin: !a.no_builtin_signatures, files: a.signatures })
+}
+
+/// Resolves `signatures`' arguments.
+pub fn signatures(a: SignaturesArgs) -> Result<SignaturesConfig, UsageError> {
+    // Six columns with ids of up to 40 characters need more room than a report's tables.
+    let width = a.width.unwrap_or_else(|| {
+        let tty = std::io::stdout().is_terminal();
+        let detected = if tty { comfy_table::Table::new().width() } else { None };
+        detected.unwrap_or(140)
+    });
+    Ok(SignaturesConfig {
+        id: a.id,
+        format: a.format,
+        width: width.max(40),
+        catalog: catalog(a.catalog)?,
+    })
+}
 
 /// Inputs and how to read them.
 #[derive(Debug, Clone)]
@@ -69,6 +130,8 @@ pub struct AnalyzeConfig {
     pub strict: bool,
     /// Clock skew and buckets.
     pub correlate: CorrelateConfig,
+    /// The signature catalog.
+    pub catalog: CatalogConfig,
 }
 
 /// `--skew` and `--bucket`, resolved.
@@ -106,6 +169,8 @@ pub struct TimelineConfig {
     pub limit: usize,
     /// Output format.
     pub format: TimelineFormat,
+    /// The signature catalog.
+    pub catalog: CatalogConfig,
 }
 
 /// `sniff`, resolved.
@@ -283,6 +348,8 @@ pub struct DiffConfig {
     pub render: RenderOptions,
     /// When a change counts.
     pub thresholds: Thresholds,
+    /// The signature catalog.
+    pub catalog: CatalogConfig,
 }
 
 /// `check`, resolved.
@@ -300,6 +367,8 @@ pub struct CheckConfig {
     pub rules: Vec<Rule>,
     /// `--junit FILE`.
     pub junit: Option<PathBuf>,
+    /// The signature catalog.
+    pub catalog: CatalogConfig,
 }
 
 /// Resolves `diff`'s arguments.
@@ -317,6 +386,7 @@ pub fn diff(a: DiffArgs) -> Result<DiffConfig, UsageError> {
     }
     let width = a.width.unwrap_or(100).max(40);
     Ok(DiffConfig {
+        catalog: catalog(a.catalog)?,
         correlate: correlate(&a.correlate)?,
         input: input(a.input, &a.stage)?,
         base,
@@ -366,6 +436,7 @@ pub fn check(a: CheckArgs) -> Result<CheckConfig, UsageError> {
         }
     }
     Ok(CheckConfig {
+        catalog: catalog(a.catalog)?,
         correlate: correlate(&a.correlate)?,
         input: input(a.input, &a.stage)?,
         run,
@@ -385,6 +456,7 @@ pub fn timeline(a: TimelineArgs) -> Result<TimelineConfig, UsageError> {
         _ => return Err(UsageError(format!("--window: '{}' is not a duration", a.window))),
     };
     Ok(TimelineConfig {
+        catalog: catalog(a.catalog)?,
         correlate: correlate(&a.correlate)?,
         around: a.around.as_deref().map(around).transpose()?,
         window,
@@ -427,6 +499,7 @@ pub fn analyze(a: AnalyzeArgs) -> Result<AnalyzeConfig, UsageError> {
         ));
     }
     Ok(AnalyzeConfig {
+        catalog: catalog(a.catalog)?,
         runs,
         merge: a.merge,
         strict: a.strict,

@@ -17,6 +17,7 @@
 //! - [`funnel`] counts requests through sent → hit → started → completed.
 //! - [`detect`] matches the signature catalog.
 //! - [`hypothesise`] turns findings into a ranked causal explanation.
+//! - [`signatures`] lists and explains the catalog (`rootcause signatures`).
 //! - [`report`] builds the one [`report::Report`] value and renders it (tables, JSON); it is the
 //!   only stage that writes output.
 //!
@@ -38,6 +39,7 @@ pub mod phases;
 pub mod report;
 pub mod requests;
 pub mod run;
+pub mod signatures;
 pub mod skew;
 pub mod stats;
 pub mod symptoms;

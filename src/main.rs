@@ -14,7 +14,8 @@ use anyhow::Context;
 use clap::Parser;
 use rootcause::cli::{Cli, Command, DiffFormat, OutputFormat, ReportFormat};
 use rootcause::config::{
-    self, AnalyzeConfig, CheckConfig, DiffConfig, SniffConfig, TimelineConfig, UsageError,
+    self, AnalyzeConfig, CatalogConfig, CheckConfig, DiffConfig, SignaturesConfig, SniffConfig,
+    TimelineConfig, UsageError,
 };
 use rootcause::ingest::{self, Ingested, discover};
 use rootcause::{compare, detect, report, run};
@@ -48,7 +49,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Timeline(a) => timeline(config::timeline(a)?),
         Command::Diff(a) => diff(config::diff(a)?),
         Command::Check(a) => check(config::check(a)?),
+        Command::Signatures(a) => signatures(config::signatures(a)?),
     }
+}
+
+/// The catalog of `--signatures` and `--no-builtin-signatures`; a bad file is an error (exit
+/// status 2) naming its line.
+fn catalog(c: &CatalogConfig) -> anyhow::Result<detect::Catalog> {
+    c.load().map_err(|e| anyhow::Error::msg(rootcause::report::sanitize(&e)))
+}
+
+fn signatures(c: SignaturesConfig) -> anyhow::Result<ExitCode> {
+    let catalog = catalog(&c.catalog)?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    rootcause::signatures::render(&catalog, &c, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
@@ -135,7 +151,7 @@ fn plan_runs(c: &AnalyzeConfig, pool: &rayon::ThreadPool) -> Vec<(String, Vec<Pa
 }
 
 fn analyze(c: AnalyzeConfig) -> anyhow::Result<ExitCode> {
-    let catalog = detect::Catalog::builtin().map_err(anyhow::Error::msg)?;
+    let catalog = catalog(&c.catalog)?;
     let pool = pool(c.input.threads)?;
     let plan = plan_runs(&c, &pool);
     let mut had_errors = false;
@@ -213,7 +229,7 @@ fn output(file: &Option<PathBuf>) -> anyhow::Result<Box<dyn Write>> {
 }
 
 fn diff(c: DiffConfig) -> anyhow::Result<ExitCode> {
-    let catalog = detect::Catalog::builtin().map_err(anyhow::Error::msg)?;
+    let catalog = catalog(&c.catalog)?;
     let pool = pool(c.input.threads)?;
     let load = |p: &PathBuf| compare::load(p, &c.input, &c.correlate, &pool, &catalog);
     let (base, cand) = (load(&c.base)?, load(&c.cand)?);
@@ -229,7 +245,7 @@ fn diff(c: DiffConfig) -> anyhow::Result<ExitCode> {
 }
 
 fn check(c: CheckConfig) -> anyhow::Result<ExitCode> {
-    let catalog = detect::Catalog::builtin().map_err(anyhow::Error::msg)?;
+    let catalog = catalog(&c.catalog)?;
     let pool = pool(c.input.threads)?;
     let load = |p: &PathBuf| compare::load(p, &c.input, &c.correlate, &pool, &catalog);
     let run = load(&c.run)?;
@@ -254,12 +270,15 @@ fn check(c: CheckConfig) -> anyhow::Result<ExitCode> {
 }
 
 fn timeline(c: TimelineConfig) -> anyhow::Result<ExitCode> {
+    // Loaded first, so a bad --signatures file fails before any input is read.
+    let catalog = catalog(&c.catalog)?;
     let pool = pool(c.input.threads)?;
     let prepared = run::prepare(&c.input.paths, &c.input, &c.correlate, &pool)?;
     let had_errors = report_input_errors(&prepared.ingested);
     // The first failure runs the signature catalog: on the local pool, like `analyze`.
-    let selection =
-        pool.install(|| rootcause::timeline::select(&prepared, &c)).map_err(anyhow::Error::msg)?;
+    let selection = pool
+        .install(|| rootcause::timeline::select(&prepared, &c, &catalog))
+        .map_err(anyhow::Error::msg)?;
     let mut out = BufWriter::new(io::stdout().lock());
     rootcause::timeline::render(&prepared, &c, &selection, &mut out)?;
     out.flush()?;

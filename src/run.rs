@@ -53,13 +53,12 @@ pub fn report(
     let findings = pool.install(|| detect::detect(&timeline, catalog, evidence));
     let symptoms = symptoms::derive(&timeline, &lt, &flow, evidence);
     let facts = hypothesise::facts::gather(&timeline, &findings, catalog, symptoms.pg);
-    let edges = detect::graph::placeholder_edges();
     let diagnosis = hypothesise::hypothesise(&hypothesise::Input {
         lt: &lt,
         funnel: &fun,
         findings: &findings,
         catalog,
-        edges: &edges,
+        edges: &catalog.edges,
         symptoms: &symptoms,
         facts,
     });

@@ -39,13 +39,7 @@ pub const ONSET_SHARE: f64 = crate::flow::ONSET_SHARE;
 pub const NEAR_MAX_SHARE: f64 = 0.9;
 
 /// The symptom ids, with their titles. The causal graph's edges end in these.
-pub const SYMPTOMS: &[(&str, &str)] = &[
-    (HTTP_5XX, "requests answered with HTTP 5xx"),
-    (NO_RESPONSE, "requests that got no response"),
-    (LATENCY_PLATEAU, "latency rose to a plateau"),
-    (FUNNEL_DROP, "requests lost at one funnel stage"),
-    (PG_NEAR_MAX, "Postgres connection count near max_connections"),
-];
+pub use crate::detect::graph::SYMPTOMS;
 
 /// Id of the 5xx symptom.
 pub const HTTP_5XX: &str = "symptom:http_5xx";

@@ -156,9 +156,13 @@ pub fn first_failure(tl: &Timeline, catalog: &Catalog) -> Option<Failure> {
 
 /// Chooses the events to print: those within `--window` of `--around` (events without a time
 /// only when there is no `--around`), cut to `--limit`: with `--around`, the events nearest
-/// the anchor; without, the first ones. Builds the built-in catalog for `--around
-/// first-failure` (its error is the only one).
-pub fn select<'a>(p: &'a Prepared, c: &TimelineConfig) -> Result<Selection<'a>, String> {
+/// the anchor; without, the first ones. `catalog` finds the first failure signature for
+/// `--around first-failure`.
+pub fn select<'a>(
+    p: &'a Prepared,
+    c: &TimelineConfig,
+    catalog: &Catalog,
+) -> Result<Selection<'a>, String> {
     let events = p.timeline.events.as_slice();
     let anchor = match c.around {
         None => None,
@@ -167,13 +171,9 @@ pub fn select<'a>(p: &'a Prepared, c: &TimelineConfig) -> Result<Selection<'a>, 
             Some((first, _)) => Anchor::Time(first.div_euclid(DAY) * DAY + tod),
             None => Anchor::NoTime,
         }),
-        Some(Around::FirstFailure) => {
-            let catalog = Catalog::builtin()?;
-            Some(
-                first_failure(&p.timeline, &catalog)
-                    .map_or(Anchor::NoFailure, Anchor::FirstFailure),
-            )
-        }
+        Some(Around::FirstFailure) => Some(
+            first_failure(&p.timeline, catalog).map_or(Anchor::NoFailure, Anchor::FirstFailure),
+        ),
     };
     let at = match &anchor {
         None => None,

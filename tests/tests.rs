@@ -12,5 +12,6 @@ mod loadtest;
 mod readme;
 mod reports;
 mod scenarios;
+mod signatures;
 mod timeline;
 mod util;

@@ -1,37 +1,62 @@
 //! Detect: matches the signature catalog against every event.
 //!
-//! The catalog is data (`src/detect/catalog.json`, embedded in the binary):
-//! each signature has a stable id, patterns over one kind of text, a severity, whether it is a
-//! failure, the effect it has on requests, its meaning and its remediation. Texts by kind:
+//! The catalog is data: the built-in file `src/detect/catalog.toml` (with the causal edges of
+//! `src/detect/causal.toml`), embedded in the binary, plus the files a user gives with
+//! `--signatures FILE` (format: `docs/catalog.md`; loader: [`file`](mod@file)). Each [`Signature`] has a
+//! stable id, the inputs it applies to ([`Source`]), patterns over one kind of text
+//! ([`On`]), optionally restricted to some levels, a severity, whether it is a failure, the
+//! effect it has on requests, its meaning, its remediation and real wordings ([`Example`]).
+//! Texts by kind:
 //! - `exception`: every section (and group leaf) of a traceback, as `Type: message`, from
 //!   application JSON logs and console tracebacks;
-//! - `message`: the message of an application event or of a console log line;
+//! - `message`: the message of an application event or of a console log line, and the line
+//!   that introduced a console traceback (`Error handling request /x`);
 //! - `pg`: the message of a Postgres entry.
 //!
 //! An event counts once per signature however many of its texts match. Matching runs over
 //! chunks of the timeline in parallel with one `RegexSet` per text kind; captures (pool size,
-//! pid, ...) are tallied per value so the hypothesis can quote them. Pure: no I/O.
+//! pid, ...) are tallied per value so the hypothesis can quote them. Pure apart from
+//! [`Catalog::load`], which reads the user's catalog files.
+//!
+//! ```
+//! use rootcause::detect::Catalog;
+//! let catalog = Catalog::builtin().unwrap();
+//! let s = catalog.get("queuepool_exhausted").unwrap();
+//! assert!(s.failure && s.effect.as_deref() == Some("http_5xx"));
+//! ```
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use rayon::prelude::*;
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use rootcause_parsers::console::ConsoleRecord;
+use rootcause_parsers::postgres::Severity;
 use rootcause_parsers::traceback::Traceback;
-use rootcause_parsers::{LineNo, Micros};
-use serde::Deserialize;
-
-pub mod graph;
+use rootcause_parsers::{Level, LineNo, Micros};
+use serde::{Deserialize, Serialize};
 
 use crate::correlate::Timeline;
 use crate::model::{Event, EventKind, SourceId};
 
+pub mod file;
+pub mod graph;
+
+pub use graph::{Edge, SYMPTOMS};
+
 /// The built-in catalog, embedded at build time.
-pub const BUILTIN_CATALOG: &str = include_str!("catalog.json");
+pub const BUILTIN_CATALOG: &str = include_str!("catalog.toml");
+
+/// The built-in causal edges, embedded at build time.
+pub const BUILTIN_EDGES: &str = include_str!("causal.toml");
 
 /// The schema name a catalog file must declare.
 pub const CATALOG_SCHEMA: &str = "rootcause.catalog/v1";
+
+/// What [`Catalog::origins`] says of a built-in signature.
+pub const BUILTIN_ORIGIN: &str = "built-in";
 
 /// Largest compiled size of one pattern: that of user patterns.
 pub const PATTERN_SIZE_LIMIT: usize = crate::pattern::SIZE_LIMIT;
@@ -40,7 +65,7 @@ pub const PATTERN_SIZE_LIMIT: usize = crate::pattern::SIZE_LIMIT;
 pub const DEFAULT_EVIDENCE: usize = 5;
 
 /// The kind of text a pattern applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum On {
     /// A traceback section or exception-group leaf, as `Type: message`.
@@ -51,21 +76,102 @@ pub enum On {
     Pg,
 }
 
-const ON_ALL: [On; 3] = [On::Exception, On::Message, On::Pg];
+impl On {
+    /// Every kind, in catalog order.
+    pub const ALL: [On; 3] = [On::Exception, On::Message, On::Pg];
+
+    /// The name used in catalog files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            On::Exception => "exception",
+            On::Message => "message",
+            On::Pg => "pg",
+        }
+    }
+}
+
+/// The kind of input a signature applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The application's JSON log.
+    App,
+    /// A server's console (stderr): gunicorn, werkzeug, uWSGI, nginx, ... lines and tracebacks.
+    Console,
+    /// The Postgres log.
+    Postgres,
+    /// The load tool's output (reserved: load-test results carry no text matched today).
+    Loadtest,
+}
+
+impl Source {
+    /// The name used in catalog files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::App => "app",
+            Source::Console => "console",
+            Source::Postgres => "postgres",
+            Source::Loadtest => "loadtest",
+        }
+    }
+
+    /// Whether a pattern on `on` can ever see text from this kind of input.
+    pub fn reaches(self, on: On) -> bool {
+        matches!(
+            (self, on),
+            (Source::App | Source::Console, On::Exception | On::Message)
+                | (Source::Postgres, On::Pg)
+                | (Source::Loadtest, On::Message)
+        )
+    }
+
+    fn of(kind: &EventKind) -> Source {
+        match kind {
+            EventKind::App { .. } => Source::App,
+            EventKind::Console(_) => Source::Console,
+            EventKind::Db(_) => Source::Postgres,
+            EventKind::Request(_) | EventKind::Aggregate(_) => Source::Loadtest,
+        }
+    }
+}
 
 /// One pattern of a signature.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pattern {
     /// Which texts it is matched against.
     pub on: On,
     /// A Rust `regex` pattern (no look-around, no back-references).
     pub regex: String,
+    /// Only texts logged at one of these levels (case-insensitive): Postgres severities
+    /// (`LOG`, `FATAL`, `DEBUG1`, ...) for `pg`, log levels (`error`, `critical`, ...) for
+    /// `message` and `exception`. Empty: any level.
+    pub level: Vec<String>,
+}
+
+impl Pattern {
+    /// A pattern on `on` at any level.
+    pub fn new(on: On, regex: &str) -> Pattern {
+        Pattern { on, regex: regex.to_string(), level: Vec::new() }
+    }
+}
+
+/// A real wording of a signature, as some version of its software prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Example {
+    /// The kind of text.
+    pub on: On,
+    /// The text as the detector sees it (`Type: message` for an exception).
+    pub text: String,
+    /// The level it is logged at, for level-filtered patterns.
+    pub level: Option<String>,
+    /// Which software version prints this wording.
+    pub version: Option<String>,
+    /// Other signature ids this text matches too.
+    pub also: Vec<String>,
 }
 
 /// A catalogued failure signature.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Signature {
     /// Stable snake_case id, used in reports, tests and `--fail-on`.
     pub id: String,
@@ -73,13 +179,14 @@ pub struct Signature {
     pub title: String,
     /// The component that emits it.
     pub component: String,
+    /// The kinds of input it applies to.
+    pub sources: Vec<Source>,
     /// `critical`, `error`, `warning` or `info`.
     pub severity: String,
     /// True when it marks a failure (as opposed to context).
     pub failure: bool,
     /// Its effect on requests: `http_5xx`, `no_response`, `footprint` (a trace left by another
-    /// failure), or absent.
-    #[serde(default)]
+    /// failure), `latency`, `refused`, or absent.
     pub effect: Option<String>,
     /// The patterns; the signature matches when any does.
     pub patterns: Vec<Pattern>,
@@ -88,15 +195,146 @@ pub struct Signature {
     /// What to do.
     pub remediation: String,
     /// Sources and documentation.
-    #[serde(default)]
     pub references: Vec<String>,
+    /// Real wordings it matches.
+    pub examples: Vec<Example>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CatalogFile {
-    schema: String,
-    signatures: Vec<Signature>,
+/// The severities a signature may have.
+pub const SEVERITIES: [&str; 4] = ["critical", "error", "warning", "info"];
+
+/// The effects a signature may declare.
+pub const EFFECTS: [&str; 5] = ["http_5xx", "no_response", "footprint", "latency", "refused"];
+
+/// Postgres severity words a `pg` pattern's `level` may name.
+pub const PG_LEVELS: [&str; 14] = [
+    "DEBUG",
+    "DEBUG1",
+    "DEBUG2",
+    "DEBUG3",
+    "DEBUG4",
+    "DEBUG5",
+    "LOG",
+    "INFO",
+    "NOTICE",
+    "WARNING",
+    "ERROR",
+    "FATAL",
+    "PANIC",
+    "COMMERROR",
+];
+
+/// The level a text was logged at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextLevel {
+    /// Not known (a console traceback, a line without a level).
+    Unknown,
+    /// An application or console log level.
+    Log(Level),
+    /// A Postgres severity.
+    Pg(Severity),
+}
+
+/// A `level` list, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LevelFilter {
+    Any,
+    Log(Vec<Level>),
+    /// Upper-case Postgres words.
+    Pg(Vec<String>),
+}
+
+impl LevelFilter {
+    /// Reads `words` for a pattern on `on`; the error names the first unknown word.
+    fn new(on: On, words: &[String]) -> Result<LevelFilter, String> {
+        if words.is_empty() {
+            return Ok(LevelFilter::Any);
+        }
+        match on {
+            On::Pg => {
+                let mut v = Vec::new();
+                for w in words {
+                    let up = w.to_ascii_uppercase();
+                    if !PG_LEVELS.contains(&up.as_str()) {
+                        return Err(format!(
+                            "level '{w}' is not a Postgres severity ({})",
+                            PG_LEVELS.join(", ")
+                        ));
+                    }
+                    // COMMERROR is logged as LOG.
+                    v.push(if up == "COMMERROR" { "LOG".to_string() } else { up });
+                }
+                Ok(LevelFilter::Pg(v))
+            }
+            On::Message | On::Exception => {
+                let mut v = Vec::new();
+                for w in words {
+                    v.push(Level::from_word(w.as_bytes()).ok_or_else(|| {
+                        format!(
+                            "level '{w}' is not a log level (debug, info, warning, error, critical)"
+                        )
+                    })?);
+                }
+                Ok(LevelFilter::Log(v))
+            }
+        }
+    }
+
+    fn admits(&self, level: TextLevel) -> bool {
+        match (self, level) {
+            (LevelFilter::Any, _) => true,
+            (LevelFilter::Log(ls), TextLevel::Log(l)) => ls.contains(&l),
+            (LevelFilter::Pg(ws), TextLevel::Pg(s)) => ws.iter().any(|w| pg_word_is(w, s)),
+            _ => false,
+        }
+    }
+}
+
+/// True when the upper-case word names this severity: `DEBUG` any debug level, `DEBUG2` only
+/// that one.
+fn pg_word_is(word: &str, s: Severity) -> bool {
+    match s {
+        Severity::Debug(n) => {
+            word == "DEBUG" || (n > 0 && word.strip_prefix("DEBUG") == Some(&n.to_string()))
+        }
+        other => word == other.as_str(),
+    }
+}
+
+/// Reads a Postgres severity word (`FATAL`, `debug1`).
+pub fn pg_severity(word: &str) -> Option<Severity> {
+    let up = word.to_ascii_uppercase();
+    Some(match up.as_str() {
+        "DEBUG" => Severity::Debug(0),
+        "LOG" | "COMMERROR" => Severity::Log,
+        "INFO" => Severity::Info,
+        "NOTICE" => Severity::Notice,
+        "WARNING" => Severity::Warning,
+        "ERROR" => Severity::Error,
+        "FATAL" => Severity::Fatal,
+        "PANIC" => Severity::Panic,
+        d => match d.strip_prefix("DEBUG").and_then(|n| n.parse::<u8>().ok()) {
+            Some(n @ 1..=5) => Severity::Debug(n),
+            _ => return None,
+        },
+    })
+}
+
+/// One pattern of a [`PatternSet`]: its signature's index, its level filter, and its own
+/// regex for captures, compiled on the first match (most patterns never match in a run, and
+/// the set already checked that each compiles).
+#[derive(Debug, Clone)]
+struct Compiled {
+    signature: usize,
+    pattern: Arc<str>,
+    re: Arc<OnceLock<Option<Regex>>>,
+    levels: LevelFilter,
+}
+
+impl Compiled {
+    fn regex(&self) -> Option<&Regex> {
+        self.re.get_or_init(|| crate::pattern::user_regex("", &self.pattern).ok()).as_ref()
+    }
 }
 
 /// The patterns on one kind of text, compiled together.
@@ -104,8 +342,7 @@ struct CatalogFile {
 struct PatternSet {
     on: On,
     set: RegexSet,
-    /// For each pattern of the set: its signature's index and its own regex (for captures).
-    each: Vec<(usize, Regex)>,
+    each: Vec<Compiled>,
 }
 
 /// A compiled catalog.
@@ -113,73 +350,203 @@ struct PatternSet {
 pub struct Catalog {
     /// The signatures, in catalog order.
     pub signatures: Vec<Signature>,
+    /// Where each signature came from: [`BUILTIN_ORIGIN`] or the path of a user file.
+    pub origins: Vec<String>,
+    /// The causal edges.
+    pub edges: Vec<Edge>,
     sets: Vec<PatternSet>,
+    /// For each signature, the inputs it applies to, as a bit per [`Source`].
+    source_bits: Vec<u8>,
 }
 
+fn source_bit(s: Source) -> u8 {
+    match s {
+        Source::App => 1,
+        Source::Console => 2,
+        Source::Postgres => 4,
+        Source::Loadtest => 8,
+    }
+}
+
+static BUILTIN: LazyLock<Result<Catalog, String>> =
+    LazyLock::new(|| Catalog::load_texts(&[]).map_err(|e| format!("the built-in catalog: {e}")));
+
 impl Catalog {
-    /// The built-in catalog.
+    /// The built-in catalog (`catalog.toml` and `causal.toml`), compiled once per process.
     pub fn builtin() -> Result<Catalog, String> {
-        Catalog::from_json(BUILTIN_CATALOG, "built-in catalog")
+        BUILTIN.clone()
     }
 
-    /// Reads a catalog from JSON text; `origin` names it in errors.
-    pub fn from_json(text: &str, origin: &str) -> Result<Catalog, String> {
-        let file: CatalogFile = serde_json::from_str(text)
-            .map_err(|e| format!("{origin}: line {}, column {}: {e}", e.line(), e.column()))?;
-        if file.schema != CATALOG_SCHEMA {
-            return Err(format!(
-                "{origin}: schema is '{}', expected '{CATALOG_SCHEMA}'",
-                file.schema
-            ));
+    /// The built-in catalog (unless `builtin` is false) with each user file in order: a user
+    /// signature whose id is already in the catalog replaces it where it stands, a new id is
+    /// appended; user edges are added (one with the same `from` and `to` as an earlier edge
+    /// replaces it). Errors name the file and the line.
+    pub fn load(builtin: bool, files: &[PathBuf]) -> Result<Catalog, String> {
+        if builtin && files.is_empty() {
+            return Catalog::builtin();
         }
-        Catalog::new(file.signatures, origin)
+        let mut texts = Vec::new();
+        for f in files {
+            let bytes =
+                std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("{}: the file is not UTF-8 text", f.display()))?;
+            texts.push((f.display().to_string(), text));
+        }
+        let user: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        if builtin { Catalog::load_texts(&user) } else { file::build(&user) }
     }
 
-    /// Compiles signatures.
+    /// The built-in files followed by `user` files given as (name, text).
+    fn load_texts(user: &[(&str, &str)]) -> Result<Catalog, String> {
+        let mut all = vec![
+            (file::BUILTIN_CATALOG_NAME, BUILTIN_CATALOG),
+            (file::BUILTIN_EDGES_NAME, BUILTIN_EDGES),
+        ];
+        all.extend_from_slice(user);
+        file::build(&all)
+    }
+
+    /// Reads one catalog file's text (no built-in signatures); `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Catalog, String> {
+        file::build(&[(origin, text)])
+    }
+
+    /// Compiles signatures, all from `origin`, without edges.
     pub fn new(signatures: Vec<Signature>, origin: &str) -> Result<Catalog, String> {
         let mut seen = std::collections::HashSet::new();
         for s in &signatures {
             if !seen.insert(s.id.as_str()) {
                 return Err(format!("{origin}: signature id '{}' appears twice", s.id));
             }
-            let valid = !s.id.is_empty()
-                && s.id.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_');
-            if !valid {
+            if !is_snake_case(&s.id) {
                 return Err(format!("{origin}: signature id '{}' is not snake_case", s.id));
             }
         }
+        let origins = vec![origin.to_string(); signatures.len()];
+        let ids: Vec<String> = signatures.iter().map(|s| s.id.clone()).collect();
+        Catalog::compile(
+            signatures,
+            origins,
+            Vec::new(),
+            &|si, _| format!("{origin}: signature '{}'", ids.get(si).map_or("?", String::as_str)),
+            &|_| true,
+        )
+    }
+
+    /// Compiles the patterns; `what(signature index, pattern index)` starts a pattern's
+    /// error. `check(signature index)` says whether to compile that signature's patterns one
+    /// by one now, under the limits of user patterns and with an error naming the pattern
+    /// (user files), or only within the sets (the built-in catalog, checked by its tests).
+    fn compile(
+        signatures: Vec<Signature>,
+        origins: Vec<String>,
+        edges: Vec<Edge>,
+        what: &dyn Fn(usize, usize) -> String,
+        check: &dyn Fn(usize) -> bool,
+    ) -> Result<Catalog, String> {
         let mut sets = Vec::new();
-        for on in ON_ALL {
+        for on in On::ALL {
             let mut pats = Vec::new();
-            let mut compiled = Vec::new();
+            let mut each = Vec::new();
             for (si, s) in signatures.iter().enumerate() {
-                for p in s.patterns.iter().filter(|p| p.on == on) {
+                let check_each = check(si);
+                for (pi, p) in s.patterns.iter().enumerate().filter(|(_, p)| p.on == on) {
                     // The limits of user patterns: a catalog given with `--signatures` is
-                    // user input.
-                    let re = crate::pattern::user_regex(
-                        &format!("{origin}: signature '{}'", s.id),
-                        &p.regex,
-                    )?;
-                    pats.push(p.regex.clone());
-                    compiled.push((si, re));
+                    // user input. The built-in patterns are checked by the unit tests and
+                    // compiled on their first match only.
+                    let re = Arc::new(OnceLock::new());
+                    if check_each {
+                        let compiled = crate::pattern::user_regex(&what(si, pi), &p.regex)?;
+                        let _ = re.set(Some(compiled));
+                    }
+                    let levels = LevelFilter::new(on, &p.level)
+                        .map_err(|e| format!("{}: {e}", what(si, pi)))?;
+                    pats.push(p.regex.as_str());
+                    each.push(Compiled {
+                        signature: si,
+                        pattern: Arc::from(p.regex.as_str()),
+                        re,
+                        levels,
+                    });
                 }
             }
             if pats.is_empty() {
                 continue;
             }
             let set =
-                RegexSetBuilder::new(&pats).size_limit(PATTERN_SIZE_LIMIT * 8).build().map_err(
-                    |e| format!("{origin}: patterns on {on:?} do not compile together: {e}"),
+                RegexSetBuilder::new(&pats).size_limit(PATTERN_SIZE_LIMIT * 16).build().map_err(
+                    |e| format!("the patterns on {} do not compile together: {e}", on.as_str()),
                 )?;
-            sets.push(PatternSet { on, set, each: compiled });
+            sets.push(PatternSet { on, set, each });
         }
-        Ok(Catalog { signatures, sets })
+        let source_bits = signatures
+            .iter()
+            .map(|s| s.sources.iter().fold(0, |acc, &src| acc | source_bit(src)))
+            .collect();
+        Ok(Catalog { signatures, origins, edges, sets, source_bits })
     }
 
     /// The signature with this id.
     pub fn get(&self, id: &str) -> Option<&Signature> {
         self.signatures.iter().find(|s| s.id == id)
     }
+
+    /// The index of the signature with this id.
+    pub fn index(&self, id: &str) -> Option<usize> {
+        self.signatures.iter().position(|s| s.id == id)
+    }
+
+    /// The edges into `id`.
+    pub fn edges_to<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Edge> + 'a {
+        self.edges.iter().filter(move |e| e.to == id)
+    }
+
+    /// The edges out of `id`.
+    pub fn edges_from<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Edge> + 'a {
+        self.edges.iter().filter(move |e| e.from == id)
+    }
+
+    /// The ids of the signatures that match one text of kind `on` logged at `level` (a
+    /// Postgres severity for `pg`, a log level otherwise; `None`: unknown), from an input of
+    /// kind `source`, in catalog order. What the detector does with one text.
+    pub fn matching(&self, source: Source, on: On, text: &str, level: Option<&str>) -> Vec<&str> {
+        let level = match (on, level) {
+            (_, None) => TextLevel::Unknown,
+            (On::Pg, Some(w)) => pg_severity(w).map_or(TextLevel::Unknown, TextLevel::Pg),
+            (_, Some(w)) => {
+                Level::from_word(w.as_bytes()).map_or(TextLevel::Unknown, TextLevel::Log)
+            }
+        };
+        let mut hit = vec![false; self.signatures.len()];
+        for ps in self.sets.iter().filter(|ps| ps.on == on) {
+            for pi in ps.set.matches(text).iter() {
+                if let Some(c) = ps.each.get(pi) {
+                    if self.applies(c, source, level) {
+                        hit[c.signature] = true;
+                    }
+                }
+            }
+        }
+        self.signatures.iter().zip(hit).filter(|(_, h)| *h).map(|(s, _)| s.id.as_str()).collect()
+    }
+
+    fn applies(&self, c: &Compiled, source: Source, level: TextLevel) -> bool {
+        self.source_bits.get(c.signature).is_some_and(|b| b & source_bit(source) != 0)
+            && c.levels.admits(level)
+    }
+}
+
+impl Signature {
+    /// The first of its sources whose texts a pattern on `on` sees (for trying an example).
+    pub fn source_for(&self, on: On) -> Option<Source> {
+        self.sources.iter().copied().find(|s| s.reaches(on))
+    }
+}
+
+/// True for a non-empty id of lower-case ASCII letters, digits and `_`.
+pub fn is_snake_case(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
 }
 
 /// One place that supports a finding.
@@ -291,37 +658,66 @@ fn max_opt(a: Option<Micros>, b: Option<Micros>) -> Option<Micros> {
     }
 }
 
-/// The texts of one event, with the line each is on.
-fn texts<'a>(ev: &'a Event, out: &mut Vec<(On, Cow<'a, str>, LineNo)>) {
+/// One text of an event, as the patterns see it.
+struct Text<'a> {
+    on: On,
+    text: Cow<'a, str>,
+    line: LineNo,
+    level: TextLevel,
+}
+
+/// The texts of one event, with the line each is on and the level it was logged at.
+fn texts<'a>(ev: &'a Event, out: &mut Vec<Text<'a>>) {
     fn tb<'a>(
         t: &'a Traceback,
         line_of: &dyn Fn(u32) -> LineNo,
-        out: &mut Vec<(On, Cow<'a, str>, LineNo)>,
+        level: TextLevel,
+        out: &mut Vec<Text<'a>>,
     ) {
         for s in &t.sections {
             let line = line_of(s.line_offset);
-            out.push((On::Exception, exc_text(&s.exception.exc_type, &s.exception.message), line));
+            let text = exc_text(&s.exception.exc_type, &s.exception.message);
+            out.push(Text { on: On::Exception, text, line, level });
             for leaf in &s.leaves {
-                out.push((On::Exception, exc_text(&leaf.exc_type, &leaf.message), line));
+                let text = exc_text(&leaf.exc_type, &leaf.message);
+                out.push(Text { on: On::Exception, text, line, level });
             }
         }
     }
+    let log_level = |l: Option<Level>| l.map_or(TextLevel::Unknown, TextLevel::Log);
     match &ev.kind {
         EventKind::App { event, .. } => {
-            out.push((On::Message, Cow::Borrowed(event.message.as_str()), ev.line));
+            let level = log_level(event.level);
+            let text = Cow::Borrowed(event.message.as_str());
+            out.push(Text { on: On::Message, text, line: ev.line, level });
             if let Some(t) = &event.exception {
                 // An exception inside a JSON line is cited at that line.
-                tb(t, &|_| ev.line, out);
+                tb(t, &|_| ev.line, level, out);
             }
         }
         EventKind::Console(ConsoleRecord::Log(l)) => {
-            out.push((On::Message, Cow::Borrowed(l.message.as_str()), ev.line));
+            let text = Cow::Borrowed(l.message.as_str());
+            out.push(Text { on: On::Message, text, line: ev.line, level: log_level(l.level) });
         }
         EventKind::Console(ConsoleRecord::Traceback(t)) => {
+            // The line that introduced it (`Error handling request /x`, Django's `Internal
+            // Server Error: /x`) is a message of its own; its level is not kept.
+            if let Some(intro) = &t.intro {
+                let text = Cow::Borrowed(intro.as_str());
+                out.push(Text { on: On::Message, text, line: ev.line, level: TextLevel::Unknown });
+            }
             // Section offsets of a console traceback count from the record's first line.
-            tb(&t.traceback, &|off| ev.line + u64::from(off), out);
+            tb(&t.traceback, &|off| ev.line + u64::from(off), TextLevel::Unknown, out);
         }
-        EventKind::Db(r) => out.push((On::Pg, Cow::Borrowed(r.message.as_str()), ev.line)),
+        EventKind::Db(r) => {
+            let level = r.severity.map_or(TextLevel::Unknown, TextLevel::Pg);
+            out.push(Text {
+                on: On::Pg,
+                text: Cow::Borrowed(r.message.as_str()),
+                line: ev.line,
+                level,
+            })
+        }
         EventKind::Console(ConsoleRecord::Access(_))
         | EventKind::Request(_)
         | EventKind::Aggregate(_) => {}
@@ -350,25 +746,27 @@ fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding
     for ev in events {
         buf.clear();
         texts(ev, &mut buf);
+        if buf.is_empty() {
+            continue;
+        }
+        let source = Source::of(&ev.kind);
         hit.iter_mut().for_each(|h| *h = false);
-        for (on, text, line) in &buf {
-            for ps in &catalog.sets {
-                if ps.on != *on {
-                    continue;
-                }
-                for pi in ps.set.matches(text).iter() {
-                    let Some((si, re)) = ps.each.get(pi) else { continue };
-                    if hit[*si] {
+        for t in &buf {
+            for ps in catalog.sets.iter().filter(|ps| ps.on == t.on) {
+                for pi in ps.set.matches(&t.text).iter() {
+                    let Some(c) = ps.each.get(pi) else { continue };
+                    let si = c.signature;
+                    if hit[si] || !catalog.applies(c, source, t.level) {
                         continue;
                     }
-                    hit[*si] = true;
-                    let f = &mut findings[*si];
+                    hit[si] = true;
+                    let f = &mut findings[si];
                     f.count += 1;
                     f.first_seen = min_opt(f.first_seen, ev.ts);
                     f.last_seen = max_opt(f.last_seen, ev.ts);
                     *f.by_source.entry(ev.source).or_default() += 1;
-                    if let (Some(t), true) = (ev.ts, f.times.len() < MAX_TIMES) {
-                        f.times.push(t);
+                    if let (Some(ts), true) = (ev.ts, f.times.len() < MAX_TIMES) {
+                        f.times.push(ts);
                     }
                     if let EventKind::App { event, .. } = &ev.kind {
                         if let (Some(id), true) =
@@ -380,12 +778,13 @@ fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding
                     if f.evidence.len() < max_evidence {
                         f.evidence.push(Evidence {
                             source: ev.source,
-                            line: *line,
+                            line: t.line,
                             ts: ev.ts,
-                            text: excerpt(text),
+                            text: excerpt(&t.text),
                         });
                     }
-                    if let Some(caps) = re.captures(text) {
+                    let Some(re) = c.regex() else { continue };
+                    if let Some(caps) = re.captures(&t.text) {
                         for name in re.capture_names().flatten() {
                             if let Some(m) = caps.name(name) {
                                 *f.captures
@@ -429,3 +828,6 @@ pub fn detect(tl: &Timeline, catalog: &Catalog, max_evidence: usize) -> Vec<Find
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod wordings;

@@ -12,7 +12,8 @@
 //!   occurrences.
 //!
 //! Every failure signature that no admitted edge from another failure signature explains is a
-//! candidate root. Its chain is everything reachable from it over admitted edges, each step
+//! candidate root. Its chain is every failure signature and symptom reachable from it over
+//! admitted edges (context signatures, such as a worker booting, are not effects), each step
 //! hanging from the cause with the shortest observed lag, listed in time order. Context
 //! signatures with an admitted edge into the root are shown before it ("preceded by").
 //!
@@ -572,7 +573,11 @@ fn build(
     let mut frontier = vec![root];
     while let Some(a) = frontier.pop() {
         for l in links.iter().filter(|l| l.from == a) {
-            if l.to == root || before.iter().any(|(si, _)| *si == l.to) {
+            // Effects are failures and symptoms; context (a worker booting) is not one.
+            if l.to == root || !nodes[l.to].failure && nodes[l.to].finding.is_some() {
+                continue;
+            }
+            if before.iter().any(|(si, _)| *si == l.to) {
                 continue;
             }
             if reached.insert(l.to) {
