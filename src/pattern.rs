@@ -53,13 +53,10 @@ pub fn user_regex(origin: &str, pattern: &str) -> Result<Regex, String> {
                     limit >> 10
                 ),
                 regex::Error::Syntax(msg) => {
-                    // The message quotes the pattern with a caret under the error, which helps
-                    // for a short one; for a long one keep only its last line, `error: ...`.
-                    let msg = if pattern.chars().count() <= SHOWN && !pattern.contains('\n') {
-                        msg
-                    } else {
-                        msg.lines().last().unwrap_or_default().to_string()
-                    };
+                    // The message quotes the pattern with a caret under the error over several
+                    // lines, which do not survive one-line error output; keep its last line,
+                    // `error: ...`.
+                    let msg = msg.lines().last().unwrap_or_default().to_string();
                     format!("{origin}: bad pattern '{shown}': {msg}")
                 }
                 other => format!("{origin}: bad pattern '{shown}': {other}"),
