@@ -157,7 +157,7 @@ pub struct InputArgs {
     #[arg(long, value_name = "SIZE", default_value = "4G", help_heading = heading::INPUT)]
     pub max_decompressed: String,
 
-    /// Parse inputs on N threads (default: the number of CPUs).
+    /// Parse inputs on N threads (default: RAYON_NUM_THREADS, else the number of CPUs).
     #[arg(short = 'j', long, value_name = "N", env = "ROOTCAUSE_THREADS", help_heading = heading::INPUT)]
     pub threads: Option<usize>,
 }

@@ -222,7 +222,12 @@ fn input(a: InputArgs, stages: &[String]) -> Result<InputConfig, UsageError> {
     let threads = match a.threads {
         Some(0) => return Err(UsageError("--threads must be at least 1".into())),
         Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        // RAYON_NUM_THREADS, as rayon reads it, else the number of CPUs.
+        None => std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     };
     Ok(InputConfig {
         paths: a.paths,

@@ -19,6 +19,30 @@ pub struct Prepared {
     pub timeline: Timeline,
 }
 
+/// Stage timings on stderr when `ROOTCAUSE_TIMINGS` is set: where the time of a run goes, for
+/// the benchmarks (`bench/`). Never part of any report.
+struct Timings {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Timings {
+    fn new() -> Timings {
+        Timings {
+            on: std::env::var_os("ROOTCAUSE_TIMINGS").is_some(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, stage: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!("rootcause timing: {stage:<12} {:8.3} s", (now - self.last).as_secs_f64());
+            self.last = now;
+        }
+    }
+}
+
 /// Reads `paths`, corrects clock skew and orders the events. Fails only when `--skew` names no
 /// input; unreadable inputs are recorded in [`Ingested`].
 pub fn prepare(
@@ -27,12 +51,16 @@ pub fn prepare(
     corr: &CorrelateConfig,
     pool: &rayon::ThreadPool,
 ) -> Result<Prepared, UsageError> {
+    let mut t = Timings::new();
     let (inputs, discover_errors) = discover::expand(paths);
     let mut ingested = ingest::ingest(&inputs, &input.ingest, pool);
     ingested.discover_errors = discover_errors;
+    t.lap("ingest");
     let mut events = std::mem::take(&mut ingested.events);
     let skews = skew::correct(&mut events, &ingested.sources, &corr.skews).map_err(UsageError)?;
+    t.lap("skew");
     let timeline = pool.install(|| correlate::correlate(events));
+    t.lap("correlate");
     Ok(Prepared { ingested, skews, timeline })
 }
 
@@ -47,10 +75,14 @@ pub fn report(
     catalog: &detect::Catalog,
 ) -> Result<(report::Report, Ingested), UsageError> {
     let Prepared { ingested, skews, timeline } = prepare(paths, input, corr, pool)?;
+    let mut t = Timings::new();
     let lt = loadtest::analyse(&timeline);
+    t.lap("loadtest");
     let fun = funnel::count(&timeline);
     let flow = flow::analyse(&timeline, skew::tolerance(&skews), corr.bucket);
+    t.lap("funnel+flow");
     let findings = pool.install(|| detect::detect(&timeline, catalog, evidence));
+    t.lap("detect");
     let symptoms = symptoms::derive(&timeline, &lt, &flow, evidence);
     let facts = hypothesise::facts::gather(&timeline, &findings, catalog, symptoms.pg);
     let diagnosis = hypothesise::hypothesise(&hypothesise::Input {
@@ -62,6 +94,7 @@ pub fn report(
         symptoms: &symptoms,
         facts,
     });
+    t.lap("hypothesise");
     let rep = report::build(&report::Parts {
         ingested: &ingested,
         timeline: &timeline,
@@ -75,5 +108,6 @@ pub fn report(
         flow: &flow,
         symptoms: &symptoms,
     });
+    t.lap("report");
     Ok((rep, ingested))
 }

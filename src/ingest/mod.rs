@@ -94,6 +94,15 @@ pub struct Occurrences {
 }
 
 impl Occurrences {
+    /// Adds `other`'s count and keeps the first lines of both.
+    fn merge(&mut self, other: &Occurrences) {
+        let count = self.count + other.count;
+        for &l in &other.first_lines {
+            self.add(l);
+        }
+        self.count = count;
+    }
+
     fn add(&mut self, line: LineNo) {
         self.count += 1;
         // Lines mostly come in ascending order, but the pass after parsing ([`times::settle`])
@@ -127,6 +136,20 @@ pub struct LineStats {
 }
 
 impl LineStats {
+    /// Adds the counts of `other`, the accounting of a later part of the same input
+    /// (`lines` and `untimed` are set once for the whole input, so they are left alone).
+    fn merge(&mut self, other: &LineStats) {
+        self.parsed += other.parsed;
+        self.records += other.records;
+        self.skipped += other.skipped;
+        for (k, v) in &other.skipped_reasons {
+            self.skipped_reasons.entry(k).or_default().merge(v);
+        }
+        for (k, v) in &other.notes {
+            self.notes.entry(k).or_default().merge(v);
+        }
+    }
+
     /// Counts `note` for `line`.
     fn note(&mut self, line: LineNo, note: Note) {
         self.notes.entry(note.as_str()).or_default().add(line);
@@ -388,6 +411,119 @@ where
     result
 }
 
+/// Bytes of lines per batch of [`run_batched`].
+const BATCH_BYTES: usize = 4 << 20;
+
+/// One batch of lines for [`run_batched`]: their bytes, and for each its number and span (or
+/// `None` for a line over the length limit).
+#[derive(Default)]
+struct Batch {
+    buf: Vec<u8>,
+    lines: Vec<(LineNo, Option<(usize, usize)>)>,
+}
+
+/// [`run`] for formats whose lines are records of their own (JSON lines): lines are read in
+/// order into batches of about [`BATCH_BYTES`], and the batches parsed in parallel, each by a
+/// parser from `make`, into collectors merged in input order. The events, line numbers and
+/// accounting are those of [`run`]; only the parsing is spread over the threads, so one large
+/// file uses them all.
+fn run_batched<P, R, F>(
+    make: F,
+    lr: &mut LineReader<R>,
+    c: &mut Collector<'_>,
+) -> std::io::Result<()>
+where
+    P: LineParser,
+    P::Record: IntoEvent,
+    R: std::io::Read,
+    F: Fn() -> P + Sync,
+{
+    let per_round = rayon::current_num_threads().max(1) * 2;
+    let (mut t_read, mut t_parse, mut t_merge) = (0.0, 0.0, 0.0);
+    let mut no: LineNo = 0;
+    let mut result = Ok(());
+    let mut done = false;
+    while !done {
+        // Read up to `per_round` batches.
+        let t0 = std::time::Instant::now();
+        let mut batches: Vec<Batch> = Vec::with_capacity(per_round);
+        while batches.len() < per_round && !done {
+            let mut b = Batch::default();
+            while b.buf.len() < BATCH_BYTES {
+                match lr.next_line() {
+                    Ok(Some(Line::Text(line))) => {
+                        no += 1;
+                        let line = match line.iter().position(|&x| x != 0) {
+                            Some(0) => line,
+                            at => {
+                                if !line.is_empty() {
+                                    c.stats.notes.entry(NUL_PADDING).or_default().add(no);
+                                }
+                                line.get(at.unwrap_or(line.len())..).unwrap_or_default()
+                            }
+                        };
+                        let start = b.buf.len();
+                        b.buf.extend_from_slice(line);
+                        b.lines.push((no, Some((start, b.buf.len()))));
+                    }
+                    Ok(Some(Line::TooLong)) => {
+                        no += 1;
+                        b.lines.push((no, None));
+                    }
+                    Ok(None) => {
+                        done = true;
+                        break;
+                    }
+                    Err(e) => {
+                        result = Err(stopped(no, e));
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            if !b.lines.is_empty() {
+                batches.push(b);
+            }
+        }
+        t_read += t0.elapsed().as_secs_f64();
+        let t0 = std::time::Instant::now();
+        let parsed: Vec<(Vec<Event>, LineStats)> = batches
+            .par_iter()
+            .map(|b| {
+                let mut p = make();
+                let mut bc = Collector {
+                    source: c.source,
+                    stages: c.stages,
+                    events: Vec::new(),
+                    stats: LineStats::default(),
+                };
+                for &(n, span) in &b.lines {
+                    match span {
+                        Some((s, e)) => p.line(b.buf.get(s..e).unwrap_or_default(), n, &mut bc),
+                        None => Sink::<P::Record>::skip(&mut bc, n, SkipReason::LineTooLong),
+                    }
+                }
+                p.finish(&mut bc);
+                (bc.events, bc.stats)
+            })
+            .collect();
+        t_parse += t0.elapsed().as_secs_f64();
+        let t0 = std::time::Instant::now();
+        for (events, stats) in parsed {
+            c.events.extend(events);
+            c.stats.merge(&stats);
+        }
+        t_merge += t0.elapsed().as_secs_f64();
+    }
+    if std::env::var_os("ROOTCAUSE_TIMINGS").is_some() {
+        eprintln!(
+            "rootcause timing:   batches: read {t_read:.3} s, parse {t_parse:.3} s, merge {t_merge:.3} s"
+        );
+    }
+    c.stats.lines = no;
+    result
+}
+
 /// Counts the lines of an input whose format is unknown, all skipped (as `line_too_long` for
 /// those over the limit, `unknown_format` for the others).
 fn count_unknown<R: std::io::Read>(
@@ -475,7 +611,8 @@ pub(crate) fn ingest_from(
             r
         }
         Some(Format::JsonLog) => {
-            run(&mut jsonlog::Parser::new(jsonlog::Options { time: o.time }), &mut lr, &mut c)
+            let opts = jsonlog::Options { time: o.time };
+            run_batched(|| jsonlog::Parser::new(opts.clone()), &mut lr, &mut c)
         }
         Some(Format::Postgres) => {
             // Forced with --input-format but no candidate fits: the Debian default, so that
@@ -503,7 +640,11 @@ pub(crate) fn ingest_from(
     if let Err(e) = result {
         info.error = Some(e.to_string());
     }
+    let t0 = std::time::Instant::now();
     times::settle(&mut c.events, &mut c.stats);
+    if std::env::var_os("ROOTCAUSE_TIMINGS").is_some() {
+        eprintln!("rootcause timing:   settle {:.3} s", t0.elapsed().as_secs_f64());
+    }
     info.bytes = lr.bytes;
     info.stats = c.stats;
     (info, c.events)
@@ -511,3 +652,72 @@ pub(crate) fn ingest_from(
 
 #[cfg(test)]
 mod proptests;
+
+#[cfg(test)]
+mod batched_tests {
+    use super::*;
+
+    /// JSON lines over several batches: events, bad lines, NUL padding, a line over the limit.
+    fn input() -> Vec<u8> {
+        let mut v = Vec::new();
+        let mut i = 0u64;
+        while v.len() < 3 * BATCH_BYTES + 12_345 {
+            i += 1;
+            let line = match i % 1000 {
+                7 => "{not json".to_string(),
+                11 => format!(
+                    "\0\0{{\"event\": \"padded {i}\", \"created_at\": \"2026-11-25T15:39:20.{:06}Z\"}}",
+                    i % 1_000_000
+                ),
+                13 => "x".repeat(5000),
+                17 => String::new(),
+                _ => format!(
+                    "{{\"route\": \"/b\", \"request_id\": \"r{i}\", \"event\": \"function hit\", \"level\": \"info\", \"created_at\": \"2026-11-25T15:{:02}:{:02}.{:06}Z\"}}",
+                    (i / 60_000) % 60,
+                    (i / 1000) % 60,
+                    i % 1_000_000
+                ),
+            };
+            v.extend_from_slice(line.as_bytes());
+            v.push(b'\n');
+        }
+        v
+    }
+
+    fn collect(batched: bool, bytes: &[u8]) -> (Vec<Event>, LineStats) {
+        let stages = StageMatcher::default();
+        let mut c = Collector {
+            source: 3,
+            stages: &stages,
+            events: Vec::new(),
+            stats: LineStats::default(),
+        };
+        let mut lr = LineReader::new(bytes, 4096);
+        let opts = jsonlog::Options::default();
+        let r = if batched {
+            run_batched(|| jsonlog::Parser::new(opts.clone()), &mut lr, &mut c)
+        } else {
+            run(&mut jsonlog::Parser::new(opts.clone()), &mut lr, &mut c)
+        };
+        assert!(r.is_ok());
+        (c.events, c.stats)
+    }
+
+    #[test]
+    fn batched_parsing_gives_what_the_line_by_line_run_gives() {
+        let bytes = input();
+        let one = collect(false, &bytes);
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+            let many = pool.install(|| collect(true, &bytes));
+            assert_eq!(many.1, one.1, "{threads} threads: line accounting");
+            assert_eq!(many.0.len(), one.0.len());
+            assert!(many.0 == one.0, "{threads} threads: the same events in the same order");
+        }
+        // The input really had what is counted: bad JSON, padding, long and empty lines.
+        let s = &one.1;
+        assert!(s.lines > 30_000 && s.skipped > 0, "{s:?}");
+        assert!(s.notes.contains_key(NUL_PADDING), "{s:?}");
+        assert!(s.skipped_reasons.contains_key("line_too_long"), "{s:?}");
+    }
+}
