@@ -1117,6 +1117,20 @@ impl Parser {
         Parser { prefix, time, open: None }
     }
 
+    /// True when `line` starts a record: the parser closes the open one there. A stream cut
+    /// just before such a line parses, piece by piece, to the records of the whole (what
+    /// lets the ingest parse one large log in parallel batches).
+    pub fn starts_record(&self, line: &[u8]) -> bool {
+        let line = text::trim_cr(line);
+        if line.starts_with(b"\t") || text::is_blank(line) {
+            return false;
+        }
+        match self.prefix.match_line(line, &self.time) {
+            None => false,
+            Some(m) => !matches!(severity(m.rest), Ok((_, Kind::Sub(_)))),
+        }
+    }
+
     fn flush(&mut self, sink: &mut dyn Sink<PgRecord>) {
         if let Some(o) = self.open.take() {
             sink.record(o.line, o.lines, o.rec);
