@@ -177,6 +177,7 @@ class Run:
         self.files = {name: open(out / name, "wb") for name in SHARES}
         # Writes happen on a thread, which releases the GIL, while the next batch is made.
         self.queue: queue.Queue = queue.Queue(maxsize=8)
+        self.write_error: OSError | None = None
         self.writer = threading.Thread(target=self.write_loop, daemon=True)
         self.writer.start()
         header = "sent_at,route,url,request_count,offset_ms,status,elapsed_ms,error\n"
@@ -185,11 +186,17 @@ class Run:
         self.lines["hammer.csv"] += 1
 
     def write(self, name: str, text: str) -> None:
+        if self.write_error:
+            raise self.write_error
         self.queue.put((self.files[name], text.encode()))
 
     def write_loop(self) -> None:
         while (item := self.queue.get()) is not None:
-            item[0].write(item[1])
+            if self.write_error is None:  # after an error (disk full), only drain the queue
+                try:
+                    item[0].write(item[1])
+                except OSError as e:
+                    self.write_error = e
 
     def next_pid(self) -> int:
         self.pid += self.rng.randint(1, 40)
@@ -479,6 +486,8 @@ class Run:
         self.flush(None)
         self.queue.put(None)
         self.writer.join()
+        if self.write_error:
+            raise self.write_error
         for f in self.files.values():
             f.close()
 
