@@ -589,6 +589,28 @@ pub struct Finding {
     pub request_ids: std::collections::BTreeSet<String>,
 }
 
+/// Most distinct values a finding tallies per capture (a statement's text or a duration has a
+/// new value on every line); the others are counted under [`OTHER_VALUES`].
+pub const MAX_CAPTURE_VALUES: usize = 1000;
+
+/// The value under which captures past [`MAX_CAPTURE_VALUES`] distinct ones are counted.
+pub const OTHER_VALUES: &str = "(other values)";
+
+/// Counts `n` more of `value` for capture `name`, within [`MAX_CAPTURE_VALUES`].
+fn tally(captures: &mut BTreeMap<String, BTreeMap<String, u64>>, name: &str, value: &str, n: u64) {
+    let slot = match captures.get_mut(name) {
+        Some(s) => s,
+        None => captures.entry(name.to_string()).or_default(),
+    };
+    if let Some(c) = slot.get_mut(value) {
+        *c += n;
+    } else if slot.len() < MAX_CAPTURE_VALUES {
+        slot.insert(value.to_string(), n);
+    } else {
+        *slot.entry(OTHER_VALUES.to_string()).or_default() += n;
+    }
+}
+
 /// Most match times a finding keeps for charts.
 pub const MAX_TIMES: usize = 100_000;
 
@@ -628,9 +650,8 @@ impl Finding {
             self.request_ids.insert(id);
         }
         for (name, values) in other.captures {
-            let slot = self.captures.entry(name).or_default();
             for (v, n) in values {
-                *slot.entry(v).or_default() += n;
+                tally(&mut self.captures, &name, &v, n);
             }
         }
     }
@@ -753,6 +774,11 @@ fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding
         hit.iter_mut().for_each(|h| *h = false);
         for t in &buf {
             for ps in catalog.sets.iter().filter(|ps| ps.on == t.on) {
+                // Most texts match nothing: the set's plain search says so faster than the
+                // overlapping one that lists every match.
+                if !ps.set.is_match(&t.text) {
+                    continue;
+                }
                 for pi in ps.set.matches(&t.text).iter() {
                     let Some(c) = ps.each.get(pi) else { continue };
                     let si = c.signature;
@@ -787,11 +813,7 @@ fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding
                     if let Some(caps) = re.captures(&t.text) {
                         for name in re.capture_names().flatten() {
                             if let Some(m) = caps.name(name) {
-                                *f.captures
-                                    .entry(name.to_string())
-                                    .or_default()
-                                    .entry(m.as_str().to_string())
-                                    .or_default() += 1;
+                                tally(&mut f.captures, name, m.as_str(), 1);
                             }
                         }
                     }
