@@ -250,83 +250,47 @@ fn run_group(c: &mut Criterion, group: &str, cases: Vec<Case>) {
 const TIME: TimeOptions = TimeOptions { default_offset_secs: 0 };
 const LT: loadtest::Options = loadtest::Options { time: TIME };
 
-fn loadtest_csv(c: &mut Criterion) {
-    let t = target_bytes();
+/// The `loadtest` group: the hammer CSV and a JMeter JTL.
+fn loadtest_cases(t: usize) -> Vec<Case> {
     let parse = |b: &[u8]| feed(loadtest::Parser::new(LT), b);
-    run_group(
-        c,
-        "loadtest",
-        vec![
-            Case {
-                name: "hammer",
-                input: csv(
-                    &["samples/pool-exhaustion/hammer.csv", "samples/too-many-clients/hammer.csv"],
-                    t,
-                ),
-                parse,
-            },
-            Case {
-                name: "jmeter-jtl",
-                input: csv(&["samples/loadtools/jmeter/out.jtl"], t),
-                parse,
-            },
-        ],
-    );
+    let hammer = ["samples/pool-exhaustion/hammer.csv", "samples/too-many-clients/hammer.csv"];
+    vec![
+        Case { name: "hammer", input: csv(&hammer, t), parse },
+        Case { name: "jmeter-jtl", input: csv(&["samples/loadtools/jmeter/out.jtl"], t), parse },
+    ]
 }
 
-fn k6_csv(c: &mut Criterion) {
-    let input = csv(&["parsers/tests/fixtures/k6/k6-default.csv"], target_bytes());
-    run_group(
-        c,
-        "k6",
-        vec![Case { name: "k6-csv", input, parse: |b| feed(k6::Parser::new(LT), b) }],
-    );
+fn k6_cases(t: usize) -> Vec<Case> {
+    let input = csv(&["parsers/tests/fixtures/k6/k6-default.csv"], t);
+    vec![Case { name: "k6-csv", input, parse: |b| feed(k6::Parser::new(LT), b) }]
 }
 
-fn vegeta_csv(c: &mut Criterion) {
+fn vegeta_cases(t: usize) -> Vec<Case> {
     // vegeta's CSV has no header.
-    let input = logs(&["parsers/tests/fixtures/vegeta/vegeta-12.csv"], target_bytes());
-    let parse = |b: &[u8]| feed(vegeta::Parser::new(LT), b);
-    run_group(c, "vegeta", vec![Case { name: "vegeta-csv", input, parse }]);
+    let input = logs(&["parsers/tests/fixtures/vegeta/vegeta-12.csv"], t);
+    vec![Case { name: "vegeta-csv", input, parse: |b| feed(vegeta::Parser::new(LT), b) }]
 }
 
-fn locust_csv(c: &mut Criterion) {
-    let input = csv(&["samples/loadtools/locust/run_stats_history.csv"], target_bytes());
-    let parse = |b: &[u8]| feed(locust::Parser::new(LT), b);
-    run_group(c, "locust", vec![Case { name: "stats-history", input, parse }]);
+fn locust_cases(t: usize) -> Vec<Case> {
+    let input = csv(&["samples/loadtools/locust/run_stats_history.csv"], t);
+    vec![Case { name: "stats-history", input, parse: |b| feed(locust::Parser::new(LT), b) }]
 }
 
-fn wrk_text(c: &mut Criterion) {
-    let input = logs(
-        &["samples/loadtools/wrk/boom.txt", "parsers/tests/fixtures/wrk/wrk2-latency.txt"],
-        target_bytes(),
-    );
-    let parse = |b: &[u8]| feed(wrk::Parser::new(LT), b);
-    run_group(c, "wrk", vec![Case { name: "wrk-wrk2-summaries", input, parse }]);
+fn wrk_cases(t: usize) -> Vec<Case> {
+    let files = ["samples/loadtools/wrk/boom.txt", "parsers/tests/fixtures/wrk/wrk2-latency.txt"];
+    let input = logs(&files, t);
+    vec![Case { name: "wrk-wrk2-summaries", input, parse: |b| feed(wrk::Parser::new(LT), b) }]
 }
 
-fn jsonlog_lines(c: &mut Criterion) {
-    let t = target_bytes();
+/// The `jsonlog` group: structlog lines, and structlog lines of which one in ten carries a
+/// traceback.
+fn jsonlog_cases(t: usize) -> Vec<Case> {
     let parse = |b: &[u8]| feed(jsonlog::Parser::new(jsonlog::Options { time: TIME }), b);
-    run_group(
-        c,
-        "jsonlog",
-        vec![
-            Case {
-                name: "structlog",
-                input: logs(&["samples/healthy-baseline/app.log"], t),
-                parse,
-            },
-            Case {
-                name: "structlog-tracebacks",
-                input: logs(
-                    &["samples/pool-exhaustion/app.log", "samples/too-many-clients/app.log"],
-                    t,
-                ),
-                parse,
-            },
-        ],
-    );
+    let failing = ["samples/pool-exhaustion/app.log", "samples/too-many-clients/app.log"];
+    vec![
+        Case { name: "structlog", input: logs(&["samples/healthy-baseline/app.log"], t), parse },
+        Case { name: "structlog-tracebacks", input: logs(&failing, t), parse },
+    ]
 }
 
 /// The prefix `ingest` would infer from the head of `input`.
@@ -338,60 +302,58 @@ fn inferred_prefix(input: &[u8]) -> postgres::Prefix {
     }
 }
 
-fn postgres_log(c: &mut Criterion) {
-    let t = target_bytes();
-    let debian = logs(&["samples/too-many-clients/postgresql.log"], t);
-    let pgbadger = logs(&["parsers/tests/fixtures/postgres/pgbadger.log"], t);
-    static DEBIAN: LazyLock<postgres::Prefix> =
-        LazyLock::new(|| inferred_prefix(&read("samples/too-many-clients/postgresql.log")));
-    static PGBADGER: LazyLock<postgres::Prefix> =
-        LazyLock::new(|| inferred_prefix(&read("parsers/tests/fixtures/postgres/pgbadger.log")));
-    run_group(
-        c,
-        "postgres",
-        vec![
-            Case {
-                name: "debian-prefix",
-                input: debian,
-                parse: |b| feed(postgres::Parser::new(DEBIAN.clone(), TIME), b),
-            },
-            Case {
-                name: "pgbadger-prefix",
-                input: pgbadger,
-                parse: |b| feed(postgres::Parser::new(PGBADGER.clone(), TIME), b),
-            },
-        ],
-    );
+const DEBIAN_LOG: &str = "samples/too-many-clients/postgresql.log";
+const PGBADGER_LOG: &str = "parsers/tests/fixtures/postgres/pgbadger.log";
+static DEBIAN: LazyLock<postgres::Prefix> = LazyLock::new(|| inferred_prefix(&read(DEBIAN_LOG)));
+static PGBADGER: LazyLock<postgres::Prefix> =
+    LazyLock::new(|| inferred_prefix(&read(PGBADGER_LOG)));
+
+/// The `postgres` group: `%m [%p] ` (Debian's default) and pgBadger's recommended prefix.
+fn postgres_cases(t: usize) -> Vec<Case> {
+    vec![
+        Case {
+            name: "debian-prefix",
+            input: logs(&[DEBIAN_LOG], t),
+            parse: |b| feed(postgres::Parser::new(DEBIAN.clone(), TIME), b),
+        },
+        Case {
+            name: "pgbadger-prefix",
+            input: logs(&[PGBADGER_LOG], t),
+            parse: |b| feed(postgres::Parser::new(PGBADGER.clone(), TIME), b),
+        },
+    ]
 }
 
-fn console_log(c: &mut Criterion) {
-    let t = target_bytes();
+/// The `console` group: werkzeug's access lines, and gunicorn's error log and access lines
+/// with tracebacks between them.
+fn console_cases(t: usize) -> Vec<Case> {
     let parse = |b: &[u8]| feed(console::Parser::new(TIME), b);
-    run_group(
-        c,
-        "console",
-        vec![
-            Case {
-                name: "werkzeug",
-                input: logs(&["samples/pool-exhaustion/stderr.log"], t),
-                parse,
-            },
-            Case {
-                name: "gunicorn-tracebacks",
-                input: logs(
-                    &[
-                        "samples/too-many-clients/stderr.log",
-                        "parsers/tests/fixtures/console/flask-sqlalchemy-chain.log",
-                        "parsers/tests/fixtures/console/gunicorn-sync-timeout.log",
-                        "parsers/tests/fixtures/console/werkzeug-thread-exhaustion.log",
-                    ],
-                    t,
-                ),
-                parse,
-            },
-        ],
-    );
+    let gunicorn = [
+        "samples/too-many-clients/stderr.log",
+        "parsers/tests/fixtures/console/flask-sqlalchemy-chain.log",
+        "parsers/tests/fixtures/console/gunicorn-sync-timeout.log",
+        "parsers/tests/fixtures/console/werkzeug-thread-exhaustion.log",
+    ];
+    vec![
+        Case { name: "werkzeug", input: logs(&["samples/pool-exhaustion/stderr.log"], t), parse },
+        Case { name: "gunicorn-tracebacks", input: logs(&gunicorn, t), parse },
+    ]
 }
+
+/// Builds the cases of one group for inputs of about this many bytes.
+type Cases = fn(usize) -> Vec<Case>;
+
+/// Every whole-input group, by name.
+const WHOLE_INPUTS: [(&str, Cases); 8] = [
+    ("loadtest", loadtest_cases),
+    ("k6", k6_cases),
+    ("vegeta", vegeta_cases),
+    ("locust", locust_cases),
+    ("wrk", wrk_cases),
+    ("jsonlog", jsonlog_cases),
+    ("postgres", postgres_cases),
+    ("console", console_cases),
+];
 
 /// Traceback blocks as `jsonlog` and `console` hand them to [`traceback::parse`]: the
 /// `exception` strings of the sample app logs and the traceback fixtures, varied.
@@ -529,20 +491,12 @@ fn main() {
     // What `criterion_group!` and `criterion_main!` expand to, written out: the macros define
     // an undocumented public function, which the workspace's `missing_docs` lint refuses.
     let mut c = config().configure_from_args();
-    for bench in [
-        loadtest_csv,
-        k6_csv,
-        vegeta_csv,
-        locust_csv,
-        wrk_text,
-        jsonlog_lines,
-        postgres_log,
-        console_log,
-        traceback_parse,
-        sniff_heads,
-        time_parse,
-    ] {
-        bench(&mut c);
+    let t = target_bytes();
+    for (group, cases) in WHOLE_INPUTS {
+        run_group(&mut c, group, cases(t));
     }
+    traceback_parse(&mut c);
+    sniff_heads(&mut c);
+    time_parse(&mut c);
     c.final_summary();
 }
