@@ -469,6 +469,11 @@ impl Joiner {
 
     /// Starts joining at `line` if its quoted cell stays open; false if the line is whole.
     pub(crate) fn start(&mut self, line: &[u8], no: LineNo, delim: u8) -> bool {
+        // Without a quote the scan never gets inside one; most rows have none, and memchr
+        // tells so faster than the scan's byte-at-a-time state machine.
+        if memchr::memchr(b'"', line).is_none() {
+            return false;
+        }
         let quote = Quote::CellStart.scan(line, delim);
         if quote != Quote::Quoted {
             return false;
