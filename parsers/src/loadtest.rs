@@ -304,7 +304,10 @@ pub(crate) enum FieldsError {
 /// Splits one record into cells. A quote inside an unquoted cell is kept as text; text after
 /// a closing quote up to the delimiter is appended to the cell (lenient, as Python's csv).
 pub(crate) fn fields(line: &[u8], delim: u8) -> Result<Vec<Cow<'_, [u8]>>, FieldsError> {
-    let mut out = Vec::new();
+    // One cell per delimiter plus one (fewer when quoted cells hold delimiters): sized once
+    // instead of growing 4, 8, 16, 32 for a row of Locust's 24 columns. The count is a
+    // branch-free pass the compiler vectorises.
+    let mut out = Vec::with_capacity(line.iter().filter(|&&c| c == delim).count() + 1);
     let mut i = line;
     loop {
         let cell: Cow<'_, [u8]>;
@@ -469,6 +472,11 @@ impl Joiner {
 
     /// Starts joining at `line` if its quoted cell stays open; false if the line is whole.
     pub(crate) fn start(&mut self, line: &[u8], no: LineNo, delim: u8) -> bool {
+        // Without a quote the scan never gets inside one; most rows have none, and memchr
+        // tells so faster than the scan's byte-at-a-time state machine.
+        if memchr::memchr(b'"', line).is_none() {
+            return false;
+        }
         let quote = Quote::CellStart.scan(line, delim);
         if quote != Quote::Quoted {
             return false;

@@ -132,6 +132,9 @@ struct Header {
 /// Locust's, in its order.
 fn header(line: &[u8]) -> Option<Header> {
     let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+    if !first_column_fits(line) {
+        return None;
+    }
     let cells = fields(line, b',').ok()?;
     let cols: Vec<Col> = cells.iter().map(|c| col(c)).collect();
     let starts = |want: &[Col]| cols.len() >= want.len() && cols[..want.len()] == *want;
@@ -147,6 +150,18 @@ fn header(line: &[u8]) -> Option<Header> {
         return None;
     };
     Some(Header { kind, cols })
+}
+
+/// False when the first cell of `line` is none of the first columns of Locust's headers
+/// (`Type`, `Timestamp`, `Method`, `Count`): then [`header`] refuses it without splitting the
+/// line into cells. The parser asks of every row whether it is another file's header, and
+/// that split was a quarter of its time. A quoted first cell is left to [`fields`].
+fn first_column_fits(line: &[u8]) -> bool {
+    if line.first() == Some(&b'"') {
+        return true;
+    }
+    let first = line.split(|&c| c == b',').next().unwrap_or_default();
+    matches!(col(first), Col::Type | Col::Timestamp | Col::Method | Col::Count)
 }
 
 /// The streaming parser: the first non-blank line must be one of Locust's four headers.

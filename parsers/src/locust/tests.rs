@@ -33,6 +33,18 @@ fn headers_name_the_file() {
     assert_eq!(header(b"Method,Name,Error,Occurrences").map(|h| h.kind), Some(Kind::Failures));
     assert!(header(b"sent_at,route,url,request_count,offset_ms,status,elapsed_ms,error").is_none());
     assert!(header(b"Name,Request Count").is_none());
+    // The first cell is read as `fields` reads it: quoted, padded, after a BOM.
+    assert_eq!(
+        header(b"\"Count\",Message,Traceback,Nodes").map(|h| h.kind),
+        Some(Kind::Exceptions)
+    );
+    assert_eq!(header(b" Count ,Message,Traceback,Nodes").map(|h| h.kind), Some(Kind::Exceptions));
+    assert_eq!(
+        header(b"\xef\xbb\xbfCount,Message,Traceback").map(|h| h.kind),
+        Some(Kind::Exceptions)
+    );
+    assert!(header(b"Counts,Message,Traceback,Nodes").is_none());
+    assert!(header(b"1795625997,5,GET,/boom,0.000000").is_none());
 }
 
 #[test]

@@ -821,3 +821,25 @@ fn throughput() {
         );
     }
 }
+
+#[test]
+fn occurrences_are_memmem_find_iter() {
+    // Every haystack of up to 8 bytes and needle of up to 3 over a two-letter alphabet.
+    let words = |max: usize| {
+        let mut all = vec![Vec::new()];
+        for len in 1..=max {
+            for n in 0..1u32 << len {
+                all.push((0..len).map(|k| if n >> k & 1 == 1 { b'a' } else { b',' }).collect());
+            }
+        }
+        all
+    };
+    let needles = words(3);
+    for hay in words(8) {
+        for needle in &needles {
+            let got: Vec<usize> = occurrences(&hay, needle).collect();
+            let want: Vec<usize> = memchr::memmem::find_iter(&hay, needle).collect();
+            assert_eq!(got, want, "{:?} in {:?}", needle.escape_ascii(), hay.escape_ascii());
+        }
+    }
+}
