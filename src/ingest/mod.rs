@@ -371,6 +371,19 @@ fn stopped(line: LineNo, e: std::io::Error) -> std::io::Error {
     }
 }
 
+/// `line` without its leading NUL bytes (noted as [`NUL_PADDING`] on line `no`).
+fn strip_nul<'a>(line: &'a [u8], no: LineNo, stats: &mut LineStats) -> &'a [u8] {
+    match line.iter().position(|&b| b != 0) {
+        Some(0) => line,
+        at => {
+            if !line.is_empty() {
+                stats.notes.entry(NUL_PADDING).or_default().add(no);
+            }
+            line.get(at.unwrap_or(line.len())..).unwrap_or_default()
+        }
+    }
+}
+
 /// Feeds every line of `lr` to `parser`.
 ///
 /// NUL bytes at the start of a line are dropped first and noted as [`NUL_PADDING`]: they are
@@ -387,15 +400,7 @@ where
         match lr.next_line() {
             Ok(Some(Line::Text(line))) => {
                 no += 1;
-                let line = match line.iter().position(|&b| b != 0) {
-                    Some(0) => line,
-                    at => {
-                        if !line.is_empty() {
-                            c.stats.notes.entry(NUL_PADDING).or_default().add(no);
-                        }
-                        line.get(at.unwrap_or(line.len())..).unwrap_or_default()
-                    }
-                };
+                let line = strip_nul(line, no, &mut c.stats);
                 parser.line(line, no, c);
             }
             Ok(Some(Line::TooLong)) => {
@@ -461,15 +466,7 @@ where
                 match lr.next_line() {
                     Ok(Some(Line::Text(line))) => {
                         no += 1;
-                        let line = match line.iter().position(|&x| x != 0) {
-                            Some(0) => line,
-                            at => {
-                                if !line.is_empty() {
-                                    c.stats.notes.entry(NUL_PADDING).or_default().add(no);
-                                }
-                                line.get(at.unwrap_or(line.len())..).unwrap_or_default()
-                            }
-                        };
+                        let line = strip_nul(line, no, &mut c.stats);
                         if b.buf.len() >= BATCH_BYTES && boundary(line) {
                             carry = Some((no, line.to_vec()));
                             break;
