@@ -11,8 +11,8 @@
 //! single-threaded, so that is per core.
 //!
 //! A whole run takes about two minutes (ten samples of each input, [`config`]); `-- --quick`
-//! takes under a minute, and criterion's own `--warm-up-time`, `--measurement-time` and a name
-//! filter (`-- postgres`) work as usual.
+//! takes about ten seconds, and criterion's own `--warm-up-time`, `--measurement-time` and a
+//! name filter (`-- postgres/`) work as usual.
 
 use std::borrow::Cow;
 use std::hint::black_box;
