@@ -182,7 +182,7 @@ pub fn count(tl: &Timeline) -> Funnel {
         match &ev.kind {
             EventKind::Request(r) => {
                 f.overall.sent += 1;
-                f.by_route.entry(crate::loadtest::route_of(r)).or_default().sent += 1;
+                f.by_route.entry(r.route.to_string()).or_default().sent += 1;
             }
             EventKind::App { event, stage } => {
                 f.has_app_log = true;
@@ -199,7 +199,7 @@ pub fn count(tl: &Timeline) -> Funnel {
                 if let (Stage::Completed, Some(ms)) = (stage, event.duration_ms) {
                     query_ms.push(ms);
                 }
-                let route = event.route.clone().unwrap_or_else(|| NO_ROUTE.to_string());
+                let route = event.route.as_deref().unwrap_or(NO_ROUTE).to_string();
                 f.by_route.entry(route).or_default().add(stage);
             }
             _ => {}

@@ -343,11 +343,16 @@ pub fn send_rate(sorted: &[Micros]) -> Option<SendRate> {
 /// The route a request belongs to: its route/label cell, else its URL's path, else
 /// [`NO_ROUTE`].
 pub fn route_of(r: &Request) -> String {
-    if let Some(route) = &r.route {
-        return route.clone();
+    match &r.route {
+        Some(route) => route.clone(),
+        None => route_of_url(r.url.as_deref()),
     }
-    if let Some(url) = &r.url {
-        let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+}
+
+/// The route of a request without a route cell: its URL's path, else [`NO_ROUTE`].
+pub fn route_of_url(url: Option<&str>) -> String {
+    if let Some(url) = url {
+        let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
         let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
         let path = path.split(['?', '#']).next().unwrap_or(path);
         return path.to_string();
@@ -380,7 +385,7 @@ fn per_request(tl: &Timeline) -> LoadTest {
     let (mut without_burst, mut without_offset) = (0u64, 0u64);
     for ev in &tl.events {
         let EventKind::Request(r) = &ev.kind else { continue };
-        let route = route_of(r);
+        let route = r.route.to_string();
         lt.outcomes.add(r.status);
         // Look the route up before inserting: most requests hit a route already seen.
         let rr = match lt.by_route.get_mut(&route) {

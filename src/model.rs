@@ -1,11 +1,15 @@
 //! The data model shared by the stages: sources, events and evidence references.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use rootcause_parsers::aggregate::Aggregate;
 use rootcause_parsers::console::ConsoleRecord;
 use rootcause_parsers::jsonlog::AppEvent;
 use rootcause_parsers::loadtest::Request;
 use rootcause_parsers::postgres::PgRecord;
-use rootcause_parsers::{LineNo, Micros};
+use rootcause_parsers::traceback::Traceback;
+use rootcause_parsers::{Level, LineNo, Micros};
 
 /// Index of an input in [`crate::ingest::Ingested::sources`].
 pub type SourceId = u32;
@@ -35,25 +39,165 @@ impl Stage {
     }
 }
 
+/// A string many events share (a route, a request id, an error text): one allocation, cloned
+/// by reference count.
+pub type Shared = Arc<str>;
+
+/// Shares equal strings among the events of one batch of lines, so that the three stage
+/// events of a request hold one copy of its id and a route is kept once per batch rather
+/// than once per event. Bounded: it forgets everything past [`Strings::MAX`] entries (a new
+/// copy is then made, which is only memory, never a different result).
+#[derive(Debug, Default)]
+pub struct Strings {
+    set: HashSet<Shared>,
+}
+
+impl Strings {
+    /// Most strings remembered before the set is cleared.
+    pub const MAX: usize = 1 << 16;
+
+    /// The shared copy of `s`.
+    pub fn get(&mut self, s: &str) -> Shared {
+        if let Some(x) = self.set.get(s) {
+            return x.clone();
+        }
+        if self.set.len() >= Self::MAX {
+            self.set.clear();
+        }
+        let x: Shared = Arc::from(s);
+        self.set.insert(x.clone());
+        x
+    }
+}
+
+/// One request as the load tool saw it, in the compact form the analysis keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Req {
+    /// Its route: the route/label cell, else its URL's path, else
+    /// [`crate::loadtest::NO_ROUTE`].
+    pub route: Shared,
+    /// HTTP status; `None` means no response.
+    pub status: Option<u16>,
+    /// Elapsed milliseconds.
+    pub elapsed_ms: Option<f64>,
+    /// Burst size.
+    pub burst: Option<u32>,
+    /// Offset between requests in milliseconds.
+    pub offset_ms: Option<f64>,
+    /// Client-side error text.
+    pub error: Option<Shared>,
+    /// The request id the client sent, when the tool writes it.
+    pub request_id: Option<Shared>,
+    /// The whole row as parsed (method, URL, ...), kept only when every detail is wanted
+    /// (`timeline`, [`crate::ingest::Keep::All`]).
+    pub full: Option<Box<Request>>,
+}
+
+impl Req {
+    /// The compact form of `r`, the whole row kept in [`Req::full`] when `keep_full`.
+    pub fn new(r: Request, strings: &mut Strings, keep_full: bool) -> Req {
+        let route = match r.route.as_deref() {
+            Some(route) => strings.get(route),
+            None => strings.get(&crate::loadtest::route_of_url(r.url.as_deref())),
+        };
+        Req {
+            route,
+            status: r.status,
+            elapsed_ms: r.elapsed_ms,
+            burst: r.burst,
+            offset_ms: r.offset_ms,
+            error: r.error.as_deref().map(|e| strings.get(e)),
+            request_id: r.request_id.as_deref().map(Arc::from),
+            full: keep_full.then(|| Box::new(r)),
+        }
+    }
+
+    /// The HTTP method, when the row was kept whole and the tool wrote it.
+    pub fn method(&self) -> Option<&str> {
+        self.full.as_ref()?.method.as_deref()
+    }
+
+    /// The URL, when the row was kept whole and the tool wrote it.
+    pub fn url(&self) -> Option<&str> {
+        self.full.as_ref()?.url.as_deref()
+    }
+}
+
+/// An application log event, in the compact form the analysis keeps: what the stages after
+/// detection read. The message and the traceback are kept only when every detail is wanted
+/// (`timeline`, [`crate::ingest::Keep::All`]); detection sees them during ingest.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppLog {
+    /// Level.
+    pub level: Option<Level>,
+    /// The message; empty when not kept.
+    pub message: Box<str>,
+    /// Route / path / endpoint.
+    pub route: Option<Shared>,
+    /// Request id.
+    pub request_id: Option<Shared>,
+    /// HTTP status the app returned.
+    pub status: Option<u16>,
+    /// Process id.
+    pub pid: Option<u32>,
+    /// A duration in milliseconds the event reports.
+    pub duration_ms: Option<f64>,
+    /// The traceback it carries; `None` also when not kept.
+    pub exception: Option<Box<Traceback>>,
+}
+
+impl AppLog {
+    /// The compact form of `e`, with its message and traceback when `keep_full`.
+    pub fn new(e: AppEvent, strings: &mut Strings, keep_full: bool) -> AppLog {
+        AppLog {
+            level: e.level,
+            message: if keep_full { e.message.into_boxed_str() } else { Box::default() },
+            route: e.route.as_deref().map(|r| strings.get(r)),
+            request_id: e.request_id.as_deref().map(|r| strings.get(r)),
+            status: e.status,
+            pid: e.pid,
+            duration_ms: e.duration_ms,
+            exception: if keep_full { e.exception.map(Box::new) } else { None },
+        }
+    }
+}
+
 /// What an event is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
     /// One request as the load tool saw it.
-    Request(Request),
+    Request(Req),
     /// An application log event, with the funnel stage it marks, if any.
     App {
-        /// The parsed event.
-        event: AppEvent,
+        /// The event.
+        event: AppLog,
         /// The funnel stage recognised from its message.
         stage: Option<Stage>,
     },
     /// A line or traceback of a server console.
-    Console(ConsoleRecord),
+    Console(Box<ConsoleRecord>),
     /// A Postgres log entry.
     Db(Box<PgRecord>),
     /// An aggregated load-test result (Locust `--csv`, wrk): totals, a time-series point, a
     /// failure or exception group.
     Aggregate(Aggregate),
+}
+
+impl EventKind {
+    /// A request kept whole.
+    pub fn request(r: Request) -> EventKind {
+        EventKind::Request(Req::new(r, &mut Strings::default(), true))
+    }
+
+    /// An application event kept whole.
+    pub fn app(event: AppEvent, stage: Option<Stage>) -> EventKind {
+        EventKind::App { event: AppLog::new(event, &mut Strings::default(), true), stage }
+    }
+
+    /// A console record.
+    pub fn console(r: ConsoleRecord) -> EventKind {
+        EventKind::Console(Box::new(r))
+    }
 }
 
 /// One thing that happened, with where it was read.

@@ -197,10 +197,10 @@ impl SentRow {
             .filter_map(|e| match (&e.kind, e.ts) {
                 (EventKind::Request(r), Some(ts)) => Some(SentRow {
                     ts,
-                    route: crate::loadtest::route_of(r),
+                    route: r.route.to_string(),
                     status: r.status,
                     elapsed: r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
-                    id: r.request_id.clone(),
+                    id: r.request_id.as_deref().map(str::to_string),
                     at: (e.source, e.line),
                 }),
                 _ => None,

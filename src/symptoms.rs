@@ -189,7 +189,7 @@ fn request_symptoms(
     for ev in &tl.events {
         let (EventKind::Request(r), Some(ts)) = (&ev.kind, ev.ts) else { continue };
         let observed = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
-        let route = r.route.as_deref().or(r.url.as_deref()).unwrap_or("?");
+        let route = r.url().unwrap_or(&r.route);
         let after = r.elapsed_ms.map_or(String::new(), |ms| format!(" after {ms:.0} ms"));
         let (into, text) = match r.status {
             Some(s) if s >= 500 => (&mut five, format!("{route} answered {s}{after}")),

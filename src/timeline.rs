@@ -28,7 +28,7 @@
 //!     ts: Some(0),
 //!     source: 0,
 //!     line: 2,
-//!     kind: EventKind::Request(Request {
+//!     kind: EventKind::request(Request {
 //!         route: Some("/businesses?id=".into()),
 //!         method: Some("GET".into()),
 //!         status: Some(500),
@@ -330,11 +330,11 @@ pub fn summary(ev: &Event) -> String {
     let raw = match &ev.kind {
         EventKind::Request(r) => {
             let mut s = String::new();
-            if let Some(m) = r.method.as_deref().map(first_line).filter(|m| !m.is_empty()) {
+            if let Some(m) = r.method().map(first_line).filter(|m| !m.is_empty()) {
                 s.push_str(m);
                 s.push(' ');
             }
-            s.push_str(first_line(&crate::loadtest::route_of(r)));
+            s.push_str(first_line(&r.route));
             match (r.status, r.elapsed_ms) {
                 (Some(st), Some(e)) => s.push_str(&format!(" → {st} in {e:.1} ms")),
                 (Some(st), None) => s.push_str(&format!(" → {st}")),
@@ -376,7 +376,20 @@ pub fn summary(ev: &Event) -> String {
             }
             s
         }
-        EventKind::Console(ConsoleRecord::Log(l)) => {
+        EventKind::Console(c) => console_summary(c),
+        EventKind::Db(r) => match r.severity {
+            Some(sev) => format!("{}: {}", sev.as_str(), first_line(&r.message)),
+            None => first_line(&r.message).to_string(),
+        },
+        EventKind::Aggregate(a) => aggregate(a),
+    };
+    truncate(&sanitize(&raw))
+}
+
+/// [`summary`] of a console record.
+fn console_summary(c: &ConsoleRecord) -> String {
+    match c {
+        ConsoleRecord::Log(l) => {
             let msg = first_line(&l.message);
             // A plain line's level was read from its first word: do not say it twice.
             let said = |w: &str| msg.get(..w.len()).is_some_and(|h| h.eq_ignore_ascii_case(w));
@@ -385,24 +398,18 @@ pub fn summary(ev: &Event) -> String {
                 _ => msg.to_string(),
             }
         }
-        EventKind::Console(ConsoleRecord::Access(a)) => {
+        ConsoleRecord::Access(a) => {
             let status = a.status.map_or_else(|| "-".to_string(), |s| s.to_string());
             format!("{} {} → {status}", first_line(&a.method), first_line(&a.path))
         }
-        EventKind::Console(ConsoleRecord::Traceback(t)) => {
+        ConsoleRecord::Traceback(t) => {
             let mut s = format!("traceback: {}", traceback_line(&t.traceback));
             if let Some(intro) = t.intro.as_deref().map(first_line).filter(|i| !i.is_empty()) {
                 s.push_str(&format!(" ({intro})"));
             }
             s
         }
-        EventKind::Db(r) => match r.severity {
-            Some(sev) => format!("{}: {}", sev.as_str(), first_line(&r.message)),
-            None => first_line(&r.message).to_string(),
-        },
-        EventKind::Aggregate(a) => aggregate(a),
-    };
-    truncate(&sanitize(&raw))
+    }
 }
 
 /// A short description of an aggregate result.
@@ -636,36 +643,38 @@ fn fields(e: &Event, o: &mut Map<String, Value>) {
     let text = |s: &Option<String>| s.as_deref().map(sanitize);
     match &e.kind {
         EventKind::Request(r) => {
-            put(o, "method", json!(text(&r.method)));
-            put(o, "route", json!(sanitize(&crate::loadtest::route_of(r))));
-            put(o, "url", json!(text(&r.url)));
+            put(o, "method", json!(r.method().map(sanitize)));
+            put(o, "route", json!(sanitize(&r.route)));
+            put(o, "url", json!(r.url().map(sanitize)));
             // Always present for a request: null means no response.
             o.insert("status".into(), json!(r.status));
             put(o, "elapsed_ms", json!(r.elapsed_ms));
-            put(o, "error", json!(text(&r.error)));
+            put(o, "error", json!(r.error.as_deref().map(sanitize)));
         }
         EventKind::App { event, stage } => {
             put(o, "level", json!(event.level.map(|l| l.as_str())));
-            put(o, "route", json!(text(&event.route)));
-            put(o, "request_id", json!(text(&event.request_id)));
+            put(o, "route", json!(event.route.as_deref().map(sanitize)));
+            put(o, "request_id", json!(event.request_id.as_deref().map(sanitize)));
             put(o, "stage", json!(stage.map(|s| s.as_str())));
             put(o, "status", json!(event.status));
             let exception =
                 event.exception.as_ref().map(|t| truncate(&sanitize(&traceback_line(t))));
             put(o, "exception", json!(exception));
         }
-        EventKind::Console(ConsoleRecord::Log(l)) => {
-            put(o, "level", json!(l.level.map(|l| l.as_str())));
-            put(o, "pid", json!(l.pid));
-        }
-        EventKind::Console(ConsoleRecord::Access(a)) => {
-            put(o, "method", json!(sanitize(&a.method)));
-            put(o, "route", json!(sanitize(&a.path)));
-            put(o, "status", json!(a.status));
-        }
-        EventKind::Console(ConsoleRecord::Traceback(t)) => {
-            put(o, "exception", json!(truncate(&sanitize(&traceback_line(&t.traceback)))));
-        }
+        EventKind::Console(c) => match &**c {
+            ConsoleRecord::Log(l) => {
+                put(o, "level", json!(l.level.map(|l| l.as_str())));
+                put(o, "pid", json!(l.pid));
+            }
+            ConsoleRecord::Access(a) => {
+                put(o, "method", json!(sanitize(&a.method)));
+                put(o, "route", json!(sanitize(&a.path)));
+                put(o, "status", json!(a.status));
+            }
+            ConsoleRecord::Traceback(t) => {
+                put(o, "exception", json!(truncate(&sanitize(&traceback_line(&t.traceback)))));
+            }
+        },
         EventKind::Db(r) => {
             put(o, "level", json!(r.severity.map(|s| s.as_str())));
             put(o, "pid", json!(r.pid));
@@ -686,7 +695,7 @@ mod tests {
     }
 
     fn request(status: Option<u16>) -> EventKind {
-        EventKind::Request(Request {
+        EventKind::request(Request {
             route: Some("/x".into()),
             status,
             elapsed_ms: Some(12.34),
@@ -699,27 +708,21 @@ mod tests {
         let app = ev(
             Some(0),
             1,
-            EventKind::App {
-                event: AppEvent {
+            EventKind::app(AppEvent {
                     level: Some(rootcause_parsers::Level::Error),
                     message: "boom \x1b[31mred\x1b[0m\x1b]0;pwned\x07\nsecond line".into(),
                     route: Some("/x".into()),
                     request_id: Some("1c667ba043444acca14da6a3196aa845".into()),
                     status: Some(500),
                     ..AppEvent::default()
-                },
-                stage: Some(crate::model::Stage::Hit),
-            },
+                }, Some(crate::model::Stage::Hit)),
         );
         assert_eq!(summary(&app), "error: boom red (/x, req 1c667ba0, stage hit, status 500)");
         assert_eq!(summary(&ev(None, 2, request(None))), "/x → no response after 12.3 ms");
         let long = ev(
             Some(0),
             3,
-            EventKind::App {
-                event: AppEvent { message: "é".repeat(500), ..AppEvent::default() },
-                stage: None,
-            },
+            EventKind::app(AppEvent { message: "é".repeat(500), ..AppEvent::default() }, None),
         );
         let s = summary(&long);
         assert_eq!(s.chars().count(), MAX_SUMMARY_CHARS);

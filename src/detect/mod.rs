@@ -709,27 +709,31 @@ fn texts<'a>(ev: &'a Event, out: &mut Vec<Text<'a>>) {
     match &ev.kind {
         EventKind::App { event, .. } => {
             let level = log_level(event.level);
-            let text = Cow::Borrowed(event.message.as_str());
+            let text = Cow::Borrowed(&*event.message);
             out.push(Text { on: On::Message, text, line: ev.line, level });
             if let Some(t) = &event.exception {
                 // An exception inside a JSON line is cited at that line.
                 tb(t, &|_| ev.line, level, out);
             }
         }
-        EventKind::Console(ConsoleRecord::Log(l)) => {
-            let text = Cow::Borrowed(l.message.as_str());
-            out.push(Text { on: On::Message, text, line: ev.line, level: log_level(l.level) });
-        }
-        EventKind::Console(ConsoleRecord::Traceback(t)) => {
-            // The line that introduced it (`Error handling request /x`, Django's `Internal
-            // Server Error: /x`) is a message of its own; its level is not kept.
-            if let Some(intro) = &t.intro {
-                let text = Cow::Borrowed(intro.as_str());
-                out.push(Text { on: On::Message, text, line: ev.line, level: TextLevel::Unknown });
+        EventKind::Console(c) => match &**c {
+            ConsoleRecord::Log(l) => {
+                let text = Cow::Borrowed(l.message.as_str());
+                out.push(Text { on: On::Message, text, line: ev.line, level: log_level(l.level) });
             }
-            // Section offsets of a console traceback count from the record's first line.
-            tb(&t.traceback, &|off| ev.line + u64::from(off), TextLevel::Unknown, out);
-        }
+            ConsoleRecord::Traceback(t) => {
+                // The line that introduced it (`Error handling request /x`, Django's `Internal
+                // Server Error: /x`) is a message of its own; its level is not kept.
+                if let Some(intro) = &t.intro {
+                    let text = Cow::Borrowed(intro.as_str());
+                    let level = TextLevel::Unknown;
+                    out.push(Text { on: On::Message, text, line: ev.line, level });
+                }
+                // Section offsets of a console traceback count from the record's first line.
+                tb(&t.traceback, &|off| ev.line + u64::from(off), TextLevel::Unknown, out);
+            }
+            ConsoleRecord::Access(_) => {}
+        },
         EventKind::Db(r) => {
             let level = r.severity.map_or(TextLevel::Unknown, TextLevel::Pg);
             out.push(Text {
@@ -739,9 +743,7 @@ fn texts<'a>(ev: &'a Event, out: &mut Vec<Text<'a>>) {
                 level,
             })
         }
-        EventKind::Console(ConsoleRecord::Access(_))
-        | EventKind::Request(_)
-        | EventKind::Aggregate(_) => {}
+        EventKind::Request(_) | EventKind::Aggregate(_) => {}
     }
 }
 
@@ -793,7 +795,7 @@ fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding
                         if let (Some(id), true) =
                             (&event.request_id, f.request_ids.len() < MAX_TIMES)
                         {
-                            f.request_ids.insert(id.clone());
+                            f.request_ids.insert(id.to_string());
                         }
                     }
                     if f.evidence.len() < max_evidence {

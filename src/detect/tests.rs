@@ -25,7 +25,7 @@ fn app_exception(line: LineNo, ts: Micros, sections: &[(&str, &str)]) -> Event {
         exception: Some(tb),
         ..AppEvent::default()
     };
-    Event { ts: Some(ts), source: 0, line, kind: EventKind::App { event, stage: None } }
+    Event { ts: Some(ts), source: 0, line, kind: EventKind::app(event, None) }
 }
 
 fn pg(line: LineNo, ts: Micros, sev: Severity, msg: &str) -> Event {
@@ -43,7 +43,7 @@ fn console(line: LineNo, ts: Micros, msg: &str) -> Event {
         message: msg.into(),
         envelope: Envelope::Gunicorn,
     };
-    Event { ts: Some(ts), source: 2, line, kind: EventKind::Console(ConsoleRecord::Log(l)) }
+    Event { ts: Some(ts), source: 2, line, kind: EventKind::console(ConsoleRecord::Log(l)) }
 }
 
 fn ids(events: Vec<Event>) -> Vec<(String, u64)> {
@@ -504,8 +504,10 @@ version = "v"
     assert_eq!(count(pg(1, 1, Severity::Log, "boom")), 0);
     let mut c = console(1, 1, "boom");
     assert_eq!(count(c.clone()), 0, "no level: a level filter does not admit it");
-    if let EventKind::Console(ConsoleRecord::Log(l)) = &mut c.kind {
-        l.level = Some(rootcause_parsers::Level::Error);
+    if let EventKind::Console(b) = &mut c.kind {
+        if let ConsoleRecord::Log(l) = &mut **b {
+            l.level = Some(rootcause_parsers::Level::Error);
+        }
     }
     assert_eq!(count(c), 1);
     assert_eq!(cat.matching(Source::Postgres, On::Pg, "boom", Some("panic")), vec!["fatal_only"]);
@@ -534,7 +536,7 @@ fn sources_filter_the_inputs_a_signature_applies_to() {
         ts: Some(1),
         source: 2,
         line: 7,
-        kind: EventKind::Console(ConsoleRecord::Traceback(tb)),
+        kind: EventKind::console(ConsoleRecord::Traceback(tb)),
     };
     assert_eq!(ids(vec![ev]), vec![("gu_error_handling".to_string(), 1)]);
 }

@@ -41,20 +41,14 @@ fn event(source: Source, on: On, text: &str, level: Option<&str>) -> Event {
                 ..PgRecord::default()
             }))
         }
-        (Source::App, On::Exception) => EventKind::App {
-            event: AppEvent {
+        (Source::App, On::Exception) => EventKind::app(AppEvent {
                 level: log_level,
                 message: "Uncaught exception".into(),
                 exception: Some(traceback()),
                 ..AppEvent::default()
-            },
-            stage: None,
-        },
-        (Source::App, On::Message) => EventKind::App {
-            event: AppEvent { level: log_level, message: text.into(), ..AppEvent::default() },
-            stage: None,
-        },
-        (_, On::Exception) => EventKind::Console(ConsoleRecord::Traceback(ConsoleTraceback {
+            }, None),
+        (Source::App, On::Message) => EventKind::app(AppEvent { level: log_level, message: text.into(), ..AppEvent::default() }, None),
+        (_, On::Exception) => EventKind::console(ConsoleRecord::Traceback(ConsoleTraceback {
             ts: Some(1),
             ts_inferred: false,
             intro: None,
@@ -62,7 +56,7 @@ fn event(source: Source, on: On, text: &str, level: Option<&str>) -> Event {
             traceback: traceback(),
             header_offset: 0,
         })),
-        (_, On::Message) => EventKind::Console(ConsoleRecord::Log(ConsoleLog {
+        (_, On::Message) => EventKind::console(ConsoleRecord::Log(ConsoleLog {
             ts: Some(1),
             ts_inferred: false,
             pid: None,

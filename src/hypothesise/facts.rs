@@ -142,7 +142,8 @@ pub fn gather(
                     app_pids.insert(pid);
                 }
             }
-            EventKind::Console(ConsoleRecord::Log(l)) => {
+            EventKind::Console(c) => {
+                let ConsoleRecord::Log(l) = &**c else { continue };
                 let m = l.message.as_str();
                 if let Some(pid) = p.boot.captures(m).as_ref().and_then(pid_of) {
                     live.insert(pid);

@@ -32,7 +32,7 @@ use rootcause_parsers::{
 };
 
 use crate::funnel::StageMatcher;
-use crate::model::{Event, EventKind, SourceId};
+use crate::model::{AppLog, Event, EventKind, Req, SourceId, Strings};
 pub use discover::Input;
 use read::{Compression, Line, LineReader};
 
@@ -69,6 +69,18 @@ pub struct IngestOptions {
     pub max_decompressed: u64,
     /// Longest line kept; longer lines are skipped as `line_too_long`.
     pub max_line: usize,
+    /// What is kept of each record.
+    pub keep: Keep,
+}
+
+/// What ingest keeps of each record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Keep {
+    /// Everything: messages, tracebacks, whole rows (`timeline`, which prints them).
+    #[default]
+    All,
+    /// What the analysis reads after detection, in compact form (`analyze`, `diff`, `check`).
+    Analysis,
 }
 
 impl Default for IngestOptions {
@@ -80,6 +92,7 @@ impl Default for IngestOptions {
             formats: Vec::new(),
             max_decompressed: DEFAULT_MAX_DECOMPRESSED,
             max_line: DEFAULT_MAX_LINE,
+            keep: Keep::All,
         }
     }
 }
@@ -293,34 +306,57 @@ struct Collector<'a> {
     stages: &'a StageMatcher,
     events: Vec<Event>,
     stats: LineStats,
+    strings: Strings,
+    keep: Keep,
+}
+
+impl<'a> Collector<'a> {
+    fn new(source: SourceId, stages: &'a StageMatcher, keep: Keep) -> Collector<'a> {
+        Collector {
+            source,
+            stages,
+            events: Vec::new(),
+            stats: LineStats::default(),
+            strings: Strings::default(),
+            keep,
+        }
+    }
+}
+
+/// How a record becomes an event: the stage matcher, the string sharer and what to keep.
+struct Conv<'a> {
+    stages: &'a StageMatcher,
+    strings: &'a mut Strings,
+    keep_full: bool,
 }
 
 /// A parser record that becomes an event.
 trait IntoEvent {
-    fn into_event(self, stages: &StageMatcher) -> (Option<Micros>, EventKind);
+    fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind);
 }
 
 impl IntoEvent for loadtest::Request {
-    fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
-        (self.ts, EventKind::Request(self))
+    fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind) {
+        (self.ts, EventKind::Request(Req::new(self, c.strings, c.keep_full)))
     }
 }
 
 impl IntoEvent for jsonlog::AppEvent {
-    fn into_event(self, stages: &StageMatcher) -> (Option<Micros>, EventKind) {
-        let stage = stages.classify(&self.message);
-        (self.ts, EventKind::App { event: self, stage })
+    fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind) {
+        let stage = c.stages.classify(&self.message);
+        let ts = self.ts;
+        (ts, EventKind::App { event: AppLog::new(self, c.strings, c.keep_full), stage })
     }
 }
 
 impl IntoEvent for PgRecord {
-    fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
+    fn into_event(self, _: Conv<'_>) -> (Option<Micros>, EventKind) {
         (self.ts, EventKind::Db(Box::new(self)))
     }
 }
 
 impl IntoEvent for Aggregate {
-    fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
+    fn into_event(self, _: Conv<'_>) -> (Option<Micros>, EventKind) {
         let ts = match &self {
             Aggregate::Sample(s) => Some(s.ts),
             Aggregate::Failure(f) => f.first_seen,
@@ -331,13 +367,13 @@ impl IntoEvent for Aggregate {
 }
 
 impl IntoEvent for console::ConsoleRecord {
-    fn into_event(self, _: &StageMatcher) -> (Option<Micros>, EventKind) {
+    fn into_event(self, _: Conv<'_>) -> (Option<Micros>, EventKind) {
         let ts = match &self {
             console::ConsoleRecord::Log(l) => l.ts,
             console::ConsoleRecord::Access(a) => a.ts,
             console::ConsoleRecord::Traceback(t) => t.ts,
         };
-        (ts, EventKind::Console(self))
+        (ts, EventKind::Console(Box::new(self)))
     }
 }
 
@@ -345,7 +381,12 @@ impl<R: IntoEvent> Sink<R> for Collector<'_> {
     fn record(&mut self, line: LineNo, lines: u32, rec: R) {
         self.stats.records += 1;
         self.stats.parsed += u64::from(lines);
-        let (ts, kind) = rec.into_event(self.stages);
+        let conv = Conv {
+            stages: self.stages,
+            strings: &mut self.strings,
+            keep_full: self.keep == Keep::All,
+        };
+        let (ts, kind) = rec.into_event(conv);
         self.events.push(Event { ts, source: self.source, line, kind });
     }
     fn skip(&mut self, line: LineNo, reason: SkipReason) {
@@ -500,12 +541,7 @@ where
             .par_iter()
             .map(|b| {
                 let mut p = make();
-                let mut bc = Collector {
-                    source: c.source,
-                    stages: c.stages,
-                    events: Vec::new(),
-                    stats: LineStats::default(),
-                };
+                let mut bc = Collector::new(c.source, c.stages, c.keep);
                 for &(n, span) in &b.lines {
                     match span {
                         Some((s, e)) => p.line(b.buf.get(s..e).unwrap_or_default(), n, &mut bc),
@@ -588,12 +624,7 @@ pub(crate) fn ingest_from(
     };
     info.compression = compression;
     let mut lr = LineReader::new(reader, o.max_line);
-    let mut c = Collector {
-        source: id,
-        stages: &o.stages,
-        events: Vec::new(),
-        stats: LineStats::default(),
-    };
+    let mut c = Collector::new(id, &o.stages, o.keep);
     let head = lr.skip_leading_nul().and_then(|nul| lr.head(HEAD_BYTES).map(|h| (h, nul)));
     let (head, nul) = match head {
         Ok(h) => h,
@@ -697,12 +728,7 @@ mod batched_tests {
 
     fn collect(batched: bool, bytes: &[u8]) -> (Vec<Event>, LineStats) {
         let stages = StageMatcher::default();
-        let mut c = Collector {
-            source: 3,
-            stages: &stages,
-            events: Vec::new(),
-            stats: LineStats::default(),
-        };
+        let mut c = Collector::new(3, &stages, Keep::All);
         let mut lr = LineReader::new(bytes, 4096);
         let opts = jsonlog::Options::default();
         let r = if batched {
@@ -736,12 +762,7 @@ mod batched_tests {
 
     fn collect_pg(batched: bool, bytes: &[u8]) -> (Vec<Event>, LineStats) {
         let stages = StageMatcher::default();
-        let mut c = Collector {
-            source: 1,
-            stages: &stages,
-            events: Vec::new(),
-            stats: LineStats::default(),
-        };
+        let mut c = Collector::new(1, &stages, Keep::All);
         let mut lr = LineReader::new(bytes, 1 << 16);
         let time = rootcause_parsers::time::TimeOptions::default();
         let (prefix, _) = postgres::infer_prefix(bytes, &time).expect("a prefix");

@@ -83,12 +83,12 @@ mod tests {
             message: format!("line {line}"),
             envelope: Envelope::Plain,
         };
-        Event { ts, source: 0, line, kind: EventKind::Console(ConsoleRecord::Log(log)) }
+        Event { ts, source: 0, line, kind: EventKind::console(ConsoleRecord::Log(log)) }
     }
 
     fn request(line: u64, ts: Option<Micros>, elapsed_ms: f64) -> Event {
         let r = Request { ts, elapsed_ms: Some(elapsed_ms), ..Request::default() };
-        Event { ts, source: 0, line, kind: EventKind::Request(r) }
+        Event { ts, source: 0, line, kind: EventKind::request(r) }
     }
 
     fn notes(stats: &LineStats, note: Note) -> (u64, Vec<u64>) {
@@ -118,7 +118,8 @@ mod tests {
         assert_eq!(notes(&stats, Note::TimestampInferred), (5, vec![1, 2, 4, 6, 7]));
         assert_eq!(notes(&stats, Note::OutOfOrder), (0, vec![]));
         // The record keeps what its line said.
-        let EventKind::Console(ConsoleRecord::Log(l)) = &events[0].kind else { panic!() };
+        let EventKind::Console(c) = &events[0].kind else { panic!() };
+        let ConsoleRecord::Log(l) = &**c else { panic!() };
         assert_eq!(l.ts, None);
     }
 

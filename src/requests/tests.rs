@@ -17,17 +17,14 @@ fn app(
         ts: Some(ts),
         source: 0,
         line: 1,
-        kind: EventKind::App {
-            event: AppEvent {
+        kind: EventKind::app(AppEvent {
                 ts: Some(ts),
                 message: msg.into(),
                 route: Some("/r/<id>".into()),
                 request_id: id.map(str::to_string),
                 status,
                 ..AppEvent::default()
-            },
-            stage,
-        },
+            }, stage),
     }
 }
 

@@ -46,16 +46,13 @@ fn stage_event(ts: Micros, stage: Stage, id: usize, route: &str) -> Event {
         ts: Some(ts),
         source: 1,
         line: 1,
-        kind: EventKind::App {
-            event: AppEvent {
+        kind: EventKind::app(AppEvent {
                 ts: Some(ts),
                 message: stage.as_str().into(),
                 route: Some(route.into()),
                 request_id: Some(format!("r{id}")),
                 ..AppEvent::default()
-            },
-            stage: Some(stage),
-        },
+            }, Some(stage)),
     }
 }
 
@@ -80,7 +77,7 @@ fn run(n: usize, skew: Micros, seed: u64) -> (Vec<Event>, Vec<Micros>) {
             ts: Some(t + skew),
             source: 0,
             line: i as u64 + 2,
-            kind: EventKind::Request(Request {
+            kind: EventKind::request(Request {
                 ts: Some(t + skew),
                 route: Some(route.replace("<id>", "")),
                 status: Some(200),
@@ -98,7 +95,7 @@ fn with_ids(events: &mut [Event]) {
     let mut n = 0;
     for e in events.iter_mut() {
         if let EventKind::Request(r) = &mut e.kind {
-            r.request_id = Some(format!("r{n}"));
+            r.request_id = Some(format!("r{n}").into());
             n += 1;
         }
     }
