@@ -263,7 +263,7 @@ pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow
                 at: *at,
                 observed: *ts + elapsed.unwrap_or(0),
                 class: LostClass::of(furthest),
-                app_id: m.and_then(|j| apps[j].id.clone()),
+                app_id: m.and_then(|j| apps[j].id.as_deref().map(str::to_string)),
             });
         }
         if !f.has_app {

@@ -25,7 +25,7 @@ use rootcause_parsers::{LineNo, Micros};
 use serde::Serialize;
 
 use crate::funnel::canonical_route;
-use crate::model::{Event, EventKind, SourceId, Stage};
+use crate::model::{Event, EventKind, Shared, SourceId, Stage};
 
 /// One request as the application logged it.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +37,7 @@ pub struct AppRequest {
     /// The furthest stage it reached.
     pub furthest: Stage,
     /// Its route, as logged.
-    pub route: Option<String>,
+    pub route: Option<Shared>,
     /// The input of its first event.
     pub source: SourceId,
     /// The line of its first event.
@@ -47,7 +47,7 @@ pub struct AppRequest {
     /// The HTTP status the app logged for it, if any event carried one.
     pub status: Option<u16>,
     /// Its request id, when its events carry one.
-    pub id: Option<String>,
+    pub id: Option<Shared>,
 }
 
 /// One application event, borrowed from the timeline.
@@ -56,8 +56,8 @@ struct AppPoint<'a> {
     stage: Option<Stage>,
     source: SourceId,
     line: LineNo,
-    route: Option<&'a str>,
-    request_id: Option<&'a str>,
+    route: Option<&'a Shared>,
+    request_id: Option<&'a Shared>,
     pid: Option<u32>,
     status: Option<u16>,
 }
@@ -76,13 +76,13 @@ pub fn app_requests<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<AppReque
     let mut points: Vec<AppPoint<'a>> = events
         .filter_map(|e| match (&e.kind, e.ts) {
             (EventKind::App { event, stage }, Some(ts)) => {
-                let request_id = event.request_id.as_deref().filter(|s| !s.is_empty());
+                let request_id = event.request_id.as_ref().filter(|s| !s.is_empty());
                 (stage.is_some() || request_id.is_some()).then_some(AppPoint {
                     ts,
                     stage: *stage,
                     source: e.source,
                     line: e.line,
-                    route: event.route.as_deref(),
+                    route: event.route.as_ref(),
                     request_id,
                     pid: event.pid,
                     status: event.status,
@@ -108,7 +108,7 @@ pub fn app_requests<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<AppReque
                 (None, None) => continue,
             },
             (None, Some(stage)) => {
-                let chain = chains.entry((p.source, p.pid, p.route)).or_default();
+                let chain = chains.entry((p.source, p.pid, p.route.map(|r| &**r))).or_default();
                 let found = match stage {
                     Stage::Hit => None,
                     Stage::Started => chain.at_hit.pop_front(),
@@ -136,7 +136,7 @@ pub fn app_requests<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<AppReque
         }
         r.status = r.status.or(p.status);
         if r.route.is_none() {
-            r.route = p.route.map(str::to_string);
+            r.route = p.route.cloned();
         }
     }
     out
@@ -148,12 +148,12 @@ impl AppRequest {
             first: p.ts,
             last: p.ts,
             furthest: stage,
-            route: p.route.map(str::to_string),
+            route: p.route.cloned(),
             source: p.source,
             line: p.line,
             by_id,
             status: None,
-            id: p.request_id.map(str::to_string),
+            id: p.request_id.cloned(),
         }
     }
 }

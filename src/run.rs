@@ -37,9 +37,28 @@ impl Timings {
     fn lap(&mut self, stage: &str) {
         if self.on {
             let now = std::time::Instant::now();
-            eprintln!("rootcause timing: {stage:<12} {:8.3} s", (now - self.last).as_secs_f64());
+            eprintln!(
+                "rootcause timing: {stage:<12} {:8.3} s  {}",
+                (now - self.last).as_secs_f64(),
+                memory()
+            );
             self.last = now;
         }
+    }
+}
+
+/// Resident and peak memory of this process, from `/proc/self/status` (Linux; empty elsewhere).
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().unwrap_or(0) / 1024)
+    };
+    match (field("VmRSS:"), field("VmHWM:")) {
+        (Some(rss), Some(peak)) => format!("RSS {rss} MB, peak {peak} MB"),
+        _ => String::new(),
     }
 }
 
@@ -51,17 +70,40 @@ pub fn prepare(
     corr: &CorrelateConfig,
     pool: &rayon::ThreadPool,
 ) -> Result<Prepared, UsageError> {
+    prepare_for(paths, input, corr, pool, None)
+}
+
+/// [`prepare`]; with an `analysis`, the catalog is matched during ingest and only what the
+/// later stages read is kept ([`ingest::post`]).
+fn prepare_for(
+    paths: &[PathBuf],
+    input: &InputConfig,
+    corr: &CorrelateConfig,
+    pool: &rayon::ThreadPool,
+    analysis: Option<ingest::Analysis<'_>>,
+) -> Result<Prepared, UsageError> {
     let mut t = Timings::new();
     let (inputs, discover_errors) = discover::expand(paths);
-    let mut ingested = ingest::ingest(&inputs, &input.ingest, pool);
+    let mut ingested = ingest::ingest_for(&inputs, &input.ingest, pool, analysis);
     ingested.discover_errors = discover_errors;
-    t.lap("ingest");
+    t.lap(&format!("ingest ({} events kept)", ingested.events.len()));
     let mut events = std::mem::take(&mut ingested.events);
     let skews = skew::correct(&mut events, &ingested.sources, &corr.skews).map_err(UsageError)?;
     t.lap("skew");
-    let timeline = pool.install(|| correlate::correlate(events));
+    let mut timeline = pool.install(|| correlate::correlate(events));
+    // The span of every line read, not only of the events kept.
+    for &(source, (lo, hi)) in &ingested.spans {
+        let k = applied_skew(&skews, source);
+        let (lo, hi) = (lo - k, hi - k);
+        timeline.span = Some(timeline.span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+    }
     t.lap("correlate");
     Ok(Prepared { ingested, skews, timeline })
+}
+
+/// The skew subtracted from `source`'s times (0 when none was applied).
+fn applied_skew(skews: &[Skew], source: crate::model::SourceId) -> rootcause_parsers::Micros {
+    skews.iter().find(|s| s.source == source && s.applied).map_or(0, |s| s.skew)
 }
 
 /// Analyses one run: reads `paths` and builds its report (what `analyze`, `diff` and `check`
@@ -74,14 +116,17 @@ pub fn report(
     pool: &rayon::ThreadPool,
     catalog: &detect::Catalog,
 ) -> Result<(report::Report, Ingested), UsageError> {
-    let Prepared { ingested, skews, timeline } = prepare(paths, input, corr, pool)?;
+    let analysis = ingest::Analysis { catalog, evidence };
+    let Prepared { mut ingested, skews, timeline } =
+        prepare_for(paths, input, corr, pool, Some(analysis))?;
     let mut t = Timings::new();
     let lt = loadtest::analyse(&timeline);
     t.lap("loadtest");
     let fun = funnel::count(&timeline);
     let flow = flow::analyse(&timeline, skew::tolerance(&skews), corr.bucket);
     t.lap("funnel+flow");
-    let findings = pool.install(|| detect::detect(&timeline, catalog, evidence));
+    let per_input = std::mem::take(&mut ingested.findings);
+    let findings = detect::combine(per_input, &|s| applied_skew(&skews, s), catalog, evidence);
     t.lap("detect");
     let symptoms = symptoms::derive(&timeline, &lt, &flow, evidence);
     let facts = hypothesise::facts::gather(&timeline, &findings, catalog, symptoms.pg);
@@ -110,4 +155,42 @@ pub fn report(
     });
     t.lap("report");
     Ok((rep, ingested))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Matching the catalog during ingest, input by input, finds what matching the whole
+    /// timeline finds: the same signatures, counts, times, evidence and captures.
+    #[test]
+    fn detection_during_ingest_equals_detection_over_the_timeline() {
+        let catalog = detect::Catalog::builtin().expect("catalog");
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut compared = 0;
+        for sample in ["pool-exhaustion", "eof-open-transaction", "too-many-clients", "clock-skew"]
+        {
+            let paths = vec![root.join(sample)];
+            let input = InputConfig {
+                paths: paths.clone(),
+                ingest: ingest::IngestOptions::default(),
+                threads: 2,
+            };
+            let corr = CorrelateConfig::default();
+            let whole = prepare(&paths, &input, &corr, &pool).expect("prepare");
+            let want = detect::detect(&whole.timeline, &catalog, 5);
+            let analysis = ingest::Analysis { catalog: &catalog, evidence: 5 };
+            let mut p = prepare_for(&paths, &input, &corr, &pool, Some(analysis)).expect("prep");
+            let per_input = std::mem::take(&mut p.ingested.findings);
+            let got = detect::combine(per_input, &|s| applied_skew(&p.skews, s), &catalog, 5);
+            assert!(!want.is_empty(), "{sample}: the sample has signatures");
+            assert_eq!(got, want, "{sample}");
+            // Fewer events are kept, and the run's span is the same.
+            assert!(p.timeline.events.len() < whole.timeline.events.len(), "{sample}");
+            assert_eq!(p.timeline.span, whole.timeline.span, "{sample}");
+            compared += 1;
+        }
+        assert_eq!(compared, 4);
+    }
 }

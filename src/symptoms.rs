@@ -346,14 +346,14 @@ fn funnel_drop(flow: &Flow) -> Option<Symptom> {
 
 /// What a Postgres message says about connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ConnLine {
+pub(crate) enum ConnLine {
     Received,
     Ended,
     Refused,
     Restarted,
 }
 
-fn conn_line(sev: Option<Severity>, msg: &str) -> Option<ConnLine> {
+pub(crate) fn conn_line(sev: Option<Severity>, msg: &str) -> Option<ConnLine> {
     if msg.starts_with("connection received:") {
         Some(ConnLine::Received)
     } else if msg.starts_with("disconnection:") {

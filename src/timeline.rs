@@ -708,14 +708,17 @@ mod tests {
         let app = ev(
             Some(0),
             1,
-            EventKind::app(AppEvent {
+            EventKind::app(
+                AppEvent {
                     level: Some(rootcause_parsers::Level::Error),
                     message: "boom \x1b[31mred\x1b[0m\x1b]0;pwned\x07\nsecond line".into(),
                     route: Some("/x".into()),
                     request_id: Some("1c667ba043444acca14da6a3196aa845".into()),
                     status: Some(500),
                     ..AppEvent::default()
-                }, Some(crate::model::Stage::Hit)),
+                },
+                Some(crate::model::Stage::Hit),
+            ),
         );
         assert_eq!(summary(&app), "error: boom red (/x, req 1c667ba0, stage hit, status 500)");
         assert_eq!(summary(&ev(None, 2, request(None))), "/x → no response after 12.3 ms");

@@ -762,7 +762,10 @@ fn excerpt(text: &str) -> String {
     s
 }
 
-fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding> {
+/// Matches the catalog over `events` (in any order); one finding per signature of the
+/// catalog, in catalog order, most of them empty. Partial results of consecutive chunks are
+/// combined with [`merge_partial`].
+pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding> {
     let mut findings: Vec<Finding> = (0..catalog.signatures.len()).map(Finding::new).collect();
     let mut buf = Vec::new();
     let mut hit = vec![false; catalog.signatures.len()];
@@ -824,17 +827,74 @@ fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding
 /// Events per parallel chunk.
 const CHUNK: usize = 16 * 1024;
 
+/// Adds the partial findings of a later chunk to `total` (both from [`scan`], or empty).
+pub fn merge_partial(total: &mut Vec<Finding>, part: Vec<Finding>, max_evidence: usize) {
+    if total.is_empty() {
+        *total = part;
+        return;
+    }
+    for (t, p) in total.iter_mut().zip(part) {
+        if p.count > 0 {
+            t.merge(p, max_evidence);
+        }
+    }
+}
+
 /// Matches the catalog over the timeline; returns the signatures found, most frequent first
 /// (ties by first occurrence, then id).
 pub fn detect(tl: &Timeline, catalog: &Catalog, max_evidence: usize) -> Vec<Finding> {
     let partials: Vec<Vec<Finding>> =
         tl.events.par_chunks(CHUNK).map(|c| scan(catalog, c, max_evidence)).collect();
-    let mut total: Vec<Finding> = (0..catalog.signatures.len()).map(Finding::new).collect();
+    let mut total = Vec::new();
     for part in partials {
-        for (t, p) in total.iter_mut().zip(part) {
+        merge_partial(&mut total, part, max_evidence);
+    }
+    rank(total, catalog)
+}
+
+/// Combines the findings each input made during ingest ([`scan`] over its events, merged in
+/// line order) into the run's: each input's times are moved onto the reference clock by
+/// `skew` (what to subtract), then the evidence and times of all inputs are put in time
+/// order and cut to their limits. Returns the signatures found, ranked as [`detect`] does.
+pub fn combine(
+    per_input: Vec<(SourceId, Vec<Finding>)>,
+    skew: &dyn Fn(SourceId) -> Micros,
+    catalog: &Catalog,
+    max_evidence: usize,
+) -> Vec<Finding> {
+    let mut total: Vec<Finding> = (0..catalog.signatures.len()).map(Finding::new).collect();
+    for (source, part) in per_input {
+        let k = skew(source);
+        for (t, mut p) in total.iter_mut().zip(part) {
+            if p.count == 0 {
+                continue;
+            }
+            if k != 0 {
+                p.first_seen = p.first_seen.map(|x| x - k);
+                p.last_seen = p.last_seen.map(|x| x - k);
+                p.times.iter_mut().for_each(|x| *x -= k);
+                for e in &mut p.evidence {
+                    e.ts = e.ts.map(|x| x - k);
+                }
+            }
+            // Keep every input's evidence and times for now; cut after sorting.
+            let (evidence, times) = (std::mem::take(&mut p.evidence), std::mem::take(&mut p.times));
             t.merge(p, max_evidence);
+            t.evidence.extend(evidence);
+            t.times.extend(times);
         }
     }
+    for t in &mut total {
+        t.evidence.sort_by_key(|e| (e.ts.is_none(), e.ts, e.source, e.line));
+        t.evidence.truncate(max_evidence);
+        t.times.sort_unstable();
+        t.times.truncate(MAX_TIMES);
+    }
+    rank(total, catalog)
+}
+
+/// The findings with a match, most frequent first (ties by first occurrence, then id).
+fn rank(total: Vec<Finding>, catalog: &Catalog) -> Vec<Finding> {
     let mut found: Vec<Finding> = total.into_iter().filter(|f| f.count > 0).collect();
     found.sort_by(|a, b| {
         b.count

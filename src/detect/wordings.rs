@@ -41,13 +41,19 @@ fn event(source: Source, on: On, text: &str, level: Option<&str>) -> Event {
                 ..PgRecord::default()
             }))
         }
-        (Source::App, On::Exception) => EventKind::app(AppEvent {
+        (Source::App, On::Exception) => EventKind::app(
+            AppEvent {
                 level: log_level,
                 message: "Uncaught exception".into(),
                 exception: Some(traceback()),
                 ..AppEvent::default()
-            }, None),
-        (Source::App, On::Message) => EventKind::app(AppEvent { level: log_level, message: text.into(), ..AppEvent::default() }, None),
+            },
+            None,
+        ),
+        (Source::App, On::Message) => EventKind::app(
+            AppEvent { level: log_level, message: text.into(), ..AppEvent::default() },
+            None,
+        ),
         (_, On::Exception) => EventKind::console(ConsoleRecord::Traceback(ConsoleTraceback {
             ts: Some(1),
             ts_inferred: false,

@@ -104,6 +104,17 @@ fn patterns() -> Option<Patterns> {
     })
 }
 
+/// Whether a console line is one [`gather`] reads (a worker booted, timed out, was killed or
+/// exited; the worker class; werkzeug's banner): ingest keeps only those of a console log.
+pub fn wants(message: &str) -> bool {
+    static P: std::sync::LazyLock<Option<Patterns>> = std::sync::LazyLock::new(patterns);
+    P.as_ref().is_none_or(|p| {
+        [&p.boot, &p.exit, &p.timeout, &p.sigkill, &p.worker_class, &p.werkzeug]
+            .iter()
+            .any(|r| r.is_match(message))
+    })
+}
+
 /// Gathers the facts.
 pub fn gather(
     tl: &Timeline,

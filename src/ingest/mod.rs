@@ -15,6 +15,7 @@
 //! inputs are still analysed.
 
 pub mod discover;
+pub mod post;
 pub mod read;
 pub mod times;
 
@@ -34,6 +35,8 @@ use rootcause_parsers::{
 use crate::funnel::StageMatcher;
 use crate::model::{AppLog, Event, EventKind, Req, SourceId, Strings};
 pub use discover::Input;
+pub use post::Analysis;
+use post::Post;
 use read::{Compression, Line, LineReader};
 
 /// How many bytes of an input the sniffer sees.
@@ -69,18 +72,6 @@ pub struct IngestOptions {
     pub max_decompressed: u64,
     /// Longest line kept; longer lines are skipped as `line_too_long`.
     pub max_line: usize,
-    /// What is kept of each record.
-    pub keep: Keep,
-}
-
-/// What ingest keeps of each record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Keep {
-    /// Everything: messages, tracebacks, whole rows (`timeline`, which prints them).
-    #[default]
-    All,
-    /// What the analysis reads after detection, in compact form (`analyze`, `diff`, `check`).
-    Analysis,
 }
 
 impl Default for IngestOptions {
@@ -92,7 +83,6 @@ impl Default for IngestOptions {
             formats: Vec::new(),
             max_decompressed: DEFAULT_MAX_DECOMPRESSED,
             max_line: DEFAULT_MAX_LINE,
-            keep: Keep::All,
         }
     }
 }
@@ -199,8 +189,15 @@ pub struct SourceInfo {
 pub struct Ingested {
     /// Every input, in order, readable or not.
     pub sources: Vec<SourceInfo>,
-    /// Every event, grouped by source in input order, in line order within a source.
+    /// Every event kept, grouped by source (the largest input first, then the others in input
+    /// order), in line order within a source:
+    /// all of them, or with an [`Analysis`] what the later stages read ([`post`]).
     pub events: Vec<Event>,
+    /// With an [`Analysis`]: what the catalog matched in each input, in catalog order, times
+    /// on the input's own clock (see [`crate::detect::combine`]).
+    pub findings: Vec<(SourceId, Vec<crate::detect::Finding>)>,
+    /// The earliest and latest time of each input's lines (on its own clock).
+    pub spans: Vec<(SourceId, (Micros, Micros))>,
     /// Problems met while expanding paths: missing files and unreadable folders (fatal), symlink
     /// loops and folders nested too deep (skipped on purpose).
     pub discover_errors: Vec<discover::DiscoverError>,
@@ -214,20 +211,52 @@ impl Ingested {
     }
 }
 
-/// Reads `inputs` in parallel on `pool`.
+/// Reads `inputs` in parallel on `pool`, every event kept.
 pub fn ingest(inputs: &[Input], o: &IngestOptions, pool: &rayon::ThreadPool) -> Ingested {
-    let per_input: Vec<(SourceInfo, Vec<Event>)> = pool.install(|| {
+    ingest_for(inputs, o, pool, None)
+}
+
+/// Reads `inputs` in parallel on `pool`; with an `analysis`, matches its catalog and keeps
+/// only what the later stages read ([`post`]).
+pub fn ingest_for(
+    inputs: &[Input],
+    o: &IngestOptions,
+    pool: &rayon::ThreadPool,
+    analysis: Option<Analysis<'_>>,
+) -> Ingested {
+    let per_input: Vec<(SourceInfo, Post<'_>)> = pool.install(|| {
         inputs
             .par_iter()
             .enumerate()
-            .map(|(i, input)| ingest_one(i as SourceId, input, o))
+            .map(|(i, input)| {
+                let id = i as SourceId;
+                ingest_post(id, input, read::open(input.path(), o.max_decompressed), o, analysis)
+            })
             .collect()
     });
-    let total: usize = per_input.iter().map(|(_, e)| e.len()).sum();
-    let mut ingested = Ingested { events: Vec::with_capacity(total), ..Ingested::default() };
-    for (info, events) in per_input {
+    let total: usize = per_input.iter().map(|(_, p)| p.events.len()).sum();
+    let mut ingested = Ingested::default();
+    let mut parts = Vec::with_capacity(per_input.len());
+    for (info, post) in per_input {
+        if analysis.is_some() {
+            ingested.findings.push((info.id, post.findings));
+        }
+        if let Some(span) = post.span {
+            ingested.spans.push((info.id, span));
+        }
         ingested.sources.push(info);
-        ingested.events.extend(events);
+        parts.push(post.events);
+    }
+    // The largest input's events are grown in place to hold all the others, so that the
+    // events are never held twice.
+    let largest = (0..parts.len()).max_by_key(|&i| parts[i].len());
+    if let Some(i) = largest {
+        let mut events = std::mem::take(&mut parts[i]);
+        events.reserve_exact(total - events.len());
+        for part in parts {
+            events.extend(part);
+        }
+        ingested.events = events;
     }
     ingested
 }
@@ -307,18 +336,16 @@ struct Collector<'a> {
     events: Vec<Event>,
     stats: LineStats,
     strings: Strings,
-    keep: Keep,
 }
 
 impl<'a> Collector<'a> {
-    fn new(source: SourceId, stages: &'a StageMatcher, keep: Keep) -> Collector<'a> {
+    fn new(source: SourceId, stages: &'a StageMatcher) -> Collector<'a> {
         Collector {
             source,
             stages,
             events: Vec::new(),
             stats: LineStats::default(),
             strings: Strings::default(),
-            keep,
         }
     }
 }
@@ -384,7 +411,8 @@ impl<R: IntoEvent> Sink<R> for Collector<'_> {
         let conv = Conv {
             stages: self.stages,
             strings: &mut self.strings,
-            keep_full: self.keep == Keep::All,
+            // Detection reads the whole record; [`post`] thins it afterwards.
+            keep_full: true,
         };
         let (ts, kind) = rec.into_event(conv);
         self.events.push(Event { ts, source: self.source, line, kind });
@@ -430,7 +458,12 @@ fn strip_nul<'a>(line: &'a [u8], no: LineNo, stats: &mut LineStats) -> &'a [u8] 
 /// NUL bytes at the start of a line are dropped first and noted as [`NUL_PADDING`]: they are
 /// what a crash or a `copytruncate` rotation leaves where unwritten data should be, never part
 /// of a log line, and a line of nothing else is then blank.
-fn run<P, R>(parser: &mut P, lr: &mut LineReader<R>, c: &mut Collector<'_>) -> std::io::Result<()>
+fn run<P, R>(
+    parser: &mut P,
+    lr: &mut LineReader<R>,
+    c: &mut Collector<'_>,
+    post: &mut Post<'_>,
+) -> std::io::Result<()>
 where
     P: LineParser,
     P::Record: IntoEvent,
@@ -443,6 +476,9 @@ where
                 no += 1;
                 let line = strip_nul(line, no, &mut c.stats);
                 parser.line(line, no, c);
+                if c.events.len() >= post::FLUSH_EVENTS {
+                    post.chunk(std::mem::take(&mut c.events), &mut c.stats);
+                }
             }
             Ok(Some(Line::TooLong)) => {
                 no += 1;
@@ -453,6 +489,7 @@ where
         }
     };
     parser.finish(c);
+    post.chunk(std::mem::take(&mut c.events), &mut c.stats);
     c.stats.lines = no;
     result
 }
@@ -479,6 +516,7 @@ fn run_batched<P, R, F>(
     boundary: &dyn Fn(&[u8]) -> bool,
     lr: &mut LineReader<R>,
     c: &mut Collector<'_>,
+    post: &mut Post<'_>,
 ) -> std::io::Result<()>
 where
     P: LineParser,
@@ -541,7 +579,7 @@ where
             .par_iter()
             .map(|b| {
                 let mut p = make();
-                let mut bc = Collector::new(c.source, c.stages, c.keep);
+                let mut bc = Collector::new(c.source, c.stages);
                 for &(n, span) in &b.lines {
                     match span {
                         Some((s, e)) => p.line(b.buf.get(s..e).unwrap_or_default(), n, &mut bc),
@@ -554,15 +592,22 @@ where
             .collect();
         t_parse += t0.elapsed().as_secs_f64();
         let t0 = std::time::Instant::now();
+        let mut ready = Vec::with_capacity(parsed.len());
         for (events, stats) in parsed {
-            c.events.extend(events);
             c.stats.merge(&stats);
+            ready.push(post.settle(events, &mut c.stats));
+        }
+        let analysis = post.analysis();
+        let done: Vec<post::Done> =
+            ready.into_par_iter().map(|events| Post::process(analysis, events)).collect();
+        for d in done {
+            post.absorb(d);
         }
         t_merge += t0.elapsed().as_secs_f64();
     }
     if std::env::var_os("ROOTCAUSE_TIMINGS").is_some() {
         eprintln!(
-            "rootcause timing:   batches: read {t_read:.3} s, parse {t_parse:.3} s, merge {t_merge:.3} s"
+            "rootcause timing:   batches: read {t_read:.3} s, parse {t_parse:.3} s, settle+detect+merge {t_merge:.3} s"
         );
     }
     c.stats.lines = no;
@@ -590,18 +635,28 @@ fn count_unknown<R: std::io::Read>(
     result
 }
 
-fn ingest_one(id: SourceId, input: &Input, o: &IngestOptions) -> (SourceInfo, Vec<Event>) {
-    ingest_from(id, input, read::open(input.path(), o.max_decompressed), o)
-}
-
 /// Ingests one input from what [`read::open`] (or [`read::decode`]) gave for it: the seam the
 /// property tests drive with readers that return the bytes in arbitrary chunks.
+#[cfg(test)]
 pub(crate) fn ingest_from(
     id: SourceId,
     input: &Input,
     opened: std::io::Result<(Box<dyn std::io::Read + Send>, Compression)>,
     o: &IngestOptions,
 ) -> (SourceInfo, Vec<Event>) {
+    let (info, post) = ingest_post(id, input, opened, o, None);
+    (info, post.events)
+}
+
+/// Ingests one input into a [`Post`]: its events and, with an analysis, its findings.
+fn ingest_post<'a>(
+    id: SourceId,
+    input: &Input,
+    opened: std::io::Result<(Box<dyn std::io::Read + Send>, Compression)>,
+    o: &IngestOptions,
+    analysis: Option<Analysis<'a>>,
+) -> (SourceInfo, Post<'a>) {
+    let mut post = Post::new(analysis);
     let mut info = SourceInfo {
         id,
         input: input.clone(),
@@ -619,12 +674,12 @@ pub(crate) fn ingest_from(
         Err(e) => {
             info.reason = "not read".into();
             info.error = Some(e.to_string());
-            return (info, Vec::new());
+            return (info, post);
         }
     };
     info.compression = compression;
     let mut lr = LineReader::new(reader, o.max_line);
-    let mut c = Collector::new(id, &o.stages, o.keep);
+    let mut c = Collector::new(id, &o.stages);
     let head = lr.skip_leading_nul().and_then(|nul| lr.head(HEAD_BYTES).map(|h| (h, nul)));
     let (head, nul) = match head {
         Ok(h) => h,
@@ -632,7 +687,7 @@ pub(crate) fn ingest_from(
             info.reason = "not read".into();
             info.error = Some(e.to_string());
             info.bytes = lr.bytes;
-            return (info, Vec::new());
+            return (info, post);
         }
     };
     if nul > 0 && !head.is_empty() {
@@ -645,14 +700,14 @@ pub(crate) fn ingest_from(
     let result = match format {
         Some(Format::LoadTestCsv) => {
             let mut p = loadtest::Parser::new(lt_opts);
-            let r = run(&mut p, &mut lr, &mut c);
+            let r = run(&mut p, &mut lr, &mut c, &mut post);
             info.detail = p.schema().map(|s| format!("columns: {}", s.describe()));
             info.dialect = p.schema().and_then(|s| s.dialect());
             r
         }
         Some(Format::JsonLog) => {
             let opts = jsonlog::Options { time: o.time };
-            run_batched(|| jsonlog::Parser::new(opts), &|_| true, &mut lr, &mut c)
+            run_batched(|| jsonlog::Parser::new(opts), &|_| true, &mut lr, &mut c, &mut post)
         }
         Some(Format::Postgres) => {
             // Forced with --input-format but no candidate fits: the Debian default, so that
@@ -667,29 +722,29 @@ pub(crate) fn ingest_from(
                     info.detail = Some(format!("log_line_prefix '{}'", prefix.spec()));
                     let probe = postgres::Parser::new(prefix.clone(), o.time);
                     let make = || postgres::Parser::new(prefix.clone(), o.time);
-                    run_batched(make, &|l| probe.starts_record(l), &mut lr, &mut c)
+                    run_batched(make, &|l| probe.starts_record(l), &mut lr, &mut c, &mut post)
                 }
                 None => count_unknown(&mut lr, &mut c),
             }
         }
-        Some(Format::Console) => run(&mut console::Parser::new(o.time), &mut lr, &mut c),
-        Some(Format::K6Csv) => run(&mut k6::Parser::new(lt_opts), &mut lr, &mut c),
-        Some(Format::VegetaCsv) => run(&mut vegeta::Parser::new(lt_opts), &mut lr, &mut c),
-        Some(Format::LocustCsv) => run(&mut locust::Parser::new(lt_opts), &mut lr, &mut c),
-        Some(Format::WrkText) => run(&mut wrk::Parser::new(lt_opts), &mut lr, &mut c),
+        Some(Format::Console) => run(&mut console::Parser::new(o.time), &mut lr, &mut c, &mut post),
+        Some(Format::K6Csv) => run(&mut k6::Parser::new(lt_opts), &mut lr, &mut c, &mut post),
+        Some(Format::VegetaCsv) => {
+            run(&mut vegeta::Parser::new(lt_opts), &mut lr, &mut c, &mut post)
+        }
+        Some(Format::LocustCsv) => {
+            run(&mut locust::Parser::new(lt_opts), &mut lr, &mut c, &mut post)
+        }
+        Some(Format::WrkText) => run(&mut wrk::Parser::new(lt_opts), &mut lr, &mut c, &mut post),
         None => count_unknown(&mut lr, &mut c),
     };
     if let Err(e) = result {
         info.error = Some(e.to_string());
     }
-    let t0 = std::time::Instant::now();
-    times::settle(&mut c.events, &mut c.stats);
-    if std::env::var_os("ROOTCAUSE_TIMINGS").is_some() {
-        eprintln!("rootcause timing:   settle {:.3} s", t0.elapsed().as_secs_f64());
-    }
+    post.finish(&mut c.stats);
     info.bytes = lr.bytes;
     info.stats = c.stats;
-    (info, c.events)
+    (info, post)
 }
 
 #[cfg(test)]
@@ -728,16 +783,18 @@ mod batched_tests {
 
     fn collect(batched: bool, bytes: &[u8]) -> (Vec<Event>, LineStats) {
         let stages = StageMatcher::default();
-        let mut c = Collector::new(3, &stages, Keep::All);
+        let mut c = Collector::new(3, &stages);
+        let mut post = Post::new(None);
         let mut lr = LineReader::new(bytes, 4096);
         let opts = jsonlog::Options::default();
         let r = if batched {
-            run_batched(|| jsonlog::Parser::new(opts), &|_| true, &mut lr, &mut c)
+            run_batched(|| jsonlog::Parser::new(opts), &|_| true, &mut lr, &mut c, &mut post)
         } else {
-            run(&mut jsonlog::Parser::new(opts), &mut lr, &mut c)
+            run(&mut jsonlog::Parser::new(opts), &mut lr, &mut c, &mut post)
         };
         assert!(r.is_ok());
-        (c.events, c.stats)
+        post.finish(&mut c.stats);
+        (post.events, c.stats)
     }
 
     /// A Postgres log over several batches, from the real pgBadger-prefix fixture: records with
@@ -762,19 +819,21 @@ mod batched_tests {
 
     fn collect_pg(batched: bool, bytes: &[u8]) -> (Vec<Event>, LineStats) {
         let stages = StageMatcher::default();
-        let mut c = Collector::new(1, &stages, Keep::All);
+        let mut c = Collector::new(1, &stages);
+        let mut post = Post::new(None);
         let mut lr = LineReader::new(bytes, 1 << 16);
         let time = rootcause_parsers::time::TimeOptions::default();
         let (prefix, _) = postgres::infer_prefix(bytes, &time).expect("a prefix");
         let r = if batched {
             let probe = postgres::Parser::new(prefix.clone(), time);
             let make = || postgres::Parser::new(prefix.clone(), time);
-            run_batched(make, &|l| probe.starts_record(l), &mut lr, &mut c)
+            run_batched(make, &|l| probe.starts_record(l), &mut lr, &mut c, &mut post)
         } else {
-            run(&mut postgres::Parser::new(prefix.clone(), time), &mut lr, &mut c)
+            run(&mut postgres::Parser::new(prefix.clone(), time), &mut lr, &mut c, &mut post)
         };
         assert!(r.is_ok());
-        (c.events, c.stats)
+        post.finish(&mut c.stats);
+        (post.events, c.stats)
     }
 
     #[test]

@@ -36,33 +36,87 @@ fn written_at(ev: &Event, ts: Micros) -> Micros {
 /// takes its neighbour's parsed time. A line is out of order when the time it was written
 /// at (see the module docs; a request's completion time) is strictly earlier than the latest
 /// such time of the lines before it.
-pub fn settle(events: &mut [Event], stats: &mut LineStats) {
-    if !events.is_sorted_by_key(|e| e.line) {
-        events.sort_by_key(|e| e.line);
-    }
-    let per_line = |e: &&mut Event| !matches!(e.kind, EventKind::Aggregate(_));
-    let Some(first_ts) = events.iter_mut().filter(per_line).find_map(|e| e.ts) else {
-        // Nothing to infer from (or nothing to infer): the input stays untimed.
-        stats.untimed = events.iter_mut().filter(per_line).count() as u64;
-        return;
-    };
-    let mut previous: Option<Micros> = None;
-    let mut latest_written: Option<Micros> = None;
-    for ev in events.iter_mut().filter(per_line) {
-        match ev.ts {
-            Some(ts) => {
-                let written = written_at(ev, ts);
-                if latest_written.is_some_and(|l| written < l) {
-                    stats.note(ev.line, Note::OutOfOrder);
+pub fn settle(events: &mut Vec<Event>, stats: &mut LineStats) {
+    let mut s = Settler::default();
+    let mut out = s.settle(std::mem::take(events), stats);
+    out.extend(s.finish(stats));
+    *events = out;
+}
+
+/// [`settle`] over an input that arrives in consecutive chunks of events, so that an input is
+/// never held whole: each chunk comes out settled as soon as it can be, except the events
+/// before the input's first timestamp, which wait for it (or for [`Settler::finish`]).
+#[derive(Debug, Default)]
+pub struct Settler {
+    /// The first parsed time of the input, once met.
+    first_ts: Option<Micros>,
+    previous: Option<Micros>,
+    latest_written: Option<Micros>,
+    /// Events before the first timestamp, in line order.
+    pending: Vec<Event>,
+}
+
+fn per_line(e: &Event) -> bool {
+    !matches!(e.kind, EventKind::Aggregate(_))
+}
+
+impl Settler {
+    /// Settles the next chunk of the input (any order within it); returns the events ready,
+    /// in line order.
+    pub fn settle(&mut self, mut events: Vec<Event>, stats: &mut LineStats) -> Vec<Event> {
+        if !events.is_sorted_by_key(|e| e.line) {
+            events.sort_by_key(|e| e.line);
+        }
+        if self.first_ts.is_none() {
+            self.first_ts = events.iter().filter(|e| per_line(e)).find_map(|e| e.ts);
+            match self.first_ts {
+                None => {
+                    // Still nothing to infer from: hold the lines, pass the rest.
+                    let (held, rest): (Vec<Event>, Vec<Event>) =
+                        events.into_iter().partition(per_line);
+                    self.pending.extend(held);
+                    return rest;
                 }
-                latest_written = Some(latest_written.map_or(written, |l| l.max(written)));
-                previous = Some(ts);
-            }
-            None => {
-                ev.ts = Some(previous.unwrap_or(first_ts));
-                stats.note(ev.line, Note::TimestampInferred);
+                Some(first) => {
+                    let mut pending = std::mem::take(&mut self.pending);
+                    for ev in &mut pending {
+                        ev.ts = Some(first);
+                        stats.note(ev.line, Note::TimestampInferred);
+                    }
+                    pending.extend(events);
+                    events = pending;
+                }
             }
         }
+        let first_ts = self.first_ts.unwrap_or_default();
+        for ev in events.iter_mut().filter(|e| per_line(e)) {
+            match ev.ts {
+                Some(ts) => {
+                    let written = written_at(ev, ts);
+                    if self.latest_written.is_some_and(|l| written < l) {
+                        stats.note(ev.line, Note::OutOfOrder);
+                    }
+                    self.latest_written =
+                        Some(self.latest_written.map_or(written, |l| l.max(written)));
+                    self.previous = Some(ts);
+                }
+                None => {
+                    ev.ts = Some(self.previous.unwrap_or(first_ts));
+                    stats.note(ev.line, Note::TimestampInferred);
+                }
+            }
+        }
+        events
+    }
+
+    /// The events still waiting at the end of the input: an input without any timestamp,
+    /// which stays untimed (counted in [`LineStats::untimed`]).
+    pub fn finish(&mut self, stats: &mut LineStats) -> Vec<Event> {
+        let pending = std::mem::take(&mut self.pending);
+        if self.first_ts.is_none() {
+            stats.untimed = pending.len() as u64;
+        }
+        pending
     }
 }
 

@@ -17,14 +17,17 @@ fn app(
         ts: Some(ts),
         source: 0,
         line: 1,
-        kind: EventKind::app(AppEvent {
+        kind: EventKind::app(
+            AppEvent {
                 ts: Some(ts),
                 message: msg.into(),
                 route: Some("/r/<id>".into()),
                 request_id: id.map(str::to_string),
                 status,
                 ..AppEvent::default()
-            }, stage),
+            },
+            stage,
+        ),
     }
 }
 
@@ -155,7 +158,7 @@ fn request_ids_on_both_sides_join_exactly_whatever_the_times() {
     let mut apps: Vec<AppRequest> =
         (0..3).map(|k| app_req(k * 10 * MS, k * 10 * MS + MS, Stage::Completed, None)).collect();
     for (k, a) in apps.iter_mut().enumerate() {
-        a.id = Some(format!("id{k}"));
+        a.id = Some(format!("id{k}").into());
     }
     let row = |id: Option<&str>| SentRow {
         ts: 0,

@@ -46,13 +46,16 @@ fn stage_event(ts: Micros, stage: Stage, id: usize, route: &str) -> Event {
         ts: Some(ts),
         source: 1,
         line: 1,
-        kind: EventKind::app(AppEvent {
+        kind: EventKind::app(
+            AppEvent {
                 ts: Some(ts),
                 message: stage.as_str().into(),
                 route: Some(route.into()),
                 request_id: Some(format!("r{id}")),
                 ..AppEvent::default()
-            }, Some(stage)),
+            },
+            Some(stage),
+        ),
     }
 }
 

@@ -1,0 +1,177 @@
+//! What happens to an input's events once they are parsed, chunk by chunk, so that no input
+//! is ever held whole: times settled ([`Settler`]), and for an analysis, the catalog matched
+//! ([`crate::detect::scan`]) and the events thinned to what the later stages read.
+//!
+//! Thinning keeps, in compact form: every request (with its URL and method only when it
+//! failed) and aggregate result; application events
+//! that mark a stage or carry a request id or a pid (without their message and traceback,
+//! which detection has seen); the console lines the facts read (worker boots, timeouts,
+//! kills, exits, the worker class, werkzeug's banner); the Postgres connection lines the
+//! connection count reads (without their statement, detail and the like). Everything else has
+//! been matched and counted and is dropped, except the first event of each chunk, which stays
+//! so that an input is never without events. The time span of every input is kept aside, so
+//! the run's span is that of all its lines.
+
+use rootcause_parsers::Micros;
+use rootcause_parsers::console::ConsoleRecord;
+
+use super::LineStats;
+use super::times::Settler;
+use crate::detect::{self, Catalog, Finding};
+use crate::model::{Event, EventKind};
+
+/// What an analysis needs done during ingest.
+#[derive(Debug, Clone, Copy)]
+pub struct Analysis<'a> {
+    /// The catalog to match.
+    pub catalog: &'a Catalog,
+    /// Evidence locations kept per signature.
+    pub evidence: usize,
+}
+
+/// A chunk once matched and thinned.
+pub(crate) struct Done {
+    events: Vec<Event>,
+    findings: Vec<Finding>,
+    span: Option<(Micros, Micros)>,
+}
+
+/// The state of one input.
+pub(crate) struct Post<'a> {
+    analysis: Option<Analysis<'a>>,
+    settler: Settler,
+    /// What the catalog matched so far, in catalog order (empty without an analysis).
+    pub findings: Vec<Finding>,
+    /// The events kept so far.
+    pub events: Vec<Event>,
+    /// Earliest and latest time of the input's lines.
+    pub span: Option<(Micros, Micros)>,
+}
+
+/// Events parsed before a sequential parser's events are settled and thinned.
+pub(crate) const FLUSH_EVENTS: usize = 16 * 1024;
+
+impl<'a> Post<'a> {
+    pub fn new(analysis: Option<Analysis<'a>>) -> Post<'a> {
+        Post {
+            analysis,
+            settler: Settler::default(),
+            findings: Vec::new(),
+            events: Vec::new(),
+            span: None,
+        }
+    }
+
+    /// The analysis it does, if any.
+    pub fn analysis(&self) -> Option<Analysis<'a>> {
+        self.analysis
+    }
+
+    /// Settles the next chunk of the input (in input order; sequential).
+    pub fn settle(&mut self, events: Vec<Event>, stats: &mut LineStats) -> Vec<Event> {
+        self.settler.settle(events, stats)
+    }
+
+    /// Matches and thins a settled chunk (any thread).
+    pub fn process(analysis: Option<Analysis<'_>>, mut events: Vec<Event>) -> Done {
+        let mut span: Option<(Micros, Micros)> = None;
+        for e in &events {
+            if let (Some(ts), false) = (e.ts, matches!(e.kind, EventKind::Aggregate(_))) {
+                span = Some(span.map_or((ts, ts), |(a, b)| (a.min(ts), b.max(ts))));
+            }
+        }
+        let Some(a) = analysis else {
+            return Done { events, findings: Vec::new(), span };
+        };
+        let findings = detect::scan(a.catalog, &events, a.evidence);
+        let mut first = true;
+        events.retain_mut(|e| {
+            let keep = thin(e) || first;
+            first = false;
+            keep
+        });
+        events.shrink_to_fit();
+        Done { events, findings, span }
+    }
+
+    /// Adds a processed chunk, in input order (sequential).
+    pub fn absorb(&mut self, d: Done) {
+        if let Some(a) = self.analysis {
+            detect::merge_partial(&mut self.findings, d.findings, a.evidence);
+        }
+        if let Some((lo, hi)) = d.span {
+            self.span = Some(self.span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
+        if self.events.is_empty() {
+            self.events = d.events;
+        } else {
+            self.events.extend(d.events);
+        }
+    }
+
+    /// Settles, matches and thins the next chunk on this thread.
+    pub fn chunk(&mut self, events: Vec<Event>, stats: &mut LineStats) {
+        if events.is_empty() {
+            return;
+        }
+        let ready = self.settle(events, stats);
+        let done = Post::process(self.analysis, ready);
+        self.absorb(done);
+    }
+
+    /// The end of the input: the events still waiting for a time.
+    pub fn finish(&mut self, stats: &mut LineStats) {
+        let rest = self.settler.finish(stats);
+        if !rest.is_empty() {
+            let done = Post::process(self.analysis, rest);
+            self.absorb(done);
+        }
+    }
+}
+
+/// Cuts an event down to what the stages after detection read; false when they read nothing
+/// of it.
+fn thin(e: &mut Event) -> bool {
+    match &mut e.kind {
+        EventKind::Request(r) => {
+            // A failed request's URL and method say which one failed, in the evidence.
+            let failed = r.status.is_none_or(|s| s >= 500);
+            r.full = match r.full.take() {
+                Some(f) if failed && (f.url.is_some() || f.method.is_some()) => {
+                    Some(Box::new(rootcause_parsers::loadtest::Request {
+                        url: f.url,
+                        method: f.method,
+                        ..Default::default()
+                    }))
+                }
+                _ => None,
+            };
+            true
+        }
+        EventKind::Aggregate(_) => true,
+        EventKind::App { event, stage } => {
+            event.message = Box::default();
+            event.exception = None;
+            stage.is_some() || event.request_id.is_some() || event.pid.is_some()
+        }
+        EventKind::Console(c) => match &**c {
+            ConsoleRecord::Log(l) => crate::hypothesise::facts::wants(&l.message),
+            ConsoleRecord::Access(_) | ConsoleRecord::Traceback(_) => false,
+        },
+        EventKind::Db(r) => {
+            let keep = crate::symptoms::conn_line(r.severity, &r.message).is_some();
+            if keep {
+                let message = std::mem::take(&mut r.message);
+                let (ts, pid, severity) = (r.ts, r.pid, r.severity);
+                **r = rootcause_parsers::postgres::PgRecord {
+                    ts,
+                    pid,
+                    severity,
+                    message,
+                    ..Default::default()
+                };
+            }
+            keep
+        }
+    }
+}
