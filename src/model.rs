@@ -84,12 +84,19 @@ pub struct Req {
     pub burst: Option<u32>,
     /// Offset between requests in milliseconds.
     pub offset_ms: Option<f64>,
+    /// What most rows lack: an error text, a request id, the whole row.
+    pub more: Option<Box<ReqMore>>,
+}
+
+/// The rarer parts of a [`Req`], boxed so that a plain row stays small.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReqMore {
     /// Client-side error text.
     pub error: Option<Shared>,
     /// The request id the client sent, when the tool writes it.
     pub request_id: Option<Shared>,
-    /// The whole row as parsed (method, URL, ...), kept only when every detail is wanted
-    /// (`timeline`, [`crate::ingest::Keep::All`]).
+    /// The row as parsed (method, URL, ...): whole for `timeline`; after an analysis's
+    /// ingest ([`crate::ingest::post`]) only a failed request's URL and method.
     pub full: Option<Box<Request>>,
 }
 
@@ -100,26 +107,43 @@ impl Req {
             Some(route) => strings.get(route),
             None => strings.get(&crate::loadtest::route_of_url(r.url.as_deref())),
         };
-        Req {
-            route,
-            status: r.status,
-            elapsed_ms: r.elapsed_ms,
-            burst: r.burst,
-            offset_ms: r.offset_ms,
-            error: r.error.as_deref().map(|e| strings.get(e)),
-            request_id: r.request_id.as_deref().map(Arc::from),
-            full: keep_full.then(|| Box::new(r)),
-        }
+        let error = r.error.as_deref().map(|e| strings.get(e));
+        let request_id = r.request_id.as_deref().map(Arc::from);
+        let (status, elapsed_ms, burst, offset_ms) = (r.status, r.elapsed_ms, r.burst, r.offset_ms);
+        let full = keep_full.then(|| Box::new(r));
+        let more = (error.is_some() || request_id.is_some() || full.is_some())
+            .then(|| Box::new(ReqMore { error, request_id, full }));
+        Req { route, status, elapsed_ms, burst, offset_ms, more }
     }
 
-    /// The HTTP method, when the row was kept whole and the tool wrote it.
+    /// The whole row, when kept.
+    pub fn full(&self) -> Option<&Request> {
+        self.more.as_ref()?.full.as_deref()
+    }
+
+    /// The HTTP method, when the row was kept and the tool wrote it.
     pub fn method(&self) -> Option<&str> {
-        self.full.as_ref()?.method.as_deref()
+        self.full()?.method.as_deref()
     }
 
-    /// The URL, when the row was kept whole and the tool wrote it.
+    /// The URL, when the row was kept and the tool wrote it.
     pub fn url(&self) -> Option<&str> {
-        self.full.as_ref()?.url.as_deref()
+        self.full()?.url.as_deref()
+    }
+
+    /// The client-side error text.
+    pub fn error(&self) -> Option<&str> {
+        self.more.as_ref()?.error.as_deref()
+    }
+
+    /// The request id the client sent.
+    pub fn request_id(&self) -> Option<&str> {
+        self.more.as_ref()?.request_id.as_deref()
+    }
+
+    /// Sets the request id (tests).
+    pub fn set_request_id(&mut self, id: &str) {
+        self.more.get_or_insert_with(Box::default).request_id = Some(Arc::from(id));
     }
 }
 
@@ -130,8 +154,8 @@ impl Req {
 pub struct AppLog {
     /// Level.
     pub level: Option<Level>,
-    /// The message; empty when not kept.
-    pub message: Box<str>,
+    /// The message and traceback; `None` when not kept.
+    pub text: Option<Box<AppText>>,
     /// Route / path / endpoint.
     pub route: Option<Shared>,
     /// Request id.
@@ -142,8 +166,15 @@ pub struct AppLog {
     pub pid: Option<u32>,
     /// A duration in milliseconds the event reports.
     pub duration_ms: Option<f64>,
-    /// The traceback it carries; `None` also when not kept.
-    pub exception: Option<Box<Traceback>>,
+}
+
+/// The text of an [`AppLog`], boxed so that an event kept without it stays small.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppText {
+    /// The message.
+    pub message: String,
+    /// The traceback it carries.
+    pub exception: Option<Traceback>,
 }
 
 impl AppLog {
@@ -151,14 +182,24 @@ impl AppLog {
     pub fn new(e: AppEvent, strings: &mut Strings, keep_full: bool) -> AppLog {
         AppLog {
             level: e.level,
-            message: if keep_full { e.message.into_boxed_str() } else { Box::default() },
             route: e.route.as_deref().map(|r| strings.get(r)),
             request_id: e.request_id.as_deref().map(|r| strings.get(r)),
             status: e.status,
             pid: e.pid,
             duration_ms: e.duration_ms,
-            exception: if keep_full { e.exception.map(Box::new) } else { None },
+            text: keep_full
+                .then(|| Box::new(AppText { message: e.message, exception: e.exception })),
         }
+    }
+
+    /// The message ("" when not kept).
+    pub fn message(&self) -> &str {
+        self.text.as_ref().map_or("", |t| t.message.as_str())
+    }
+
+    /// The traceback, when kept.
+    pub fn exception(&self) -> Option<&Traceback> {
+        self.text.as_ref()?.exception.as_ref()
     }
 }
 

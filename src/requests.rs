@@ -200,7 +200,7 @@ impl SentRow {
                     route: r.route.to_string(),
                     status: r.status,
                     elapsed: r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
-                    id: r.request_id.as_deref().map(str::to_string),
+                    id: r.request_id().map(str::to_string),
                     at: (e.source, e.line),
                 }),
                 _ => None,

@@ -194,7 +194,7 @@ fn request_symptoms(
         let (into, text) = match r.status {
             Some(s) if s >= 500 => (&mut five, format!("{route} answered {s}{after}")),
             None => {
-                let err = r.error.as_deref().map_or(String::new(), |e| format!(": {e}"));
+                let err = r.error().map_or(String::new(), |e| format!(": {e}"));
                 (&mut none, format!("{route} got no response{after}{err}"))
             }
             _ => continue,

@@ -341,7 +341,7 @@ pub fn summary(ev: &Event) -> String {
                 (None, Some(e)) => s.push_str(&format!(" → no response after {e:.1} ms")),
                 (None, None) => s.push_str(" → no response"),
             }
-            if let Some(e) = r.error.as_deref().map(first_line).filter(|e| !e.is_empty()) {
+            if let Some(e) = r.error().map(first_line).filter(|e| !e.is_empty()) {
                 s.push_str(": ");
                 s.push_str(e);
             }
@@ -353,7 +353,7 @@ pub fn summary(ev: &Event) -> String {
                 s.push_str(l.as_str());
                 s.push_str(": ");
             }
-            s.push_str(first_line(&event.message));
+            s.push_str(first_line(event.message()));
             let mut details: Vec<String> = Vec::new();
             if let Some(r) = event.route.as_deref().map(first_line).filter(|r| !r.is_empty()) {
                 details.push(r.to_string());
@@ -370,7 +370,7 @@ pub fn summary(ev: &Event) -> String {
             if !details.is_empty() {
                 s.push_str(&format!(" ({})", details.join(", ")));
             }
-            if let Some(t) = &event.exception {
+            if let Some(t) = event.exception() {
                 s.push_str(": ");
                 s.push_str(&traceback_line(t));
             }
@@ -649,7 +649,7 @@ fn fields(e: &Event, o: &mut Map<String, Value>) {
             // Always present for a request: null means no response.
             o.insert("status".into(), json!(r.status));
             put(o, "elapsed_ms", json!(r.elapsed_ms));
-            put(o, "error", json!(r.error.as_deref().map(sanitize)));
+            put(o, "error", json!(r.error().map(sanitize)));
         }
         EventKind::App { event, stage } => {
             put(o, "level", json!(event.level.map(|l| l.as_str())));
@@ -657,8 +657,7 @@ fn fields(e: &Event, o: &mut Map<String, Value>) {
             put(o, "request_id", json!(event.request_id.as_deref().map(sanitize)));
             put(o, "stage", json!(stage.map(|s| s.as_str())));
             put(o, "status", json!(event.status));
-            let exception =
-                event.exception.as_ref().map(|t| truncate(&sanitize(&traceback_line(t))));
+            let exception = event.exception().map(|t| truncate(&sanitize(&traceback_line(t))));
             put(o, "exception", json!(exception));
         }
         EventKind::Console(c) => match &**c {

@@ -709,9 +709,9 @@ fn texts<'a>(ev: &'a Event, out: &mut Vec<Text<'a>>) {
     match &ev.kind {
         EventKind::App { event, .. } => {
             let level = log_level(event.level);
-            let text = Cow::Borrowed(&*event.message);
+            let text = Cow::Borrowed(event.message());
             out.push(Text { on: On::Message, text, line: ev.line, level });
-            if let Some(t) = &event.exception {
+            if let Some(t) = event.exception() {
                 // An exception inside a JSON line is cited at that line.
                 tb(t, &|_| ev.line, level, out);
             }

@@ -98,7 +98,7 @@ fn with_ids(events: &mut [Event]) {
     let mut n = 0;
     for e in events.iter_mut() {
         if let EventKind::Request(r) = &mut e.kind {
-            r.request_id = Some(format!("r{n}").into());
+            r.set_request_id(&format!("r{n}"));
             n += 1;
         }
     }
