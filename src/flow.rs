@@ -176,10 +176,18 @@ pub fn auto_bucket(span: Micros) -> Micros {
 /// Matches, classes and buckets every request of the timeline. `tolerance` is the clock
 /// tolerance for matching; `bucket` the `--bucket` width.
 pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow {
-    let apps: Vec<_> = requests::app_requests(tl.events.iter())
-        .into_iter()
-        .filter(|a| tl.in_window(a.first))
-        .collect();
+    analyse_with(tl, requests::app_requests(tl.events.iter()), tolerance, bucket)
+}
+
+/// [`analyse`] with the timeline's application requests already rebuilt
+/// ([`requests::app_requests`]).
+pub fn analyse_with(
+    tl: &Timeline,
+    apps: Vec<requests::AppRequest>,
+    tolerance: Micros,
+    bucket: Option<Micros>,
+) -> Flow {
+    let apps: Vec<_> = apps.into_iter().filter(|a| tl.in_window(a.first)).collect();
     let rows = SentRow::all(tl.events.iter());
     let mut f = Flow {
         has_sent: !rows.is_empty(),

@@ -17,6 +17,8 @@ pub struct Prepared {
     pub skews: Vec<Skew>,
     /// Every event on the reference clock, in time order.
     pub timeline: Timeline,
+    /// The application requests rebuilt from the stage events.
+    pub apps: Vec<crate::requests::AppRequest>,
 }
 
 /// Stage timings on stderr when `ROOTCAUSE_TIMINGS` is set: where the time of a run goes, for
@@ -88,7 +90,8 @@ fn prepare_for(
     ingested.discover_errors = discover_errors;
     t.lap(&format!("ingest ({} events kept)", ingested.events.len()));
     let mut events = std::mem::take(&mut ingested.events);
-    let skews = skew::correct(&mut events, &ingested.sources, &corr.skews).map_err(UsageError)?;
+    let (skews, apps) =
+        skew::correct_with_apps(&mut events, &ingested.sources, &corr.skews).map_err(UsageError)?;
     t.lap("skew");
     let mut timeline = pool.install(|| correlate::correlate(events));
     // The span of every line read, not only of the events kept.
@@ -98,7 +101,7 @@ fn prepare_for(
         timeline.span = Some(timeline.span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
     }
     t.lap("correlate");
-    Ok(Prepared { ingested, skews, timeline })
+    Ok(Prepared { ingested, skews, timeline, apps })
 }
 
 /// The skew subtracted from `source`'s times (0 when none was applied).
@@ -117,13 +120,13 @@ pub fn report(
     catalog: &detect::Catalog,
 ) -> Result<(report::Report, Ingested), UsageError> {
     let analysis = ingest::Analysis { catalog, evidence };
-    let Prepared { mut ingested, skews, timeline } =
+    let Prepared { mut ingested, skews, timeline, apps } =
         prepare_for(paths, input, corr, pool, Some(analysis))?;
     let mut t = Timings::new();
     let lt = loadtest::analyse(&timeline);
     t.lap("loadtest");
     let fun = funnel::count(&timeline);
-    let flow = flow::analyse(&timeline, skew::tolerance(&skews), corr.bucket);
+    let flow = flow::analyse_with(&timeline, apps, skew::tolerance(&skews), corr.bucket);
     t.lap("funnel+flow");
     let per_input = std::mem::take(&mut ingested.findings);
     let findings = detect::combine(per_input, &|s| applied_skew(&skews, s), catalog, evidence);

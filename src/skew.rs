@@ -163,6 +163,17 @@ pub fn correct(
     sources: &[SourceInfo],
     overrides: &[(String, Micros)],
 ) -> Result<Vec<Skew>, String> {
+    correct_with_apps(events, sources, overrides).map(|(skews, _)| skews)
+}
+
+/// [`correct`], also returning the application requests it rebuilt (what
+/// [`requests::app_requests`] gives on the corrected events: only load-test inputs are
+/// moved after they are built), so that later stages need not rebuild them.
+pub fn correct_with_apps(
+    events: &mut [Event],
+    sources: &[SourceInfo],
+    overrides: &[(String, Micros)],
+) -> Result<(Vec<Skew>, Vec<AppRequest>), String> {
     let mut given: BTreeMap<SourceId, Micros> = BTreeMap::new();
     for (target, skew) in overrides {
         let hit: Vec<SourceId> =
@@ -228,7 +239,7 @@ pub fn correct(
         out.push(skew);
     }
     shift(events, &estimated);
-    Ok(out)
+    Ok((out, apps))
 }
 
 /// Subtracts each input's skew from its events' timestamps.
