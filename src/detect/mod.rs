@@ -43,6 +43,7 @@ use crate::model::{Event, EventKind, SourceId};
 
 pub mod file;
 pub mod graph;
+mod prefilter;
 
 pub use graph::{Edge, SYMPTOMS};
 
@@ -337,12 +338,74 @@ impl Compiled {
     }
 }
 
-/// The patterns on one kind of text, compiled together.
+/// The patterns on one kind of text: a [`prefilter::Prefilter`] over their required
+/// literals, and a set over those without any.
 #[derive(Debug, Clone)]
 struct PatternSet {
     on: On,
-    set: RegexSet,
+    prefilter: prefilter::Prefilter,
+    /// The patterns no literal finds, compiled together.
+    rest: Option<RegexSet>,
     each: Vec<Compiled>,
+}
+
+/// Scratch space for [`PatternSet::matches`].
+#[derive(Default)]
+struct Scratch {
+    seen: Vec<bool>,
+    candidates: Vec<u32>,
+    /// For each pattern with groups, where they matched in the last text it matched.
+    locs: Vec<Option<regex::CaptureLocations>>,
+}
+
+impl Scratch {
+    /// The groups of pattern `pi` in the text [`PatternSet::matches`] last found it in.
+    fn groups(&self, pi: usize, re: &Regex, text: &str, mut each: impl FnMut(&str, &str)) {
+        let Some(Some(locs)) = self.locs.get(pi) else { return };
+        for (g, name) in re.capture_names().enumerate() {
+            if let (Some(name), Some((a, b))) = (name, locs.get(g)) {
+                if let Some(value) = text.get(a..b) {
+                    each(name, value);
+                }
+            }
+        }
+    }
+}
+
+impl PatternSet {
+    /// The patterns that match `text`, ascending, into `out` (cleared first), each with
+    /// whether its groups were read into the scratch space (see [`Scratch::groups`]).
+    fn matches(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<(usize, bool)>) {
+        out.clear();
+        self.prefilter.candidates(text, &mut scratch.seen, &mut scratch.candidates);
+        if scratch.locs.len() < self.each.len() {
+            scratch.locs.resize_with(self.each.len(), || None);
+        }
+        for &pi in &scratch.candidates {
+            let pi = pi as usize;
+            let Some(re) = self.each.get(pi).and_then(Compiled::regex) else { continue };
+            if re.captures_len() > 1 {
+                // One search finds the match and its groups.
+                let locs = scratch.locs[pi].get_or_insert_with(|| re.capture_locations());
+                if re.captures_read(locs, text).is_some() {
+                    out.push((pi, true));
+                }
+            } else if re.is_match(text) {
+                out.push((pi, false));
+            }
+        }
+        if let Some(rest) = &self.rest {
+            let before = out.len();
+            for ri in rest.matches(text).iter() {
+                if let Some(&pi) = self.prefilter.always.get(ri) {
+                    out.push((pi as usize, false));
+                }
+            }
+            if before > 0 && out.len() > before {
+                out.sort_unstable();
+            }
+        }
+    }
 }
 
 /// A compiled catalog.
@@ -474,11 +537,22 @@ impl Catalog {
             if pats.is_empty() {
                 continue;
             }
-            let set =
-                RegexSetBuilder::new(&pats).size_limit(PATTERN_SIZE_LIMIT * 16).build().map_err(
-                    |e| format!("the patterns on {} do not compile together: {e}", on.as_str()),
-                )?;
-            sets.push(PatternSet { on, set, each });
+            let prefilter = prefilter::Prefilter::new(&pats);
+            let rest_pats: Vec<&str> =
+                prefilter.always.iter().filter_map(|&i| pats.get(i as usize).copied()).collect();
+            let rest = if rest_pats.is_empty() {
+                None
+            } else {
+                Some(
+                    RegexSetBuilder::new(&rest_pats)
+                        .size_limit(PATTERN_SIZE_LIMIT * 16)
+                        .build()
+                        .map_err(|e| {
+                            format!("the patterns on {} do not compile together: {e}", on.as_str())
+                        })?,
+                )
+            };
+            sets.push(PatternSet { on, prefilter, rest, each });
         }
         let source_bits = signatures
             .iter()
@@ -519,8 +593,10 @@ impl Catalog {
             }
         };
         let mut hit = vec![false; self.signatures.len()];
+        let (mut scratch, mut found) = (Scratch::default(), Vec::new());
         for ps in self.sets.iter().filter(|ps| ps.on == on) {
-            for pi in ps.set.matches(text).iter() {
+            ps.matches(text, &mut scratch, &mut found);
+            for &(pi, _) in &found {
                 if let Some(c) = ps.each.get(pi) {
                     if self.applies(c, source, level) {
                         hit[c.signature] = true;
@@ -769,6 +845,7 @@ pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Fin
     let mut findings: Vec<Finding> = (0..catalog.signatures.len()).map(Finding::new).collect();
     let mut buf = Vec::new();
     let mut hit = vec![false; catalog.signatures.len()];
+    let (mut scratch, mut found) = (Scratch::default(), Vec::new());
     for ev in events {
         buf.clear();
         texts(ev, &mut buf);
@@ -779,7 +856,8 @@ pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Fin
         hit.iter_mut().for_each(|h| *h = false);
         for t in &buf {
             for ps in catalog.sets.iter().filter(|ps| ps.on == t.on) {
-                for pi in ps.set.matches(&t.text).iter() {
+                ps.matches(&t.text, &mut scratch, &mut found);
+                for &(pi, read) in &found {
                     let Some(c) = ps.each.get(pi) else { continue };
                     let si = c.signature;
                     if hit[si] || !catalog.applies(c, source, t.level) {
@@ -809,8 +887,15 @@ pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Fin
                             text: excerpt(&t.text),
                         });
                     }
-                    let Some(re) = c.regex() else { continue };
-                    if let Some(caps) = re.captures(&t.text) {
+                    let Some(re) = c.regex().filter(|re| re.captures_len() > 1) else {
+                        continue;
+                    };
+                    if read {
+                        let captures = &mut f.captures;
+                        scratch.groups(pi, re, &t.text, |name, value| {
+                            tally(captures, name, value, 1);
+                        });
+                    } else if let Some(caps) = re.captures(&t.text) {
                         for name in re.capture_names().flatten() {
                             if let Some(m) = caps.name(name) {
                                 tally(&mut f.captures, name, m.as_str(), 1);

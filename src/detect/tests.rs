@@ -540,3 +540,27 @@ fn sources_filter_the_inputs_a_signature_applies_to() {
     };
     assert_eq!(ids(vec![ev]), vec![("gu_error_handling".to_string(), 1)]);
 }
+
+#[test]
+fn patterns_with_and_without_literals_match_as_a_set_would() {
+    // `lit` has a literal the prefilter finds; `digits` and `nocase` have none it can use
+    // (a class, too many case variants) and run in the set of the rest.
+    let body = [
+        sig("lit", r"QueuePool limit of size (?P<size>\d+)", "QueuePool limit of size 5"),
+        sig("digits", r"^\d+ boom$", "12 boom"),
+        sig("nocase", r"(?i)too many open files", "TOO MANY OPEN FILES"),
+        sig("both", r"(?:limit|\d\d\d) reached", "999 reached"),
+    ]
+    .concat();
+    let cat = Catalog::from_toml(&file(&body), "x").unwrap();
+    let m = |t: &str| cat.matching(Source::Console, On::Message, t, None);
+    assert_eq!(m("QueuePool limit of size 5 overflow"), vec!["lit"]);
+    assert_eq!(m("12 boom"), vec!["digits"]);
+    assert_eq!(m("x Too Many Open Files y"), vec!["nocase"]);
+    assert_eq!(m("limit reached; 123 reached"), vec!["both"]);
+    assert_eq!(m("999 reached and QueuePool limit of size 9"), vec!["lit", "both"]);
+    assert!(m("QueuePool limit of size x; 12 boom!").is_empty());
+    // Groups are read in the same search: the size is tallied.
+    let found = detect(&correlate(vec![console(1, 1, "QueuePool limit of size 7")]), &cat, 1);
+    assert_eq!(found[0].top_capture("size"), Some("7"));
+}
