@@ -1,6 +1,5 @@
 //! The data model shared by the stages: sources, events and evidence references.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use rootcause_parsers::aggregate::Aggregate;
@@ -49,7 +48,7 @@ pub type Shared = Arc<str>;
 /// copy is then made, which is only memory, never a different result).
 #[derive(Debug, Default)]
 pub struct Strings {
-    set: HashSet<Shared>,
+    set: rustc_hash::FxHashSet<Shared>,
 }
 
 impl Strings {
