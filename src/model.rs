@@ -1,5 +1,6 @@
 //! The data model shared by the stages: sources, events and evidence references.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rootcause_parsers::aggregate::Aggregate;
@@ -48,7 +49,7 @@ pub type Shared = Arc<str>;
 /// copy is then made, which is only memory, never a different result).
 #[derive(Debug, Default)]
 pub struct Strings {
-    set: rustc_hash::FxHashSet<Shared>,
+    set: HashSet<Shared>,
 }
 
 impl Strings {

@@ -22,7 +22,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rootcause_parsers::{LineNo, Micros};
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::funnel::canonical_route;
@@ -94,8 +93,8 @@ pub fn app_requests<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<AppReque
         .collect();
     points.sort_by_key(|s| (s.ts, s.source, s.line));
     let mut out: Vec<AppRequest> = Vec::new();
-    let mut by_id: FxHashMap<(SourceId, &str), usize> = FxHashMap::default();
-    let mut chains: FxHashMap<(SourceId, Option<u32>, Option<&str>), Chain> = FxHashMap::default();
+    let mut by_id: HashMap<(SourceId, &str), usize> = HashMap::new();
+    let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain> = HashMap::new();
     for p in &points {
         let idx = match (p.request_id, p.stage) {
             (Some(id), stage) => match (by_id.get(&(p.source, id)), stage) {
@@ -225,7 +224,7 @@ impl SentRow {
 /// id it sent, the app logged it): exact, whatever the clocks say. `None` where either side has
 /// no id or the id is not found.
 pub fn match_ids(rows: &[SentRow], apps: &[AppRequest]) -> Vec<Option<usize>> {
-    let by_id: FxHashMap<&str, usize> =
+    let by_id: HashMap<&str, usize> =
         apps.iter().enumerate().filter_map(|(j, a)| Some((a.id.as_deref()?, j))).collect();
     if by_id.is_empty() {
         return vec![None; rows.len()];

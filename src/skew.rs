@@ -571,7 +571,7 @@ fn cross_correlate(
         let c = histograms(client.iter().copied(), w);
         let a = histograms(app.iter().copied(), w);
         let (lb, hb) = (lo.div_euclid(w), hi.div_euclid(w) + 1);
-        let mut scores: rustc_hash::FxHashMap<i64, u64> = Default::default();
+        let mut scores: HashMap<i64, u64> = HashMap::new();
         for (g, cb) in &c {
             let Some(ab) = a.get(g) else { continue };
             for &(b, n) in cb {

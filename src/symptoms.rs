@@ -179,7 +179,7 @@ fn request_symptoms(
     flow: &Flow,
     evidence: usize,
 ) -> (Option<Symptom>, Option<Symptom>) {
-    let app_ids: rustc_hash::FxHashMap<(SourceId, LineNo), &str> = flow
+    let app_ids: std::collections::HashMap<(SourceId, LineNo), &str> = flow
         .lost_requests
         .iter()
         .filter_map(|r| r.app_id.as_deref().map(|id| (r.at, id)))
