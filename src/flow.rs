@@ -198,7 +198,7 @@ pub fn analyse_with(
         sent: rows.len() as u64,
         ..Flow::default()
     };
-    let groups = Groups::new(rows.iter().map(|r| r.route.as_str()), &apps);
+    let groups = Groups::new(rows.iter().map(|r| &*r.route), &apps);
     f.per_route = groups.per_route();
     let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups)).collect();
     let fallback = sent.iter().filter_map(|s| s.elapsed).max().unwrap_or(10 * SECOND);
@@ -232,7 +232,11 @@ pub fn analyse_with(
     let mut lost_at: Vec<Vec<Micros>> = vec![Vec::new(); n];
     for (SentRow { ts, route, status, elapsed, at, .. }, m) in rows.iter().zip(&matched) {
         let b = &mut f.buckets[idx(*ts)];
-        let rf = f.by_route.entry(route.clone()).or_default();
+        // Look the route up before inserting: most requests hit a route already seen.
+        let rf = match f.by_route.get_mut(&**route) {
+            Some(rf) => rf,
+            None => f.by_route.entry(route.to_string()).or_default(),
+        };
         b.sent += 1;
         rf.sent += 1;
         let furthest = m.map(|j| {

@@ -266,7 +266,7 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
         skew.note = Some("no timed requests".into());
         return;
     }
-    let groups = Groups::new(rows.iter().map(|r| r.route.as_str()), apps);
+    let groups = Groups::new(rows.iter().map(|r| &*r.route), apps);
     let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups)).collect();
     let joined = requests::match_ids(&rows, apps);
     let mut edges: Vec<(Micros, i32)> = Vec::new();
