@@ -1,6 +1,11 @@
 //! The data model shared by the stages: sources, events and evidence references.
 
 use std::collections::HashSet;
+
+/// The hasher of the maps keyed by log data on hot paths: foldhash, seeded at random per
+/// process like the standard one (so a crafted log cannot aim at collisions), and several
+/// times faster than SipHash on short keys.
+pub type FastHash = foldhash::fast::RandomState;
 use std::sync::Arc;
 
 use rootcause_parsers::aggregate::Aggregate;
@@ -49,7 +54,7 @@ pub type Shared = Arc<str>;
 /// copy is then made, which is only memory, never a different result).
 #[derive(Debug, Default)]
 pub struct Strings {
-    set: HashSet<Shared>,
+    set: HashSet<Shared, FastHash>,
 }
 
 impl Strings {

@@ -25,7 +25,7 @@ use rootcause_parsers::{LineNo, Micros};
 use serde::Serialize;
 
 use crate::funnel::canonical_route;
-use crate::model::{Event, EventKind, Shared, SourceId, Stage};
+use crate::model::{Event, EventKind, FastHash, Shared, SourceId, Stage};
 
 /// One request as the application logged it.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,8 +98,9 @@ pub fn app_requests<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<AppReque
     sorted.sort_by_key(|e| (e.ts, e.source, e.line));
     let points = sorted.iter().filter_map(|e| point(e));
     let mut out: Vec<AppRequest> = Vec::new();
-    let mut by_id: HashMap<(SourceId, &str), usize> = HashMap::new();
-    let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain> = HashMap::new();
+    let mut by_id: HashMap<(SourceId, &str), usize, FastHash> = HashMap::default();
+    let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain, FastHash> =
+        HashMap::default();
     for p in points {
         let idx = match (p.request_id, p.stage) {
             (Some(id), stage) => match (by_id.get(&(p.source, id)), stage) {
@@ -229,7 +230,7 @@ impl SentRow {
 /// id it sent, the app logged it): exact, whatever the clocks say. `None` where either side has
 /// no id or the id is not found.
 pub fn match_ids(rows: &[SentRow], apps: &[AppRequest]) -> Vec<Option<usize>> {
-    let by_id: HashMap<&str, usize> =
+    let by_id: HashMap<&str, usize, FastHash> =
         apps.iter().enumerate().filter_map(|(j, a)| Some((a.id.as_deref()?, j))).collect();
     if by_id.is_empty() {
         return vec![None; rows.len()];
