@@ -79,7 +79,7 @@ impl Strings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Req {
     /// Its route: the route/label cell, else its URL's path, else
-    /// [`crate::loadtest::NO_ROUTE`].
+    /// [`crate::funnel::NO_ROUTE`].
     pub route: Shared,
     /// HTTP status; `None` means no response.
     pub status: Option<u16>,
@@ -154,7 +154,7 @@ impl Req {
 
 /// An application log event, in the compact form the analysis keeps: what the stages after
 /// detection read. The message and the traceback are kept only when every detail is wanted
-/// (`timeline`, [`crate::ingest::Keep::All`]); detection sees them during ingest.
+/// (`timeline`); an analysis matches them during ingest ([`crate::ingest::post`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppLog {
     /// Level.

@@ -11,7 +11,7 @@
 //!
 //! The candidates are a superset of the patterns that match (a literal of a pattern occurs
 //! wherever it matches); the patterns' own regexes decide. Checked against the set by the
-//! wordings test and by [`tests`].
+//! wordings test and by this module's tests.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};

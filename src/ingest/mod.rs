@@ -8,8 +8,11 @@
 //! any thread count. Every line ends up in a record, consumed (a CSV header), or skipped with a
 //! reason; [`LineStats`] keeps the counts and the first locations of each reason.
 //!
-//! Once an input is parsed, [`times::settle`] fills in the times its lines lack from their
-//! neighbours and counts the lines out of time order, both as notes of the input.
+//! As an input is parsed, chunk by chunk, [`times::Settler`] fills in the times its lines lack
+//! from their neighbours and counts the lines out of time order, both as notes of the input.
+//! For an analysis ([`ingest_for`] with an [`Analysis`]), [`post`] then matches the catalog on
+//! each chunk and keeps only what the later stages read, in compact form; `timeline` keeps
+//! every event whole.
 //!
 //! An input that cannot be read is kept in [`Ingested::sources`] with its error; the other
 //! inputs are still analysed.
@@ -50,9 +53,9 @@ pub const MAX_LOCATIONS: usize = 5;
 /// Why a fixed size and not a multiple of the compressed size: deflate tops out near 1000:1,
 /// and a log of near-identical lines gets close to that honestly, so no ratio tells a bomb from
 /// a repetitive log; a fixed cap bounds the work either way. Why 4 GiB: it is more than the
-/// logs of a load test (tens of MB to a few GB), and about as much as the analysis can hold
-/// anyway, since every record read stays in memory until the report; reading it takes
-/// seconds. Plain files have no limit: their size is on disk for all to see.
+/// logs of a load test (tens of MB to a few GB), and about as much as the analysis holds
+/// comfortably (requests and stage events stay in memory in compact form, see [`post`]);
+/// reading it takes seconds. Plain files have no limit: their size is on disk for all to see.
 pub const DEFAULT_MAX_DECOMPRESSED: u64 = 4 << 30;
 /// Default longest line: longer lines are skipped as `line_too_long` without being held.
 pub const DEFAULT_MAX_LINE: usize = 32 << 20;
