@@ -230,6 +230,9 @@ impl SentRow {
 /// id it sent, the app logged it): exact, whatever the clocks say. `None` where either side has
 /// no id or the id is not found.
 pub fn match_ids(rows: &[SentRow], apps: &[AppRequest]) -> Vec<Option<usize>> {
+    if rows.iter().all(|r| r.id.is_none()) {
+        return vec![None; rows.len()];
+    }
     let by_id: HashMap<&str, usize, FastHash> =
         apps.iter().enumerate().filter_map(|(j, a)| Some((a.id.as_deref()?, j))).collect();
     if by_id.is_empty() {
@@ -249,6 +252,9 @@ pub fn match_ids(rows: &[SentRow], apps: &[AppRequest]) -> Vec<Option<usize>> {
 #[derive(Debug, Clone, Default)]
 pub struct Groups {
     keys: HashMap<String, u32>,
+    /// The group (or none) of every route as written that [`Groups::new`] saw: a run has a
+    /// few routes and millions of requests, and canonicalising allocates.
+    raw: HashMap<String, Option<u32>>,
     per_route: bool,
 }
 
@@ -257,16 +263,37 @@ impl Groups {
     /// at least half of the app requests have a route that matches a sent route.
     pub fn new<'a>(sent_routes: impl Iterator<Item = &'a str>, apps: &[AppRequest]) -> Groups {
         let mut keys: HashMap<String, u32> = HashMap::new();
+        let mut raw: HashMap<String, Option<u32>> = HashMap::new();
         for r in sent_routes {
+            if raw.contains_key(r) {
+                continue;
+            }
             let n = keys.len() as u32;
-            keys.entry(canonical_route(r)).or_insert(n);
+            let g = *keys.entry(canonical_route(r)).or_insert(n);
+            raw.insert(r.to_string(), Some(g));
         }
-        let aligned = apps
-            .iter()
-            .filter(|a| a.route.as_deref().is_some_and(|r| keys.contains_key(&canonical_route(r))))
-            .count();
+        let mut aligned = 0;
+        for r in apps.iter().filter_map(|a| a.route.as_deref()) {
+            let g = match raw.get(r) {
+                Some(g) => *g,
+                None => {
+                    let g = keys.get(&canonical_route(r)).copied();
+                    raw.insert(r.to_string(), g);
+                    g
+                }
+            };
+            aligned += usize::from(g.is_some());
+        }
         let per_route = !apps.is_empty() && aligned * 2 >= apps.len();
-        Groups { keys, per_route }
+        Groups { keys, raw, per_route }
+    }
+
+    /// The group of a route as written, if it has one.
+    fn of_route(&self, route: &str) -> Option<u32> {
+        match self.raw.get(route) {
+            Some(g) => *g,
+            None => self.keys.get(&canonical_route(route)).copied(),
+        }
     }
 
     /// True when requests are matched per route.
@@ -276,11 +303,7 @@ impl Groups {
 
     /// The group of a sent request's route.
     pub fn of_sent(&self, route: &str) -> u32 {
-        if self.per_route {
-            self.keys.get(&canonical_route(route)).copied().unwrap_or(0)
-        } else {
-            0
-        }
+        if self.per_route { self.of_route(route).unwrap_or(0) } else { 0 }
     }
 
     /// The group of an app request; `None` when its route matches no sent route.
@@ -288,7 +311,7 @@ impl Groups {
         if !self.per_route {
             return Some(0);
         }
-        self.keys.get(&canonical_route(a.route.as_deref()?)).copied()
+        self.of_route(a.route.as_deref()?)
     }
 }
 

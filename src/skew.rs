@@ -530,11 +530,19 @@ fn histograms(
     times: impl Iterator<Item = (u32, Micros)>,
     w: Micros,
 ) -> HashMap<u32, Vec<(i64, u64)>> {
-    let mut m: HashMap<u32, BTreeMap<i64, u64>> = HashMap::new();
-    for (g, t) in times {
-        *m.entry(g).or_default().entry(t.div_euclid(w)).or_default() += 1;
+    // Sorting the (group, bin) pairs and counting runs is several times faster than a tree of
+    // bins per group on a million requests.
+    let mut v: Vec<(u32, i64)> = times.map(|(g, t)| (g, t.div_euclid(w))).collect();
+    v.sort_unstable();
+    let mut m: HashMap<u32, Vec<(i64, u64)>> = HashMap::new();
+    for (g, b) in v {
+        let bins = m.entry(g).or_default();
+        match bins.last_mut() {
+            Some((last, n)) if *last == b => *n += 1,
+            _ => bins.push((b, 1)),
+        }
     }
-    m.into_iter().map(|(g, b)| (g, b.into_iter().collect())).collect()
+    m
 }
 
 /// The lag (app minus load tool) that best lines up the load test with the app requests, and
