@@ -123,11 +123,20 @@ pub fn report(
     let Prepared { mut ingested, skews, timeline, apps } =
         prepare_for(paths, input, corr, pool, Some(analysis))?;
     let mut t = Timings::new();
-    let lt = loadtest::analyse(&timeline);
-    t.lap("loadtest");
-    let fun = funnel::count(&timeline);
-    let flow = flow::analyse_with(&timeline, apps, skew::tolerance(&skews), corr.bucket);
-    t.lap("funnel+flow");
+    // Three independent passes over the timeline, side by side.
+    let tolerance = skew::tolerance(&skews);
+    let (lt, (fun, flow)) = pool.install(|| {
+        rayon::join(
+            || loadtest::analyse(&timeline),
+            || {
+                rayon::join(
+                    || funnel::count(&timeline),
+                    || flow::analyse_with(&timeline, apps, tolerance, corr.bucket),
+                )
+            },
+        )
+    });
+    t.lap("loadtest+funnel+flow");
     let per_input = std::mem::take(&mut ingested.findings);
     let findings = detect::combine(per_input, &|s| applied_skew(&skews, s), catalog, evidence);
     t.lap("detect");
