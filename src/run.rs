@@ -120,8 +120,24 @@ pub fn report(
     catalog: &detect::Catalog,
 ) -> Result<(report::Report, Ingested), UsageError> {
     let analysis = ingest::Analysis { catalog, evidence };
-    let Prepared { mut ingested, skews, timeline, apps } =
-        prepare_for(paths, input, corr, pool, Some(analysis))?;
+    let mut prepared = prepare_for(paths, input, corr, pool, Some(analysis))?;
+    let per_input = std::mem::take(&mut prepared.ingested.findings);
+    let skews = &prepared.skews;
+    let findings = detect::combine(per_input, &|s| applied_skew(skews, s), catalog, evidence);
+    Ok(build(prepared, findings, input, corr, evidence, pool, catalog))
+}
+
+/// The report of a prepared run whose catalog matches are `findings`.
+fn build(
+    prepared: Prepared,
+    findings: Vec<detect::Finding>,
+    input: &InputConfig,
+    corr: &CorrelateConfig,
+    evidence: usize,
+    pool: &rayon::ThreadPool,
+    catalog: &detect::Catalog,
+) -> (report::Report, Ingested) {
+    let Prepared { ingested, skews, timeline, apps } = prepared;
     let mut t = Timings::new();
     // Three independent passes over the timeline, side by side.
     let tolerance = skew::tolerance(&skews);
@@ -137,9 +153,6 @@ pub fn report(
         )
     });
     t.lap("loadtest+funnel+flow");
-    let per_input = std::mem::take(&mut ingested.findings);
-    let findings = detect::combine(per_input, &|s| applied_skew(&skews, s), catalog, evidence);
-    t.lap("detect");
     let symptoms = symptoms::derive(&timeline, &lt, &flow, evidence);
     let facts = hypothesise::facts::gather(&timeline, &findings, catalog, symptoms.pg);
     let diagnosis = hypothesise::hypothesise(&hypothesise::Input {
@@ -166,7 +179,7 @@ pub fn report(
         symptoms: &symptoms,
     });
     t.lap("report");
-    Ok((rep, ingested))
+    (rep, ingested)
 }
 
 #[cfg(test)]
@@ -204,5 +217,36 @@ mod tests {
             compared += 1;
         }
         assert_eq!(compared, 4);
+    }
+
+    /// The report of a run thinned during ingest is the report of the run kept whole: the
+    /// later stages read nothing that thinning drops.
+    #[test]
+    fn the_thinned_run_reports_what_the_whole_run_reports() {
+        let catalog = detect::Catalog::builtin().expect("catalog");
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let json = |r: &report::Report| {
+            let mut v = Vec::new();
+            report::json::render(r, &mut v).expect("json");
+            String::from_utf8(v).expect("utf-8")
+        };
+        for sample in ["pool-exhaustion", "eof-open-transaction", "too-many-clients", "clock-skew"]
+        {
+            let paths = vec![root.join(sample)];
+            let input = InputConfig {
+                paths: paths.clone(),
+                ingest: ingest::IngestOptions::default(),
+                threads: 2,
+            };
+            let corr = CorrelateConfig::default();
+            let (thin, _) = report(&paths, &input, &corr, 5, &pool, &catalog).expect("report");
+            let whole = prepare(&paths, &input, &corr, &pool).expect("prepare");
+            let findings = detect::detect(&whole.timeline, &catalog, 5);
+            let (full, _) = build(whole, findings, &input, &corr, 5, &pool, &catalog);
+            let (a, b) = (json(&thin), json(&full));
+            assert!(a.contains("\"hypotheses\""), "{sample}");
+            assert!(a == b, "{sample}: the reports differ");
+        }
     }
 }
