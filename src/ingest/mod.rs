@@ -516,7 +516,7 @@ struct Batch {
 /// one large file uses them all.
 fn run_batched<P, R, F>(
     make: F,
-    boundary: &dyn Fn(&[u8]) -> bool,
+    boundary: &(dyn Fn(&[u8]) -> bool + Sync),
     lr: &mut LineReader<R>,
     c: &mut Collector<'_>,
     post: &mut Post<'_>,
@@ -524,33 +524,100 @@ fn run_batched<P, R, F>(
 where
     P: LineParser,
     P::Record: IntoEvent,
-    R: std::io::Read,
+    R: std::io::Read + Send,
     F: Fn() -> P + Sync,
 {
     let per_round = rayon::current_num_threads().max(1) * 2;
-    let (mut t_read, mut t_parse, mut t_merge) = (0.0, 0.0, 0.0);
-    let mut no: LineNo = 0;
-    let mut result = Ok(());
-    let mut done = false;
-    // The line that starts the next batch, read while closing the previous one.
-    let mut carry: Option<(LineNo, Vec<u8>)> = None;
-    while !done {
-        // Read up to `per_round` batches.
-        let t0 = std::time::Instant::now();
+    let (source, stages) = (c.source, c.stages);
+    let mut reader = Rounds::default();
+    let mut batches = reader.read(lr, per_round, boundary);
+    // Each round is parsed, settled, matched and thinned while the next one is read.
+    while !batches.is_empty() {
+        let stats = &mut c.stats;
+        let (next, ()) = rayon::join(
+            || reader.read(lr, per_round, boundary),
+            || {
+                let parsed: Vec<(Vec<Event>, LineStats)> = batches
+                    .par_iter()
+                    .map(|b| {
+                        let mut p = make();
+                        let mut bc = Collector::new(source, stages);
+                        for &(n, span) in &b.lines {
+                            match span {
+                                Some((s, e)) => {
+                                    p.line(b.buf.get(s..e).unwrap_or_default(), n, &mut bc)
+                                }
+                                None => {
+                                    Sink::<P::Record>::skip(&mut bc, n, SkipReason::LineTooLong)
+                                }
+                            }
+                        }
+                        p.finish(&mut bc);
+                        (bc.events, bc.stats)
+                    })
+                    .collect();
+                let mut ready = Vec::with_capacity(parsed.len());
+                for (events, s) in parsed {
+                    stats.merge(&s);
+                    ready.push(post.settle(events, stats));
+                }
+                let analysis = post.analysis();
+                let done: Vec<post::Done> =
+                    ready.into_par_iter().map(|events| Post::process(analysis, events)).collect();
+                for d in done {
+                    post.absorb(d);
+                }
+            },
+        );
+        batches = next;
+    }
+    c.stats.merge(&reader.stats);
+    c.stats.lines = reader.no;
+    reader.result
+}
+
+/// Reads the lines of [`run_batched`] into rounds of batches.
+struct Rounds {
+    /// Lines read so far.
+    no: LineNo,
+    /// The line that starts the next batch, read while closing the previous one.
+    carry: Option<(LineNo, Vec<u8>)>,
+    done: bool,
+    result: std::io::Result<()>,
+    /// Notes made while reading (NUL padding).
+    stats: LineStats,
+}
+
+impl Default for Rounds {
+    fn default() -> Rounds {
+        Rounds { no: 0, carry: None, done: false, result: Ok(()), stats: LineStats::default() }
+    }
+}
+
+impl Rounds {
+    /// Up to `per_round` batches of about [`BATCH_BYTES`], each ending before a line for which
+    /// `boundary` holds; none at the end of the input.
+    fn read<R: std::io::Read>(
+        &mut self,
+        lr: &mut LineReader<R>,
+        per_round: usize,
+        boundary: &dyn Fn(&[u8]) -> bool,
+    ) -> Vec<Batch> {
         let mut batches: Vec<Batch> = Vec::with_capacity(per_round);
-        while batches.len() < per_round && !done {
+        while batches.len() < per_round && !self.done {
             let mut b = Batch::default();
-            if let Some((n, line)) = carry.take() {
+            if let Some((n, line)) = self.carry.take() {
                 b.buf.extend_from_slice(&line);
                 b.lines.push((n, Some((0, b.buf.len()))));
             }
             loop {
                 match lr.next_line() {
                     Ok(Some(Line::Text(line))) => {
-                        no += 1;
-                        let line = strip_nul(line, no, &mut c.stats);
+                        self.no += 1;
+                        let no = self.no;
+                        let line = strip_nul(line, no, &mut self.stats);
                         if b.buf.len() >= BATCH_BYTES && boundary(line) {
-                            carry = Some((no, line.to_vec()));
+                            self.carry = Some((no, line.to_vec()));
                             break;
                         }
                         let start = b.buf.len();
@@ -558,16 +625,16 @@ where
                         b.lines.push((no, Some((start, b.buf.len()))));
                     }
                     Ok(Some(Line::TooLong)) => {
-                        no += 1;
-                        b.lines.push((no, None));
+                        self.no += 1;
+                        b.lines.push((self.no, None));
                     }
                     Ok(None) => {
-                        done = true;
+                        self.done = true;
                         break;
                     }
                     Err(e) => {
-                        result = Err(stopped(no, e));
-                        done = true;
+                        self.result = Err(stopped(self.no, e));
+                        self.done = true;
                         break;
                     }
                 }
@@ -576,45 +643,8 @@ where
                 batches.push(b);
             }
         }
-        t_read += t0.elapsed().as_secs_f64();
-        let t0 = std::time::Instant::now();
-        let parsed: Vec<(Vec<Event>, LineStats)> = batches
-            .par_iter()
-            .map(|b| {
-                let mut p = make();
-                let mut bc = Collector::new(c.source, c.stages);
-                for &(n, span) in &b.lines {
-                    match span {
-                        Some((s, e)) => p.line(b.buf.get(s..e).unwrap_or_default(), n, &mut bc),
-                        None => Sink::<P::Record>::skip(&mut bc, n, SkipReason::LineTooLong),
-                    }
-                }
-                p.finish(&mut bc);
-                (bc.events, bc.stats)
-            })
-            .collect();
-        t_parse += t0.elapsed().as_secs_f64();
-        let t0 = std::time::Instant::now();
-        let mut ready = Vec::with_capacity(parsed.len());
-        for (events, stats) in parsed {
-            c.stats.merge(&stats);
-            ready.push(post.settle(events, &mut c.stats));
-        }
-        let analysis = post.analysis();
-        let done: Vec<post::Done> =
-            ready.into_par_iter().map(|events| Post::process(analysis, events)).collect();
-        for d in done {
-            post.absorb(d);
-        }
-        t_merge += t0.elapsed().as_secs_f64();
+        batches
     }
-    if std::env::var_os("ROOTCAUSE_TIMINGS").is_some() {
-        eprintln!(
-            "rootcause timing:   batches: read {t_read:.3} s, parse {t_parse:.3} s, settle+detect+merge {t_merge:.3} s"
-        );
-    }
-    c.stats.lines = no;
-    result
 }
 
 /// Counts the lines of an input whose format is unknown, all skipped (as `line_too_long` for
