@@ -33,6 +33,8 @@ use crate::time::{self, Micros, TimeOptions, ZoneKind};
 use crate::traceback::{self, Traceback};
 use crate::{Detection, Level, LineNo, LineParser, Note, Sink, SkipReason};
 
+mod scan;
+
 /// Which logging library the line looks like it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Style {
@@ -104,8 +106,19 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// One `(key, raw value)` pair of a JSON object: the key unescaped (borrowed when it has no
+/// escapes), the value's JSON text as it is in the line.
+type Pair<'a> = (Cow<'a, str>, &'a str);
+
 /// The top-level pairs of one JSON object, values left raw.
 struct Pairs<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> Pairs<'a> {
+    /// The pairs with each value as its text.
+    fn into_text(self) -> Vec<Pair<'a>> {
+        self.0.into_iter().map(|(k, v)| (k, v.get())).collect()
+    }
+}
 
 impl<'de> Deserialize<'de> for Pairs<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -145,54 +158,41 @@ enum Role {
 }
 
 fn role(key: &str) -> Option<Role> {
+    // The longest name is `error.stack_trace`, 17 bytes: a longer key is no role. One match
+    // on the lower-cased key instead of a comparison per name (a key that is no role, such as
+    // structlog's `service`, went through all sixty).
     let k = key.as_bytes();
-    let is = |name: &str| k.eq_ignore_ascii_case(name.as_bytes());
-    Some(if is("event") {
-        Role::Message(0)
-    } else if is("message") {
-        Role::Message(1)
-    } else if is("msg") || is("@message") {
-        Role::Message(2)
-    } else if is("log") || is("text") || is("body") {
-        Role::Message(3)
-    } else if is("level") || is("levelname") {
-        Role::Level(0)
-    } else if is("severity") || is("log.level") || is("loglevel") || is("log_level") || is("lvl") {
-        Role::Level(1)
-    } else if is("timestamp") || is("created_at") || is("@timestamp") {
-        Role::Time(0)
-    } else if is("time") || is("asctime") || is("ts") || is("datetime") {
-        Role::Time(1)
-    } else if is("created") || is("date") || is("t") {
-        Role::Time(2)
-    } else if is("exception") || is("exc_info") {
-        Role::Exception(0)
-    } else if is("exc_text") || is("stack_trace") || is("stacktrace") || is("traceback") {
-        Role::Exception(1)
-    } else if is("stack") || is("error.stack") || is("error.stack_trace") {
-        Role::Exception(2)
-    } else if is("route") || is("url_rule") || is("http.route") {
-        Role::Route(0)
-    } else if is("path") || is("endpoint") || is("request_path") || is("url.path") {
-        Role::Route(1)
-    } else if is("request_id") || is("requestid") || is("req_id") || is("x_request_id") {
-        Role::RequestId
-    } else if is("status") || is("status_code") || is("http_status") || is("http.status_code") {
-        Role::Status
-    } else if is("duration_ms") || is("elapsed_ms") || is("response_time_ms") {
-        Role::Duration
-    } else if is("pid") || is("process") {
-        Role::Pid
-    } else if is("logger") || is("name") || is("logger_name") {
-        Role::Logger
-    } else {
-        return None;
+    let mut buf = [0u8; 17];
+    let lower = buf.get_mut(..k.len())?;
+    for (l, c) in lower.iter_mut().zip(k) {
+        *l = c.to_ascii_lowercase();
+    }
+    Some(match &*lower {
+        b"event" => Role::Message(0),
+        b"message" => Role::Message(1),
+        b"msg" | b"@message" => Role::Message(2),
+        b"log" | b"text" | b"body" => Role::Message(3),
+        b"level" | b"levelname" => Role::Level(0),
+        b"severity" | b"log.level" | b"loglevel" | b"log_level" | b"lvl" => Role::Level(1),
+        b"timestamp" | b"created_at" | b"@timestamp" => Role::Time(0),
+        b"time" | b"asctime" | b"ts" | b"datetime" => Role::Time(1),
+        b"created" | b"date" | b"t" => Role::Time(2),
+        b"exception" | b"exc_info" => Role::Exception(0),
+        b"exc_text" | b"stack_trace" | b"stacktrace" | b"traceback" => Role::Exception(1),
+        b"stack" | b"error.stack" | b"error.stack_trace" => Role::Exception(2),
+        b"route" | b"url_rule" | b"http.route" => Role::Route(0),
+        b"path" | b"endpoint" | b"request_path" | b"url.path" => Role::Route(1),
+        b"request_id" | b"requestid" | b"req_id" | b"x_request_id" => Role::RequestId,
+        b"status" | b"status_code" | b"http_status" | b"http.status_code" => Role::Status,
+        b"duration_ms" | b"elapsed_ms" | b"response_time_ms" => Role::Duration,
+        b"pid" | b"process" => Role::Pid,
+        b"logger" | b"name" | b"logger_name" => Role::Logger,
+        _ => return None,
     })
 }
 
 /// A JSON string value, unescaped; `None` for any other JSON type.
-fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let s = raw.get();
+fn string(s: &str) -> Option<Cow<'_, str>> {
     let inner = s.strip_prefix('"')?;
     // Without a backslash there is nothing to unescape: the text between the quotes is the
     // value (serde_json checked it when it split the object). Most values are such, and
@@ -204,20 +204,19 @@ fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
 }
 
 /// A JSON number, or a string holding one.
-fn number(raw: &RawValue) -> Option<f64> {
-    let s = raw.get();
-    let text: Cow<'_, str> = if s.starts_with('"') { string(raw)? } else { Cow::Borrowed(s) };
+fn number(s: &str) -> Option<f64> {
+    let text: Cow<'_, str> = if s.starts_with('"') { string(s)? } else { Cow::Borrowed(s) };
     text.trim().parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// Message text: a string as is, any other non-null value as its JSON text. Both are cleaned:
 /// JSON allows a carriage return as whitespace between the items of an array or object
 /// (issue 8, found by fuzzing).
-fn text_of(raw: &RawValue) -> Option<String> {
+fn text_of(raw: &str) -> Option<String> {
     match string(raw) {
         Some(s) => Some(clean(&s)),
-        None if raw.get() == "null" => None,
-        None => Some(clean(raw.get())),
+        None if raw == "null" => None,
+        None => Some(clean(raw)),
     }
 }
 
@@ -237,32 +236,59 @@ pub struct Options {
 }
 
 /// The streaming parser, one object per line.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Parser {
     opts: Options,
+    /// Whether lines go through [`scan::object`] before serde_json.
+    fast: bool,
+    /// The pairs vector of the last line, kept empty for its allocation.
+    spare: Vec<Pair<'static>>,
+}
+
+impl Default for Parser {
+    fn default() -> Parser {
+        Parser::new(Options::default())
+    }
 }
 
 impl Parser {
     /// A parser with these options.
     pub fn new(opts: Options) -> Parser {
-        Parser { opts }
+        Parser { opts, fast: true, spare: Vec::new() }
     }
 
-    fn event(&self, pairs: &Pairs<'_>, no: LineNo, sink: &mut dyn Sink<AppEvent>) -> AppEvent {
+    /// A parser that reads every line with serde_json only, without the fast scan: the
+    /// reference the fast path is tested against (the proptest in this module's tests, the
+    /// `json_log` fuzz target). Gives the same output as [`Parser::new`], more slowly.
+    #[doc(hidden)]
+    pub fn serde_only(opts: Options) -> Parser {
+        Parser { opts, fast: false, spare: Vec::new() }
+    }
+
+    fn event(&self, pairs: &[Pair<'_>], no: LineNo, sink: &mut dyn Sink<AppEvent>) -> AppEvent {
         let mut ev = AppEvent::default();
         // Best (lowest) priority found so far for each prioritised role.
         let (mut msg_p, mut lvl_p, mut time_p, mut exc_p, mut route_p) = (9u8, 9u8, 9u8, 9u8, 9u8);
         let (mut msg_raw, mut time_raw, mut exc_raw) = (None, None, None);
-        let mut used = vec![false; pairs.0.len()];
+        // Which pairs a role took; on the stack for the usual handful of keys.
+        let mut few = [false; 32];
+        let mut many = Vec::new();
+        let used: &mut [bool] = match few.get_mut(..pairs.len()) {
+            Some(u) => u,
+            None => {
+                many.resize(pairs.len(), false);
+                &mut many
+            }
+        };
         let (mut has_event, mut has_pjl) = (false, false);
-        for (idx, (k, raw)) in pairs.0.iter().enumerate() {
+        for (idx, (k, raw)) in pairs.iter().enumerate() {
             let Some(r) = role(k) else { continue };
             used[idx] = true;
             match r {
                 Role::Message(p) => {
                     has_event |= p == 0;
                     has_pjl |= p == 1;
-                    if p < msg_p && raw.get() != "null" {
+                    if p < msg_p && *raw != "null" {
                         msg_p = p;
                         msg_raw = Some(*raw);
                     }
@@ -280,13 +306,13 @@ impl Parser {
                 }
                 Role::Time(p) => {
                     has_pjl |= k.eq_ignore_ascii_case("asctime");
-                    if p < time_p && raw.get() != "null" {
+                    if p < time_p && *raw != "null" {
                         time_p = p;
                         time_raw = Some(*raw);
                     }
                 }
                 Role::Exception(p) => {
-                    if p < exc_p && raw.get().starts_with('"') {
+                    if p < exc_p && raw.starts_with('"') {
                         exc_p = p;
                         exc_raw = Some(*raw);
                     }
@@ -320,7 +346,7 @@ impl Parser {
         }
         // Time: by name, else the first string value that is a whole timestamp.
         let time_raw = time_raw.or_else(|| {
-            pairs.0.iter().enumerate().find_map(|(idx, (_, raw))| {
+            pairs.iter().enumerate().find_map(|(idx, (_, raw))| {
                 let s = string(raw)?;
                 let whole = time::timestamp(s.trim().as_bytes(), &self.opts.time)
                     .is_ok_and(|(rest, _)| rest.is_empty());
@@ -334,7 +360,7 @@ impl Parser {
             Some(raw) => {
                 let st = match string(raw) {
                     Some(s) => time::parse(s.as_bytes(), &self.opts.time),
-                    None => time::parse_epoch(raw.get().as_bytes())
+                    None => time::parse_epoch(raw.as_bytes())
                         .map(|micros| time::Stamp { micros, zone: ZoneKind::Explicit }),
                 };
                 match st {
@@ -351,7 +377,7 @@ impl Parser {
         }
         // Level by value shape.
         if ev.level.is_none() {
-            for (idx, (_, raw)) in pairs.0.iter().enumerate() {
+            for (idx, (_, raw)) in pairs.iter().enumerate() {
                 if used[idx] {
                     continue;
                 }
@@ -367,7 +393,6 @@ impl Parser {
             Some(m) => ev.message = m,
             None => {
                 let longest = pairs
-                    .0
                     .iter()
                     .enumerate()
                     .filter(|(idx, _)| !used[*idx])
@@ -392,6 +417,13 @@ impl Parser {
     }
 }
 
+/// An empty vector of pairs with the allocation of `v`, for borrows of another line: the
+/// collect reuses the allocation in place (the element types have the same layout).
+fn recycle<'a, 'b>(mut v: Vec<Pair<'a>>) -> Vec<Pair<'b>> {
+    v.clear();
+    v.into_iter().map(|_| (Cow::Borrowed(""), "")).collect()
+}
+
 fn classify(e: &serde_json::Error) -> SkipReason {
     match e.classify() {
         serde_json::error::Category::Eof => SkipReason::TruncatedJson,
@@ -408,9 +440,21 @@ impl LineParser for Parser {
             sink.skip(no, SkipReason::Blank);
             return;
         }
+        if self.fast {
+            let mut pairs = recycle(std::mem::take(&mut self.spare));
+            if scan::object(line, &mut pairs) {
+                let ev = self.event(&pairs, no, sink);
+                sink.record(no, 1, ev);
+                pairs.clear();
+                self.spare = recycle(pairs);
+                return;
+            }
+            pairs.clear();
+            self.spare = recycle(pairs);
+        }
         match serde_json::from_slice::<Pairs<'_>>(line) {
             Ok(pairs) => {
-                let ev = self.event(&pairs, no, sink);
+                let ev = self.event(&pairs.into_text(), no, sink);
                 sink.record(no, 1, ev);
             }
             Err(e) if std::str::from_utf8(line).is_err() => {
@@ -418,7 +462,7 @@ impl LineParser for Parser {
                 match serde_json::from_str::<Pairs<'_>>(&text) {
                     Ok(pairs) => {
                         sink.note(no, Note::LossyUtf8);
-                        let ev = self.event(&pairs, no, sink);
+                        let ev = self.event(&pairs.into_text(), no, sink);
                         sink.record(no, 1, ev);
                     }
                     Err(_) => sink.skip(no, classify(&e)),

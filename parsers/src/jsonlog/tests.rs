@@ -176,8 +176,8 @@ fn sniff_refuses_other_formats() {
 
 #[test]
 fn string_values_are_unescaped_and_plain_ones_borrowed() {
-    fn raw(s: &str) -> &RawValue {
-        serde_json::from_str(s).unwrap()
+    fn raw(s: &str) -> &str {
+        serde_json::from_str::<&RawValue>(s).unwrap().get()
     }
     for (json, want, borrowed) in [
         (r#""query started""#, Some("query started"), true),
@@ -192,5 +192,391 @@ fn string_values_are_unescaped_and_plain_ones_borrowed() {
         let got = string(raw(json));
         assert_eq!(got.as_deref(), want, "{json}");
         assert_eq!(matches!(got, Some(Cow::Borrowed(_))), borrowed, "{json}");
+    }
+}
+
+/// The fast scan ([`scan::object`]) against serde_json (issue 9): generated JSON-ish lines —
+/// objects with role keys and random keys, strings with escapes, unicode and control
+/// characters, numbers of every shape, literals good and bad, nested arrays and objects —
+/// and the same lines corrupted (cut, a byte inserted, removed or replaced, garbage
+/// appended, invalid UTF-8). Whenever the scan accepts a line, serde_json accepts it with the
+/// same pairs; and the parser gives the same records, skips and notes as the serde-only one.
+mod fast_path {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::{Index, select};
+
+    const ROLE_KEYS: &[&str] = &[
+        "event",
+        "message",
+        "msg",
+        "@message",
+        "log",
+        "text",
+        "body",
+        "level",
+        "levelname",
+        "severity",
+        "log.level",
+        "loglevel",
+        "log_level",
+        "lvl",
+        "timestamp",
+        "created_at",
+        "@timestamp",
+        "time",
+        "asctime",
+        "ts",
+        "datetime",
+        "created",
+        "date",
+        "t",
+        "exception",
+        "exc_info",
+        "exc_text",
+        "stack_trace",
+        "stacktrace",
+        "traceback",
+        "stack",
+        "error.stack",
+        "error.stack_trace",
+        "route",
+        "url_rule",
+        "http.route",
+        "path",
+        "endpoint",
+        "request_path",
+        "url.path",
+        "request_id",
+        "requestid",
+        "req_id",
+        "x_request_id",
+        "status",
+        "status_code",
+        "http_status",
+        "http.status_code",
+        "duration_ms",
+        "elapsed_ms",
+        "response_time_ms",
+        "pid",
+        "process",
+        "logger",
+        "name",
+        "logger_name",
+    ];
+
+    /// Pieces of string text as JSON writes them (`\ud800` is a valid escape in JSON text,
+    /// only its decoding fails).
+    const STRING_PIECES: &[&str] = &[
+        "a",
+        "query started",
+        " ",
+        "info",
+        "ERROR",
+        "warning",
+        "Exception",
+        "debug ",
+        "2026-11-25T15:42:12.064971Z",
+        "2026-11-25 15:42:12,123",
+        "2019-01-29T15:561548777410",
+        "25/Nov/2026 15:40:52",
+        "1764085160.139",
+        "/businesses?id=",
+        "200",
+        " 503 ",
+        "12.5",
+        "-1",
+        "1e3",
+        "4483",
+        "\\\"",
+        "\\\\",
+        "\\/",
+        "\\b",
+        "\\f",
+        "\\n",
+        "\\r",
+        "\\t",
+        "\\u0041",
+        "\\u00e9",
+        "\\u001b[31m",
+        "\\u007f",
+        "\\ud83d\\ude00",
+        "\\ud800",
+        "\\uDC00x",
+        "é",
+        "😀",
+        "\u{2028}",
+        "\x7f",
+        "Traceback (most recent call last):\\n  File \\\"a.py\\\", line 1, in f\\nValueError: boom",
+    ];
+
+    /// Pieces JSON refuses inside a string.
+    const BAD_PIECES: &[&str] =
+        &["\\uZZZZ", "\\u12", "\\x", "\\", "\\'", "\x01", "\t", "\u{1b}[0m", "\""];
+
+    /// `good`, or now and then `bad` when `bad_too`.
+    fn some<T: std::fmt::Debug + Clone + 'static>(
+        bad_too: bool,
+        good: impl Strategy<Value = T> + 'static,
+        bad: impl Strategy<Value = T> + 'static,
+    ) -> BoxedStrategy<T> {
+        if bad_too { prop_oneof![12 => good, 1 => bad].boxed() } else { good.boxed() }
+    }
+
+    /// Whitespace, JSON's (not `\n`: that would end the line) and, if `bad`, others.
+    fn ws(bad: bool) -> BoxedStrategy<String> {
+        const JSON: &[&str] = &["", "", "", "", " ", " ", "  ", "\t", "\r", " \r \t"];
+        some(bad, select(JSON), select(&["\x0c", "\u{a0}"][..])).prop_map(str::to_string).boxed()
+    }
+
+    fn string(bad: bool) -> BoxedStrategy<String> {
+        let piece = some(bad, select(STRING_PIECES), select(BAD_PIECES));
+        prop::collection::vec(piece, 0..6).prop_map(|v| format!("\"{}\"", v.concat())).boxed()
+    }
+
+    fn key(bad: bool) -> BoxedStrategy<String> {
+        let role = (select(ROLE_KEYS), 0..4u8).prop_map(|(k, case)| {
+            let k = match case {
+                0 => k.to_uppercase(),
+                1 => k[..1].to_uppercase() + &k[1..],
+                _ => k.to_string(),
+            };
+            format!("\"{k}\"")
+        });
+        let other = select(&["service", "", "n", "é", "x y", "a\\\"b", "\\u0065vent"][..])
+            .prop_map(|k| format!("\"{k}\""));
+        prop_oneof![8 => role, 2 => other, 1 => string(bad)].boxed()
+    }
+
+    fn number(bad: bool) -> BoxedStrategy<String> {
+        let sign = select(&["", "", "-"][..]);
+        let int = select(&["0", "1", "12", "599", "200", "1764085160", "18446744073709551616"][..]);
+        let frac = select(&["", "", "", ".5", ".000", ".139"][..]);
+        let exp = select(&["", "", "", "", "E5", "e+3", "e-2", "e400", "E-0"][..]);
+        let shaped = (sign, int, frac, exp).prop_map(|(s, i, f, e)| format!("{s}{i}{f}{e}"));
+        let good = prop_oneof![
+            6 => shaped,
+            1 => any::<i64>().prop_map(|n| n.to_string()),
+            1 => any::<f64>().prop_map(|f| format!("{f:?}")),
+            1 => any::<f64>().prop_map(|f| format!("{f:e}")),
+        ];
+        const BAD: &[&str] =
+            &["+1", "--1", "00", "0123", "1.", ".5", "1.e3", "1e", "E+", "-", "1e0x"];
+        some(bad, good, select(BAD).prop_map(str::to_string))
+    }
+
+    fn literal(bad: bool) -> BoxedStrategy<String> {
+        const GOOD: &[&str] = &["true", "false", "null"];
+        const BAD: &[&str] =
+            &["tru", "nul", "True", "nulll", "falsey", "NaN", "Infinity", "undefined", "t"];
+        some(bad, select(GOOD), select(BAD)).prop_map(str::to_string).boxed()
+    }
+
+    fn value(bad: bool) -> BoxedStrategy<String> {
+        let leaf = prop_oneof![4 => string(bad), 3 => number(bad), 2 => literal(bad)];
+        leaf.prop_recursive(3, 12, 4, move |inner| {
+            let item = (ws(bad), inner.clone(), ws(bad)).prop_map(|(a, v, b)| format!("{a}{v}{b}"));
+            let array =
+                prop::collection::vec(item, 0..4).prop_map(|v| format!("[{}]", v.join(",")));
+            let pair = (ws(bad), key(bad), ws(bad), ws(bad), inner, ws(bad))
+                .prop_map(|(a, k, b, c, v, d)| format!("{a}{k}{b}:{c}{v}{d}"));
+            let object =
+                prop::collection::vec(pair, 0..4).prop_map(|v| format!("{{{}}}", v.join(",")));
+            prop_oneof![array, object]
+        })
+        .boxed()
+    }
+
+    /// Brackets nested around the scan's limit.
+    fn deep() -> impl Strategy<Value = String> {
+        let max = scan::MAX_DEPTH as usize;
+        (max - 2..max + 3, any::<bool>()).prop_map(|(n, arrays)| {
+            let (open, close) = if arrays { ("[", "]") } else { ("{\"a\":", "}") };
+            format!("{}1{}", open.repeat(n), close.repeat(n))
+        })
+    }
+
+    /// One line: an object of generated pairs, now and then another JSON value; with JSON's
+    /// tokens only or, one line in three, now and then a bad one.
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![2 => Just(false), 1 => Just(true)].prop_flat_map(|bad| {
+            let v = prop_oneof![40 => value(bad), 1 => deep()];
+            let pair = (key(bad), ws(bad), ws(bad), v, ws(bad))
+                .prop_map(|(k, a, b, v, c)| format!("{k}{a}:{b}{v}{c}"));
+            let object = (ws(bad), ws(bad), prop::collection::vec(pair, 0..9), ws(bad))
+                .prop_map(|(a, b, pairs, c)| format!("{a}{{{b}{}}}{c}", pairs.join(", ")));
+            prop_oneof![12 => object, 1 => value(bad)]
+        })
+    }
+
+    #[derive(Debug, Clone)]
+    enum Corruption {
+        None,
+        Cut(Index),
+        Insert(Index, u8),
+        Remove(Index),
+        Replace(Index, u8),
+        Append(&'static str),
+        /// A comma before a `,`, `]` or `}`.
+        StrayComma(Index),
+    }
+
+    fn corruption() -> impl Strategy<Value = Corruption> {
+        let bytes = b"\"',}{[]:\\ x0-.e\t\r\x00\x01\x7f\xff\xc3\xa9";
+        let byte = select(&bytes[..]);
+        prop_oneof![
+            12 => Just(Corruption::None),
+            1 => any::<Index>().prop_map(Corruption::Cut),
+            1 => (any::<Index>(), byte.clone()).prop_map(|(i, b)| Corruption::Insert(i, b)),
+            1 => any::<Index>().prop_map(Corruption::Remove),
+            1 => (any::<Index>(), byte).prop_map(|(i, b)| Corruption::Replace(i, b)),
+            1 => select(&[",", "}", " x", "{}", "\u{0}", "\r"][..]).prop_map(Corruption::Append),
+            2 => any::<Index>().prop_map(Corruption::StrayComma),
+        ]
+    }
+
+    fn corrupt(line: String, c: &Corruption) -> Vec<u8> {
+        let mut b = line.into_bytes();
+        let at = |i: &Index, n: usize| if n == 0 { 0 } else { i.index(n) };
+        match c {
+            Corruption::None => {}
+            Corruption::Cut(i) => b.truncate(at(i, b.len())),
+            Corruption::Insert(i, x) => b.insert(at(i, b.len() + 1), *x),
+            Corruption::Remove(i) if !b.is_empty() => {
+                b.remove(at(i, b.len()));
+            }
+            Corruption::Replace(i, x) if !b.is_empty() => {
+                let i = at(i, b.len());
+                b[i] = *x;
+            }
+            Corruption::Remove(_) | Corruption::Replace(..) => {}
+            Corruption::Append(s) => b.extend_from_slice(s.as_bytes()),
+            Corruption::StrayComma(i) => {
+                let at: Vec<usize> = (0..b.len()).filter(|&j| b",]}".contains(&b[j])).collect();
+                if !at.is_empty() {
+                    b.insert(at[i.index(at.len())], b',');
+                }
+            }
+        }
+        b
+    }
+
+    fn input() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec((line(), corruption()), 1..6).prop_map(|lines| {
+            let mut out = Vec::new();
+            for (l, c) in lines {
+                out.extend(corrupt(l, &c));
+                out.push(b'\n');
+            }
+            out
+        })
+    }
+
+    fn config() -> ProptestConfig {
+        let cases = ProptestConfig::default().cases.max(2048);
+        ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    }
+
+    /// serde_json's pairs of a line, values as text.
+    fn serde_pairs(line: &[u8]) -> Option<Vec<Pair<'_>>> {
+        serde_json::from_slice::<Pairs<'_>>(line).ok().map(Pairs::into_text)
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn scan_accepts_only_what_serde_accepts_with_the_same_pairs(input in input()) {
+            for line in crate::text::lines(&input) {
+                let mut fast = Vec::new();
+                if scan::object(line, &mut fast) {
+                    let serde = serde_pairs(line);
+                    prop_assert_eq!(Some(fast), serde, "{:?}", String::from_utf8_lossy(line));
+                }
+            }
+        }
+
+        #[test]
+        fn fast_parser_matches_the_serde_only_one(input in input()) {
+            let fast = parse_bytes(&mut Parser::new(Options::default()), &input);
+            let serde = parse_bytes(&mut Parser::serde_only(Options::default()), &input);
+            prop_assert_eq!(fast, serde, "{:?}", String::from_utf8_lossy(&input));
+        }
+    }
+
+    /// The generated lines exercise both paths: most valid objects take the scan.
+    #[test]
+    fn generated_lines_take_both_paths() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut scanned, mut serde_ok, mut total) = (0, 0, 0);
+        for _ in 0..2000 {
+            let Ok(tree) = input().new_tree(&mut runner) else { continue };
+            for line in crate::text::lines(&tree.current()) {
+                total += 1;
+                scanned += usize::from(scan::object(line, &mut Vec::new()));
+                serde_ok += usize::from(serde_pairs(line).is_some());
+            }
+        }
+        assert!(scanned * 10 > total * 2, "{scanned} of {total} lines scanned");
+        assert!(scanned * 10 > serde_ok * 6, "{scanned} scanned, {serde_ok} parsed by serde_json");
+        assert!(serde_ok > scanned, "{serde_ok} parsed by serde_json, {scanned} scanned");
+    }
+
+    /// Every line of the sample app logs takes the fast path, with serde_json's pairs.
+    #[test]
+    fn sample_lines_take_the_fast_path() {
+        for bytes in [
+            &include_bytes!("../../../samples/pool-exhaustion/app.log")[..],
+            include_bytes!("../../../samples/healthy-baseline/app.log"),
+            include_bytes!("../../../samples/eof-open-transaction/app.log"),
+        ] {
+            for line in crate::text::lines(bytes) {
+                let mut fast = Vec::new();
+                assert!(scan::object(line, &mut fast), "{}", String::from_utf8_lossy(line));
+                assert_eq!(Some(fast), serde_pairs(line));
+            }
+        }
+    }
+
+    #[test]
+    fn scan_edge_cases() {
+        let accepted: &[&str] = &[
+            "{}",
+            " \t{ }\r ",
+            "{\n\"a\"\n:\n[\n1\n]\n}\n",
+            r#"{"a":1,"a":2}"#,
+            r#"{"a": -0.5e+3, "b": [1, {"c": [true, false, null]}], "d": "\u00e9\n"}"#,
+            r#"{"a": "x\u001by", "b": {}, "c": []}"#,
+        ];
+        for s in accepted {
+            let mut fast = Vec::new();
+            assert!(scan::object(s.as_bytes(), &mut fast), "{s}");
+            assert_eq!(Some(fast), serde_pairs(s.as_bytes()), "{s}");
+        }
+        // Left to serde_json: escaped keys, and everything it refuses.
+        let declined: &[&[u8]] = &[
+            br#"{"\u0065vent": "x"}"#,
+            br#"{"a": 01}"#,
+            br#"{"a": 1.}"#,
+            br#"{"a": .5}"#,
+            br#"{"a": 1e}"#,
+            br#"{"a": -}"#,
+            br#"{"a": tru}"#,
+            br#"{"a": 1,}"#,
+            br#"{"a": [1,]}"#,
+            br#"{"a": "\x"}"#,
+            br#"{"a": "\u12"}"#,
+            b"{\"a\": \"\x01\"}",
+            b"{\"a\": \"\xff\"}",
+            br#"{"a": 1} x"#,
+            br#"{"a": 1"#,
+            br#"{"a" 1}"#,
+            b"\x0c{}",
+            br#"[1]"#,
+        ];
+        for s in declined {
+            assert!(!scan::object(s, &mut Vec::new()), "{}", String::from_utf8_lossy(s));
+        }
     }
 }
