@@ -157,6 +157,38 @@ enum Role {
     Logger,
 }
 
+/// The first eight bytes of `b` as a little-endian word, zero-padded when `b` is shorter: with
+/// whole-word and overlapping half-word loads rather than byte by byte.
+#[inline]
+fn load_le(b: &[u8]) -> u64 {
+    match *b {
+        [a0, a1, a2, a3, a4, a5, a6, a7, ..] => {
+            u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7])
+        }
+        [a0, a1, a2, a3, ..] => {
+            let n = b.len();
+            let lo = u32::from_le_bytes([a0, a1, a2, a3]);
+            let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+            // The bytes both halves read are the same, so or-ing them is exact.
+            u64::from(lo) | u64::from(hi) << (8 * (n - 4))
+        }
+        _ => b.iter().rev().fold(0, |t, &c| t << 8 | u64::from(c)),
+    }
+}
+
+/// Whether `b` holds the byte `x` or the byte `y` (neither 0): a word at a time.
+#[inline]
+fn has_either(b: &[u8], x: u8, y: u8) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    // A zero byte in `w ^ x` or `w ^ y`; the zero-padding of the last word matches neither.
+    let hit = |w: u64| {
+        let (a, c) = (w ^ (ONES * u64::from(x)), w ^ (ONES * u64::from(y)));
+        ((a.wrapping_sub(ONES) & !a) | (c.wrapping_sub(ONES) & !c)) & (ONES << 7) != 0
+    };
+    let mut words = b.chunks_exact(8);
+    words.any(|w| hit(load_le(w))) || hit(load_le(words.remainder()))
+}
+
 fn role(key: &str) -> Option<Role> {
     // The longest name is `error.stack_trace`, 17 bytes: a longer key is no role. One match
     // on the lower-cased key instead of a comparison per name (a key that is no role, such as
@@ -197,7 +229,7 @@ fn string(s: &str) -> Option<Cow<'_, str>> {
     // Without a backslash there is nothing to unescape: the text between the quotes is the
     // value (serde_json checked it when it split the object). Most values are such, and
     // deserialising each one a second time was a quarter of the parser's time.
-    if !inner.contains('\\') {
+    if !has_either(inner.as_bytes(), b'\\', b'\\') {
         return inner.strip_suffix('"').map(Cow::Borrowed);
     }
     serde_json::from_str::<Cow<'_, str>>(s).ok()
@@ -213,15 +245,38 @@ fn number(s: &str) -> Option<f64> {
 /// JSON allows a carriage return as whitespace between the items of an array or object
 /// (issue 8, found by fuzzing).
 fn text_of(raw: &str) -> Option<String> {
-    match string(raw) {
-        Some(s) => Some(clean(&s)),
+    match clean_string(raw) {
+        Some(s) => Some(s),
         None if raw == "null" => None,
         None => Some(clean(raw)),
     }
 }
 
+/// Whether any byte of `b` passes `test`: branch-free within each chunk, so the compiler
+/// vectorises it, where `str::contains` calls memchr, costly on the short values of a log line.
+#[inline]
+fn any_byte(b: &[u8], test: impl Fn(u8) -> bool) -> bool {
+    b.chunks(32).any(|c| c.iter().fold(false, |seen, &x| seen | test(x)))
+}
+
+/// A JSON string value, unescaped and cleaned; `None` for any other JSON type.
+fn clean_string(raw: &str) -> Option<String> {
+    let inner = raw.strip_prefix('"')?;
+    // JSON text holds no raw control character in a string: without a backslash and a DEL
+    // (the usual value) there is nothing to unescape or clean, which one pass tells.
+    if !has_either(inner.as_bytes(), b'\\', 0x7f) {
+        return inner.strip_suffix('"').map(str::to_string);
+    }
+    string(raw).map(|s| clean(&s))
+}
+
 /// Kept text without escape sequences or control characters (tab and newline stay).
 fn clean(s: &str) -> String {
+    // What `text::clean` drops, ESC included: without any (the usual value), it changes
+    // nothing, and its search for escape sequences can be skipped.
+    if !any_byte(s.as_bytes(), |c| (c < 0x20 && c != b'\t' && c != b'\n') || c == 0x7f) {
+        return s.to_string();
+    }
     match crate::text::clean(s.as_bytes()) {
         Cow::Borrowed(_) => s.to_string(),
         Cow::Owned(v) => String::from_utf8_lossy(&v).into_owned(),
@@ -242,7 +297,7 @@ pub struct Parser {
     /// Whether lines go through [`scan::object`] before serde_json.
     fast: bool,
     /// The pairs vector of the last line, kept empty for its allocation.
-    spare: Vec<Pair<'static>>,
+    spare: Vec<scan::Pair<'static>>,
 }
 
 impl Default for Parser {
@@ -265,7 +320,12 @@ impl Parser {
         Parser { opts, fast: false, spare: Vec::new() }
     }
 
-    fn event(&self, pairs: &[Pair<'_>], no: LineNo, sink: &mut dyn Sink<AppEvent>) -> AppEvent {
+    fn event<K: AsRef<str>>(
+        &self,
+        pairs: &[(K, &str)],
+        no: LineNo,
+        sink: &mut dyn Sink<AppEvent>,
+    ) -> AppEvent {
         let mut ev = AppEvent::default();
         // Best (lowest) priority found so far for each prioritised role.
         let (mut msg_p, mut lvl_p, mut time_p, mut exc_p, mut route_p) = (9u8, 9u8, 9u8, 9u8, 9u8);
@@ -282,6 +342,7 @@ impl Parser {
         };
         let (mut has_event, mut has_pjl) = (false, false);
         for (idx, (k, raw)) in pairs.iter().enumerate() {
+            let k = k.as_ref();
             let Some(r) = role(k) else { continue };
             used[idx] = true;
             match r {
@@ -319,9 +380,9 @@ impl Parser {
                 }
                 Role::Route(p) => {
                     if p < route_p {
-                        if let Some(s) = string(raw) {
+                        if let Some(s) = clean_string(raw) {
                             route_p = p;
-                            ev.route = Some(clean(&s));
+                            ev.route = Some(s);
                         }
                     }
                 }
@@ -338,8 +399,8 @@ impl Parser {
                         .map(|f| f as u32)
                 }
                 Role::Logger => {
-                    if let Some(s) = string(raw) {
-                        ev.logger = Some(clean(&s));
+                    if let Some(s) = clean_string(raw) {
+                        ev.logger = Some(s);
                     }
                 }
             }
@@ -419,9 +480,9 @@ impl Parser {
 
 /// An empty vector of pairs with the allocation of `v`, for borrows of another line: the
 /// collect reuses the allocation in place (the element types have the same layout).
-fn recycle<'a, 'b>(mut v: Vec<Pair<'a>>) -> Vec<Pair<'b>> {
+fn recycle<'a, 'b>(mut v: Vec<scan::Pair<'a>>) -> Vec<scan::Pair<'b>> {
     v.clear();
-    v.into_iter().map(|_| (Cow::Borrowed(""), "")).collect()
+    v.into_iter().map(|_| ("", "")).collect()
 }
 
 fn classify(e: &serde_json::Error) -> SkipReason {

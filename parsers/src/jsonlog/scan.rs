@@ -19,9 +19,9 @@
 //! trailing bytes, deeper nesting — returns `None`. The proptest in `super::tests` checks
 //! the two paths against each other on generated and corrupted lines.
 
-use std::borrow::Cow;
-
-use super::Pair;
+/// A key and the raw text of its value. The scan takes no key with an escape, so a key is
+/// always a slice of the line.
+pub(super) type Pair<'a> = (&'a str, &'a str);
 
 /// Nesting the scan follows inside a value; deeper values are left to serde_json, whose
 /// `ignore_value` has no limit.
@@ -75,7 +75,7 @@ fn object_str<'a>(s: &'a str, out: &mut Vec<Pair<'a>>) -> Option<()> {
             i = ws(b, i + 1);
             let start = i;
             i = value(b, i, 0)?;
-            out.push((Cow::Borrowed(key), s.get(start..i)?));
+            out.push((key, s.get(start..i)?));
             i = ws(b, i);
             match *b.get(i)? {
                 b',' => i = ws(b, i + 1),
@@ -101,7 +101,7 @@ fn ws(b: &[u8], mut i: usize) -> usize {
 
 /// The index of the quote that closes the string whose text starts at `i`, and whether the
 /// text holds an escape; `None` for a control character, a bad escape or no closing quote.
-#[inline]
+#[inline(always)]
 fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
     let mut escaped = false;
     loop {

@@ -477,6 +477,11 @@ mod fast_path {
         ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
     }
 
+    /// The scan's pairs as serde_json gives them.
+    fn borrowed(pairs: Vec<scan::Pair<'_>>) -> Vec<Pair<'_>> {
+        pairs.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect()
+    }
+
     /// serde_json's pairs of a line, values as text.
     fn serde_pairs(line: &[u8]) -> Option<Vec<Pair<'_>>> {
         serde_json::from_slice::<Pairs<'_>>(line).ok().map(Pairs::into_text)
@@ -491,7 +496,7 @@ mod fast_path {
                 let mut fast = Vec::new();
                 if scan::object(line, &mut fast) {
                     let serde = serde_pairs(line);
-                    prop_assert_eq!(Some(fast), serde, "{:?}", String::from_utf8_lossy(line));
+                    prop_assert_eq!(Some(borrowed(fast)), serde, "{:?}", String::from_utf8_lossy(line));
                 }
             }
         }
@@ -534,7 +539,7 @@ mod fast_path {
             for line in crate::text::lines(bytes) {
                 let mut fast = Vec::new();
                 assert!(scan::object(line, &mut fast), "{}", String::from_utf8_lossy(line));
-                assert_eq!(Some(fast), serde_pairs(line));
+                assert_eq!(Some(borrowed(fast)), serde_pairs(line));
             }
         }
     }
@@ -552,7 +557,7 @@ mod fast_path {
         for s in accepted {
             let mut fast = Vec::new();
             assert!(scan::object(s.as_bytes(), &mut fast), "{s}");
-            assert_eq!(Some(fast), serde_pairs(s.as_bytes()), "{s}");
+            assert_eq!(Some(borrowed(fast)), serde_pairs(s.as_bytes()), "{s}");
         }
         // Left to serde_json: escaped keys, and everything it refuses.
         let declined: &[&[u8]] = &[
@@ -577,6 +582,109 @@ mod fast_path {
         ];
         for s in declined {
             assert!(!scan::object(s, &mut Vec::new()), "{}", String::from_utf8_lossy(s));
+        }
+    }
+}
+
+/// Every key name with its role, as the chain of comparisons `role` replaced had them.
+const ROLES: &[(&str, Role)] = &[
+    ("event", Role::Message(0)),
+    ("message", Role::Message(1)),
+    ("msg", Role::Message(2)),
+    ("@message", Role::Message(2)),
+    ("log", Role::Message(3)),
+    ("text", Role::Message(3)),
+    ("body", Role::Message(3)),
+    ("level", Role::Level(0)),
+    ("levelname", Role::Level(0)),
+    ("severity", Role::Level(1)),
+    ("log.level", Role::Level(1)),
+    ("loglevel", Role::Level(1)),
+    ("log_level", Role::Level(1)),
+    ("lvl", Role::Level(1)),
+    ("timestamp", Role::Time(0)),
+    ("created_at", Role::Time(0)),
+    ("@timestamp", Role::Time(0)),
+    ("time", Role::Time(1)),
+    ("asctime", Role::Time(1)),
+    ("ts", Role::Time(1)),
+    ("datetime", Role::Time(1)),
+    ("created", Role::Time(2)),
+    ("date", Role::Time(2)),
+    ("t", Role::Time(2)),
+    ("exception", Role::Exception(0)),
+    ("exc_info", Role::Exception(0)),
+    ("exc_text", Role::Exception(1)),
+    ("stack_trace", Role::Exception(1)),
+    ("stacktrace", Role::Exception(1)),
+    ("traceback", Role::Exception(1)),
+    ("stack", Role::Exception(2)),
+    ("error.stack", Role::Exception(2)),
+    ("error.stack_trace", Role::Exception(2)),
+    ("route", Role::Route(0)),
+    ("url_rule", Role::Route(0)),
+    ("http.route", Role::Route(0)),
+    ("path", Role::Route(1)),
+    ("endpoint", Role::Route(1)),
+    ("request_path", Role::Route(1)),
+    ("url.path", Role::Route(1)),
+    ("request_id", Role::RequestId),
+    ("requestid", Role::RequestId),
+    ("req_id", Role::RequestId),
+    ("x_request_id", Role::RequestId),
+    ("status", Role::Status),
+    ("status_code", Role::Status),
+    ("http_status", Role::Status),
+    ("http.status_code", Role::Status),
+    ("duration_ms", Role::Duration),
+    ("elapsed_ms", Role::Duration),
+    ("response_time_ms", Role::Duration),
+    ("pid", Role::Pid),
+    ("process", Role::Pid),
+    ("logger", Role::Logger),
+    ("name", Role::Logger),
+    ("logger_name", Role::Logger),
+];
+
+/// `role` gives each name its role in any case, and nothing to other keys.
+#[test]
+fn roles_by_name_in_any_case() {
+    for &(name, r) in ROLES {
+        assert_eq!(role(name), Some(r), "{name}");
+        assert_eq!(role(&name.to_uppercase()), Some(r), "{name}");
+        let mixed: String = name
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c })
+            .collect();
+        assert_eq!(role(&mixed), Some(r), "{mixed}");
+        for other in
+            [format!("{name}\0"), format!("{name}x"), format!("_{name}"), name[1..].to_string()]
+        {
+            let want = ROLES.iter().find(|(n, _)| n.eq_ignore_ascii_case(&other)).map(|p| p.1);
+            assert_eq!(role(&other), want, "{other:?}");
+        }
+    }
+    for key in ["", "service", "EVENT\u{0}", "évent", "a_very_long_key_of_many_bytes", "Event "] {
+        assert_eq!(role(key), None, "{key:?}");
+    }
+}
+
+#[test]
+fn word_helpers() {
+    let bytes: Vec<u8> = (1..=20).chain([0x7f, b'\\', 0, 0xff]).collect();
+    for start in 0..bytes.len() {
+        for end in start..=bytes.len() {
+            let b = &bytes[start..end];
+            let mut want = [0u8; 8];
+            for (w, c) in want.iter_mut().zip(b) {
+                *w = *c;
+            }
+            assert_eq!(load_le(b), u64::from_le_bytes(want), "{b:?}");
+            for (x, y) in [(b'\\', b'\\'), (b'\\', 0x7f), (5, 17), (0xff, 0xff), (20, 21)] {
+                let want = b.iter().any(|&c| c == x || c == y);
+                assert_eq!(has_either(b, x, y), want, "{b:?} {x} {y}");
+            }
         }
     }
 }
