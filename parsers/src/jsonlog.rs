@@ -141,6 +141,24 @@ impl<'de> Deserialize<'de> for Pairs<'de> {
     }
 }
 
+/// A key as [`Parser::event`] reads it: the serde path's unescaped keys and the scan's slices
+/// of the line (bytes: a key is only compared, and a `str` slice checks its char boundaries).
+trait KeyBytes {
+    fn bytes(&self) -> &[u8];
+}
+
+impl KeyBytes for Cow<'_, str> {
+    fn bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl KeyBytes for &[u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
 /// What a key is, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -189,17 +207,28 @@ fn has_either(b: &[u8], x: u8, y: u8) -> bool {
     words.any(|w| hit(load_le(w))) || hit(load_le(words.remainder()))
 }
 
-fn role(key: &str) -> Option<Role> {
-    // The longest name is `error.stack_trace`, 17 bytes: a longer key is no role. One match
-    // on the lower-cased key instead of a comparison per name (a key that is no role, such as
-    // structlog's `service`, went through all sixty).
-    let k = key.as_bytes();
+fn role(k: &[u8]) -> Option<Role> {
+    // Keys are mostly lower-case already, and then match as they are; only a key with a
+    // capital is lower-cased (no name has one, so such a key cannot match as it is).
+    if let Some(r) = role_lower(k) {
+        return Some(r);
+    }
+    if !k.iter().any(u8::is_ascii_uppercase) {
+        return None;
+    }
+    // The longest name is `error.stack_trace`, 17 bytes: a longer key is no role.
     let mut buf = [0u8; 17];
     let lower = buf.get_mut(..k.len())?;
     for (l, c) in lower.iter_mut().zip(k) {
         *l = c.to_ascii_lowercase();
     }
-    Some(match &*lower {
+    role_lower(lower)
+}
+
+/// The role of a lower-case key: one match instead of a comparison per name (a key that is
+/// no role, such as structlog's `service`, went through all sixty).
+fn role_lower(lower: &[u8]) -> Option<Role> {
+    Some(match lower {
         b"event" => Role::Message(0),
         b"message" => Role::Message(1),
         b"msg" | b"@message" => Role::Message(2),
@@ -238,18 +267,13 @@ fn string(s: &str) -> Option<Cow<'_, str>> {
 /// A JSON number, or a string holding one.
 fn number(s: &str) -> Option<f64> {
     let text: Cow<'_, str> = if s.starts_with('"') { string(s)? } else { Cow::Borrowed(s) };
-    text.trim().parse::<f64>().ok().filter(|f| f.is_finite())
+    number_in(s, Some(&text))
 }
 
-/// Message text: a string as is, any other non-null value as its JSON text. Both are cleaned:
-/// JSON allows a carriage return as whitespace between the items of an array or object
-/// (issue 8, found by fuzzing).
-fn text_of(raw: &str) -> Option<String> {
-    match clean_string(raw) {
-        Some(s) => Some(s),
-        None if raw == "null" => None,
-        None => Some(clean(raw)),
-    }
+/// [`number`] given the string value `s` holds, if it is one.
+fn number_in(s: &str, string: Option<&str>) -> Option<f64> {
+    let text = if s.starts_with('"') { string? } else { s };
+    text.trim().parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// Whether any byte of `b` passes `test`: branch-free within each chunk, so the compiler
@@ -268,6 +292,64 @@ fn clean_string(raw: &str) -> Option<String> {
         return inner.strip_suffix('"').map(str::to_string);
     }
     string(raw).map(|s| clean(&s))
+}
+
+/// Sets `dst` to a copy of `text`, in place: a `String` built in a callee and moved into the
+/// record stalled on store forwarding (a tenth of the parser's own time).
+fn copy(dst: &mut String, text: &str) {
+    *dst = String::with_capacity(text.len());
+    dst.push_str(text);
+}
+
+/// How [`Parser::event`] reads the raw values of one line.
+#[derive(Debug, Clone, Copy)]
+struct Values {
+    /// No top-level string value holds a backslash or a DEL ([`scan::Scanned::plain`]): each
+    /// is the text between its quotes, with no control character to clean.
+    plain: bool,
+}
+
+impl Values {
+    /// The text of a string value that needs no unescaping and no cleaning: on a plain line,
+    /// the text between the quotes.
+    fn plain_text(self, raw: &str) -> Option<&str> {
+        match self.plain {
+            true => raw.strip_prefix('"')?.strip_suffix('"'),
+            false => None,
+        }
+    }
+
+    fn string(self, raw: &str) -> Option<Cow<'_, str>> {
+        match self.plain {
+            true => raw.strip_prefix('"')?.strip_suffix('"').map(Cow::Borrowed),
+            false => string(raw),
+        }
+    }
+
+    fn clean_string(self, raw: &str) -> Option<String> {
+        match self.plain {
+            true => raw.strip_prefix('"')?.strip_suffix('"').map(str::to_string),
+            false => clean_string(raw),
+        }
+    }
+
+    /// Message text: a string as is, any other non-null value as its JSON text. Both are
+    /// cleaned: JSON allows a carriage return as whitespace between the items of an array or
+    /// object (issue 8, found by fuzzing).
+    fn text_of(self, raw: &str) -> Option<String> {
+        match self.clean_string(raw) {
+            Some(s) => Some(s),
+            None if raw == "null" => None,
+            None => Some(clean(raw)),
+        }
+    }
+
+    fn number(self, raw: &str) -> Option<f64> {
+        match self.plain {
+            true => number_in(raw, raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'))),
+            false => number(raw),
+        }
+    }
 }
 
 /// Kept text without escape sequences or control characters (tab and newline stay).
@@ -320,9 +402,10 @@ impl Parser {
         Parser { opts, fast: false, spare: Vec::new() }
     }
 
-    fn event<K: AsRef<str>>(
+    fn event<K: KeyBytes>(
         &self,
         pairs: &[(K, &str)],
+        v: Values,
         no: LineNo,
         sink: &mut dyn Sink<AppEvent>,
     ) -> AppEvent {
@@ -342,7 +425,7 @@ impl Parser {
         };
         let (mut has_event, mut has_pjl) = (false, false);
         for (idx, (k, raw)) in pairs.iter().enumerate() {
-            let k = k.as_ref();
+            let k = k.bytes();
             let Some(r) = role(k) else { continue };
             used[idx] = true;
             match r {
@@ -355,10 +438,10 @@ impl Parser {
                     }
                 }
                 Role::Level(p) => {
-                    has_pjl |= k.eq_ignore_ascii_case("levelname");
+                    has_pjl |= k.eq_ignore_ascii_case(b"levelname");
                     if p < lvl_p {
                         if let Some(l) =
-                            string(raw).and_then(|s| Level::from_word(s.trim().as_bytes()))
+                            v.string(raw).and_then(|s| Level::from_word(s.trim().as_bytes()))
                         {
                             lvl_p = p;
                             ev.level = Some(l);
@@ -366,7 +449,7 @@ impl Parser {
                     }
                 }
                 Role::Time(p) => {
-                    has_pjl |= k.eq_ignore_ascii_case("asctime");
+                    has_pjl |= k.eq_ignore_ascii_case(b"asctime");
                     if p < time_p && *raw != "null" {
                         time_p = p;
                         time_raw = Some(*raw);
@@ -380,26 +463,34 @@ impl Parser {
                 }
                 Role::Route(p) => {
                     if p < route_p {
-                        if let Some(s) = clean_string(raw) {
+                        if let Some(t) = v.plain_text(raw) {
+                            route_p = p;
+                            copy(ev.route.insert(String::new()), t);
+                        } else if let Some(s) = v.clean_string(raw) {
                             route_p = p;
                             ev.route = Some(s);
                         }
                     }
                 }
-                Role::RequestId => ev.request_id = text_of(raw),
+                Role::RequestId => match v.plain_text(raw) {
+                    Some(t) => copy(ev.request_id.insert(String::new()), t),
+                    None => ev.request_id = v.text_of(raw),
+                },
                 Role::Status => {
-                    ev.status = number(raw)
+                    ev.status = v
+                        .number(raw)
                         .filter(|f| (100.0..600.0).contains(f) && f.fract() == 0.0)
                         .map(|f| f as u16)
                 }
-                Role::Duration => ev.duration_ms = number(raw),
+                Role::Duration => ev.duration_ms = v.number(raw),
                 Role::Pid => {
-                    ev.pid = number(raw)
+                    ev.pid = v
+                        .number(raw)
                         .filter(|f| *f >= 0.0 && *f <= f64::from(u32::MAX) && f.fract() == 0.0)
                         .map(|f| f as u32)
                 }
                 Role::Logger => {
-                    if let Some(s) = clean_string(raw) {
+                    if let Some(s) = v.clean_string(raw) {
                         ev.logger = Some(s);
                     }
                 }
@@ -408,7 +499,7 @@ impl Parser {
         // Time: by name, else the first string value that is a whole timestamp.
         let time_raw = time_raw.or_else(|| {
             pairs.iter().enumerate().find_map(|(idx, (_, raw))| {
-                let s = string(raw)?;
+                let s = v.string(raw)?;
                 let whole = time::timestamp(s.trim().as_bytes(), &self.opts.time)
                     .is_ok_and(|(rest, _)| rest.is_empty());
                 whole.then(|| {
@@ -419,7 +510,7 @@ impl Parser {
         });
         match time_raw {
             Some(raw) => {
-                let st = match string(raw) {
+                let st = match v.string(raw) {
                     Some(s) => time::parse(s.as_bytes(), &self.opts.time),
                     None => time::parse_epoch(raw.as_bytes())
                         .map(|micros| time::Stamp { micros, zone: ZoneKind::Explicit }),
@@ -442,7 +533,7 @@ impl Parser {
                 if used[idx] {
                     continue;
                 }
-                if let Some(l) = string(raw).and_then(|s| Level::from_word(s.as_bytes())) {
+                if let Some(l) = v.string(raw).and_then(|s| Level::from_word(s.as_bytes())) {
                     ev.level = Some(l);
                     used[idx] = true;
                     break;
@@ -450,21 +541,25 @@ impl Parser {
             }
         }
         // Message: by name, else the longest unused string value.
-        match msg_raw.and_then(text_of) {
-            Some(m) => ev.message = m,
-            None => {
-                let longest = pairs
-                    .iter()
-                    .enumerate()
-                    .filter(|(idx, _)| !used[*idx])
-                    .filter_map(|(_, (_, raw))| string(raw))
-                    .max_by_key(|s| s.len());
-                if let Some(s) = longest {
-                    ev.message = clean(&s);
+        if let Some(t) = msg_raw.and_then(|raw| v.plain_text(raw)) {
+            copy(&mut ev.message, t);
+        } else {
+            match msg_raw.and_then(|raw| v.text_of(raw)) {
+                Some(m) => ev.message = m,
+                None => {
+                    let longest = pairs
+                        .iter()
+                        .enumerate()
+                        .filter(|(idx, _)| !used[*idx])
+                        .filter_map(|(_, (_, raw))| v.string(raw))
+                        .max_by_key(|s| s.len());
+                    if let Some(s) = longest {
+                        ev.message = clean(&s);
+                    }
                 }
             }
         }
-        if let Some(tb) = exc_raw.and_then(string) {
+        if let Some(tb) = exc_raw.and_then(|raw| v.string(raw)) {
             ev.exception = traceback::parse(tb.as_bytes());
         }
         ev.style = Some(if has_event {
@@ -482,7 +577,7 @@ impl Parser {
 /// collect reuses the allocation in place (the element types have the same layout).
 fn recycle<'a, 'b>(mut v: Vec<scan::Pair<'a>>) -> Vec<scan::Pair<'b>> {
     v.clear();
-    v.into_iter().map(|_| ("", "")).collect()
+    v.into_iter().map(|_| (&b""[..], "")).collect()
 }
 
 fn classify(e: &serde_json::Error) -> SkipReason {
@@ -503,8 +598,8 @@ impl LineParser for Parser {
         }
         if self.fast {
             let mut pairs = recycle(std::mem::take(&mut self.spare));
-            if scan::object(line, &mut pairs) {
-                let ev = self.event(&pairs, no, sink);
+            if let Some(scanned) = scan::object(line, &mut pairs) {
+                let ev = self.event(&pairs, Values { plain: scanned.plain }, no, sink);
                 sink.record(no, 1, ev);
                 pairs.clear();
                 self.spare = recycle(pairs);
@@ -515,7 +610,7 @@ impl LineParser for Parser {
         }
         match serde_json::from_slice::<Pairs<'_>>(line) {
             Ok(pairs) => {
-                let ev = self.event(&pairs.into_text(), no, sink);
+                let ev = self.event(&pairs.into_text(), Values { plain: false }, no, sink);
                 sink.record(no, 1, ev);
             }
             Err(e) if std::str::from_utf8(line).is_err() => {
@@ -523,7 +618,7 @@ impl LineParser for Parser {
                 match serde_json::from_str::<Pairs<'_>>(&text) {
                     Ok(pairs) => {
                         sink.note(no, Note::LossyUtf8);
-                        let ev = self.event(&pairs.into_text(), no, sink);
+                        let ev = self.event(&pairs.into_text(), Values { plain: false }, no, sink);
                         sink.record(no, 1, ev);
                     }
                     Err(_) => sink.skip(no, classify(&e)),

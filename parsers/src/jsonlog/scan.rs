@@ -21,36 +21,34 @@
 
 /// A key and the raw text of its value. The scan takes no key with an escape, so a key is
 /// always a slice of the line.
-pub(super) type Pair<'a> = (&'a str, &'a str);
+pub(super) type Pair<'a> = (&'a [u8], &'a str);
 
 /// Nesting the scan follows inside a value; deeper values are left to serde_json, whose
 /// `ignore_value` has no limit.
 pub(super) const MAX_DEPTH: u32 = 64;
 
-/// Byte classes inside a JSON string: 0 a plain byte, 1 the closing quote, 2 a backslash,
-/// 3 a control character (an error in JSON).
-static STRING_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = 3;
-        i += 1;
-    }
-    t[b'"' as usize] = 1;
-    t[b'\\' as usize] = 2;
-    t
-};
+/// [`string_end`]'s flag for a string with an escape.
+const ESCAPED: u8 = 1;
+/// [`string_end`]'s flag for a string with a DEL.
+const DEL: u8 = 2;
+
+/// The pairs of one line, and whether its top-level string values are plain: none holds a
+/// backslash or a DEL, so each is the text between its quotes and needs no cleaning.
+pub(super) struct Scanned {
+    pub(super) plain: bool,
+}
 
 /// The pairs of the JSON object that is the whole of `line`, pushed onto `out` (which the
 /// caller clears); `false` when the line is not one the scan accepts (see the module
 /// documentation), with `out` then in an unspecified state.
-pub(super) fn object<'a>(line: &'a [u8], out: &mut Vec<Pair<'a>>) -> bool {
-    let Ok(s) = std::str::from_utf8(line) else { return false };
-    object_str(s, out).is_some()
+pub(super) fn object<'a>(line: &'a [u8], out: &mut Vec<Pair<'a>>) -> Option<Scanned> {
+    let s = std::str::from_utf8(line).ok()?;
+    object_str(s, out)
 }
 
-fn object_str<'a>(s: &'a str, out: &mut Vec<Pair<'a>>) -> Option<()> {
+fn object_str<'a>(s: &'a str, out: &mut Vec<Pair<'a>>) -> Option<Scanned> {
     let b = s.as_bytes();
+    let mut plain = true;
     let mut i = ws(b, 0);
     if *b.get(i)? != b'{' {
         return None;
@@ -63,19 +61,29 @@ fn object_str<'a>(s: &'a str, out: &mut Vec<Pair<'a>>) -> Option<()> {
             if *b.get(i)? != b'"' {
                 return None;
             }
-            let (end, escaped) = string_end(b, i + 1)?;
-            if escaped {
+            let (end, flags) = string_end(b, i + 1)?;
+            if flags & ESCAPED != 0 {
                 return None;
             }
-            let key = s.get(i + 1..end)?;
+            // Every index the scan slices at follows or is an ASCII byte (a quote, a digit, a
+            // bracket...): a char boundary, so slicing the `str` cannot panic.
+            let key = &b[i + 1..end];
             i = ws(b, end + 1);
             if *b.get(i)? != b':' {
                 return None;
             }
             i = ws(b, i + 1);
             let start = i;
-            i = value(b, i, 0)?;
-            out.push((key, s.get(start..i)?));
+            // Most values are strings: no call to `value` for them.
+            i = match *b.get(i)? {
+                b'"' => {
+                    let (end, flags) = string_end(b, i + 1)?;
+                    plain &= flags == 0;
+                    end + 1
+                }
+                _ => value(b, i, 0)?,
+            };
+            out.push((key, &s[start..i]));
             i = ws(b, i);
             match *b.get(i)? {
                 b',' => i = ws(b, i + 1),
@@ -87,7 +95,7 @@ fn object_str<'a>(s: &'a str, out: &mut Vec<Pair<'a>>) -> Option<()> {
             }
         }
     }
-    (ws(b, i) == b.len()).then_some(())
+    (ws(b, i) == b.len()).then_some(Scanned { plain })
 }
 
 /// The index of the first byte from `i` on that is not JSON whitespace.
@@ -100,13 +108,14 @@ fn ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// The index of the quote that closes the string whose text starts at `i`, and whether the
-/// text holds an escape; `None` for a control character, a bad escape or no closing quote.
+/// text holds an escape ([`ESCAPED`]) or a DEL ([`DEL`]); `None` for a control character, a
+/// bad escape or no closing quote.
 #[inline(always)]
-fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
-    let mut escaped = false;
+fn string_end(b: &[u8], mut i: usize) -> Option<(usize, u8)> {
+    let mut flags = 0;
     loop {
-        // Eight bytes at a time to the first quote, backslash or control character, as
-        // serde_json's `skip_to_escape` does (no byte past the line is read: the last few
+        // Eight bytes at a time to the first quote, backslash, control character or byte from
+        // DEL up, as serde_json's `skip_to_escape` does (no byte past the line is read: the last few
         // bytes go one at a time).
         while let Some(chunk) = b.get(i..i + 8) {
             let Ok(word) = <[u8; 8]>::try_from(chunk) else { break };
@@ -117,11 +126,10 @@ fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
             }
             i += 8;
         }
-        match STRING_CLASS[usize::from(*b.get(i)?)] {
-            0 => i += 1,
-            1 => return Some((i, escaped)),
-            2 => {
-                escaped = true;
+        match *b.get(i)? {
+            b'"' => return Some((i, flags)),
+            b'\\' => {
+                flags |= ESCAPED;
                 match *b.get(i + 1)? {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
                     b'u' => {
@@ -134,13 +142,21 @@ fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
                     _ => return None,
                 }
             }
-            _ => return None,
+            0..0x20 => return None,
+            0x7f => {
+                flags |= DEL;
+                i += 1;
+            }
+            // Non-ASCII text, and any byte in the last few of the line, which go one at a time.
+            _ => i += 1,
         }
     }
 }
 
-/// The high bit of each byte of `w` that is a quote, a backslash or below 0x20, and maybe of
-/// bytes above such a byte (a borrow runs upward): exact for the lowest one.
+/// The high bit of each byte of `w` that is a quote, a backslash, below 0x20 or from 0x7f up
+/// (DEL, and the bytes of non-ASCII text, which the caller then takes one at a time), and
+/// maybe of bytes above a quote, backslash or control character (a borrow runs upward):
+/// exact for the lowest one.
 #[inline]
 fn special(w: u64) -> u64 {
     const ONES: u64 = u64::MAX / 255;
@@ -149,7 +165,9 @@ fn special(w: u64) -> u64 {
     let control = w.wrapping_sub(ONES * 0x20) & !w;
     let quote = zero(w ^ (ONES * u64::from(b'"')));
     let backslash = zero(w ^ (ONES * u64::from(b'\\')));
-    (control | quote | backslash) & HIGH
+    // No carry between bytes: 0x7f + 1 is the largest sum.
+    let del_up = ((w & (ONES * 0x7f)) + ONES) | w;
+    (control | quote | backslash | del_up) & HIGH
 }
 
 /// The index just past the JSON value that starts at `i`, nested `depth` deep.
