@@ -478,6 +478,56 @@ pub fn from_epoch(v: f64) -> Option<Micros> {
 /// or an epoch number. Returns `None` if anything is left over.
 pub fn parse(s: &[u8], o: &TimeOptions) -> Option<Stamp> {
     let s = s.trim_ascii();
+    match utc_with_seconds(s) {
+        Some(st) => Some(st),
+        None => parse_trimmed(s, o),
+    }
+}
+
+/// [`parse`] of a whole stamp `YYYY-MM-DDTHH:MM:SS[.frac]Z` (or with `/`, a space or `t`
+/// between date and time) that is a valid time: the JSON-lines logs' shape, read without
+/// going through [`timestamp`]'s results (issue 9). `None` for anything else, which
+/// [`parse_trimmed`] reads; where this answers, the answer is its.
+fn utc_with_seconds(s: &[u8]) -> Option<Stamp> {
+    let (z, stamp) = s.split_last()?;
+    if *z != b'Z' {
+        return None;
+    }
+    let (head, frac) = (stamp.get(..19)?, stamp.get(19..)?);
+    let sep = head[4];
+    let seps = (sep == b'-' || sep == b'/')
+        && head[7] == sep
+        && matches!(head[10], b'T' | b' ' | b't')
+        && head[13] == b':'
+        && head[16] == b':';
+    if !seps {
+        return None;
+    }
+    let field = |at: usize, n: usize| -> Option<u32> {
+        let d = &head[at..at + n];
+        d.iter().all(|&c| is_digit(c)).then(|| num(d))
+    };
+    let (year, month, day) = (field(0, 4)?, field(5, 2)?, field(8, 2)?);
+    let (hour, minute, second) = (field(11, 2)?, field(14, 2)?, field(17, 2)?);
+    // Nothing, or `.` or `,` and one digit or more, up to the `Z`.
+    let micros = match frac {
+        [] => 0,
+        [b'.' | b',', digits @ ..] if !digits.is_empty() && digits.iter().all(|&c| is_digit(c)) => {
+            let mut us = 0;
+            for k in 0..6 {
+                us = us * 10 + digits.get(k).map_or(0, |&c| u32::from(c - b'0'));
+            }
+            us
+        }
+        _ => return None,
+    };
+    let c = Civil { year: i64::from(year), month, day, hour, minute, second, micros };
+    let micros = c.to_micros(0)?;
+    Some(Stamp { micros, zone: ZoneKind::Explicit })
+}
+
+/// [`parse`] of a trimmed stamp, for every shape.
+fn parse_trimmed(s: &[u8], o: &TimeOptions) -> Option<Stamp> {
     if s.is_empty() {
         return None;
     }
@@ -798,6 +848,15 @@ mod tests {
                 let o = TimeOptions { default_offset_secs: offset };
                 prop_assert_eq!(iso(&s, &o), iso_nom(&s, &o), "{:?}", s.escape_ascii().to_string());
             }
+
+            #[test]
+            fn whole_utc_stamps_as_parse_reads_them(s in stamp(), offset in -50_400i32..50_400) {
+                let o = TimeOptions { default_offset_secs: offset };
+                let s = s.trim_ascii();
+                if let Some(st) = utc_with_seconds(s) {
+                    prop_assert_eq!(Some(st), parse_trimmed(s, &o), "{:?}", s.escape_ascii().to_string());
+                }
+            }
         }
 
         #[test]
@@ -809,6 +868,15 @@ mod tests {
                 "2019-01-29 15:56:50,123",
             ] {
                 assert!(iso_with_seconds(s.as_bytes(), &o).is_some_and(|r| r.is_ok()), "{s}");
+            }
+            for s in
+                ["2026-11-25T15:40:52.856031Z", "2026-11-25T15:40:52Z", "2024-02-29 00:00:00,5Z"]
+            {
+                assert!(utc_with_seconds(s.as_bytes()).is_some(), "{s}");
+            }
+            for s in ["2026-11-25T15:40:52.Z", "2026-02-30T15:40:52Z", "2026-11-25T15:40:52+00:00"]
+            {
+                assert!(utc_with_seconds(s.as_bytes()).is_none(), "{s}");
             }
         }
     }
