@@ -19,6 +19,8 @@
 //! trailing bytes, deeper nesting — returns `None`. The proptest in `super::tests` checks
 //! the two paths against each other on generated and corrupted lines.
 
+use super::load_le;
+
 /// A key and the raw text of its value. The scan takes no key with an escape, so a key is
 /// always a slice of the line.
 pub(super) type Pair<'a> = (&'a [u8], &'a str);
@@ -115,10 +117,19 @@ fn string_end(b: &[u8], mut i: usize) -> Option<(usize, u8)> {
     let mut flags = 0;
     loop {
         // Eight bytes at a time to the first quote, backslash, control character or byte from
-        // DEL up, as serde_json's `skip_to_escape` does (no byte past the line is read: the last few
-        // bytes go one at a time).
-        while let Some(chunk) = b.get(i..i + 8) {
-            let Ok(word) = <[u8; 8]>::try_from(chunk) else { break };
+        // DEL up, as serde_json's `skip_to_escape` does; the last few bytes of the line in one
+        // zero-padded word (a zero byte is a control character: past the line, nothing ends).
+        loop {
+            let Some(chunk) = b.get(i..i + 8) else {
+                let rest = b.get(i..)?;
+                let at = special(load_le(rest)).trailing_zeros() as usize / 8;
+                if at >= rest.len() {
+                    return None;
+                }
+                i += at;
+                break;
+            };
+            let Ok(word) = <[u8; 8]>::try_from(chunk) else { return None };
             let found = special(u64::from_le_bytes(word));
             if found != 0 {
                 i += found.trailing_zeros() as usize / 8;
@@ -147,7 +158,7 @@ fn string_end(b: &[u8], mut i: usize) -> Option<(usize, u8)> {
                 flags |= DEL;
                 i += 1;
             }
-            // Non-ASCII text, and any byte in the last few of the line, which go one at a time.
+            // Non-ASCII text, a byte at a time.
             _ => i += 1,
         }
     }
