@@ -1,8 +1,9 @@
 //! JSON-lines application logs: structlog, python-json-logger, and anything shaped like them.
 //!
-//! Each line is one JSON object, read with `serde_json::from_slice` into borrowed
-//! `(key, raw value)` pairs; only the values we keep are decoded. Keys are found by name
-//! first, case-insensitively:
+//! Each line is one JSON object, split into borrowed `(key, raw value)` pairs by a byte-level
+//! scan (`jsonlog/scan.rs`, issue 9) or, for any line the scan does not take, by
+//! `serde_json::from_slice` (the same pairs, the same skips); only the values we keep are
+//! decoded. Keys are found by name first, case-insensitively:
 //! - structlog: `event`, `level`, `timestamp` / `created_at`, `exception`;
 //! - python-json-logger: `message`, `levelname`, `asctime`, `exc_info`;
 //! - common others: `msg`, `@timestamp`, `time`, `severity`, `stack_trace`, ...
@@ -207,6 +208,7 @@ fn has_either(b: &[u8], x: u8, y: u8) -> bool {
     words.any(|w| hit(load_le(w))) || hit(load_le(words.remainder()))
 }
 
+/// The role of a key, by its name in any ASCII case.
 fn role(k: &[u8]) -> Option<Role> {
     // Keys are mostly lower-case already, and then match as they are; only a key with a
     // capital is lower-cased (no name has one, so such a key cannot match as it is).

@@ -854,7 +854,8 @@ mod tests {
                 let o = TimeOptions { default_offset_secs: offset };
                 let s = s.trim_ascii();
                 if let Some(st) = utc_with_seconds(s) {
-                    prop_assert_eq!(Some(st), parse_trimmed(s, &o), "{:?}", s.escape_ascii().to_string());
+                    let text = s.escape_ascii().to_string();
+                    prop_assert_eq!(Some(st), parse_trimmed(s, &o), "{:?}", text);
                 }
             }
         }

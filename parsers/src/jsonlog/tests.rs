@@ -501,7 +501,8 @@ mod fast_path {
                     });
                     prop_assert_eq!(scanned.plain, plain, "{:?}", String::from_utf8_lossy(line));
                     let serde = serde_pairs(line);
-                    prop_assert_eq!(Some(borrowed(fast)), serde, "{:?}", String::from_utf8_lossy(line));
+                    let text = String::from_utf8_lossy(line);
+                    prop_assert_eq!(Some(borrowed(fast)), serde, "{:?}", text);
                 }
             }
         }
