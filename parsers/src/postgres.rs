@@ -502,7 +502,11 @@ impl Prefix {
     /// `PrefixMatch` is some 300 bytes, and copying it out of each try was a tenth of the
     /// parser's time) and need not read the severity again.
     fn match_in<'a>(&self, line: &'a [u8], st: &mut MatchState<'a, '_>) -> bool {
-        self.try_match(line, true, st) || self.try_match(line, false, st)
+        if self.try_match(line, st) {
+            return true;
+        }
+        st.reset(false);
+        self.try_match(line, st)
     }
 
     fn match_with<'a>(
@@ -512,28 +516,26 @@ impl Prefix {
         need_sev: bool,
     ) -> Option<PrefixMatch<'a>> {
         let mut st = MatchState::new(time, need_sev);
-        self.try_match(line, need_sev, &mut st).then_some(st.m)
+        self.try_match(line, &mut st).then_some(st.m)
     }
 
-    /// One try of [`Prefix::match_in`], the whole prefix then the part before `%q`, each from
-    /// a fresh state.
-    fn try_match<'a>(&self, line: &'a [u8], need_sev: bool, st: &mut MatchState<'a, '_>) -> bool {
+    /// One try of [`Prefix::match_in`] from the fresh state `st`: the whole prefix, then the
+    /// part before `%q` from a fresh state again.
+    fn try_match<'a>(&self, line: &'a [u8], st: &mut MatchState<'a, '_>) -> bool {
         if self.generic {
-            if !need_sev {
+            if !st.need_sev {
                 return false;
             }
             let Some(m) = generic(line, st.time) else { return false };
-            st.reset(need_sev);
             st.m = m;
             return true;
         }
-        st.reset(need_sev);
         if let Some(rest) = walk(&self.tokens, line, st) {
             st.m.rest = rest;
             return true;
         }
         let Some(head) = self.q_at.and_then(|q| self.tokens.get(..q)) else { return false };
-        st.reset(need_sev);
+        st.reset(st.need_sev);
         let Some(rest) = walk(head, line, st) else { return false };
         st.m.rest = rest;
         st.m.short = true;
