@@ -1,8 +1,9 @@
 //! JSON-lines application logs: structlog, python-json-logger, and anything shaped like them.
 //!
-//! Each line is one JSON object, read with `serde_json::from_slice` into borrowed
-//! `(key, raw value)` pairs; only the values we keep are decoded. Keys are found by name
-//! first, case-insensitively:
+//! Each line is one JSON object, split into borrowed `(key, raw value)` pairs by a byte-level
+//! scan (`jsonlog/scan.rs`, issue 9) or, for any line the scan does not take, by
+//! `serde_json::from_slice` (the same pairs, the same skips); only the values we keep are
+//! decoded. Keys are found by name first, case-insensitively:
 //! - structlog: `event`, `level`, `timestamp` / `created_at`, `exception`;
 //! - python-json-logger: `message`, `levelname`, `asctime`, `exc_info`;
 //! - common others: `msg`, `@timestamp`, `time`, `severity`, `stack_trace`, ...
@@ -32,6 +33,8 @@ use crate::text::is_blank;
 use crate::time::{self, Micros, TimeOptions, ZoneKind};
 use crate::traceback::{self, Traceback};
 use crate::{Detection, Level, LineNo, LineParser, Note, Sink, SkipReason};
+
+mod scan;
 
 /// Which logging library the line looks like it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,8 +107,19 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// One `(key, raw value)` pair of a JSON object: the key unescaped (borrowed when it has no
+/// escapes), the value's JSON text as it is in the line.
+type Pair<'a> = (Cow<'a, str>, &'a str);
+
 /// The top-level pairs of one JSON object, values left raw.
 struct Pairs<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> Pairs<'a> {
+    /// The pairs with each value as its text.
+    fn into_text(self) -> Vec<Pair<'a>> {
+        self.0.into_iter().map(|(k, v)| (k, v.get())).collect()
+    }
+}
 
 impl<'de> Deserialize<'de> for Pairs<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -128,6 +142,24 @@ impl<'de> Deserialize<'de> for Pairs<'de> {
     }
 }
 
+/// A key as [`Parser::event`] reads it: the serde path's unescaped keys and the scan's slices
+/// of the line (bytes: a key is only compared, and a `str` slice checks its char boundaries).
+trait KeyBytes {
+    fn bytes(&self) -> &[u8];
+}
+
+impl KeyBytes for Cow<'_, str> {
+    fn bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl KeyBytes for &[u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
 /// What a key is, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -144,85 +176,191 @@ enum Role {
     Logger,
 }
 
-fn role(key: &str) -> Option<Role> {
-    let k = key.as_bytes();
-    let is = |name: &str| k.eq_ignore_ascii_case(name.as_bytes());
-    Some(if is("event") {
-        Role::Message(0)
-    } else if is("message") {
-        Role::Message(1)
-    } else if is("msg") || is("@message") {
-        Role::Message(2)
-    } else if is("log") || is("text") || is("body") {
-        Role::Message(3)
-    } else if is("level") || is("levelname") {
-        Role::Level(0)
-    } else if is("severity") || is("log.level") || is("loglevel") || is("log_level") || is("lvl") {
-        Role::Level(1)
-    } else if is("timestamp") || is("created_at") || is("@timestamp") {
-        Role::Time(0)
-    } else if is("time") || is("asctime") || is("ts") || is("datetime") {
-        Role::Time(1)
-    } else if is("created") || is("date") || is("t") {
-        Role::Time(2)
-    } else if is("exception") || is("exc_info") {
-        Role::Exception(0)
-    } else if is("exc_text") || is("stack_trace") || is("stacktrace") || is("traceback") {
-        Role::Exception(1)
-    } else if is("stack") || is("error.stack") || is("error.stack_trace") {
-        Role::Exception(2)
-    } else if is("route") || is("url_rule") || is("http.route") {
-        Role::Route(0)
-    } else if is("path") || is("endpoint") || is("request_path") || is("url.path") {
-        Role::Route(1)
-    } else if is("request_id") || is("requestid") || is("req_id") || is("x_request_id") {
-        Role::RequestId
-    } else if is("status") || is("status_code") || is("http_status") || is("http.status_code") {
-        Role::Status
-    } else if is("duration_ms") || is("elapsed_ms") || is("response_time_ms") {
-        Role::Duration
-    } else if is("pid") || is("process") {
-        Role::Pid
-    } else if is("logger") || is("name") || is("logger_name") {
-        Role::Logger
-    } else {
+/// The first eight bytes of `b` as a little-endian word, zero-padded when `b` is shorter: with
+/// whole-word and overlapping half-word loads rather than byte by byte.
+#[inline]
+fn load_le(b: &[u8]) -> u64 {
+    match *b {
+        [a0, a1, a2, a3, a4, a5, a6, a7, ..] => {
+            u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7])
+        }
+        [a0, a1, a2, a3, ..] => {
+            let n = b.len();
+            let lo = u32::from_le_bytes([a0, a1, a2, a3]);
+            let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+            // The bytes both halves read are the same, so or-ing them is exact.
+            u64::from(lo) | u64::from(hi) << (8 * (n - 4))
+        }
+        _ => b.iter().rev().fold(0, |t, &c| t << 8 | u64::from(c)),
+    }
+}
+
+/// Whether `b` holds the byte `x` or the byte `y` (neither 0): a word at a time.
+#[inline]
+fn has_either(b: &[u8], x: u8, y: u8) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    // A zero byte in `w ^ x` or `w ^ y`; the zero-padding of the last word matches neither.
+    let hit = |w: u64| {
+        let (a, c) = (w ^ (ONES * u64::from(x)), w ^ (ONES * u64::from(y)));
+        ((a.wrapping_sub(ONES) & !a) | (c.wrapping_sub(ONES) & !c)) & (ONES << 7) != 0
+    };
+    let mut words = b.chunks_exact(8);
+    words.any(|w| hit(load_le(w))) || hit(load_le(words.remainder()))
+}
+
+/// The role of a key, by its name in any ASCII case.
+fn role(k: &[u8]) -> Option<Role> {
+    // Keys are mostly lower-case already, and then match as they are; only a key with a
+    // capital is lower-cased (no name has one, so such a key cannot match as it is).
+    if let Some(r) = role_lower(k) {
+        return Some(r);
+    }
+    if !k.iter().any(u8::is_ascii_uppercase) {
         return None;
+    }
+    // The longest name is `error.stack_trace`, 17 bytes: a longer key is no role.
+    let mut buf = [0u8; 17];
+    let lower = buf.get_mut(..k.len())?;
+    for (l, c) in lower.iter_mut().zip(k) {
+        *l = c.to_ascii_lowercase();
+    }
+    role_lower(lower)
+}
+
+/// The role of a lower-case key: one match instead of a comparison per name (a key that is
+/// no role, such as structlog's `service`, went through all sixty).
+fn role_lower(lower: &[u8]) -> Option<Role> {
+    Some(match lower {
+        b"event" => Role::Message(0),
+        b"message" => Role::Message(1),
+        b"msg" | b"@message" => Role::Message(2),
+        b"log" | b"text" | b"body" => Role::Message(3),
+        b"level" | b"levelname" => Role::Level(0),
+        b"severity" | b"log.level" | b"loglevel" | b"log_level" | b"lvl" => Role::Level(1),
+        b"timestamp" | b"created_at" | b"@timestamp" => Role::Time(0),
+        b"time" | b"asctime" | b"ts" | b"datetime" => Role::Time(1),
+        b"created" | b"date" | b"t" => Role::Time(2),
+        b"exception" | b"exc_info" => Role::Exception(0),
+        b"exc_text" | b"stack_trace" | b"stacktrace" | b"traceback" => Role::Exception(1),
+        b"stack" | b"error.stack" | b"error.stack_trace" => Role::Exception(2),
+        b"route" | b"url_rule" | b"http.route" => Role::Route(0),
+        b"path" | b"endpoint" | b"request_path" | b"url.path" => Role::Route(1),
+        b"request_id" | b"requestid" | b"req_id" | b"x_request_id" => Role::RequestId,
+        b"status" | b"status_code" | b"http_status" | b"http.status_code" => Role::Status,
+        b"duration_ms" | b"elapsed_ms" | b"response_time_ms" => Role::Duration,
+        b"pid" | b"process" => Role::Pid,
+        b"logger" | b"name" | b"logger_name" => Role::Logger,
+        _ => return None,
     })
 }
 
 /// A JSON string value, unescaped; `None` for any other JSON type.
-fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let s = raw.get();
+fn string(s: &str) -> Option<Cow<'_, str>> {
     let inner = s.strip_prefix('"')?;
     // Without a backslash there is nothing to unescape: the text between the quotes is the
     // value (serde_json checked it when it split the object). Most values are such, and
     // deserialising each one a second time was a quarter of the parser's time.
-    if !inner.contains('\\') {
+    if !has_either(inner.as_bytes(), b'\\', b'\\') {
         return inner.strip_suffix('"').map(Cow::Borrowed);
     }
     serde_json::from_str::<Cow<'_, str>>(s).ok()
 }
 
 /// A JSON number, or a string holding one.
-fn number(raw: &RawValue) -> Option<f64> {
-    let s = raw.get();
-    let text: Cow<'_, str> = if s.starts_with('"') { string(raw)? } else { Cow::Borrowed(s) };
+fn number(s: &str) -> Option<f64> {
+    let text: Cow<'_, str> = if s.starts_with('"') { string(s)? } else { Cow::Borrowed(s) };
+    number_in(s, Some(&text))
+}
+
+/// [`number`] given the string value `s` holds, if it is one.
+fn number_in(s: &str, string: Option<&str>) -> Option<f64> {
+    let text = if s.starts_with('"') { string? } else { s };
     text.trim().parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
-/// Message text: a string as is, any other non-null value as its JSON text. Both are cleaned:
-/// JSON allows a carriage return as whitespace between the items of an array or object
-/// (issue 8, found by fuzzing).
-fn text_of(raw: &RawValue) -> Option<String> {
-    match string(raw) {
-        Some(s) => Some(clean(&s)),
-        None if raw.get() == "null" => None,
-        None => Some(clean(raw.get())),
+/// Whether any byte of `b` passes `test`: branch-free within each chunk, so the compiler
+/// vectorises it, where `str::contains` calls memchr, costly on the short values of a log line.
+#[inline]
+fn any_byte(b: &[u8], test: impl Fn(u8) -> bool) -> bool {
+    b.chunks(32).any(|c| c.iter().fold(false, |seen, &x| seen | test(x)))
+}
+
+/// A JSON string value, unescaped and cleaned; `None` for any other JSON type.
+fn clean_string(raw: &str) -> Option<String> {
+    let inner = raw.strip_prefix('"')?;
+    // JSON text holds no raw control character in a string: without a backslash and a DEL
+    // (the usual value) there is nothing to unescape or clean, which one pass tells.
+    if !has_either(inner.as_bytes(), b'\\', 0x7f) {
+        return inner.strip_suffix('"').map(str::to_string);
+    }
+    string(raw).map(|s| clean(&s))
+}
+
+/// Sets `dst` to a copy of `text`, in place: a `String` built in a callee and moved into the
+/// record stalled on store forwarding (a tenth of the parser's own time).
+fn copy(dst: &mut String, text: &str) {
+    *dst = String::with_capacity(text.len());
+    dst.push_str(text);
+}
+
+/// How [`Parser::event`] reads the raw values of one line.
+#[derive(Debug, Clone, Copy)]
+struct Values {
+    /// No top-level string value holds a backslash or a DEL ([`scan::Scanned::plain`]): each
+    /// is the text between its quotes, with no control character to clean.
+    plain: bool,
+}
+
+impl Values {
+    /// The text of a string value that needs no unescaping and no cleaning: on a plain line,
+    /// the text between the quotes.
+    fn plain_text(self, raw: &str) -> Option<&str> {
+        match self.plain {
+            true => raw.strip_prefix('"')?.strip_suffix('"'),
+            false => None,
+        }
+    }
+
+    fn string(self, raw: &str) -> Option<Cow<'_, str>> {
+        match self.plain {
+            true => raw.strip_prefix('"')?.strip_suffix('"').map(Cow::Borrowed),
+            false => string(raw),
+        }
+    }
+
+    fn clean_string(self, raw: &str) -> Option<String> {
+        match self.plain {
+            true => raw.strip_prefix('"')?.strip_suffix('"').map(str::to_string),
+            false => clean_string(raw),
+        }
+    }
+
+    /// Message text: a string as is, any other non-null value as its JSON text. Both are
+    /// cleaned: JSON allows a carriage return as whitespace between the items of an array or
+    /// object (issue 8, found by fuzzing).
+    fn text_of(self, raw: &str) -> Option<String> {
+        match self.clean_string(raw) {
+            Some(s) => Some(s),
+            None if raw == "null" => None,
+            None => Some(clean(raw)),
+        }
+    }
+
+    fn number(self, raw: &str) -> Option<f64> {
+        match self.plain {
+            true => number_in(raw, raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'))),
+            false => number(raw),
+        }
     }
 }
 
 /// Kept text without escape sequences or control characters (tab and newline stay).
 fn clean(s: &str) -> String {
+    // What `text::clean` drops, ESC included: without any (the usual value), it changes
+    // nothing, and its search for escape sequences can be skipped.
+    if !any_byte(s.as_bytes(), |c| (c < 0x20 && c != b'\t' && c != b'\n') || c == 0x7f) {
+        return s.to_string();
+    }
     match crate::text::clean(s.as_bytes()) {
         Cow::Borrowed(_) => s.to_string(),
         Cow::Owned(v) => String::from_utf8_lossy(&v).into_owned(),
@@ -237,41 +375,75 @@ pub struct Options {
 }
 
 /// The streaming parser, one object per line.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Parser {
     opts: Options,
+    /// Whether lines go through [`scan::object`] before serde_json.
+    fast: bool,
+    /// The pairs vector of the last line, kept empty for its allocation.
+    spare: Vec<scan::Pair<'static>>,
+}
+
+impl Default for Parser {
+    fn default() -> Parser {
+        Parser::new(Options::default())
+    }
 }
 
 impl Parser {
     /// A parser with these options.
     pub fn new(opts: Options) -> Parser {
-        Parser { opts }
+        Parser { opts, fast: true, spare: Vec::new() }
     }
 
-    fn event(&self, pairs: &Pairs<'_>, no: LineNo, sink: &mut dyn Sink<AppEvent>) -> AppEvent {
+    /// A parser that reads every line with serde_json only, without the fast scan: the
+    /// reference the fast path is tested against (the proptest in this module's tests, the
+    /// `json_log` fuzz target). Gives the same output as [`Parser::new`], more slowly.
+    #[doc(hidden)]
+    pub fn serde_only(opts: Options) -> Parser {
+        Parser { opts, fast: false, spare: Vec::new() }
+    }
+
+    fn event<K: KeyBytes>(
+        &self,
+        pairs: &[(K, &str)],
+        v: Values,
+        no: LineNo,
+        sink: &mut dyn Sink<AppEvent>,
+    ) -> AppEvent {
         let mut ev = AppEvent::default();
         // Best (lowest) priority found so far for each prioritised role.
         let (mut msg_p, mut lvl_p, mut time_p, mut exc_p, mut route_p) = (9u8, 9u8, 9u8, 9u8, 9u8);
         let (mut msg_raw, mut time_raw, mut exc_raw) = (None, None, None);
-        let mut used = vec![false; pairs.0.len()];
+        // Which pairs a role took; on the stack for the usual handful of keys.
+        let mut few = [false; 32];
+        let mut many = Vec::new();
+        let used: &mut [bool] = match few.get_mut(..pairs.len()) {
+            Some(u) => u,
+            None => {
+                many.resize(pairs.len(), false);
+                &mut many
+            }
+        };
         let (mut has_event, mut has_pjl) = (false, false);
-        for (idx, (k, raw)) in pairs.0.iter().enumerate() {
+        for (idx, (k, raw)) in pairs.iter().enumerate() {
+            let k = k.bytes();
             let Some(r) = role(k) else { continue };
             used[idx] = true;
             match r {
                 Role::Message(p) => {
                     has_event |= p == 0;
                     has_pjl |= p == 1;
-                    if p < msg_p && raw.get() != "null" {
+                    if p < msg_p && *raw != "null" {
                         msg_p = p;
                         msg_raw = Some(*raw);
                     }
                 }
                 Role::Level(p) => {
-                    has_pjl |= k.eq_ignore_ascii_case("levelname");
+                    has_pjl |= k.eq_ignore_ascii_case(b"levelname");
                     if p < lvl_p {
                         if let Some(l) =
-                            string(raw).and_then(|s| Level::from_word(s.trim().as_bytes()))
+                            v.string(raw).and_then(|s| Level::from_word(s.trim().as_bytes()))
                         {
                             lvl_p = p;
                             ev.level = Some(l);
@@ -279,49 +451,57 @@ impl Parser {
                     }
                 }
                 Role::Time(p) => {
-                    has_pjl |= k.eq_ignore_ascii_case("asctime");
-                    if p < time_p && raw.get() != "null" {
+                    has_pjl |= k.eq_ignore_ascii_case(b"asctime");
+                    if p < time_p && *raw != "null" {
                         time_p = p;
                         time_raw = Some(*raw);
                     }
                 }
                 Role::Exception(p) => {
-                    if p < exc_p && raw.get().starts_with('"') {
+                    if p < exc_p && raw.starts_with('"') {
                         exc_p = p;
                         exc_raw = Some(*raw);
                     }
                 }
                 Role::Route(p) => {
                     if p < route_p {
-                        if let Some(s) = string(raw) {
+                        if let Some(t) = v.plain_text(raw) {
                             route_p = p;
-                            ev.route = Some(clean(&s));
+                            copy(ev.route.insert(String::new()), t);
+                        } else if let Some(s) = v.clean_string(raw) {
+                            route_p = p;
+                            ev.route = Some(s);
                         }
                     }
                 }
-                Role::RequestId => ev.request_id = text_of(raw),
+                Role::RequestId => match v.plain_text(raw) {
+                    Some(t) => copy(ev.request_id.insert(String::new()), t),
+                    None => ev.request_id = v.text_of(raw),
+                },
                 Role::Status => {
-                    ev.status = number(raw)
+                    ev.status = v
+                        .number(raw)
                         .filter(|f| (100.0..600.0).contains(f) && f.fract() == 0.0)
                         .map(|f| f as u16)
                 }
-                Role::Duration => ev.duration_ms = number(raw),
+                Role::Duration => ev.duration_ms = v.number(raw),
                 Role::Pid => {
-                    ev.pid = number(raw)
+                    ev.pid = v
+                        .number(raw)
                         .filter(|f| *f >= 0.0 && *f <= f64::from(u32::MAX) && f.fract() == 0.0)
                         .map(|f| f as u32)
                 }
                 Role::Logger => {
-                    if let Some(s) = string(raw) {
-                        ev.logger = Some(clean(&s));
+                    if let Some(s) = v.clean_string(raw) {
+                        ev.logger = Some(s);
                     }
                 }
             }
         }
         // Time: by name, else the first string value that is a whole timestamp.
         let time_raw = time_raw.or_else(|| {
-            pairs.0.iter().enumerate().find_map(|(idx, (_, raw))| {
-                let s = string(raw)?;
+            pairs.iter().enumerate().find_map(|(idx, (_, raw))| {
+                let s = v.string(raw)?;
                 let whole = time::timestamp(s.trim().as_bytes(), &self.opts.time)
                     .is_ok_and(|(rest, _)| rest.is_empty());
                 whole.then(|| {
@@ -332,9 +512,9 @@ impl Parser {
         });
         match time_raw {
             Some(raw) => {
-                let st = match string(raw) {
+                let st = match v.string(raw) {
                     Some(s) => time::parse(s.as_bytes(), &self.opts.time),
-                    None => time::parse_epoch(raw.get().as_bytes())
+                    None => time::parse_epoch(raw.as_bytes())
                         .map(|micros| time::Stamp { micros, zone: ZoneKind::Explicit }),
                 };
                 match st {
@@ -351,11 +531,11 @@ impl Parser {
         }
         // Level by value shape.
         if ev.level.is_none() {
-            for (idx, (_, raw)) in pairs.0.iter().enumerate() {
+            for (idx, (_, raw)) in pairs.iter().enumerate() {
                 if used[idx] {
                     continue;
                 }
-                if let Some(l) = string(raw).and_then(|s| Level::from_word(s.as_bytes())) {
+                if let Some(l) = v.string(raw).and_then(|s| Level::from_word(s.as_bytes())) {
                     ev.level = Some(l);
                     used[idx] = true;
                     break;
@@ -363,22 +543,25 @@ impl Parser {
             }
         }
         // Message: by name, else the longest unused string value.
-        match msg_raw.and_then(text_of) {
-            Some(m) => ev.message = m,
-            None => {
-                let longest = pairs
-                    .0
-                    .iter()
-                    .enumerate()
-                    .filter(|(idx, _)| !used[*idx])
-                    .filter_map(|(_, (_, raw))| string(raw))
-                    .max_by_key(|s| s.len());
-                if let Some(s) = longest {
-                    ev.message = clean(&s);
+        if let Some(t) = msg_raw.and_then(|raw| v.plain_text(raw)) {
+            copy(&mut ev.message, t);
+        } else {
+            match msg_raw.and_then(|raw| v.text_of(raw)) {
+                Some(m) => ev.message = m,
+                None => {
+                    let longest = pairs
+                        .iter()
+                        .enumerate()
+                        .filter(|(idx, _)| !used[*idx])
+                        .filter_map(|(_, (_, raw))| v.string(raw))
+                        .max_by_key(|s| s.len());
+                    if let Some(s) = longest {
+                        ev.message = clean(&s);
+                    }
                 }
             }
         }
-        if let Some(tb) = exc_raw.and_then(string) {
+        if let Some(tb) = exc_raw.and_then(|raw| v.string(raw)) {
             ev.exception = traceback::parse(tb.as_bytes());
         }
         ev.style = Some(if has_event {
@@ -390,6 +573,13 @@ impl Parser {
         });
         ev
     }
+}
+
+/// An empty vector of pairs with the allocation of `v`, for borrows of another line: the
+/// collect reuses the allocation in place (the element types have the same layout).
+fn recycle<'a, 'b>(mut v: Vec<scan::Pair<'a>>) -> Vec<scan::Pair<'b>> {
+    v.clear();
+    v.into_iter().map(|_| (&b""[..], "")).collect()
 }
 
 fn classify(e: &serde_json::Error) -> SkipReason {
@@ -408,9 +598,21 @@ impl LineParser for Parser {
             sink.skip(no, SkipReason::Blank);
             return;
         }
+        if self.fast {
+            let mut pairs = recycle(std::mem::take(&mut self.spare));
+            if let Some(scanned) = scan::object(line, &mut pairs) {
+                let ev = self.event(&pairs, Values { plain: scanned.plain }, no, sink);
+                sink.record(no, 1, ev);
+                pairs.clear();
+                self.spare = recycle(pairs);
+                return;
+            }
+            pairs.clear();
+            self.spare = recycle(pairs);
+        }
         match serde_json::from_slice::<Pairs<'_>>(line) {
             Ok(pairs) => {
-                let ev = self.event(&pairs, no, sink);
+                let ev = self.event(&pairs.into_text(), Values { plain: false }, no, sink);
                 sink.record(no, 1, ev);
             }
             Err(e) if std::str::from_utf8(line).is_err() => {
@@ -418,7 +620,7 @@ impl LineParser for Parser {
                 match serde_json::from_str::<Pairs<'_>>(&text) {
                     Ok(pairs) => {
                         sink.note(no, Note::LossyUtf8);
-                        let ev = self.event(&pairs, no, sink);
+                        let ev = self.event(&pairs.into_text(), Values { plain: false }, no, sink);
                         sink.record(no, 1, ev);
                     }
                     Err(_) => sink.skip(no, classify(&e)),

@@ -493,7 +493,20 @@ impl Prefix {
     /// A match followed by a severity word (`LOG:  `) is preferred; with `%q`, both the whole
     /// prefix and the part before `%q` are tried. `None` when the prefix does not match at all.
     pub fn match_line<'a>(&self, line: &'a [u8], time: &TimeOptions) -> Option<PrefixMatch<'a>> {
-        self.match_with(line, time, true).or_else(|| self.match_with(line, time, false))
+        let mut st = MatchState::new(time, true);
+        self.match_in(line, &mut st).then_some(st.m)
+    }
+
+    /// [`Prefix::match_line`] into `st`: the match in `st.m`, and in `st.sev` the severity
+    /// after it when the match had to find one. The parser reads the match where it is (a
+    /// `PrefixMatch` is some 300 bytes, and copying it out of each try was a tenth of the
+    /// parser's time) and need not read the severity again.
+    fn match_in<'a>(&self, line: &'a [u8], st: &mut MatchState<'a, '_>) -> bool {
+        if self.try_match(line, st) {
+            return true;
+        }
+        st.reset(false);
+        self.try_match(line, st)
     }
 
     fn match_with<'a>(
@@ -502,20 +515,31 @@ impl Prefix {
         time: &TimeOptions,
         need_sev: bool,
     ) -> Option<PrefixMatch<'a>> {
+        let mut st = MatchState::new(time, need_sev);
+        self.try_match(line, &mut st).then_some(st.m)
+    }
+
+    /// One try of [`Prefix::match_in`] from the fresh state `st`: the whole prefix, then the
+    /// part before `%q` from a fresh state again.
+    fn try_match<'a>(&self, line: &'a [u8], st: &mut MatchState<'a, '_>) -> bool {
         if self.generic {
-            return if need_sev { generic(line, time) } else { None };
+            if !st.need_sev {
+                return false;
+            }
+            let Some(m) = generic(line, st.time) else { return false };
+            st.m = m;
+            return true;
         }
-        let mut st = MatchState { m: PrefixMatch::default(), time, need_sev, budget: MATCH_BUDGET };
-        if let Some(rest) = walk(&self.tokens, line, &mut st) {
+        if let Some(rest) = walk(&self.tokens, line, st) {
             st.m.rest = rest;
-            return Some(st.m);
+            return true;
         }
-        let head = self.tokens.get(..self.q_at?)?;
-        let mut st = MatchState { m: PrefixMatch::default(), time, need_sev, budget: MATCH_BUDGET };
-        let rest = walk(head, line, &mut st)?;
+        let Some(head) = self.q_at.and_then(|q| self.tokens.get(..q)) else { return false };
+        st.reset(st.need_sev);
+        let Some(rest) = walk(head, line, st) else { return false };
         st.m.rest = rest;
         st.m.short = true;
-        Some(st.m)
+        true
     }
 
     /// How many of `lines` match with a severity after the prefix, and how many prefix tokens
@@ -544,16 +568,44 @@ struct MatchState<'a, 't> {
     need_sev: bool,
     /// Ways left to try; free-width escapes backtrack over the occurrences of what follows.
     budget: u32,
+    /// With `need_sev`, the severity [`MatchState::accept`] read after the match.
+    sev: Option<Sev<'a>>,
 }
 
-impl MatchState<'_, '_> {
+/// What [`severity`] reads: the message after the word, and what the word says.
+type Sev<'a> = (&'a [u8], Kind);
+
+impl<'a, 't> MatchState<'a, 't> {
+    fn new(time: &'t TimeOptions, need_sev: bool) -> Self {
+        MatchState { m: PrefixMatch::default(), time, need_sev, budget: MATCH_BUDGET, sev: None }
+    }
+
+    /// Back to [`MatchState::new`]'s state.
+    fn reset(&mut self, need_sev: bool) {
+        self.m = PrefixMatch::default();
+        self.need_sev = need_sev;
+        self.budget = MATCH_BUDGET;
+        self.sev = None;
+    }
+
     fn spend(&mut self) -> bool {
         self.budget = self.budget.saturating_sub(1);
         self.budget > 0
     }
 
-    fn accept(&self, rest: &[u8]) -> bool {
-        !self.need_sev || severity(rest).is_ok()
+    /// Whether a match may end before `rest`; with `need_sev`, the severity word there is
+    /// kept, for the match that ends there (the first accepted ends the walk).
+    fn accept(&mut self, rest: &'a [u8]) -> bool {
+        if !self.need_sev {
+            return true;
+        }
+        match severity(rest) {
+            Ok(sev) => {
+                self.sev = Some(sev);
+                true
+            }
+            Err(_) => false,
+        }
     }
 }
 
@@ -1180,7 +1232,7 @@ impl Parser {
     ) {
         self.flush(sink);
         let mut lossy = false;
-        let mut rec = PgRecord {
+        let rec = PgRecord {
             ts: m.ts.map(|s| s.micros),
             pid: m.pid,
             severity: sev,
@@ -1199,16 +1251,18 @@ impl Parser {
             query_id: m.query_id,
             ..PgRecord::default()
         };
+        // The record is built where it stays open: a `PgRecord` is 464 bytes, and moving it
+        // into an `Open` and then into `self.open` copied it twice.
+        let open = self.open.insert(Open { rec, line: no, lines: 1, last: Part::Message, full: 0 });
         let mut msg = msg;
         if sev.is_some() {
             if let Some((code, after)) = verbose_sqlstate(msg) {
-                if rec.sqlstate.as_deref().is_none_or(|s| s.as_bytes() == code) {
-                    rec.sqlstate = Some(String::from_utf8_lossy(code).into_owned());
+                if open.rec.sqlstate.as_deref().is_none_or(|s| s.as_bytes() == code) {
+                    open.rec.sqlstate = Some(String::from_utf8_lossy(code).into_owned());
                     msg = after;
                 }
             }
         }
-        let mut open = Open { rec, line: no, lines: 1, last: Part::Message, full: 0 };
         lossy |= open.push(Part::Message, msg, false);
         if m.bad_ts {
             sink.note(no, Note::BadTimestamp);
@@ -1220,7 +1274,6 @@ impl Parser {
         if lossy {
             sink.note(no, Note::LossyUtf8);
         }
-        self.open = Some(open);
     }
 }
 
@@ -1246,12 +1299,15 @@ impl LineParser for Parser {
             sink.skip(no, SkipReason::Blank);
             return;
         }
-        let Some(m) = self.prefix.match_line(line, &self.time) else {
+        let time = self.time;
+        let mut st = MatchState::new(&time, true);
+        if !self.prefix.match_in(line, &mut st) {
             sink.skip(no, SkipReason::PgUnknownPrefix);
             return;
-        };
-        match severity(m.rest) {
-            Ok((msg, Kind::Main(sev))) => self.start(&m, Some(sev), msg, no, sink),
+        }
+        let m = &st.m;
+        match st.sev.map_or_else(|| severity(m.rest), Ok) {
+            Ok((msg, Kind::Main(sev))) => self.start(m, Some(sev), msg, no, sink),
             Ok((msg, Kind::Sub(part))) => {
                 let pid = m.pid;
                 match self.open_with_room(sink) {
@@ -1266,7 +1322,7 @@ impl LineParser for Parser {
                     _ => sink.skip(no, SkipReason::PgOrphanContinuation),
                 }
             }
-            Err(_) => self.start(&m, None, m.rest, no, sink),
+            Err(_) => self.start(m, None, m.rest, no, sink),
         }
     }
 

@@ -340,6 +340,50 @@ fn finish<'a>(
 /// `2026-11-25T15:42:07.355Z`, `2026-11-25 15:42:07 UTC`, `2019-01-29 15:56:50,123`,
 /// and `2026/11/25 15:42:08`.
 fn iso<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Stamp> {
+    match iso_with_seconds(i, o) {
+        Some(r) => r,
+        None => iso_nom(i, o),
+    }
+}
+
+/// [`iso`] for a stamp that starts `YYYY-MM-DD HH:MM:SS` (`-` or `/`, `T`, `t` or a space),
+/// read at fixed places instead of with nom's combinators (the JSON-lines parser's stamps,
+/// issue 9); `None` for any other start, which [`iso_nom`] reads. Where it answers, the
+/// answer is [`iso_nom`]'s: the same fields, the same fraction (every digit after `.` or
+/// `,`, the first six kept), the same [`zone`] and [`finish`].
+fn iso_with_seconds<'a>(i: &'a [u8], o: &TimeOptions) -> Option<PResult<'a, Stamp>> {
+    let (head, rest) = (i.get(..19)?, i.get(19..)?);
+    let sep = head[4];
+    let seps = (sep == b'-' || sep == b'/')
+        && head[7] == sep
+        && matches!(head[10], b'T' | b' ' | b't')
+        && head[13] == b':'
+        && head[16] == b':';
+    if !seps {
+        return None;
+    }
+    let field = |at: usize, n: usize| -> Option<u32> {
+        let d = &head[at..at + n];
+        d.iter().all(|&c| is_digit(c)).then(|| num(d))
+    };
+    let (year, month, day) = (field(0, 4)?, field(5, 2)?, field(8, 2)?);
+    let (hour, minute, second) = (field(11, 2)?, field(14, 2)?, field(17, 2)?);
+    let (mut rest, mut micros) = (rest, 0);
+    if let [b'.' | b',', tail @ ..] = rest {
+        let n = tail.iter().take_while(|&&c| is_digit(c)).count();
+        if n > 0 {
+            for k in 0..6 {
+                micros = micros * 10 + tail[..n].get(k).map_or(0, |&c| u32::from(c - b'0'));
+            }
+            rest = &tail[n..];
+        }
+    }
+    let c = Civil { year: i64::from(year), month, day, hour, minute, second, micros };
+    Some(zone(rest).and_then(|(rest, z)| finish(rest, c, z, o)))
+}
+
+/// [`iso`] with nom, for every shape.
+fn iso_nom<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Stamp> {
     let (i, year) = digits(4)(i)?;
     let (i, sep) = alt((char('-'), char('/'))).parse(i)?;
     let (i, month) = digits(2)(i)?;
@@ -434,6 +478,56 @@ pub fn from_epoch(v: f64) -> Option<Micros> {
 /// or an epoch number. Returns `None` if anything is left over.
 pub fn parse(s: &[u8], o: &TimeOptions) -> Option<Stamp> {
     let s = s.trim_ascii();
+    match utc_with_seconds(s) {
+        Some(st) => Some(st),
+        None => parse_trimmed(s, o),
+    }
+}
+
+/// [`parse`] of a whole stamp `YYYY-MM-DDTHH:MM:SS[.frac]Z` (or with `/`, a space or `t`
+/// between date and time) that is a valid time: the JSON-lines logs' shape, read without
+/// going through [`timestamp`]'s results (issue 9). `None` for anything else, which
+/// [`parse_trimmed`] reads; where this answers, the answer is its.
+fn utc_with_seconds(s: &[u8]) -> Option<Stamp> {
+    let (z, stamp) = s.split_last()?;
+    if *z != b'Z' {
+        return None;
+    }
+    let (head, frac) = (stamp.get(..19)?, stamp.get(19..)?);
+    let sep = head[4];
+    let seps = (sep == b'-' || sep == b'/')
+        && head[7] == sep
+        && matches!(head[10], b'T' | b' ' | b't')
+        && head[13] == b':'
+        && head[16] == b':';
+    if !seps {
+        return None;
+    }
+    let field = |at: usize, n: usize| -> Option<u32> {
+        let d = &head[at..at + n];
+        d.iter().all(|&c| is_digit(c)).then(|| num(d))
+    };
+    let (year, month, day) = (field(0, 4)?, field(5, 2)?, field(8, 2)?);
+    let (hour, minute, second) = (field(11, 2)?, field(14, 2)?, field(17, 2)?);
+    // Nothing, or `.` or `,` and one digit or more, up to the `Z`.
+    let micros = match frac {
+        [] => 0,
+        [b'.' | b',', digits @ ..] if !digits.is_empty() && digits.iter().all(|&c| is_digit(c)) => {
+            let mut us = 0;
+            for k in 0..6 {
+                us = us * 10 + digits.get(k).map_or(0, |&c| u32::from(c - b'0'));
+            }
+            us
+        }
+        _ => return None,
+    };
+    let c = Civil { year: i64::from(year), month, day, hour, minute, second, micros };
+    let micros = c.to_micros(0)?;
+    Some(Stamp { micros, zone: ZoneKind::Explicit })
+}
+
+/// [`parse`] of a trimmed stamp, for every shape.
+fn parse_trimmed(s: &[u8], o: &TimeOptions) -> Option<Stamp> {
     if s.is_empty() {
         return None;
     }
@@ -687,6 +781,103 @@ mod tests {
                     .map(num)
                     .parse(i.as_slice());
                 assert_eq!(digits(n)(i).ok(), want.ok(), "{n} digits of {:?}", i.escape_ascii());
+            }
+        }
+    }
+
+    /// `iso`'s fixed-place reading of `YYYY-MM-DD HH:MM:SS...` gives what nom gives, on
+    /// stamps of every shape around it: each place a digit, a separator or something else,
+    /// fractions of any length, every zone form, cut anywhere, with trailing text.
+    mod iso_fast_path {
+        use super::*;
+        use proptest::prelude::*;
+        use proptest::sample::select;
+
+        fn piece() -> impl Strategy<Value = &'static str> {
+            select(
+                &[
+                    "2026", "1969", "0000", "9999", "-", "/", "11", "02", "29", "30", "31", "00",
+                    "13", "T", "t", " ", "15", "23", "24", ":", "42", "59", "60", "61", "07", ".",
+                    ",", "355", "064971", "1234567", "5", "Z", "Za", "z", "+01:00", "-0530", "+01",
+                    " +0100", " UTC", " CET", " LOG:", " XYZ", "x", "", "1",
+                ][..],
+            )
+        }
+
+        fn stamp() -> impl Strategy<Value = Vec<u8>> {
+            let shaped = (
+                select(&["2026", "2024", "1900", "2000", "0001", "20x6"][..]),
+                select(&["-", "/", "-", "."][..]),
+                select(&["11", "02", "13", "00", "1x"][..]),
+                select(&["25", "29", "30", "31", "00", "3"][..]),
+                select(&["T", " ", "t", "_"][..]),
+                select(&["15", "00", "23", "24", "2"][..]),
+                select(&[":42", ":00", ":59", ":60", "42"][..]),
+                select(&[":07", ":00", ":60", ":61", ":0", "", ":x7"][..]),
+                select(&["", "", ".355", ",123", ".064971", ".1234567", ".", ",x", ".5"][..]),
+                select(
+                    &["", "Z", "Zulu", "+01:00", "-0530", " +0100", " UTC", " CET", " LOG:"][..],
+                ),
+                select(&["", "", " rest", "x", "0"][..]),
+            )
+                .prop_map(|t| {
+                    let (y, a, m, d, t_, h, mi, s, f, z, r) = t;
+                    let sep2 = if a == "." { "-" } else { a };
+                    format!("{y}{a}{m}{sep2}{d}{t_}{h}{mi}{s}{f}{z}{r}").into_bytes()
+                });
+            let pieces =
+                prop::collection::vec(piece(), 0..14).prop_map(|v| v.concat().into_bytes());
+            (prop_oneof![3 => shaped, 1 => pieces], any::<prop::sample::Index>(), any::<bool>())
+                .prop_map(|(mut b, at, cut)| {
+                    if cut && !b.is_empty() {
+                        b.truncate(at.index(b.len()));
+                    }
+                    b
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: ProptestConfig::default().cases.max(4096),
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            })]
+
+            #[test]
+            fn same_as_nom(s in stamp(), offset in -50_400i32..50_400) {
+                let o = TimeOptions { default_offset_secs: offset };
+                prop_assert_eq!(iso(&s, &o), iso_nom(&s, &o), "{:?}", s.escape_ascii().to_string());
+            }
+
+            #[test]
+            fn whole_utc_stamps_as_parse_reads_them(s in stamp(), offset in -50_400i32..50_400) {
+                let o = TimeOptions { default_offset_secs: offset };
+                let s = s.trim_ascii();
+                if let Some(st) = utc_with_seconds(s) {
+                    let text = s.escape_ascii().to_string();
+                    prop_assert_eq!(Some(st), parse_trimmed(s, &o), "{:?}", text);
+                }
+            }
+        }
+
+        #[test]
+        fn takes_the_common_stamps() {
+            let o = TimeOptions::default();
+            for s in [
+                "2026-11-25T15:40:52.856031Z",
+                "2026-11-25 15:42:07.355 UTC",
+                "2019-01-29 15:56:50,123",
+            ] {
+                assert!(iso_with_seconds(s.as_bytes(), &o).is_some_and(|r| r.is_ok()), "{s}");
+            }
+            for s in
+                ["2026-11-25T15:40:52.856031Z", "2026-11-25T15:40:52Z", "2024-02-29 00:00:00,5Z"]
+            {
+                assert!(utc_with_seconds(s.as_bytes()).is_some(), "{s}");
+            }
+            for s in ["2026-11-25T15:40:52.Z", "2026-02-30T15:40:52Z", "2026-11-25T15:40:52+00:00"]
+            {
+                assert!(utc_with_seconds(s.as_bytes()).is_none(), "{s}");
             }
         }
     }

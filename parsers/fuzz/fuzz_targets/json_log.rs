@@ -1,6 +1,7 @@
 //! JSON-lines application logs (structlog, python-json-logger, generic keys), with the
 //! tracebacks they carry in a string. Checks the line accounting, that a record without a time
-//! says why, that no control character reaches the text kept, and the sniffer.
+//! says why, that no control character reaches the text kept, the sniffer, and that the fast
+//! scan gives what serde_json alone gives (issue 9): the same records, skips and notes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +12,10 @@ use rootcause_parsers_fuzz::{
 
 fuzz_target!(|data: &[u8]| {
     let ledger = feed(&mut Parser::new(Options::default()), data);
+    let reference = feed(&mut Parser::serde_only(Options::default()), data);
+    assert_eq!(ledger.records, reference.records, "records differ from serde_json's");
+    assert_eq!(ledger.skipped, reference.skipped, "skips differ from serde_json's");
+    assert_eq!(ledger.notes, reference.notes, "notes differ from serde_json's");
     assert_contiguous(&ledger);
     assert_untimed_noted(&ledger, |r| r.ts.is_none());
     for (line, _, r) in &ledger.records {
