@@ -186,6 +186,17 @@ fn build(
 mod tests {
     use super::*;
 
+    /// The paths, input and correlation settings of a bundled sample, read with defaults.
+    fn sample_run(
+        root: &std::path::Path,
+        sample: &str,
+    ) -> (Vec<PathBuf>, InputConfig, CorrelateConfig) {
+        let paths = vec![root.join(sample)];
+        let ingest = ingest::IngestOptions::default();
+        let input = InputConfig { paths: paths.clone(), ingest, threads: 2 };
+        (paths, input, CorrelateConfig::default())
+    }
+
     /// Matching the catalog during ingest, input by input, finds what matching the whole
     /// timeline finds: the same signatures, counts, times, evidence and captures.
     #[test]
@@ -196,13 +207,7 @@ mod tests {
         let mut compared = 0;
         for sample in ["pool-exhaustion", "eof-open-transaction", "too-many-clients", "clock-skew"]
         {
-            let paths = vec![root.join(sample)];
-            let input = InputConfig {
-                paths: paths.clone(),
-                ingest: ingest::IngestOptions::default(),
-                threads: 2,
-            };
-            let corr = CorrelateConfig::default();
+            let (paths, input, corr) = sample_run(&root, sample);
             let whole = prepare(&paths, &input, &corr, &pool).expect("prepare");
             let want = detect::detect(&whole.timeline, &catalog, 5);
             let analysis = ingest::Analysis { catalog: &catalog, evidence: 5 };
@@ -233,13 +238,7 @@ mod tests {
         };
         for sample in ["pool-exhaustion", "eof-open-transaction", "too-many-clients", "clock-skew"]
         {
-            let paths = vec![root.join(sample)];
-            let input = InputConfig {
-                paths: paths.clone(),
-                ingest: ingest::IngestOptions::default(),
-                threads: 2,
-            };
-            let corr = CorrelateConfig::default();
+            let (paths, input, corr) = sample_run(&root, sample);
             let (thin, _) = report(&paths, &input, &corr, 5, &pool, &catalog).expect("report");
             let whole = prepare(&paths, &input, &corr, &pool).expect("prepare");
             let findings = detect::detect(&whole.timeline, &catalog, 5);

@@ -346,13 +346,11 @@ fn iso<'a>(i: &'a [u8], o: &TimeOptions) -> PResult<'a, Stamp> {
     }
 }
 
-/// [`iso`] for a stamp that starts `YYYY-MM-DD HH:MM:SS` (`-` or `/`, `T`, `t` or a space),
-/// read at fixed places instead of with nom's combinators (the JSON-lines parser's stamps,
-/// issue 9); `None` for any other start, which [`iso_nom`] reads. Where it answers, the
-/// answer is [`iso_nom`]'s: the same fields, the same fraction (every digit after `.` or
-/// `,`, the first six kept), the same [`zone`] and [`finish`].
-fn iso_with_seconds<'a>(i: &'a [u8], o: &TimeOptions) -> Option<PResult<'a, Stamp>> {
-    let (head, rest) = (i.get(..19)?, i.get(19..)?);
+/// Year, month, day, hour, minute and second of the 19 bytes `YYYY-MM-DD HH:MM:SS` (`-` or
+/// `/` in the date, `T`, `t` or a space between date and time), read at fixed places; `None`
+/// when a separator or a digit is not where it belongs.
+fn fixed_fields(head: &[u8]) -> Option<[u32; 6]> {
+    let head = head.get(..19)?;
     let sep = head[4];
     let seps = (sep == b'-' || sep == b'/')
         && head[7] == sep
@@ -363,11 +361,20 @@ fn iso_with_seconds<'a>(i: &'a [u8], o: &TimeOptions) -> Option<PResult<'a, Stam
         return None;
     }
     let field = |at: usize, n: usize| -> Option<u32> {
-        let d = &head[at..at + n];
+        let d = head.get(at..at + n)?;
         d.iter().all(|&c| is_digit(c)).then(|| num(d))
     };
-    let (year, month, day) = (field(0, 4)?, field(5, 2)?, field(8, 2)?);
-    let (hour, minute, second) = (field(11, 2)?, field(14, 2)?, field(17, 2)?);
+    Some([field(0, 4)?, field(5, 2)?, field(8, 2)?, field(11, 2)?, field(14, 2)?, field(17, 2)?])
+}
+
+/// [`iso`] for a stamp that starts `YYYY-MM-DD HH:MM:SS` (`-` or `/`, `T`, `t` or a space),
+/// read at fixed places instead of with nom's combinators (the JSON-lines parser's stamps,
+/// issue 9); `None` for any other start, which [`iso_nom`] reads. Where it answers, the
+/// answer is [`iso_nom`]'s: the same fields, the same fraction (every digit after `.` or
+/// `,`, the first six kept), the same [`zone`] and [`finish`].
+fn iso_with_seconds<'a>(i: &'a [u8], o: &TimeOptions) -> Option<PResult<'a, Stamp>> {
+    let (head, rest) = (i.get(..19)?, i.get(19..)?);
+    let [year, month, day, hour, minute, second] = fixed_fields(head)?;
     let (mut rest, mut micros) = (rest, 0);
     if let [b'.' | b',', tail @ ..] = rest {
         let n = tail.iter().take_while(|&&c| is_digit(c)).count();
@@ -494,21 +501,7 @@ fn utc_with_seconds(s: &[u8]) -> Option<Stamp> {
         return None;
     }
     let (head, frac) = (stamp.get(..19)?, stamp.get(19..)?);
-    let sep = head[4];
-    let seps = (sep == b'-' || sep == b'/')
-        && head[7] == sep
-        && matches!(head[10], b'T' | b' ' | b't')
-        && head[13] == b':'
-        && head[16] == b':';
-    if !seps {
-        return None;
-    }
-    let field = |at: usize, n: usize| -> Option<u32> {
-        let d = &head[at..at + n];
-        d.iter().all(|&c| is_digit(c)).then(|| num(d))
-    };
-    let (year, month, day) = (field(0, 4)?, field(5, 2)?, field(8, 2)?);
-    let (hour, minute, second) = (field(11, 2)?, field(14, 2)?, field(17, 2)?);
+    let [year, month, day, hour, minute, second] = fixed_fields(head)?;
     // Nothing, or `.` or `,` and one digit or more, up to the `Z`.
     let micros = match frac {
         [] => 0,
