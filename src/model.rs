@@ -100,13 +100,15 @@ pub struct ReqMore {
     pub error: Option<Shared>,
     /// The request id the client sent, when the tool writes it.
     pub request_id: Option<Shared>,
-    /// The row as parsed (method, URL, ...): whole for `timeline`; after an analysis's
-    /// ingest ([`crate::ingest::post`]) only a failed request's URL and method.
+    /// The row as parsed (method, URL, ...): whole for `timeline`; for an analysis only a
+    /// failed request's URL and method ([`Req::new`]).
     pub full: Option<Box<Request>>,
 }
 
 impl Req {
-    /// The compact form of `r`, the whole row kept in [`Req::full`] when `keep_full`.
+    /// The compact form of `r`: the whole row kept in [`ReqMore::full`] when `keep_full`,
+    /// else only a failed request's URL and method, which say in the evidence which one
+    /// failed.
     pub fn new(r: Request, strings: &mut Strings, keep_full: bool) -> Req {
         let route = match r.route.as_deref() {
             Some(route) => strings.get(route),
@@ -115,7 +117,14 @@ impl Req {
         let error = r.error.as_deref().map(|e| strings.get(e));
         let request_id = r.request_id.as_deref().map(Arc::from);
         let (status, elapsed_ms, burst, offset_ms) = (r.status, r.elapsed_ms, r.burst, r.offset_ms);
-        let full = keep_full.then(|| Box::new(r));
+        let failed = r.status.is_none_or(|s| s >= 500);
+        let full = if keep_full {
+            Some(Box::new(r))
+        } else if failed && (r.url.is_some() || r.method.is_some()) {
+            Some(Box::new(Request { url: r.url, method: r.method, ..Request::default() }))
+        } else {
+            None
+        };
         let more = (error.is_some() || request_id.is_some() || full.is_some())
             .then(|| Box::new(ReqMore { error, request_id, full }));
         Req { route, status, elapsed_ms, burst, offset_ms, more }

@@ -92,9 +92,10 @@ pub fn app_requests<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<AppReque
             _ => None,
         }
     }
-    // The events are sorted by reference and made points one at a time: a point is seven
-    // times the size of a reference, and a load test has millions of them.
-    let mut sorted: Vec<&'a Event> = events.filter(|e| point(e).is_some()).collect();
+    // The timed application events are sorted by reference and made points one at a time: a
+    // point is seven times the size of a reference, and a load test has millions of them.
+    let mut sorted: Vec<&'a Event> =
+        events.filter(|e| e.ts.is_some() && matches!(e.kind, EventKind::App { .. })).collect();
     sorted.sort_by_key(|e| (e.ts, e.source, e.line));
     let points = sorted.iter().filter_map(|e| point(e));
     let mut out: Vec<AppRequest> = Vec::new();

@@ -339,25 +339,30 @@ struct Collector<'a> {
     events: Vec<Event>,
     stats: LineStats,
     strings: Strings,
+    /// True for an analysis: records are converted to what [`post`] keeps of them, except
+    /// what detection still reads.
+    thin: bool,
 }
 
 impl<'a> Collector<'a> {
-    fn new(source: SourceId, stages: &'a StageMatcher) -> Collector<'a> {
+    fn new(source: SourceId, stages: &'a StageMatcher, thin: bool) -> Collector<'a> {
         Collector {
             source,
             stages,
             events: Vec::new(),
             stats: LineStats::default(),
             strings: Strings::default(),
+            thin,
         }
     }
 }
 
-/// How a record becomes an event: the stage matcher, the string sharer and what to keep.
+/// How a record becomes an event: the stage matcher, the string sharer and whether the
+/// analysis thins it.
 struct Conv<'a> {
     stages: &'a StageMatcher,
     strings: &'a mut Strings,
-    keep_full: bool,
+    thin: bool,
 }
 
 /// A parser record that becomes an event.
@@ -367,7 +372,8 @@ trait IntoEvent {
 
 impl IntoEvent for loadtest::Request {
     fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind) {
-        (self.ts, EventKind::Request(Req::new(self, c.strings, c.keep_full)))
+        // Detection reads no request: its compact form is final.
+        (self.ts, EventKind::Request(Req::new(self, c.strings, !c.thin)))
     }
 }
 
@@ -375,7 +381,8 @@ impl IntoEvent for jsonlog::AppEvent {
     fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind) {
         let stage = c.stages.classify(&self.message);
         let ts = self.ts;
-        (ts, EventKind::App { event: AppLog::new(self, c.strings, c.keep_full), stage })
+        // Detection reads the message and traceback; [`post`] drops them afterwards.
+        (ts, EventKind::App { event: AppLog::new(self, c.strings, true), stage })
     }
 }
 
@@ -411,12 +418,7 @@ impl<R: IntoEvent> Sink<R> for Collector<'_> {
     fn record(&mut self, line: LineNo, lines: u32, rec: R) {
         self.stats.records += 1;
         self.stats.parsed += u64::from(lines);
-        let conv = Conv {
-            stages: self.stages,
-            strings: &mut self.strings,
-            // Detection reads the whole record; [`post`] thins it afterwards.
-            keep_full: true,
-        };
+        let conv = Conv { stages: self.stages, strings: &mut self.strings, thin: self.thin };
         let (ts, kind) = rec.into_event(conv);
         self.events.push(Event { ts, source: self.source, line, kind });
     }
@@ -528,7 +530,7 @@ where
     F: Fn() -> P + Sync,
 {
     let per_round = rayon::current_num_threads().max(1) * 2;
-    let (source, stages) = (c.source, c.stages);
+    let (source, stages, thin) = (c.source, c.stages, c.thin);
     let mut reader = Rounds::default();
     let mut batches = reader.read(lr, per_round, boundary);
     // Each round is parsed, settled, matched and thinned while the next one is read.
@@ -541,7 +543,7 @@ where
                     .par_iter()
                     .map(|b| {
                         let mut p = make();
-                        let mut bc = Collector::new(source, stages);
+                        let mut bc = Collector::new(source, stages, thin);
                         for &(n, span) in &b.lines {
                             match span {
                                 Some((s, e)) => {
@@ -712,7 +714,7 @@ fn ingest_post<'a>(
     };
     info.compression = compression;
     let mut lr = LineReader::new(reader, o.max_line);
-    let mut c = Collector::new(id, &o.stages);
+    let mut c = Collector::new(id, &o.stages, analysis.is_some());
     let head = lr.skip_leading_nul().and_then(|nul| lr.head(HEAD_BYTES).map(|h| (h, nul)));
     let (head, nul) = match head {
         Ok(h) => h,
@@ -816,7 +818,7 @@ mod batched_tests {
 
     fn collect(batched: bool, bytes: &[u8]) -> (Vec<Event>, LineStats) {
         let stages = StageMatcher::default();
-        let mut c = Collector::new(3, &stages);
+        let mut c = Collector::new(3, &stages, false);
         let mut post = Post::new(None);
         let mut lr = LineReader::new(bytes, 4096);
         let opts = jsonlog::Options::default();
@@ -852,7 +854,7 @@ mod batched_tests {
 
     fn collect_pg(batched: bool, bytes: &[u8]) -> (Vec<Event>, LineStats) {
         let stages = StageMatcher::default();
-        let mut c = Collector::new(1, &stages);
+        let mut c = Collector::new(1, &stages, false);
         let mut post = Post::new(None);
         let mut lr = LineReader::new(bytes, 1 << 16);
         let time = rootcause_parsers::time::TimeOptions::default();

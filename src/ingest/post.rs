@@ -133,27 +133,8 @@ impl<'a> Post<'a> {
 /// of it.
 fn thin(e: &mut Event) -> bool {
     match &mut e.kind {
-        EventKind::Request(r) => {
-            // A failed request's URL and method say which one failed, in the evidence.
-            let failed = r.status.is_none_or(|s| s >= 500);
-            if let Some(more) = &mut r.more {
-                more.full = match more.full.take() {
-                    Some(f) if failed && (f.url.is_some() || f.method.is_some()) => {
-                        Some(Box::new(rootcause_parsers::loadtest::Request {
-                            url: f.url,
-                            method: f.method,
-                            ..Default::default()
-                        }))
-                    }
-                    _ => None,
-                };
-                if more.error.is_none() && more.request_id.is_none() && more.full.is_none() {
-                    r.more = None;
-                }
-            }
-            true
-        }
-        EventKind::Aggregate(_) => true,
+        // Made compact when read ([`crate::model::Req::new`]).
+        EventKind::Request(_) | EventKind::Aggregate(_) => true,
         EventKind::App { event, stage } => {
             event.text = None;
             stage.is_some() || event.request_id.is_some() || event.pid.is_some()
