@@ -265,6 +265,17 @@ class Run:
         hammer, app, err = self.hammer, self.app, self.err
         err_share = SHARES["stderr.log"] * self.size / n
         hb = ab = 0
+
+        def app_event(t: int, route: str, rid: str, event: str, level: str = "info",
+                      before: str = "", after_id: str = "", after_service: str = "") -> int:
+            """Appends one structlog line of a request at time `t`; returns its length."""
+            iso = (cache.get(t // 1_000_000) or make(t))[0]
+            line = (f'{{{before}"route": "{route}", "request_id": "{rid}", {after_id}'
+                    f'"event": "{event}", "level": "{level}", "service": "ras-party", '
+                    f'{after_service}"created_at": "{iso}.{t % 1_000_000:06d}Z"}}\n')
+            app.append((t, line))
+            return len(line)
+
         for i in range(first, first + count):
             if self.burst_left == 0:
                 self.t += 1_000_000
@@ -301,39 +312,20 @@ class Run:
             done = sent + int(ms * 1000)
             hit = sent + int((300 + 1200 * rand()))
             started = hit + int((300 + 300 * rand()))
-            iso = (cache.get(hit // 1_000_000) or make(hit))[0]
-            line = (f'{{"route": "{a_route}", "request_id": "{rid}", "event": "function hit", '
-                    f'"level": "info", "service": "ras-party", "created_at": '
-                    f'"{iso}.{hit % 1_000_000:06d}Z"}}\n')
-            app.append((hit, line))
-            ab += len(line)
-            iso = (cache.get(started // 1_000_000) or make(started))[0]
-            line = (f'{{"route": "{a_route}", "request_id": "{rid}", "event": "query started", '
-                    f'"level": "info", "service": "ras-party", "created_at": '
-                    f'"{iso}.{started % 1_000_000:06d}Z"}}\n')
-            app.append((started, line))
-            ab += len(line)
+            ab += app_event(hit, a_route, rid, "function hit")
+            ab += app_event(started, a_route, rid, "query started")
             end = done - int((200 + 800 * rand()))
             if status == "500":
-                iso = (cache.get(end // 1_000_000) or make(end))[0]
-                line = (f'{{"status": 500, "route": "{a_route}", "request_id": "{rid}", '
-                        f'"event": "Uncaught exception", "level": "error", "service": '
-                        f'"ras-party", "exception": {tbs[a_route]}, "created_at": '
-                        f'"{iso}.{end % 1_000_000:06d}Z"}}\n')
-                app.append((end, line))
-                ab += len(line)
+                ab += app_event(end, a_route, rid, "Uncaught exception", level="error",
+                                before='"status": 500, ',
+                                after_service=f'"exception": {tbs[a_route]}, ')
                 stamp = f"{(cache.get(end // 1_000_000) or make(end))[0].replace('T', ' ')},{end // 1000 % 1000:03d}"
                 req_path = path if self.route == 0 else path + key
                 self.err_add(end + 1, f"[{stamp}] ERROR in app: Exception on {req_path} [GET]\n"
                                       + self.plain_tracebacks[a_route] + "\n")
             elif status:
-                iso = (cache.get(end // 1_000_000) or make(end))[0]
-                line = (f'{{"route": "{a_route}", "request_id": "{rid}", "duration_ms": '
-                        f'{(end - started) / 1000:.1f}, "event": "query completed", '
-                        f'"level": "info", "service": "ras-party", "created_at": '
-                        f'"{iso}.{end % 1_000_000:06d}Z"}}\n')
-                app.append((end, line))
-                ab += len(line)
+                ab += app_event(end, a_route, rid, "query completed",
+                                after_id=f'"duration_ms": {(end - started) / 1000:.1f}, ')
                 backend = self.pool_checkout(started, worker)
                 q_ms = (end - started) / 1000 * (0.55 + 0.4 * rand())
                 self.pg_add(end - 200, backend,
