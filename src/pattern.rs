@@ -30,6 +30,26 @@ pub const DFA_SIZE_LIMIT: usize = 2 << 20;
 /// refused before they are compiled.
 pub const NEST_LIMIT: u32 = 64;
 
+/// `pattern` as a `regex-automata` meta regex configured as [`user_regex`] configures the
+/// `regex` crate's (same limits, leftmost-first, UTF-8), for what that crate does not offer: a
+/// search anchored at a given position, which the catalog's detector makes where its prefilter
+/// found a pattern's leading literal. Call it on a pattern [`user_regex`] accepted, or on a
+/// built-in one, for the error is only the library's.
+pub fn meta_regex(pattern: &str) -> Result<regex_automata::meta::Regex, String> {
+    use regex_automata::{MatchKind, meta, util::syntax};
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .utf8_empty(true)
+                .nfa_size_limit(Some(SIZE_LIMIT))
+                .hybrid_cache_capacity(DFA_SIZE_LIMIT),
+        )
+        .syntax(syntax::Config::new().utf8(true).nest_limit(NEST_LIMIT))
+        .build(pattern)
+        .map_err(|e| format!("pattern '{}': {e}", shown(pattern)))
+}
+
 /// Longest part of a pattern quoted in an error message.
 const SHOWN: usize = 80;
 

@@ -26,12 +26,15 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use rayon::prelude::*;
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::{RegexSet, RegexSetBuilder};
+use regex_automata::meta::{self, Regex as MetaRegex};
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input, PatternID};
 use rootcause_parsers::console::ConsoleRecord;
 use rootcause_parsers::postgres::Severity;
 use rootcause_parsers::traceback::Traceback;
@@ -39,7 +42,7 @@ use rootcause_parsers::{Level, LineNo, Micros};
 use serde::{Deserialize, Serialize};
 
 use crate::correlate::Timeline;
-use crate::model::{Event, EventKind, SourceId};
+use crate::model::{Event, EventKind, FastHash, SourceId};
 
 pub mod file;
 pub mod graph;
@@ -328,13 +331,13 @@ pub fn pg_severity(word: &str) -> Option<Severity> {
 struct Compiled {
     signature: usize,
     pattern: Arc<str>,
-    re: Arc<OnceLock<Option<Regex>>>,
+    re: Arc<OnceLock<Option<MetaRegex>>>,
     levels: LevelFilter,
 }
 
 impl Compiled {
-    fn regex(&self) -> Option<&Regex> {
-        self.re.get_or_init(|| crate::pattern::user_regex("", &self.pattern).ok()).as_ref()
+    fn regex(&self) -> Option<&MetaRegex> {
+        self.re.get_or_init(|| crate::pattern::meta_regex(&self.pattern).ok()).as_ref()
     }
 }
 
@@ -349,22 +352,25 @@ struct PatternSet {
     each: Vec<Compiled>,
 }
 
-/// Scratch space for [`PatternSet::matches`].
+/// Scratch space for [`PatternSet::matches`], per thread and set.
 #[derive(Default)]
 struct Scratch {
-    seen: Vec<bool>,
-    candidates: Vec<u32>,
+    candidates: Vec<(u32, usize)>,
+    /// Per pattern, its search cache.
+    caches: Vec<Option<meta::Cache>>,
     /// For each pattern with groups, where they matched in the last text it matched.
-    locs: Vec<Option<regex::CaptureLocations>>,
+    groups: Vec<Option<Captures>>,
 }
 
 impl Scratch {
-    /// The groups of pattern `pi` in the text [`PatternSet::matches`] last found it in.
-    fn groups(&self, pi: usize, re: &Regex, text: &str, mut each: impl FnMut(&str, &str)) {
-        let Some(Some(locs)) = self.locs.get(pi) else { return };
-        for (g, name) in re.capture_names().enumerate() {
-            if let (Some(name), Some((a, b))) = (name, locs.get(g)) {
-                if let Some(value) = text.get(a..b) {
+    /// The named groups of pattern `pi` (name, value) in the text [`PatternSet::matches`] last
+    /// found it in.
+    fn groups(&self, pi: usize, text: &str, mut each: impl FnMut(&str, &str)) {
+        let Some(Some(caps)) = self.groups.get(pi) else { return };
+        let names = caps.group_info().pattern_names(PatternID::ZERO);
+        for (g, name) in names.enumerate() {
+            if let (Some(name), Some(span)) = (name, caps.get_group(g)) {
+                if let Some(value) = text.get(span.range()) {
                     each(name, value);
                 }
             }
@@ -372,34 +378,59 @@ impl Scratch {
     }
 }
 
+/// True when `re` has groups besides the whole match.
+fn has_groups(re: &MetaRegex) -> bool {
+    re.group_info().group_len(PatternID::ZERO) > 1
+}
+
 impl PatternSet {
     /// The patterns that match `text`, ascending, into `out` (cleared first), each with
-    /// whether its groups were read into the scratch space (see [`Scratch::groups`]).
+    /// whether it has groups, read into the scratch space (see [`Scratch::groups`]).
+    ///
+    /// A candidate runs anchored at each place its prefilter found one of its leading
+    /// literals, in order, until it matches there: the leftmost match, groups and all, that an
+    /// unanchored search would find (see [`prefilter`]).
     fn matches(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<(usize, bool)>) {
         out.clear();
-        self.prefilter.candidates(text, &mut scratch.seen, &mut scratch.candidates);
-        if scratch.locs.len() < self.each.len() {
-            scratch.locs.resize_with(self.each.len(), || None);
+        self.prefilter.candidates(text, &mut scratch.candidates);
+        if scratch.caches.len() < self.each.len() {
+            scratch.caches.resize_with(self.each.len(), || None);
+            scratch.groups.resize_with(self.each.len(), || None);
         }
-        for &pi in &scratch.candidates {
-            let pi = pi as usize;
+        let Scratch { candidates, caches, groups } = scratch;
+        for run in candidates.chunk_by(|a, b| a.0 == b.0) {
+            let pi = run[0].0 as usize;
             let Some(re) = self.each.get(pi).and_then(Compiled::regex) else { continue };
-            if re.captures_len() > 1 {
-                // One search finds the match and its groups.
-                let locs = scratch.locs[pi].get_or_insert_with(|| re.capture_locations());
-                if re.captures_read(locs, text).is_some() {
-                    out.push((pi, true));
+            let cache = caches[pi].get_or_insert_with(|| re.create_cache());
+            let with_groups = has_groups(re);
+            for &(_, start) in run {
+                let input = Input::new(text).span(start..text.len()).anchored(Anchored::Yes);
+                let found = if with_groups {
+                    let caps = groups[pi].get_or_insert_with(|| re.create_captures());
+                    re.search_captures_with(cache, &input, caps);
+                    caps.is_match()
+                } else {
+                    re.search_half_with(cache, &input).is_some()
+                };
+                if found {
+                    out.push((pi, with_groups));
+                    break;
                 }
-            } else if re.is_match(text) {
-                out.push((pi, false));
             }
         }
         if let Some(rest) = &self.rest {
             let before = out.len();
             for ri in rest.matches(text).iter() {
-                if let Some(&pi) = self.prefilter.always.get(ri) {
-                    out.push((pi as usize, false));
+                let Some(&pi) = self.prefilter.always.get(ri) else { continue };
+                let pi = pi as usize;
+                let Some(re) = self.each.get(pi).and_then(Compiled::regex) else { continue };
+                let with_groups = has_groups(re);
+                if with_groups {
+                    let cache = caches[pi].get_or_insert_with(|| re.create_cache());
+                    let caps = groups[pi].get_or_insert_with(|| re.create_captures());
+                    re.search_captures_with(cache, &Input::new(text), caps);
                 }
+                out.push((pi, with_groups));
             }
             if before > 0 && out.len() > before {
                 out.sort_unstable();
@@ -520,7 +551,9 @@ impl Catalog {
                     // compiled on their first match only.
                     let re = Arc::new(OnceLock::new());
                     if check_each {
-                        let compiled = crate::pattern::user_regex(&what(si, pi), &p.regex)?;
+                        crate::pattern::user_regex(&what(si, pi), &p.regex)?;
+                        let compiled = crate::pattern::meta_regex(&p.regex)
+                            .map_err(|e| format!("{}: {e}", what(si, pi)))?;
                         let _ = re.set(Some(compiled));
                     }
                     let levels = LevelFilter::new(on, &p.level)
@@ -593,9 +626,9 @@ impl Catalog {
             }
         };
         let mut hit = vec![false; self.signatures.len()];
-        let (mut scratch, mut found) = (Scratch::default(), Vec::new());
+        let mut found = Vec::new();
         for ps in self.sets.iter().filter(|ps| ps.on == on) {
-            ps.matches(text, &mut scratch, &mut found);
+            ps.matches(text, &mut Scratch::default(), &mut found);
             for &(pi, _) in &found {
                 if let Some(c) = ps.each.get(pi) {
                     if self.applies(c, source, level) {
@@ -657,7 +690,7 @@ pub struct Finding {
     /// The first matches, in time order.
     pub evidence: Vec<Evidence>,
     /// Named captures: name → value → count.
-    pub captures: BTreeMap<String, BTreeMap<String, u64>>,
+    pub captures: BTreeMap<String, Values>,
     /// Times of the timed matches, in the order met (the first [`MAX_TIMES`]), for charts.
     pub times: Vec<Micros>,
     /// Request ids of the application events that matched (at most [`MAX_TIMES`]): which
@@ -672,8 +705,12 @@ pub const MAX_CAPTURE_VALUES: usize = 1000;
 /// The value under which captures past [`MAX_CAPTURE_VALUES`] distinct ones are counted.
 pub const OTHER_VALUES: &str = "(other values)";
 
+/// The values of one capture and how often each was seen: hashed, for a statement's text is
+/// looked up on every `duration:` line; sorted when reported or merged.
+pub type Values = HashMap<Box<str>, u64, FastHash>;
+
 /// Counts `n` more of `value` for capture `name`, within [`MAX_CAPTURE_VALUES`].
-fn tally(captures: &mut BTreeMap<String, BTreeMap<String, u64>>, name: &str, value: &str, n: u64) {
+fn tally(captures: &mut BTreeMap<String, Values>, name: &str, value: &str, n: u64) {
     let slot = match captures.get_mut(name) {
         Some(s) => s,
         None => captures.entry(name.to_string()).or_default(),
@@ -681,9 +718,9 @@ fn tally(captures: &mut BTreeMap<String, BTreeMap<String, u64>>, name: &str, val
     if let Some(c) = slot.get_mut(value) {
         *c += n;
     } else if slot.len() < MAX_CAPTURE_VALUES {
-        slot.insert(value.to_string(), n);
+        slot.insert(value.into(), n);
     } else {
-        *slot.entry(OTHER_VALUES.to_string()).or_default() += n;
+        *slot.entry(OTHER_VALUES.into()).or_default() += n;
     }
 }
 
@@ -726,6 +763,10 @@ impl Finding {
             self.request_ids.insert(id);
         }
         for (name, values) in other.captures {
+            // In value order, as a sorted map would give them, so that which values are kept
+            // past the limit does not depend on the hasher's seed.
+            let mut values: Vec<(Box<str>, u64)> = values.into_iter().collect();
+            values.sort_unstable();
             for (v, n) in values {
                 tally(&mut self.captures, &name, &v, n);
             }
@@ -735,7 +776,7 @@ impl Finding {
     /// The most frequent value of a capture.
     pub fn top_capture(&self, name: &str) -> Option<&str> {
         let values = self.captures.get(name)?;
-        values.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(v, _)| v.as_str())
+        values.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(v, _)| &**v)
     }
 }
 
@@ -845,7 +886,9 @@ pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Fin
     let mut findings: Vec<Finding> = (0..catalog.signatures.len()).map(Finding::new).collect();
     let mut buf = Vec::new();
     let mut hit = vec![false; catalog.signatures.len()];
-    let (mut scratch, mut found) = (Scratch::default(), Vec::new());
+    // One scratch space per set: a set's caches belong to its own patterns.
+    let mut scratches: Vec<Scratch> = catalog.sets.iter().map(|_| Scratch::default()).collect();
+    let mut found = Vec::new();
     for ev in events {
         buf.clear();
         texts(ev, &mut buf);
@@ -855,8 +898,10 @@ pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Fin
         let source = Source::of(&ev.kind);
         hit.iter_mut().for_each(|h| *h = false);
         for t in &buf {
-            for ps in catalog.sets.iter().filter(|ps| ps.on == t.on) {
-                ps.matches(&t.text, &mut scratch, &mut found);
+            for (ps, scratch) in
+                catalog.sets.iter().zip(&mut scratches).filter(|(ps, _)| ps.on == t.on)
+            {
+                ps.matches(&t.text, scratch, &mut found);
                 for &(pi, read) in &found {
                     let Some(c) = ps.each.get(pi) else { continue };
                     let si = c.signature;
@@ -887,20 +932,11 @@ pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Fin
                             text: excerpt(&t.text),
                         });
                     }
-                    let Some(re) = c.regex().filter(|re| re.captures_len() > 1) else {
-                        continue;
-                    };
                     if read {
                         let captures = &mut f.captures;
-                        scratch.groups(pi, re, &t.text, |name, value| {
+                        scratch.groups(pi, &t.text, |name, value| {
                             tally(captures, name, value, 1);
                         });
-                    } else if let Some(caps) = re.captures(&t.text) {
-                        for name in re.capture_names().flatten() {
-                            if let Some(m) = caps.name(name) {
-                                tally(&mut f.captures, name, m.as_str(), 1);
-                            }
-                        }
                     }
                 }
             }

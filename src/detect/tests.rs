@@ -564,3 +564,55 @@ fn patterns_with_and_without_literals_match_as_a_set_would() {
     let found = detect(&correlate(vec![console(1, 1, "QueuePool limit of size 7")]), &cat, 1);
     assert_eq!(found[0].top_capture("size"), Some("7"));
 }
+
+/// Every text a test below tries for a set: the catalog's examples on its kind, alone, after
+/// other text, twice over, after another example, and cut in half.
+fn texts_for(catalog: &Catalog, on: On) -> Vec<String> {
+    let examples: Vec<&str> = catalog
+        .signatures
+        .iter()
+        .flat_map(|s| s.examples.iter().filter(|x| x.on == on).map(|x| x.text.as_str()))
+        .collect();
+    let mut texts = Vec::new();
+    for (i, x) in examples.iter().enumerate() {
+        let other = examples[(i * 7 + 3) % examples.len()];
+        texts.push(x.to_string());
+        texts.push(format!("noise {x} and {x}"));
+        texts.push(format!("{other} {x}"));
+        texts.push(x.chars().take(x.chars().count() / 2).collect());
+    }
+    texts
+}
+
+#[test]
+fn anchored_searches_at_the_literals_find_what_unanchored_searches_find() {
+    let catalog = Catalog::builtin().unwrap();
+    let (mut compared, mut grouped) = (0, 0);
+    for ps in &catalog.sets {
+        let plain: Vec<regex::Regex> =
+            ps.each.iter().map(|c| regex::Regex::new(&c.pattern).unwrap()).collect();
+        let (mut scratch, mut found) = (Scratch::default(), Vec::new());
+        for t in texts_for(&catalog, ps.on) {
+            ps.matches(&t, &mut scratch, &mut found);
+            let got: Vec<usize> = found.iter().map(|&(pi, _)| pi).collect();
+            let want: Vec<usize> = (0..plain.len()).filter(|&pi| plain[pi].is_match(&t)).collect();
+            assert_eq!(got, want, "{:?} on {t:?}", ps.on);
+            compared += 1;
+            for &(pi, groups) in &found {
+                let caps = plain[pi].captures(&t).unwrap();
+                assert_eq!(groups, caps.len() > 1, "{}", ps.each[pi].pattern);
+                let mut read = Vec::new();
+                scratch
+                    .groups(pi, &t, |name, value| read.push((name.to_string(), value.to_string())));
+                let want: Vec<(String, String)> = plain[pi]
+                    .capture_names()
+                    .flatten()
+                    .filter_map(|n| caps.name(n).map(|m| (n.to_string(), m.as_str().to_string())))
+                    .collect();
+                assert_eq!(read, want, "{} on {t:?}", ps.each[pi].pattern);
+                grouped += usize::from(!want.is_empty());
+            }
+        }
+    }
+    assert!(compared > 1000 && grouped > 100, "{compared} texts, {grouped} with groups");
+}
