@@ -360,7 +360,15 @@ struct Scratch {
     caches: Vec<Option<meta::Cache>>,
     /// For each pattern with groups, where they matched in the last text it matched.
     groups: Vec<Option<Captures>>,
+    /// What short texts met before matched, when no match had groups: an application log
+    /// repeats the same few messages ("function hit") millions of times.
+    memo: HashMap<Box<str>, Vec<(usize, bool)>, FastHash>,
 }
+
+/// Longest text [`Scratch::memo`] keeps.
+const MEMO_TEXT: usize = 96;
+/// Most texts [`Scratch::memo`] keeps.
+const MEMO_ENTRIES: usize = 4096;
 
 impl Scratch {
     /// The named groups of pattern `pi` (name, value) in the text [`PatternSet::matches`] last
@@ -391,13 +399,29 @@ impl PatternSet {
     /// literals, in order, until it matches there: the leftmost match, groups and all, that an
     /// unanchored search would find (see [`prefilter`]).
     fn matches(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<(usize, bool)>) {
+        if text.len() > MEMO_TEXT {
+            return self.search(text, scratch, out);
+        }
+        if let Some(known) = scratch.memo.get(text) {
+            out.clear();
+            out.extend_from_slice(known);
+            return;
+        }
+        self.search(text, scratch, out);
+        if scratch.memo.len() < MEMO_ENTRIES && out.iter().all(|&(_, groups)| !groups) {
+            scratch.memo.insert(text.into(), out.clone());
+        }
+    }
+
+    /// [`PatternSet::matches`] without the memo.
+    fn search(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<(usize, bool)>) {
         out.clear();
         self.prefilter.candidates(text, &mut scratch.candidates);
         if scratch.caches.len() < self.each.len() {
             scratch.caches.resize_with(self.each.len(), || None);
             scratch.groups.resize_with(self.each.len(), || None);
         }
-        let Scratch { candidates, caches, groups } = scratch;
+        let Scratch { candidates, caches, groups, .. } = scratch;
         for run in candidates.chunk_by(|a, b| a.0 == b.0) {
             let pi = run[0].0 as usize;
             let Some(re) = self.each.get(pi).and_then(Compiled::regex) else { continue };
