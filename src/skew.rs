@@ -31,12 +31,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use rootcause_parsers::Micros;
 use rootcause_parsers::sniff::Format;
 use rootcause_parsers::time::SECOND;
 
 use crate::ingest::SourceInfo;
-use crate::model::{Event, EventKind, SourceId};
+use crate::model::{Event, EventKind, FastHash, SourceId};
 use crate::requests::{self, AppRequest, Groups, Sent, SentRow};
 
 /// Estimates below this confidence are reported but not applied.
@@ -525,22 +526,20 @@ fn deepest(edges: &mut [(Micros, i32)]) -> Option<(Micros, Micros)> {
     Some((at, at))
 }
 
-/// Per-group histograms of times in bins of `w`: group → sorted (bin, count).
-fn histograms(
-    times: impl Iterator<Item = (u32, Micros)>,
-    w: Micros,
-) -> HashMap<u32, Vec<(i64, u64)>> {
-    // Sorting the (group, bin) pairs and counting runs is several times faster than a tree of
-    // bins per group on a million requests.
-    let mut v: Vec<(u32, i64)> = times.map(|(g, t)| (g, t.div_euclid(w))).collect();
-    v.sort_unstable();
-    let mut m: HashMap<u32, Vec<(i64, u64)>> = HashMap::new();
-    for (g, b) in v {
-        let bins = m.entry(g).or_default();
-        match bins.last_mut() {
-            Some((last, n)) if *last == b => *n += 1,
-            _ => bins.push((b, 1)),
+/// Per-group histograms of times in bins of `w`: group → sorted (bin, count), from `times`
+/// sorted by group and time (bins of sorted times come sorted, so each width is one pass).
+fn histograms(times: &[(u32, Micros)], w: Micros) -> HashMap<u32, Vec<(i64, u64)>, FastHash> {
+    let mut m: HashMap<u32, Vec<(i64, u64)>, FastHash> = HashMap::default();
+    for group in times.chunk_by(|a, b| a.0 == b.0) {
+        let mut bins: Vec<(i64, u64)> = Vec::new();
+        for &(_, t) in group {
+            let b = t.div_euclid(w);
+            match bins.last_mut() {
+                Some((last, n)) if *last == b => *n += 1,
+                _ => bins.push((b, 1)),
+            }
         }
+        m.insert(group[0].0, bins);
     }
     m
 }
@@ -575,29 +574,35 @@ fn cross_correlate(
     if lo > hi {
         return None;
     }
+    // Sorted once by group and time (in parallel): every width's histograms are then one pass.
+    let (mut client, mut app) = (client, app);
+    rayon::join(|| client.par_sort_unstable(), || app.par_sort_unstable());
     let score = |w: Micros, lo: Micros, hi: Micros| -> Option<Micros> {
-        let c = histograms(client.iter().copied(), w);
-        let a = histograms(app.iter().copied(), w);
+        let c = histograms(&client, w);
+        let a = histograms(&app, w);
         let (lb, hb) = (lo.div_euclid(w), hi.div_euclid(w) + 1);
-        let mut scores: HashMap<i64, u64> = HashMap::new();
+        // Score per lag in bins, lb..=hb.
+        let mut scores: Vec<u64> = vec![0; usize::try_from(hb - lb + 1).ok()?];
         for (g, cb) in &c {
             let Some(ab) = a.get(g) else { continue };
             for &(b, n) in cb {
                 let from = ab.partition_point(|x| x.0 < b + lb);
                 for &(b2, n2) in ab[from..].iter().take_while(|x| x.0 <= b + hb) {
-                    *scores.entry(b2 - b).or_default() += n * n2;
+                    scores[(b2 - b - lb) as usize] += n * n2;
                 }
             }
         }
-        let best =
-            scores.into_iter().max_by_key(|(lag, sc)| (*sc, std::cmp::Reverse(lag.abs())))?;
+        let best = (lb..=hb)
+            .zip(scores)
+            .filter(|&(_, sc)| sc > 0)
+            .max_by_key(|&(lag, sc)| (sc, std::cmp::Reverse(lag.abs())))?;
         Some(best.0 * w)
     };
     // Coarse: the narrowest bin whose work stays bounded, from 1 s up.
     let mut w = SECOND;
     loop {
-        let c = histograms(client.iter().copied(), w);
-        let a = histograms(app.iter().copied(), w);
+        let c = histograms(&client, w);
+        let a = histograms(&app, w);
         let work: usize = c.iter().map(|(g, v)| v.len() * a.get(g).map_or(0, Vec::len)).sum();
         if work <= MAX_XCORR_WORK || w >= 3600 * SECOND {
             break;

@@ -502,6 +502,10 @@ where
 /// Bytes of lines per batch of [`run_batched`].
 const BATCH_BYTES: usize = 4 << 20;
 
+/// Room past [`BATCH_BYTES`] in a batch's buffer for the line that crosses it (longer lines
+/// grow it).
+const BATCH_SLACK: usize = 64 << 10;
+
 /// One batch of lines for [`run_batched`]: their bytes, and for each its number and span (or
 /// `None` for a line over the length limit).
 #[derive(Default)]
@@ -607,7 +611,11 @@ impl Rounds {
     ) -> Vec<Batch> {
         let mut batches: Vec<Batch> = Vec::with_capacity(per_round);
         while batches.len() < per_round && !self.done {
-            let mut b = Batch::default();
+            // Sized once: grown by doubling, a batch would hold twice its bytes.
+            let mut b = Batch {
+                buf: Vec::with_capacity(BATCH_BYTES + BATCH_SLACK),
+                lines: Vec::with_capacity(BATCH_BYTES / 128),
+            };
             if let Some((n, line)) = self.carry.take() {
                 b.buf.extend_from_slice(&line);
                 b.lines.push((n, Some((0, b.buf.len()))));
