@@ -19,6 +19,8 @@ use rootcause::config::{
 };
 use rootcause::ingest::{self, Ingested, discover};
 use rootcause::{compare, detect, report, run};
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -89,10 +89,10 @@ fn an_empty_file_is_listed_as_empty() {
 /// What bounds memory: a line is held only up to the limit (32 MiB) while its end is sought,
 /// then dropped as it streams past, so one reader holds at most the limit plus one 256 KiB
 /// block, whatever the line's length. The peak RSS of the child, run on one thread so that one
-/// reader is at work, is measured with GNU `/usr/bin/time` when it is installed (about 50 MiB
+/// reader is at work, is measured with GNU `/usr/bin/time` when it is installed (about 70 MiB
 /// for a debug build).
 #[test]
-fn a_64_mib_line_is_skipped_as_too_long_without_being_held() {
+fn a_128_mib_line_is_skipped_as_too_long_without_being_held() {
     let dir = folder("long-line");
     {
         let file = std::fs::File::create(dir.join("app.log")).expect("create");
@@ -100,7 +100,7 @@ fn a_64_mib_line_is_skipped_as_too_long_without_being_held() {
         w.write_all(app_line(0).as_bytes()).expect("write");
         w.write_all(br#"{"event": ""#).expect("write");
         let block = vec![b'x'; 1 << 20];
-        for _ in 0..64 {
+        for _ in 0..128 {
             w.write_all(&block).expect("write");
         }
         w.write_all(b"\"}\n").expect("write");
@@ -127,7 +127,10 @@ fn a_64_mib_line_is_skipped_as_too_long_without_being_held() {
     if let Ok(text) = std::fs::read_to_string(&rss_file) {
         let _ = std::fs::remove_file(&rss_file);
         let kib: u64 = text.trim().lines().last().and_then(|l| l.parse().ok()).expect("%M");
-        assert!(kib < 64 << 10, "peak RSS {kib} KiB: the 64 MiB line was held");
+        // Reading up to the 32 MiB limit grows the buffer by doubling, and the allocator may
+        // keep the smaller buffers for a moment: about 70 MiB in all. Holding the line would
+        // take at least its 128 MiB.
+        assert!(kib < 100 << 10, "peak RSS {kib} KiB: the 128 MiB line was held");
     }
 }
 

@@ -237,30 +237,29 @@ pub fn ingest_for(
             })
             .collect()
     });
-    let total: usize = per_input.iter().map(|(_, p)| p.events.len()).sum();
+    let total: usize = per_input.iter().map(|(_, p)| p.len()).sum();
     let mut ingested = Ingested::default();
     let mut parts = Vec::with_capacity(per_input.len());
-    for (info, post) in per_input {
+    for (info, mut post) in per_input {
         if analysis.is_some() {
-            ingested.findings.push((info.id, post.findings));
+            ingested.findings.push((info.id, std::mem::take(&mut post.findings)));
         }
         if let Some(span) = post.span {
             ingested.spans.push((info.id, span));
         }
         ingested.sources.push(info);
-        parts.push(post.events);
+        parts.push(post);
     }
-    // The largest input's events are grown in place to hold all the others, so that the
-    // events are never held twice.
-    let largest = (0..parts.len()).max_by_key(|&i| parts[i].len());
-    if let Some(i) = largest {
-        let mut events = std::mem::take(&mut parts[i]);
-        events.reserve_exact(total - events.len());
-        for part in parts {
-            events.extend(part);
+    // The largest input's events first, then the others in input order; each chunk is freed
+    // as soon as it is moved, so that the events are never held twice.
+    let mut events = Vec::with_capacity(total);
+    if let Some(i) = (0..parts.len()).max_by_key(|&i| parts[i].len()) {
+        parts[i].move_into(&mut events);
+        for part in &mut parts {
+            part.move_into(&mut events);
         }
-        ingested.events = events;
     }
+    ingested.events = events;
     ingested
 }
 
@@ -688,7 +687,7 @@ pub(crate) fn ingest_from(
     o: &IngestOptions,
 ) -> (SourceInfo, Vec<Event>) {
     let (info, post) = ingest_post(id, input, opened, o, None);
-    (info, post.events)
+    (info, post.into_events())
 }
 
 /// Ingests one input into a [`Post`]: its events and, with an analysis, its findings.
@@ -837,7 +836,7 @@ mod batched_tests {
         };
         assert!(r.is_ok());
         post.finish(&mut c.stats);
-        (post.events, c.stats)
+        (post.into_events(), c.stats)
     }
 
     /// A Postgres log over several batches, from the real pgBadger-prefix fixture: records with
@@ -876,7 +875,7 @@ mod batched_tests {
         };
         assert!(r.is_ok());
         post.finish(&mut c.stats);
-        (post.events, c.stats)
+        (post.into_events(), c.stats)
     }
 
     #[test]

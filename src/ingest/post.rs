@@ -42,8 +42,11 @@ pub(crate) struct Post<'a> {
     settler: Settler,
     /// What the catalog matched so far, in catalog order (empty without an analysis).
     pub findings: Vec<Finding>,
-    /// The events kept so far.
-    pub events: Vec<Event>,
+    /// The events kept so far, as the chunks were absorbed: never one vector grown by
+    /// reallocation, which with a copying allocator holds a large input's events twice.
+    chunks: Vec<Vec<Event>>,
+    /// How many events `chunks` hold.
+    kept: usize,
     /// Earliest and latest time of the input's lines.
     pub span: Option<(Micros, Micros)>,
 }
@@ -57,7 +60,8 @@ impl<'a> Post<'a> {
             analysis,
             settler: Settler::default(),
             findings: Vec::new(),
-            events: Vec::new(),
+            chunks: Vec::new(),
+            kept: 0,
             span: None,
         }
     }
@@ -102,11 +106,32 @@ impl<'a> Post<'a> {
         if let Some((lo, hi)) = d.span {
             self.span = Some(self.span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }
-        if self.events.is_empty() {
-            self.events = d.events;
-        } else {
-            self.events.extend(d.events);
+        if !d.events.is_empty() {
+            self.kept += d.events.len();
+            self.chunks.push(d.events);
         }
+    }
+
+    /// How many events are kept.
+    pub fn len(&self) -> usize {
+        self.kept
+    }
+
+    /// Moves the kept events, in order, to the end of `out`, freeing each chunk once moved.
+    pub fn move_into(&mut self, out: &mut Vec<Event>) {
+        out.reserve(self.kept);
+        for chunk in std::mem::take(&mut self.chunks) {
+            out.extend(chunk);
+        }
+        self.kept = 0;
+    }
+
+    /// The kept events, in order.
+    #[cfg(test)]
+    pub fn into_events(mut self) -> Vec<Event> {
+        let mut out = Vec::with_capacity(self.kept);
+        self.move_into(&mut out);
+        out
     }
 
     /// Settles, matches and thins the next chunk on this thread.
