@@ -10,6 +10,7 @@ use rootcause_parsers::Micros;
 use rootcause_parsers::time::SECOND;
 
 use crate::model::{Event, EventKind};
+use crate::points::AppPoints;
 
 /// Slack added on both sides of the load test's span.
 pub const WINDOW_SLACK: Micros = 5 * SECOND;
@@ -28,6 +29,9 @@ pub struct Window {
 pub struct Timeline {
     /// Events in time order.
     pub events: Vec<Event>,
+    /// The application's stage events, in time order: what the stages read of them (when the
+    /// run was read for an analysis, they are not among `events`).
+    pub points: AppPoints,
     /// The run window, when a load-test source gave one.
     pub window: Option<Window>,
     /// Earliest and latest timestamp of any event.
@@ -41,8 +45,15 @@ impl Timeline {
     }
 }
 
-/// Orders events by time and computes the window.
-pub fn correlate(mut events: Vec<Event>) -> Timeline {
+/// Orders events by time and computes the window; the points are made from the events.
+pub fn correlate(events: Vec<Event>) -> Timeline {
+    let points = AppPoints::from_events(&events);
+    correlate_with(events, points)
+}
+
+/// [`correlate`] with the points made during ingest.
+pub fn correlate_with(mut events: Vec<Event>, mut points: AppPoints) -> Timeline {
+    points.sort();
     // In place: a stable sort would need a second copy of the events. (ts, source, line) is
     // unique but for records read from one line, which no parser makes.
     events.par_sort_unstable_by_key(|e| (e.ts.is_none(), e.ts, e.source, e.line));
@@ -58,6 +69,7 @@ pub fn correlate(mut events: Vec<Event>) -> Timeline {
     }
     Timeline {
         events,
+        points,
         window: window.map(|(a, b)| Window { start: a - WINDOW_SLACK, end: b + WINDOW_SLACK }),
         span,
     }

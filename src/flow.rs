@@ -176,7 +176,7 @@ pub fn auto_bucket(span: Micros) -> Micros {
 /// Matches, classes and buckets every request of the timeline. `tolerance` is the clock
 /// tolerance for matching; `bucket` the `--bucket` width.
 pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow {
-    analyse_with(tl, requests::app_requests(tl.events.iter()), tolerance, bucket)
+    analyse_with(tl, requests::app_requests(&tl.points), tolerance, bucket)
 }
 
 /// [`analyse`] with the timeline's application requests already rebuilt

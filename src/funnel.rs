@@ -184,25 +184,30 @@ pub fn count(tl: &Timeline) -> Funnel {
                 f.overall.sent += 1;
                 f.by_route.entry(r.route.to_string()).or_default().sent += 1;
             }
-            EventKind::App { event, stage } => {
-                f.has_app_log = true;
-                let Some(stage) = *stage else { continue };
-                match ev.ts {
-                    Some(ts) if !tl.in_window(ts) => {
-                        f.outside_window += 1;
-                        continue;
-                    }
-                    Some(_) => {}
-                    None => f.without_timestamp += 1,
-                }
-                f.overall.add(stage);
-                if let (Stage::Completed, Some(ms)) = (stage, event.duration_ms) {
-                    query_ms.push(ms);
-                }
-                let route = event.route.as_deref().unwrap_or(NO_ROUTE).to_string();
-                f.by_route.entry(route).or_default().add(stage);
-            }
+            EventKind::App { .. } => f.has_app_log = true,
             _ => {}
+        }
+    }
+    // The stage events, in time order.
+    f.has_app_log |= !tl.points.is_empty();
+    for p in &tl.points.points {
+        let Some(stage) = p.stage else { continue };
+        match p.ts() {
+            Some(ts) if !tl.in_window(ts) => {
+                f.outside_window += 1;
+                continue;
+            }
+            Some(_) => {}
+            None => f.without_timestamp += 1,
+        }
+        f.overall.add(stage);
+        if let (Stage::Completed, Some(ms)) = (stage, p.duration_ms()) {
+            query_ms.push(ms);
+        }
+        let route = tl.points.route(p).map_or(NO_ROUTE, |r| &**r);
+        match f.by_route.get_mut(route) {
+            Some(c) => c.add(stage),
+            None => f.by_route.entry(route.to_string()).or_default().add(stage),
         }
     }
     f.by_route = align_routes(std::mem::take(&mut f.by_route));

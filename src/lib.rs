@@ -36,6 +36,7 @@ pub mod loadtest;
 pub mod model;
 pub mod pattern;
 pub mod phases;
+pub mod points;
 pub mod report;
 pub mod requests;
 pub mod run;

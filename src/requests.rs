@@ -21,12 +21,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rayon::prelude::*;
 use rootcause_parsers::{LineNo, Micros};
 use serde::Serialize;
 
 use crate::funnel::canonical_route;
 use crate::model::{Event, EventKind, FastHash, Shared, SourceId, Stage};
+use crate::points::AppPoints;
 
 /// One request as the application logged it.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +51,7 @@ pub struct AppRequest {
     pub id: Option<Shared>,
 }
 
-/// One application event, borrowed from the timeline.
+/// One application point as the rebuild reads it, its names resolved.
 struct AppPoint<'a> {
     ts: Micros,
     stage: Option<Stage>,
@@ -70,37 +70,22 @@ struct Chain {
     at_started: std::collections::VecDeque<usize>,
 }
 
-/// Rebuilds application requests from the stage events among `events` (any order). Other
-/// events that carry a known request id (an "Uncaught exception" with `status: 500`) extend
-/// their request's last time and give its status.
-pub fn app_requests<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<AppRequest> {
-    /// The event as a point, if it is one.
-    fn point(e: &Event) -> Option<AppPoint<'_>> {
-        match (&e.kind, e.ts) {
-            (EventKind::App { event, stage }, Some(ts)) => {
-                let request_id = event.request_id.as_ref().filter(|s| !s.is_empty());
-                (stage.is_some() || request_id.is_some()).then_some(AppPoint {
-                    ts,
-                    stage: *stage,
-                    source: e.source,
-                    line: e.line,
-                    route: event.route.as_ref(),
-                    request_id,
-                    pid: event.pid,
-                    status: event.status,
-                })
-            }
-            _ => None,
-        }
-    }
-    // The timed application events are sorted by reference and made points one at a time: a
-    // point is seven times the size of a reference, and a load test has millions of them.
-    let mut sorted: Vec<&'a Event> =
-        events.filter(|e| e.ts.is_some() && matches!(e.kind, EventKind::App { .. })).collect();
-    // An input's line holds one application event, so the key is unique: an unstable sort
-    // gives the stable order.
-    sorted.par_sort_unstable_by_key(|e| (e.ts, e.source, e.line));
-    let points = sorted.iter().filter_map(|e| point(e));
+/// Rebuilds application requests from the stage points, in time order ([`AppPoints::sort`]).
+/// Points that carry a known request id but no stage (an "Uncaught exception" with
+/// `status: 500`) extend their request's last time and give its status.
+pub fn app_requests(all: &AppPoints) -> Vec<AppRequest> {
+    let points = all.points.iter().filter_map(|p| {
+        Some(AppPoint {
+            ts: p.ts()?,
+            stage: p.stage,
+            source: p.source,
+            line: p.line,
+            route: all.route(p),
+            request_id: all.request_id(p),
+            pid: p.pid(),
+            status: p.status(),
+        })
+    });
     let mut out: Vec<AppRequest> = Vec::new();
     let mut by_id: HashMap<(SourceId, &str), usize, FastHash> = HashMap::default();
     let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain, FastHash> =

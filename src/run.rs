@@ -90,10 +90,19 @@ fn prepare_for(
     ingested.discover_errors = discover_errors;
     t.lap(&format!("ingest ({} events kept)", ingested.events.len()));
     let mut events = std::mem::take(&mut ingested.events);
-    let (skews, apps) =
-        skew::correct_with_apps(&mut events, &ingested.sources, &corr.skews).map_err(UsageError)?;
+    // Read for an analysis, the stage events were made points during ingest; kept whole,
+    // they are among the events.
+    let mut points = match analysis {
+        Some(_) => std::mem::take(&mut ingested.points),
+        None => crate::points::AppPoints::from_events(&events),
+    };
+    let (skews, apps) = pool
+        .install(|| {
+            skew::correct_with_apps(&mut events, &mut points, &ingested.sources, &corr.skews)
+        })
+        .map_err(UsageError)?;
     t.lap("skew");
-    let mut timeline = pool.install(|| correlate::correlate(events));
+    let mut timeline = pool.install(|| correlate::correlate_with(events, points));
     // The span of every line read, not only of the events kept.
     for &(source, (lo, hi)) in &ingested.spans {
         let k = applied_skew(&skews, source);

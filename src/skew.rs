@@ -38,6 +38,7 @@ use rootcause_parsers::time::SECOND;
 
 use crate::ingest::SourceInfo;
 use crate::model::{Event, EventKind, FastHash, SourceId};
+use crate::points::AppPoints;
 use crate::requests::{self, AppRequest, Groups, Sent, SentRow};
 
 /// Estimates below this confidence are reported but not applied.
@@ -164,14 +165,17 @@ pub fn correct(
     sources: &[SourceInfo],
     overrides: &[(String, Micros)],
 ) -> Result<Vec<Skew>, String> {
-    correct_with_apps(events, sources, overrides).map(|(skews, _)| skews)
+    let mut points = AppPoints::from_events(events.iter());
+    correct_with_apps(events, &mut points, sources, overrides).map(|(skews, _)| skews)
 }
 
-/// [`correct`], also returning the application requests it rebuilt (what
-/// [`requests::app_requests`] gives on the corrected events: only load-test inputs are
-/// moved after they are built), so that later stages need not rebuild them.
+/// [`correct`] on the events and the stage points of a run, also returning the application
+/// requests it rebuilt (what [`requests::app_requests`] gives on the corrected points: only
+/// load-test inputs are moved after they are built), so that later stages need not rebuild
+/// them. The points are left sorted.
 pub fn correct_with_apps(
     events: &mut [Event],
+    points: &mut AppPoints,
     sources: &[SourceInfo],
     overrides: &[(String, Micros)],
 ) -> Result<(Vec<Skew>, Vec<AppRequest>), String> {
@@ -198,11 +202,13 @@ pub fn correct_with_apps(
         })
         .collect();
     shift(events, &given);
+    points.shift(&given);
+    points.sort();
     let is_reference: Vec<bool> = sources
         .iter()
         .map(|s| s.format == Some(Format::JsonLog) && !given.contains_key(&s.id))
         .collect();
-    let apps = requests::app_requests(events.iter());
+    let apps = requests::app_requests(points);
     let mut estimated: BTreeMap<SourceId, Micros> = BTreeMap::new();
     let mut out = Vec::new();
     for s in sources {
@@ -240,6 +246,10 @@ pub fn correct_with_apps(
         out.push(skew);
     }
     shift(events, &estimated);
+    if estimated.keys().any(|s| points.points.iter().any(|p| p.source == *s)) {
+        points.shift(&estimated);
+        points.sort();
+    }
     Ok((out, apps))
 }
 

@@ -196,6 +196,9 @@ pub struct Ingested {
     /// order), in line order within a source:
     /// all of them, or with an [`Analysis`] what the later stages read ([`post`]).
     pub events: Vec<Event>,
+    /// With an [`Analysis`]: the application's stage events, out of `events` (without one they
+    /// are among the events; see [`crate::points`]).
+    pub points: crate::points::AppPoints,
     /// With an [`Analysis`]: what the catalog matched in each input, in catalog order, times
     /// on the input's own clock (see [`crate::detect::combine`]).
     pub findings: Vec<(SourceId, Vec<crate::detect::Finding>)>,
@@ -238,7 +241,9 @@ pub fn ingest_for(
             .collect()
     });
     let total: usize = per_input.iter().map(|(_, p)| p.len()).sum();
+    let total_points: usize = per_input.iter().map(|(_, p)| p.points.len()).sum();
     let mut ingested = Ingested::default();
+    ingested.points.points.reserve_exact(total_points);
     let mut parts = Vec::with_capacity(per_input.len());
     for (info, mut post) in per_input {
         if analysis.is_some() {
@@ -247,6 +252,7 @@ pub fn ingest_for(
         if let Some(span) = post.span {
             ingested.spans.push((info.id, span));
         }
+        ingested.points.extend(std::mem::take(&mut post.points));
         ingested.sources.push(info);
         parts.push(post);
     }

@@ -3,9 +3,9 @@
 //! ([`crate::detect::scan`]) and the events thinned to what the later stages read.
 //!
 //! Thinning keeps, in compact form: every request (with its URL and method only when it
-//! failed) and aggregate result; application events
-//! that mark a stage or carry a request id or a pid (without their message and traceback,
-//! which detection has seen); the console lines the facts read (worker boots, timeouts,
+//! failed) and aggregate result; application events that mark a stage or carry a request id,
+//! made [`crate::points::AppPoint`]s (48 bytes, out of the events); other application events
+//! that carry a pid (without their message and traceback, which detection has seen); the console lines the facts read (worker boots, timeouts,
 //! kills, exits, the worker class, werkzeug's banner); the Postgres connection lines the
 //! connection count reads (without their statement, detail and the like). Everything else has
 //! been matched and counted and is dropped, except the first event of each chunk, which stays
@@ -18,7 +18,8 @@ use rootcause_parsers::console::ConsoleRecord;
 use super::LineStats;
 use super::times::Settler;
 use crate::detect::{self, Catalog, Finding};
-use crate::model::{Event, EventKind};
+use crate::model::{Event, EventKind, Shared};
+use crate::points::{AppPoint, AppPoints, PointMaker};
 
 /// What an analysis needs done during ingest.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +33,9 @@ pub struct Analysis<'a> {
 /// A chunk once matched and thinned.
 pub(crate) struct Done {
     events: Vec<Event>,
+    /// The stage events made points, and the names they refer to.
+    points: Vec<AppPoint>,
+    names: Vec<Shared>,
     findings: Vec<Finding>,
     span: Option<(Micros, Micros)>,
 }
@@ -47,6 +51,8 @@ pub(crate) struct Post<'a> {
     chunks: Vec<Vec<Event>>,
     /// How many events `chunks` hold.
     kept: usize,
+    /// With an analysis, the stage events, made points (they leave the events).
+    pub points: AppPoints,
     /// Earliest and latest time of the input's lines.
     pub span: Option<(Micros, Micros)>,
 }
@@ -62,6 +68,7 @@ impl<'a> Post<'a> {
             findings: Vec::new(),
             chunks: Vec::new(),
             kept: 0,
+            points: AppPoints::default(),
             span: None,
         }
     }
@@ -85,17 +92,33 @@ impl<'a> Post<'a> {
             }
         }
         let Some(a) = analysis else {
-            return Done { events, findings: Vec::new(), span };
+            return Done {
+                events,
+                points: Vec::new(),
+                names: Vec::new(),
+                findings: Vec::new(),
+                span,
+            };
         };
         let findings = detect::scan(a.catalog, &events, a.evidence);
         let mut first = true;
+        let mut maker = PointMaker::default();
+        let mut points = Vec::new();
         events.retain_mut(|e| {
-            let keep = thin(e) || first;
+            let point = maker.point(e);
+            let wanted = thin(e);
+            let keep = match point {
+                Some(p) => {
+                    points.push(p);
+                    first
+                }
+                None => wanted || first,
+            };
             first = false;
             keep
         });
         events.shrink_to_fit();
-        Done { events, findings, span }
+        Done { events, points, names: maker.names, findings, span }
     }
 
     /// Adds a processed chunk, in input order (sequential).
@@ -109,6 +132,9 @@ impl<'a> Post<'a> {
         if !d.events.is_empty() {
             self.kept += d.events.len();
             self.chunks.push(d.events);
+        }
+        if !d.points.is_empty() {
+            self.points.append(d.points, d.names);
         }
     }
 

@@ -1,0 +1,260 @@
+//! The application's stage events in compact form: what the analysis after ingest reads of
+//! them (the funnel, the rebuilt application requests, the skew, the facts), 48 bytes each.
+//!
+//! An application log under load is most of a run's lines, and its stage events ("function
+//! hit", "query started", "query completed") are most of what an analysis keeps: three per
+//! request. As [`Event`]s they take 112 bytes each, plus two reference-counted strings.
+//! As [`AppPoint`]s they take 48, their route and request id being numbers in a table of names
+//! ([`AppPoints::names`]) that each chunk of an input fills once per distinct string.
+//!
+//! During ingest for an analysis, each chunk's stage events become points
+//! ([`PointMaker`]) and leave the events; a run kept whole makes its points from its events
+//! ([`AppPoints::from_events`]). Either way the stages after ingest read the same points.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rootcause_parsers::{LineNo, Micros};
+
+use crate::model::{Event, EventKind, FastHash, Shared, SourceId, Stage};
+
+/// An application event that marks a funnel stage or carries a request id.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AppPoint {
+    ts: Micros,
+    /// Its first line in its input.
+    pub line: LineNo,
+    duration_ms: f64,
+    /// The input it came from.
+    pub source: SourceId,
+    route: u32,
+    request_id: u32,
+    pid: u32,
+    status: u16,
+    /// The funnel stage it marks.
+    pub stage: Option<Stage>,
+    flags: u8,
+}
+
+const HAS_TS: u8 = 1;
+const HAS_PID: u8 = 2;
+const HAS_STATUS: u8 = 4;
+const HAS_DURATION: u8 = 8;
+/// No name.
+const NONE: u32 = u32::MAX;
+
+impl AppPoint {
+    /// Its time.
+    pub fn ts(&self) -> Option<Micros> {
+        (self.flags & HAS_TS != 0).then_some(self.ts)
+    }
+
+    /// The process id it was logged by.
+    pub fn pid(&self) -> Option<u32> {
+        (self.flags & HAS_PID != 0).then_some(self.pid)
+    }
+
+    /// The HTTP status it reports.
+    pub fn status(&self) -> Option<u16> {
+        (self.flags & HAS_STATUS != 0).then_some(self.status)
+    }
+
+    /// The duration it reports, in milliseconds.
+    pub fn duration_ms(&self) -> Option<f64> {
+        (self.flags & HAS_DURATION != 0).then_some(self.duration_ms)
+    }
+
+    /// Moves it by `delta` µs (a skew correction).
+    fn shift(&mut self, delta: Micros) {
+        if self.flags & HAS_TS != 0 {
+            self.ts -= delta;
+        }
+    }
+
+    /// The order of the timeline: timed points first, by time, input and line.
+    fn key(&self) -> (bool, Micros, SourceId, LineNo) {
+        (self.flags & HAS_TS == 0, self.ts, self.source, self.line)
+    }
+}
+
+/// The points of a run and the names their routes and request ids refer to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppPoints {
+    /// The points, in the order of the timeline once [`AppPoints::sort`] has run.
+    pub points: Vec<AppPoint>,
+    /// Routes and request ids (the same string may appear more than once).
+    names: Vec<Shared>,
+}
+
+impl AppPoints {
+    /// The points made from the stage events among `events`, sorted.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> AppPoints {
+        let mut maker = PointMaker::default();
+        let points = events.into_iter().filter_map(|e| maker.point(e)).collect();
+        let mut out = AppPoints { points, names: maker.names };
+        out.sort();
+        out
+    }
+
+    /// How many points.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Sorts the points in the order of the timeline: timed ones first, by time, input and
+    /// line (unique: an input's line holds one application event).
+    pub fn sort(&mut self) {
+        self.points.par_sort_unstable_by_key(AppPoint::key);
+    }
+
+    /// The route of `p`.
+    pub fn route(&self, p: &AppPoint) -> Option<&Shared> {
+        self.names.get(p.route as usize)
+    }
+
+    /// The request id of `p`.
+    pub fn request_id(&self, p: &AppPoint) -> Option<&Shared> {
+        self.names.get(p.request_id as usize)
+    }
+
+    /// Subtracts each input's skew from its points' times.
+    pub fn shift(&mut self, skews: &std::collections::BTreeMap<SourceId, Micros>) {
+        for p in &mut self.points {
+            if let Some(skew) = skews.get(&p.source) {
+                p.shift(*skew);
+            }
+        }
+    }
+
+    /// Appends `chunk`, whose names are numbered from 0 in `names`.
+    pub fn append(&mut self, chunk: Vec<AppPoint>, names: Vec<Shared>) {
+        let base = self.names.len() as u32;
+        self.names.extend(names);
+        self.points.reserve(chunk.len());
+        self.points.extend(chunk.into_iter().map(|mut p| {
+            for n in [&mut p.route, &mut p.request_id] {
+                if *n != NONE {
+                    *n += base;
+                }
+            }
+            p
+        }));
+    }
+
+    /// Appends all of `other`.
+    pub fn extend(&mut self, other: AppPoints) {
+        self.append(other.points, other.names);
+    }
+}
+
+/// Makes the points of a chunk of events, naming each distinct route and id string once
+/// (strings shared by reference are recognised by address: a batch's events share theirs).
+#[derive(Debug, Default)]
+pub struct PointMaker {
+    /// The names so far, numbered from 0.
+    pub names: Vec<Shared>,
+    by_address: HashMap<usize, u32, FastHash>,
+}
+
+impl PointMaker {
+    /// The point `e` makes, if it is an application event with a stage or a request id.
+    pub fn point(&mut self, e: &Event) -> Option<AppPoint> {
+        let EventKind::App { event, stage } = &e.kind else { return None };
+        let id = event.request_id.as_ref().filter(|s| !s.is_empty());
+        if stage.is_none() && id.is_none() {
+            return None;
+        }
+        let mut flags = 0;
+        let mut set = |bit: u8, present: bool| {
+            if present {
+                flags |= bit;
+            }
+        };
+        set(HAS_TS, e.ts.is_some());
+        set(HAS_PID, event.pid.is_some());
+        set(HAS_STATUS, event.status.is_some());
+        set(HAS_DURATION, event.duration_ms.is_some());
+        Some(AppPoint {
+            ts: e.ts.unwrap_or(0),
+            line: e.line,
+            duration_ms: event.duration_ms.unwrap_or(0.0),
+            source: e.source,
+            route: event.route.as_ref().map_or(NONE, |r| self.name(r)),
+            request_id: id.map_or(NONE, |r| self.name(r)),
+            pid: event.pid.unwrap_or(0),
+            status: event.status.unwrap_or(0),
+            stage: *stage,
+            flags,
+        })
+    }
+
+    fn name(&mut self, s: &Shared) -> u32 {
+        let address = Arc::as_ptr(s) as *const u8 as usize;
+        *self.by_address.entry(address).or_insert_with(|| {
+            self.names.push(s.clone());
+            (self.names.len() - 1) as u32
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rootcause_parsers::jsonlog::AppEvent;
+
+    fn app(line: LineNo, ts: Option<Micros>, stage: Option<Stage>, id: &str) -> Event {
+        let event = AppEvent {
+            message: "m".into(),
+            route: Some("/r".into()),
+            request_id: (!id.is_empty()).then(|| id.to_string()),
+            pid: Some(7),
+            duration_ms: (stage == Some(Stage::Completed)).then_some(2.5),
+            ..AppEvent::default()
+        };
+        Event { ts, source: 1, line, kind: EventKind::app(event, stage) }
+    }
+
+    #[test]
+    fn points_keep_what_the_analysis_reads_and_are_small() {
+        assert_eq!(std::mem::size_of::<AppPoint>(), 48);
+        let events = vec![
+            app(3, Some(30), Some(Stage::Completed), "a"),
+            app(1, Some(10), Some(Stage::Hit), "a"),
+            app(2, None, Some(Stage::Started), ""),
+            app(4, Some(40), None, "b"),
+            app(5, Some(50), None, ""),
+        ];
+        let p = AppPoints::from_events(&events);
+        // The last event has neither stage nor id; the others are sorted, untimed last.
+        let lines: Vec<LineNo> = p.points.iter().map(|x| x.line).collect();
+        assert_eq!(lines, [1, 3, 4, 2]);
+        let first = &p.points[1];
+        assert_eq!((first.ts(), first.pid(), first.duration_ms()), (Some(30), Some(7), Some(2.5)));
+        assert_eq!(p.request_id(first).map(|s| &**s), Some("a"));
+        assert_eq!(p.route(first).map(|s| &**s), Some("/r"));
+        assert_eq!(p.request_id(&p.points[3]), None);
+        assert_eq!((p.points[3].ts(), p.points[2].stage), (None, None));
+    }
+
+    #[test]
+    fn appended_chunks_keep_their_names() {
+        let mut all = AppPoints::default();
+        for id in ["x", "y"] {
+            let chunk = AppPoints::from_events(&[app(1, Some(1), Some(Stage::Hit), id)]);
+            all.extend(chunk);
+        }
+        let ids: Vec<&str> =
+            all.points.iter().filter_map(|p| all.request_id(p)).map(|s| &**s).collect();
+        assert_eq!(ids, ["x", "y"]);
+        let mut skews = std::collections::BTreeMap::new();
+        skews.insert(1, 5);
+        all.shift(&skews);
+        assert_eq!(all.points[0].ts(), Some(-4));
+    }
+}
