@@ -86,8 +86,18 @@ pub fn app_requests(all: &AppPoints) -> Vec<AppRequest> {
             status: p.status(),
         })
     });
-    let mut out: Vec<AppRequest> = Vec::new();
-    let mut by_id: HashMap<(SourceId, &str), usize, FastHash> = HashMap::default();
+    // Sized once: grown by doubling, the largest two tables of a run would be copied while
+    // held. A request opens at its first stage point, "function hit" where there is one.
+    let with_id = |p: &&crate::points::AppPoint| all.request_id(p).is_some();
+    let staged = all.points.iter().filter(|p| p.stage.is_some()).count();
+    let hits = all.points.iter().filter(with_id).filter(|p| p.stage == Some(Stage::Hit)).count();
+    let ids = match hits {
+        0 => all.points.iter().filter(with_id).filter(|p| p.stage.is_some()).count(),
+        n => n,
+    };
+    let mut out: Vec<AppRequest> = Vec::with_capacity(staged);
+    let mut by_id: HashMap<(SourceId, &str), usize, FastHash> =
+        HashMap::with_capacity_and_hasher(ids, FastHash::default());
     let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain, FastHash> =
         HashMap::default();
     for p in points {

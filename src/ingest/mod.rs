@@ -241,7 +241,7 @@ pub fn ingest_for(
             .collect()
     });
     let total: usize = per_input.iter().map(|(_, p)| p.len()).sum();
-    let total_points: usize = per_input.iter().map(|(_, p)| p.points.len()).sum();
+    let total_points: usize = per_input.iter().map(|(_, p)| p.point_count()).sum();
     let mut ingested = Ingested::default();
     ingested.points.points.reserve_exact(total_points);
     let mut parts = Vec::with_capacity(per_input.len());
@@ -252,7 +252,7 @@ pub fn ingest_for(
         if let Some(span) = post.span {
             ingested.spans.push((info.id, span));
         }
-        ingested.points.extend(std::mem::take(&mut post.points));
+        post.move_points_into(&mut ingested.points);
         ingested.sources.push(info);
         parts.push(post);
     }

@@ -51,8 +51,11 @@ pub(crate) struct Post<'a> {
     chunks: Vec<Vec<Event>>,
     /// How many events `chunks` hold.
     kept: usize,
-    /// With an analysis, the stage events, made points (they leave the events).
-    pub points: AppPoints,
+    /// With an analysis, the stage events made points (they leave the events), chunk by
+    /// chunk with the names each refers to.
+    points: Vec<(Vec<AppPoint>, Vec<Shared>)>,
+    /// How many points `points` hold.
+    point_count: usize,
     /// Earliest and latest time of the input's lines.
     pub span: Option<(Micros, Micros)>,
 }
@@ -68,7 +71,8 @@ impl<'a> Post<'a> {
             findings: Vec::new(),
             chunks: Vec::new(),
             kept: 0,
-            points: AppPoints::default(),
+            points: Vec::new(),
+            point_count: 0,
             span: None,
         }
     }
@@ -134,8 +138,23 @@ impl<'a> Post<'a> {
             self.chunks.push(d.events);
         }
         if !d.points.is_empty() {
-            self.points.append(d.points, d.names);
+            self.point_count += d.points.len();
+            self.points.push((d.points, d.names));
         }
+    }
+
+    /// How many points are kept.
+    pub fn point_count(&self) -> usize {
+        self.point_count
+    }
+
+    /// Moves the points to the end of `out`, freeing each chunk once moved.
+    pub fn move_points_into(&mut self, out: &mut AppPoints) {
+        out.points.reserve(self.point_count);
+        for (points, names) in std::mem::take(&mut self.points) {
+            out.append(points, names);
+        }
+        self.point_count = 0;
     }
 
     /// How many events are kept.
