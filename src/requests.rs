@@ -190,27 +190,32 @@ pub struct SentRow {
     /// How long the client waited, µs.
     pub elapsed: Option<Micros>,
     /// The request id the client sent, if the load tool wrote it.
-    pub id: Option<String>,
+    pub id: Option<Shared>,
     /// Where it was read.
     pub at: (SourceId, LineNo),
 }
 
 impl SentRow {
-    /// The timed requests among `events`.
-    pub fn all<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<SentRow> {
-        events
-            .filter_map(|e| match (&e.kind, e.ts) {
-                (EventKind::Request(r), Some(ts)) => Some(SentRow {
-                    ts,
-                    route: r.route.clone(),
-                    status: r.status,
-                    elapsed: r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
-                    id: r.request_id().map(str::to_string),
-                    at: (e.source, e.line),
-                }),
-                _ => None,
-            })
-            .collect()
+    /// The timed requests among `events` (counted first, so that the rows are allocated
+    /// once).
+    pub fn all<'a, I>(events: I) -> Vec<SentRow>
+    where
+        I: Iterator<Item = &'a Event> + Clone,
+    {
+        let timed = |e: &&Event| e.ts.is_some() && matches!(e.kind, EventKind::Request(_));
+        let mut rows = Vec::with_capacity(events.clone().filter(timed).count());
+        rows.extend(events.filter_map(|e| match (&e.kind, e.ts) {
+            (EventKind::Request(r), Some(ts)) => Some(SentRow {
+                ts,
+                route: r.route.clone(),
+                status: r.status,
+                elapsed: r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
+                id: r.more.as_ref().and_then(|m| m.request_id.clone()),
+                at: (e.source, e.line),
+            }),
+            _ => None,
+        }));
+        rows
     }
 
     /// The matcher's view of it, in `groups`.

@@ -166,7 +166,7 @@ fn request_ids_on_both_sides_join_exactly_whatever_the_times() {
         route: "/r/".into(),
         status: Some(200),
         elapsed: Some(MS),
-        id: id.map(str::to_string),
+        id: id.map(Shared::from),
         at: (0, 1),
     };
     // Served last-in first-out: by time the rows would pair the other way round.
