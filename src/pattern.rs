@@ -36,18 +36,28 @@ pub const NEST_LIMIT: u32 = 64;
 /// found a pattern's leading literal. Call it on a pattern [`user_regex`] accepted, or on a
 /// built-in one, for the error is only the library's.
 pub fn meta_regex(pattern: &str) -> Result<regex_automata::meta::Regex, String> {
-    use regex_automata::{MatchKind, meta, util::syntax};
-    meta::Builder::new()
-        .configure(
-            meta::Config::new()
-                .match_kind(MatchKind::LeftmostFirst)
-                .utf8_empty(true)
-                .nfa_size_limit(Some(SIZE_LIMIT))
-                .hybrid_cache_capacity(DFA_SIZE_LIMIT),
-        )
-        .syntax(syntax::Config::new().utf8(true).nest_limit(NEST_LIMIT))
-        .build(pattern)
-        .map_err(|e| format!("pattern '{}': {e}", shown(pattern)))
+    meta_builder().build(pattern).map_err(|e| format!("pattern '{}': {e}", shown(pattern)))
+}
+
+/// The builder of [`meta_regex`] (for a pattern given as its syntax tree, parsed with
+/// [`meta_syntax`]).
+pub fn meta_builder() -> regex_automata::meta::Builder {
+    use regex_automata::{MatchKind, meta};
+    let mut b = meta::Builder::new();
+    b.configure(
+        meta::Config::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .utf8_empty(true)
+            .nfa_size_limit(Some(SIZE_LIMIT))
+            .hybrid_cache_capacity(DFA_SIZE_LIMIT),
+    )
+    .syntax(meta_syntax());
+    b
+}
+
+/// The syntax settings of [`meta_regex`].
+pub fn meta_syntax() -> regex_automata::util::syntax::Config {
+    regex_automata::util::syntax::Config::new().utf8(true).nest_limit(NEST_LIMIT)
 }
 
 /// Longest part of a pattern quoted in an error message.

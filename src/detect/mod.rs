@@ -47,6 +47,7 @@ use crate::model::{Event, EventKind, FastHash, SourceId};
 pub mod file;
 pub mod graph;
 mod prefilter;
+mod tail;
 
 pub use graph::{Edge, SYMPTOMS};
 
@@ -331,13 +332,25 @@ pub fn pg_severity(word: &str) -> Option<Severity> {
 struct Compiled {
     signature: usize,
     pattern: Arc<str>,
-    re: Arc<OnceLock<Option<MetaRegex>>>,
+    re: Arc<OnceLock<Option<Matcher>>>,
     levels: LevelFilter,
 }
 
+/// A pattern's regex and its group cut at the end of the line, if any ([`tail`]).
+type Matcher = (MetaRegex, Option<tail::Tail>);
+
 impl Compiled {
+    fn compiled(&self) -> Option<&Matcher> {
+        self.re.get_or_init(|| tail::compile(&self.pattern).ok()).as_ref()
+    }
+
     fn regex(&self) -> Option<&MetaRegex> {
-        self.re.get_or_init(|| crate::pattern::meta_regex(&self.pattern).ok()).as_ref()
+        self.compiled().map(|(re, _)| re)
+    }
+
+    /// Its group that runs to the end of the line, if it was cut (see [`tail`]).
+    fn tail(&self) -> Option<tail::Tail> {
+        self.compiled().and_then(|(_, t)| *t)
     }
 }
 
@@ -372,13 +385,23 @@ const MEMO_ENTRIES: usize = 4096;
 
 impl Scratch {
     /// The named groups of pattern `pi` (name, value) in the text [`PatternSet::matches`] last
-    /// found it in.
-    fn groups(&self, pi: usize, text: &str, mut each: impl FnMut(&str, &str)) {
+    /// found it in; `tail` is its group cut at the end of the line, if any.
+    fn groups(
+        &self,
+        pi: usize,
+        tail: Option<tail::Tail>,
+        text: &str,
+        mut each: impl FnMut(&str, &str),
+    ) {
         let Some(Some(caps)) = self.groups.get(pi) else { return };
         let names = caps.group_info().pattern_names(PatternID::ZERO);
         for (g, name) in names.enumerate() {
             if let (Some(name), Some(span)) = (name, caps.get_group(g)) {
-                if let Some(value) = text.get(span.range()) {
+                let end = match tail {
+                    Some(t) if t.group == g => t.end(text, span.start),
+                    _ => span.end,
+                };
+                if let Some(value) = text.get(span.start..end) {
                     each(name, value);
                 }
             }
@@ -576,7 +599,7 @@ impl Catalog {
                     let re = Arc::new(OnceLock::new());
                     if check_each {
                         crate::pattern::user_regex(&what(si, pi), &p.regex)?;
-                        let compiled = crate::pattern::meta_regex(&p.regex)
+                        let compiled = tail::compile(&p.regex)
                             .map_err(|e| format!("{}: {e}", what(si, pi)))?;
                         let _ = re.set(Some(compiled));
                     }
@@ -958,7 +981,7 @@ pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Fin
                     }
                     if read {
                         let captures = &mut f.captures;
-                        scratch.groups(pi, &t.text, |name, value| {
+                        scratch.groups(pi, c.tail(), &t.text, |name, value| {
                             tally(captures, name, value, 1);
                         });
                     }

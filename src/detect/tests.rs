@@ -602,8 +602,10 @@ fn anchored_searches_at_the_literals_find_what_unanchored_searches_find() {
                 let caps = plain[pi].captures(&t).unwrap();
                 assert_eq!(groups, caps.len() > 1, "{}", ps.each[pi].pattern);
                 let mut read = Vec::new();
-                scratch
-                    .groups(pi, &t, |name, value| read.push((name.to_string(), value.to_string())));
+                let tail = ps.each[pi].tail();
+                scratch.groups(pi, tail, &t, |name, value| {
+                    read.push((name.to_string(), value.to_string()))
+                });
                 let want: Vec<(String, String)> = plain[pi]
                     .capture_names()
                     .flatten()
@@ -615,4 +617,13 @@ fn anchored_searches_at_the_literals_find_what_unanchored_searches_find() {
         }
     }
     assert!(compared > 1000 && grouped > 100, "{compared} texts, {grouped} with groups");
+    // Among them the patterns whose last group is read to the end of the line (see `tail`).
+    let cut: Vec<&str> = catalog
+        .sets
+        .iter()
+        .flat_map(|ps| &ps.each)
+        .filter(|c| c.tail().is_some())
+        .map(|c| catalog.signatures[c.signature].id.as_str())
+        .collect();
+    assert!(cut.contains(&"pg_duration"), "{cut:?}");
 }
