@@ -123,6 +123,17 @@ impl AppPoints {
         self.names.get(p.request_id as usize)
     }
 
+    /// The number of `p`'s request id in the table of names: equal numbers are equal ids (not
+    /// the reverse: an id seen in two chunks has two numbers). Below [`AppPoints::names_len`].
+    pub fn request_id_number(&self, p: &AppPoint) -> Option<usize> {
+        (p.request_id != NONE).then_some(p.request_id as usize)
+    }
+
+    /// How many names there are.
+    pub fn names_len(&self) -> usize {
+        self.names.len()
+    }
+
     /// Subtracts each input's skew from its points' times.
     pub fn shift(&mut self, skews: &std::collections::BTreeMap<SourceId, Micros>) {
         for p in &mut self.points {

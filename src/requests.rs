@@ -53,6 +53,8 @@ pub struct AppRequest {
 
 /// One application point as the rebuild reads it, its names resolved.
 struct AppPoint<'a> {
+    /// The number of its request id in the points' names.
+    number: Option<usize>,
     ts: Micros,
     stage: Option<Stage>,
     source: SourceId,
@@ -76,6 +78,7 @@ struct Chain {
 pub fn app_requests(all: &AppPoints) -> Vec<AppRequest> {
     let points = all.points.iter().filter_map(|p| {
         Some(AppPoint {
+            number: all.request_id_number(p),
             ts: p.ts()?,
             stage: p.stage,
             source: p.source,
@@ -100,18 +103,28 @@ pub fn app_requests(all: &AppPoints) -> Vec<AppRequest> {
         HashMap::with_capacity_and_hasher(ids, FastHash::default());
     let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain, FastHash> =
         HashMap::default();
+    // The request of each id number, once known: the points of a request read in one chunk
+    // share a number, so the id's text is hashed once per request and chunk, not per point.
+    let mut by_number: Vec<usize> = vec![usize::MAX; all.names_len()];
     for p in points {
         let idx = match (p.request_id, p.stage) {
-            (Some(id), stage) => match (by_id.get(&(p.source, id)), stage) {
-                (Some(&i), _) => i,
-                (None, Some(stage)) => {
-                    out.push(AppRequest::new(&p, stage, true));
-                    by_id.insert((p.source, id), out.len() - 1);
-                    out.len() - 1
+            (Some(id), stage) => {
+                let known = p.number.and_then(|n| by_number.get(n)).filter(|&&i| i != usize::MAX);
+                let i = match (known.or_else(|| by_id.get(&(p.source, &**id))), stage) {
+                    (Some(&i), _) => i,
+                    (None, Some(stage)) => {
+                        out.push(AppRequest::new(&p, stage, true));
+                        by_id.insert((p.source, id), out.len() - 1);
+                        out.len() - 1
+                    }
+                    // Not a stage event, and no stage event opened its request.
+                    (None, None) => continue,
+                };
+                if let Some(slot) = p.number.and_then(|n| by_number.get_mut(n)) {
+                    *slot = i;
                 }
-                // Not a stage event, and no stage event opened its request.
-                (None, None) => continue,
-            },
+                i
+            }
             (None, Some(stage)) => {
                 let chain = chains.entry((p.source, p.pid, p.route.map(|r| &**r))).or_default();
                 let found = match stage {
