@@ -21,6 +21,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use rootcause_parsers::{LineNo, Micros};
 use serde::Serialize;
 
@@ -392,35 +393,49 @@ pub fn match_sent(
     let mut order: Vec<usize> = (0..sent.len()).filter(|&i| out[i].is_none()).collect();
     order.retain(|&i| !sent[i].responded || sent[i].elapsed.is_none());
     order.sort_by_key(|&i| (sent[i].ts, i));
-    let mut by_first: BTreeMap<u32, (Vec<usize>, Free)> = by_group
-        .iter()
-        .map(|(g, l)| {
-            let mut l: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
-            l.sort_by_key(|&j| (apps[j].first, j));
-            let n = l.len();
-            (*g, (l, Free::new(n)))
+    // Each group on its own, in parallel: a request only takes app requests of its group.
+    let orders = split_by_group(&order, sent);
+    let found: Vec<(usize, usize)> = by_group
+        .par_iter()
+        .flat_map_iter(|(g, l)| {
+            let mut list: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
+            list.sort_by_key(|&j| (apps[j].first, j));
+            let mut free = Free::new(list.len());
+            let mut found = Vec::new();
+            for &i in orders.get(g).map_or(&[][..], Vec::as_slice) {
+                let s = sent[i];
+                let lo = s.ts + lag - tol;
+                let hi = s.ts + s.elapsed.unwrap_or(fallback_elapsed) + lag + tol;
+                let mut k = free.find(list.partition_point(|&j| apps[j].first < lo));
+                for _ in 0..MAX_PROBES {
+                    let Some(&j) = list.get(k) else { break };
+                    if apps[j].first > hi {
+                        break;
+                    }
+                    if compatible(s.status, apps[j].status) {
+                        found.push((i, j));
+                        free.next[k] = k + 1;
+                        break;
+                    }
+                    k = free.find(k + 1);
+                }
+            }
+            found
         })
         .collect();
-    for i in order {
-        let s = sent[i];
-        let Some((list, free)) = by_first.get_mut(&s.group) else { continue };
-        let lo = s.ts + lag - tol;
-        let hi = s.ts + s.elapsed.unwrap_or(fallback_elapsed) + lag + tol;
-        let mut k = free.find(list.partition_point(|&j| apps[j].first < lo));
-        for _ in 0..MAX_PROBES {
-            let Some(&j) = list.get(k) else { break };
-            if apps[j].first > hi {
-                break;
-            }
-            if compatible(s.status, apps[j].status) {
-                out[i] = Some(j);
-                free.next[k] = k + 1;
-                break;
-            }
-            k = free.find(k + 1);
-        }
+    for (i, j) in found {
+        out[i] = Some(j);
     }
     out
+}
+
+/// `order` (indices of `sent`) split by the requests' groups, each in the order given.
+fn split_by_group(order: &[usize], sent: &[Sent]) -> BTreeMap<u32, Vec<usize>> {
+    let mut by: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for &i in order {
+        by.entry(sent[i].group).or_default().push(i);
+    }
+    by
 }
 
 /// App request indices per group, each list sorted by last event.
@@ -478,67 +493,86 @@ fn match_responded(
         out[i] = Some(j);
         used[j] = true;
     }
-    let mut by_last: BTreeMap<u32, (Vec<usize>, Free)> = by_group
-        .iter()
-        .map(|(g, l)| {
-            let mut l: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
-            l.sort_by_key(|&j| (apps[j].last, j));
-            let n = l.len();
-            (*g, (l, Free::new(n)))
-        })
-        .collect();
     let end = |s: &Sent| s.elapsed.map(|e| s.ts + e);
     let mut order: Vec<usize> =
         (0..sent.len()).filter(|&i| sent[i].responded && out[i].is_none()).collect();
     order.retain(|&i| end(&sent[i]).is_some());
     order.sort_by_key(|&i| (end(&sent[i]), i));
-    for i in order {
-        let s = sent[i];
-        let Some((list, free)) = by_last.get_mut(&s.group) else { continue };
-        let (Some(e), lo) = (end(&s), s.ts + lag - tol) else { continue };
-        let arrived = e + lag;
-        // The app request that ended last before the response arrived; failing that, one that
-        // ended within the tolerance after it. Slots are shifted by one so that slot 0 is the
-        // "none left" sentinel.
-        // An app request that logged the client's status is preferred to one that logged none.
-        let tries = [
-            (arrived, lo, true),
-            (arrived + tol, arrived + 1, true),
-            (arrived, lo, false),
-            (arrived + tol, arrived + 1, false),
-        ];
-        for (top, floor, strict) in tries {
-            if strict && s.status.is_none() {
-                continue;
-            }
-            let mut k = free.find(list.partition_point(|&j| apps[j].last <= top));
-            for _ in 0..MAX_PROBES {
-                if k == 0 {
-                    break;
+    // Each group on its own, in parallel: a request only takes app requests of its group.
+    let orders = split_by_group(&order, sent);
+    let found: Vec<(usize, usize)> = by_group
+        .par_iter()
+        .flat_map_iter(|(g, l)| {
+            let mut list: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
+            list.sort_by_key(|&j| (apps[j].last, j));
+            let mut free = Free::new(list.len());
+            let mut found = Vec::new();
+            for &i in orders.get(g).map_or(&[][..], Vec::as_slice) {
+                let s = sent[i];
+                let (Some(e), lo) = (end(&s), s.ts + lag - tol) else { continue };
+                if let Some(j) = respond(&s, e, lo, lag, tol, apps, &list, &mut free) {
+                    found.push((i, j));
                 }
-                let j = list[k - 1];
-                if apps[j].last < floor {
-                    break;
-                }
-                let fits = if strict {
-                    apps[j].status == s.status
-                } else {
-                    compatible(s.status, apps[j].status)
-                };
-                if apps[j].first >= lo && fits {
-                    out[i] = Some(j);
-                    used[j] = true;
-                    free.next[k] = k - 1;
-                    break;
-                }
-                k = free.find(k - 1);
             }
-            if out[i].is_some() {
-                break;
-            }
-        }
+            found
+        })
+        .collect();
+    for (i, j) in found {
+        out[i] = Some(j);
+        used[j] = true;
     }
     (out, used)
+}
+
+/// The app request of `list` (sorted by last event, free slots in `free`) that responded
+/// request `s`, ended at `e`, takes: the one that ended last before the response arrived;
+/// failing that, one that ended within the tolerance after it. An app request that logged the
+/// client's status is preferred to one that logged none.
+#[allow(clippy::too_many_arguments)]
+fn respond(
+    s: &Sent,
+    e: Micros,
+    lo: Micros,
+    lag: Micros,
+    tol: Micros,
+    apps: &[AppRequest],
+    list: &[usize],
+    free: &mut Free,
+) -> Option<usize> {
+    let arrived = e + lag;
+    // Slots are shifted by one so that slot 0 is the "none left" sentinel.
+    let tries = [
+        (arrived, lo, true),
+        (arrived + tol, arrived + 1, true),
+        (arrived, lo, false),
+        (arrived + tol, arrived + 1, false),
+    ];
+    for (top, floor, strict) in tries {
+        if strict && s.status.is_none() {
+            continue;
+        }
+        let mut k = free.find(list.partition_point(|&j| apps[j].last <= top));
+        for _ in 0..MAX_PROBES {
+            if k == 0 {
+                break;
+            }
+            let j = list[k - 1];
+            if apps[j].last < floor {
+                break;
+            }
+            let fits = if strict {
+                apps[j].status == s.status
+            } else {
+                compatible(s.status, apps[j].status)
+            };
+            if apps[j].first >= lo && fits {
+                free.next[k] = k - 1;
+                return Some(j);
+            }
+            k = free.find(k - 1);
+        }
+    }
+    None
 }
 
 /// Where a lost request was lost.

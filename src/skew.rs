@@ -390,14 +390,14 @@ fn scan(
     reach: Micros,
 ) -> Option<Bracket> {
     let mut sent: Vec<Sent> = sent.to_vec();
-    sent.sort_by_key(|s| s.ts);
+    sent.par_sort_by_key(|s| s.ts);
     let starts: Vec<usize> = if sent.len() <= SLICES * SLICE {
         vec![0]
     } else {
         (0..SLICES).map(|k| k * (sent.len() - SLICE) / (SLICES - 1)).collect()
     };
     let slices: Vec<(Vec<Sent>, Vec<AppRequest>)> = starts
-        .iter()
+        .par_iter()
         .map(|&from| {
             let part: Vec<Sent> = sent[from..(from
                 + SLICE.max(sent.len() * (starts.len() == 1) as usize))
@@ -412,7 +412,7 @@ fn scan(
             (part, part_apps)
         })
         .collect();
-    let grouped: Vec<_> = slices.iter().map(|(_, a)| requests::group_apps(a, groups)).collect();
+    let grouped: Vec<_> = slices.par_iter().map(|(_, a)| requests::group_apps(a, groups)).collect();
     let sampled =
         slices.iter().map(|(s, _)| s.iter().filter(|x| x.responded).count()).sum::<usize>();
     // The middle of the first run of best scores over `center ± reach` in `step`s, matching
@@ -420,8 +420,9 @@ fn scan(
     let best_lag = |center: Micros, reach: Micros, step: Micros| -> Option<(Micros, usize)> {
         let lags: Vec<Micros> =
             (-(reach / step)..=reach / step).map(|k| center + k * step).collect();
+        // Each lag is scored on its own, in parallel.
         let scores: Vec<usize> = lags
-            .iter()
+            .par_iter()
             .map(|&lag| {
                 let count = |((s, a), g): (&(Vec<Sent>, Vec<AppRequest>), _)| {
                     requests::count_responded_grouped(s, a, g, lag, step).0
