@@ -393,40 +393,55 @@ pub fn match_sent(
     let mut order: Vec<usize> = (0..sent.len()).filter(|&i| out[i].is_none()).collect();
     order.retain(|&i| !sent[i].responded || sent[i].elapsed.is_none());
     order.sort_by_key(|&i| (sent[i].ts, i));
-    // Each group on its own, in parallel: a request only takes app requests of its group.
-    let orders = split_by_group(&order, sent);
-    let found: Vec<(usize, usize)> = by_group
-        .par_iter()
-        .flat_map_iter(|(g, l)| {
-            let mut list: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
-            list.sort_by_key(|&j| (apps[j].first, j));
-            let mut free = Free::new(list.len());
-            let mut found = Vec::new();
-            for &i in orders.get(g).map_or(&[][..], Vec::as_slice) {
-                let s = sent[i];
-                let lo = s.ts + lag - tol;
-                let hi = s.ts + s.elapsed.unwrap_or(fallback_elapsed) + lag + tol;
-                let mut k = free.find(list.partition_point(|&j| apps[j].first < lo));
-                for _ in 0..MAX_PROBES {
-                    let Some(&j) = list.get(k) else { break };
-                    if apps[j].first > hi {
-                        break;
-                    }
-                    if compatible(s.status, apps[j].status) {
-                        found.push((i, j));
-                        free.next[k] = k + 1;
-                        break;
-                    }
-                    k = free.find(k + 1);
-                }
+    let take = |i: usize, list: &[usize], free: &mut Free| {
+        let s = sent[i];
+        let lo = s.ts + lag - tol;
+        let hi = s.ts + s.elapsed.unwrap_or(fallback_elapsed) + lag + tol;
+        let mut k = free.find(list.partition_point(|&j| apps[j].first < lo));
+        for _ in 0..MAX_PROBES {
+            let &j = list.get(k)?;
+            if apps[j].first > hi {
+                return None;
             }
-            found
-        })
-        .collect();
-    for (i, j) in found {
+            if compatible(s.status, apps[j].status) {
+                free.next[k] = k + 1;
+                return Some(j);
+            }
+            k = free.find(k + 1);
+        }
+        None
+    };
+    for (i, j) in per_group(&order, sent, apps, &by_group, &used, |a| a.first, take) {
         out[i] = Some(j);
     }
     out
+}
+
+/// Runs `take` on each request of `order` (indices of `sent`, in that order) against the free
+/// app requests of its group, sorted by `key` (and index): each group on its own, in
+/// parallel, for a request only takes app requests of its group. The pairs taken.
+fn per_group<K: Ord>(
+    order: &[usize],
+    sent: &[Sent],
+    apps: &[AppRequest],
+    by_group: &BTreeMap<u32, Vec<usize>>,
+    used: &[bool],
+    key: impl Fn(&AppRequest) -> K + Sync,
+    take: impl Fn(usize, &[usize], &mut Free) -> Option<usize> + Sync,
+) -> Vec<(usize, usize)> {
+    let orders = split_by_group(order, sent);
+    by_group
+        .par_iter()
+        .flat_map_iter(|(g, l)| {
+            let mut list: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
+            list.sort_by_key(|&j| (key(&apps[j]), j));
+            let mut free = Free::new(list.len());
+            let requests = orders.get(g).map_or(&[][..], Vec::as_slice);
+            let found: Vec<(usize, usize)> =
+                requests.iter().filter_map(|&i| Some((i, take(i, &list, &mut free)?))).collect();
+            found
+        })
+        .collect()
 }
 
 /// `order` (indices of `sent`) split by the requests' groups, each in the order given.
@@ -498,26 +513,11 @@ fn match_responded(
         (0..sent.len()).filter(|&i| sent[i].responded && out[i].is_none()).collect();
     order.retain(|&i| end(&sent[i]).is_some());
     order.sort_by_key(|&i| (end(&sent[i]), i));
-    // Each group on its own, in parallel: a request only takes app requests of its group.
-    let orders = split_by_group(&order, sent);
-    let found: Vec<(usize, usize)> = by_group
-        .par_iter()
-        .flat_map_iter(|(g, l)| {
-            let mut list: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
-            list.sort_by_key(|&j| (apps[j].last, j));
-            let mut free = Free::new(list.len());
-            let mut found = Vec::new();
-            for &i in orders.get(g).map_or(&[][..], Vec::as_slice) {
-                let s = sent[i];
-                let (Some(e), lo) = (end(&s), s.ts + lag - tol) else { continue };
-                if let Some(j) = respond(&s, e, lo, lag, tol, apps, &list, &mut free) {
-                    found.push((i, j));
-                }
-            }
-            found
-        })
-        .collect();
-    for (i, j) in found {
+    let take = |i: usize, list: &[usize], free: &mut Free| {
+        let s = sent[i];
+        respond(&s, end(&s)?, s.ts + lag - tol, lag, tol, apps, list, free)
+    };
+    for (i, j) in per_group(&order, sent, apps, by_group, &used, |a| a.last, take) {
         out[i] = Some(j);
         used[j] = true;
     }
