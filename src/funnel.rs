@@ -67,6 +67,35 @@ impl StageMatcher {
     }
 }
 
+/// What [`StageMatcher::classify`] said of the short messages met so far, bounded: an
+/// application log repeats a few messages ("function hit") millions of times.
+#[derive(Debug, Default)]
+pub struct StageMemo {
+    seen: std::collections::HashMap<Box<str>, Option<Stage>, crate::model::FastHash>,
+}
+
+impl StageMemo {
+    /// Longest message remembered.
+    const TEXT: usize = 96;
+    /// Most messages remembered.
+    const ENTRIES: usize = 1024;
+
+    /// [`StageMatcher::classify`] of `message` by `m` (always the same matcher).
+    pub fn classify(&mut self, m: &StageMatcher, message: &str) -> Option<Stage> {
+        if message.len() > Self::TEXT {
+            return m.classify(message);
+        }
+        if let Some(&stage) = self.seen.get(message) {
+            return stage;
+        }
+        let stage = m.classify(message);
+        if self.seen.len() < Self::ENTRIES {
+            self.seen.insert(message.into(), stage);
+        }
+        stage
+    }
+}
+
 /// Counts at each stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -236,6 +265,23 @@ mod tests {
         for (msg, want) in cases {
             assert_eq!(m.classify(msg), want, "{msg}");
         }
+    }
+
+    #[test]
+    fn the_memo_classifies_as_the_matcher_and_stays_bounded() {
+        let m = StageMatcher::default();
+        let mut memo = StageMemo::default();
+        let long = format!("query started {}", "x".repeat(200));
+        let mut messages = vec!["function hit", "query started", "query completed", "other", &long];
+        let many: Vec<String> = (0..2000).map(|i| format!("query completed #{i}")).collect();
+        messages.extend(many.iter().map(String::as_str));
+        for round in 0..2 {
+            for msg in &messages {
+                assert_eq!(memo.classify(&m, msg), m.classify(msg), "{msg}, round {round}");
+            }
+        }
+        assert_eq!(memo.seen.len(), StageMemo::ENTRIES);
+        assert!(!memo.seen.contains_key(long.as_str()));
     }
 
     #[test]

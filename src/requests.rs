@@ -392,7 +392,7 @@ pub fn match_sent(
     // Pass 2: the others by send time, against what is left by first event.
     let mut order: Vec<usize> = (0..sent.len()).filter(|&i| out[i].is_none()).collect();
     order.retain(|&i| !sent[i].responded || sent[i].elapsed.is_none());
-    order.sort_by_key(|&i| (sent[i].ts, i));
+    order.sort_unstable_by_key(|&i| (sent[i].ts, i));
     let take = |i: usize, list: &[usize], free: &mut Free| {
         let s = sent[i];
         let lo = s.ts + lag - tol;
@@ -434,7 +434,7 @@ fn per_group<K: Ord>(
         .par_iter()
         .flat_map_iter(|(g, l)| {
             let mut list: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
-            list.sort_by_key(|&j| (key(&apps[j]), j));
+            list.sort_unstable_by_key(|&j| (key(&apps[j]), j));
             let mut free = Free::new(list.len());
             let requests = orders.get(g).map_or(&[][..], Vec::as_slice);
             let found: Vec<(usize, usize)> =
@@ -463,7 +463,8 @@ pub fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<usi
     }
     // In the order [`match_responded`] wants them, so its sort has nothing left to do.
     for l in by_group.values_mut() {
-        l.sort_by_key(|&j| (apps[j].last, j));
+        // The index makes the key unique: an unstable sort gives the stable order.
+        l.sort_unstable_by_key(|&j| (apps[j].last, j));
     }
     by_group
 }
@@ -512,7 +513,7 @@ fn match_responded(
     let mut order: Vec<usize> =
         (0..sent.len()).filter(|&i| sent[i].responded && out[i].is_none()).collect();
     order.retain(|&i| end(&sent[i]).is_some());
-    order.sort_by_key(|&i| (end(&sent[i]), i));
+    order.sort_unstable_by_key(|&i| (end(&sent[i]), i));
     let take = |i: usize, list: &[usize], free: &mut Free| {
         let s = sent[i];
         respond(&s, end(&s)?, s.ts + lag - tol, lag, tol, apps, list, free)

@@ -35,7 +35,7 @@ use rootcause_parsers::{
     vegeta, wrk,
 };
 
-use crate::funnel::StageMatcher;
+use crate::funnel::{StageMatcher, StageMemo};
 use crate::model::{AppLog, Event, EventKind, Req, SourceId, Strings};
 pub use discover::Input;
 pub use post::Analysis;
@@ -344,6 +344,8 @@ struct Collector<'a> {
     events: Vec<Event>,
     stats: LineStats,
     strings: Strings,
+    /// The stages of the messages met so far.
+    memo: StageMemo,
     /// True for an analysis: records are converted to what [`post`] keeps of them, except
     /// what detection still reads.
     thin: bool,
@@ -357,6 +359,7 @@ impl<'a> Collector<'a> {
             events: Vec::new(),
             stats: LineStats::default(),
             strings: Strings::default(),
+            memo: StageMemo::default(),
             thin,
         }
     }
@@ -366,6 +369,7 @@ impl<'a> Collector<'a> {
 /// analysis thins it.
 struct Conv<'a> {
     stages: &'a StageMatcher,
+    memo: &'a mut StageMemo,
     strings: &'a mut Strings,
     thin: bool,
 }
@@ -384,7 +388,7 @@ impl IntoEvent for loadtest::Request {
 
 impl IntoEvent for jsonlog::AppEvent {
     fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind) {
-        let stage = c.stages.classify(&self.message);
+        let stage = c.memo.classify(c.stages, &self.message);
         let ts = self.ts;
         // Detection reads the message and traceback; [`post`] drops them afterwards.
         (ts, EventKind::App { event: AppLog::new(self, c.strings, true), stage })
@@ -423,7 +427,12 @@ impl<R: IntoEvent> Sink<R> for Collector<'_> {
     fn record(&mut self, line: LineNo, lines: u32, rec: R) {
         self.stats.records += 1;
         self.stats.parsed += u64::from(lines);
-        let conv = Conv { stages: self.stages, strings: &mut self.strings, thin: self.thin };
+        let conv = Conv {
+            stages: self.stages,
+            memo: &mut self.memo,
+            strings: &mut self.strings,
+            thin: self.thin,
+        };
         let (ts, kind) = rec.into_event(conv);
         self.events.push(Event { ts, source: self.source, line, kind });
     }
