@@ -5,7 +5,7 @@
 //! hit", "query started", "query completed") are most of what an analysis keeps: three per
 //! request. As [`Event`]s they take 112 bytes each, plus two reference-counted strings.
 //! As [`AppPoint`]s they take 48, their route and request id being numbers in a table of names
-//! ([`AppPoints::names`]) that each chunk of an input fills once per distinct string.
+//! (the names of [`AppPoints`]) that each chunk of an input fills once per distinct string.
 //!
 //! During ingest for an analysis, each chunk's stage events become points
 //! ([`PointMaker`]) and leave the events; a run kept whole makes its points from its events
