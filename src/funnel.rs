@@ -67,31 +67,30 @@ impl StageMatcher {
     }
 }
 
-/// What [`StageMatcher::classify`] said of the short messages met so far, bounded: an
-/// application log repeats a few messages ("function hit") millions of times.
-#[derive(Debug, Default)]
+/// What [`StageMatcher::classify`] said of the short messages met so far (see
+/// [`crate::model::Memo`]).
+#[derive(Debug)]
 pub struct StageMemo {
-    seen: std::collections::HashMap<Box<str>, Option<Stage>, crate::model::FastHash>,
+    seen: crate::model::Memo<Option<Stage>>,
+}
+
+impl Default for StageMemo {
+    fn default() -> StageMemo {
+        StageMemo { seen: crate::model::Memo::new(Self::ENTRIES) }
+    }
 }
 
 impl StageMemo {
-    /// Longest message remembered.
-    const TEXT: usize = 96;
     /// Most messages remembered.
     const ENTRIES: usize = 1024;
 
     /// [`StageMatcher::classify`] of `message` by `m` (always the same matcher).
     pub fn classify(&mut self, m: &StageMatcher, message: &str) -> Option<Stage> {
-        if message.len() > Self::TEXT {
-            return m.classify(message);
-        }
         if let Some(&stage) = self.seen.get(message) {
             return stage;
         }
         let stage = m.classify(message);
-        if self.seen.len() < Self::ENTRIES {
-            self.seen.insert(message.into(), stage);
-        }
+        self.seen.keep(message, || stage);
         stage
     }
 }
@@ -281,7 +280,7 @@ mod tests {
             }
         }
         assert_eq!(memo.seen.len(), StageMemo::ENTRIES);
-        assert!(!memo.seen.contains_key(long.as_str()));
+        assert!(memo.seen.get(long.as_str()).is_none());
     }
 
     #[test]

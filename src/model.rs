@@ -1,6 +1,6 @@
 //! The data model shared by the stages: sources, events and evidence references.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The hasher of the maps keyed by log data on hot paths: foldhash, seeded at random per
 /// process like the standard one (so a crafted log cannot aim at collisions), and several
@@ -41,6 +41,49 @@ impl Stage {
             Stage::Started => "started",
             Stage::Completed => "completed",
         }
+    }
+}
+
+/// What a function of a text gave for the short texts met before, bounded: an application log
+/// repeats a few messages ("function hit") millions of times, and their stage or their catalog
+/// matches need working out once. Texts longer than [`Memo::TEXT`] bytes, and texts met once
+/// the memo is full, are not kept: the caller works them out every time.
+#[derive(Debug)]
+pub struct Memo<V> {
+    seen: HashMap<Box<str>, V, FastHash>,
+    entries: usize,
+}
+
+impl<V> Memo<V> {
+    /// Longest text kept.
+    pub const TEXT: usize = 96;
+
+    /// A memo of at most `entries` texts.
+    pub fn new(entries: usize) -> Memo<V> {
+        Memo { seen: HashMap::default(), entries }
+    }
+
+    /// What was kept for `text`.
+    pub fn get(&self, text: &str) -> Option<&V> {
+        if text.len() > Self::TEXT { None } else { self.seen.get(text) }
+    }
+
+    /// Keeps `value()` for `text`, when it is short and there is room (else `value` is not
+    /// called).
+    pub fn keep(&mut self, text: &str, value: impl FnOnce() -> V) {
+        if text.len() <= Self::TEXT && self.seen.len() < self.entries {
+            self.seen.insert(text.into(), value());
+        }
+    }
+
+    /// How many texts are kept.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// True when none is.
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
     }
 }
 

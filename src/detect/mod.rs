@@ -42,7 +42,7 @@ use rootcause_parsers::{Level, LineNo, Micros};
 use serde::{Deserialize, Serialize};
 
 use crate::correlate::Timeline;
-use crate::model::{Event, EventKind, FastHash, SourceId};
+use crate::model::{Event, EventKind, FastHash, Memo, SourceId};
 
 pub mod file;
 pub mod graph;
@@ -366,20 +366,28 @@ struct PatternSet {
 }
 
 /// Scratch space for [`PatternSet::matches`], per thread and set.
-#[derive(Default)]
 struct Scratch {
     candidates: Vec<(u32, usize)>,
     /// Per pattern, its search cache.
     caches: Vec<Option<meta::Cache>>,
     /// For each pattern with groups, where they matched in the last text it matched.
     groups: Vec<Option<Captures>>,
-    /// What short texts met before matched, when no match had groups: an application log
-    /// repeats the same few messages ("function hit") millions of times.
-    memo: HashMap<Box<str>, Vec<(usize, bool)>, FastHash>,
+    /// What short texts met before matched, when no match had groups (see
+    /// [`crate::model::Memo`]).
+    memo: Memo<Vec<(usize, bool)>>,
 }
 
-/// Longest text [`Scratch::memo`] keeps.
-const MEMO_TEXT: usize = 96;
+impl Default for Scratch {
+    fn default() -> Scratch {
+        Scratch {
+            candidates: Vec::new(),
+            caches: Vec::new(),
+            groups: Vec::new(),
+            memo: Memo::new(MEMO_ENTRIES),
+        }
+    }
+}
+
 /// Most texts [`Scratch::memo`] keeps.
 const MEMO_ENTRIES: usize = 4096;
 
@@ -422,17 +430,14 @@ impl PatternSet {
     /// literals, in order, until it matches there: the leftmost match, groups and all, that an
     /// unanchored search would find (see [`prefilter`]).
     fn matches(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<(usize, bool)>) {
-        if text.len() > MEMO_TEXT {
-            return self.search(text, scratch, out);
-        }
         if let Some(known) = scratch.memo.get(text) {
             out.clear();
             out.extend_from_slice(known);
             return;
         }
         self.search(text, scratch, out);
-        if scratch.memo.len() < MEMO_ENTRIES && out.iter().all(|&(_, groups)| !groups) {
-            scratch.memo.insert(text.into(), out.clone());
+        if out.iter().all(|&(_, groups)| !groups) {
+            scratch.memo.keep(text, || out.clone());
         }
     }
 
