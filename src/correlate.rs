@@ -51,9 +51,9 @@ pub fn correlate(events: Vec<Event>) -> Timeline {
     correlate_with(events, points)
 }
 
-/// [`correlate`] with the points made during ingest.
-pub fn correlate_with(mut events: Vec<Event>, mut points: AppPoints) -> Timeline {
-    points.sort();
+/// [`correlate`] with the points made during ingest, sorted (as
+/// [`crate::skew::correct_with_apps`] leaves them).
+pub fn correlate_with(mut events: Vec<Event>, points: AppPoints) -> Timeline {
     // In place: a stable sort would need a second copy of the events. (ts, source, line) is
     // unique but for records read from one line, which no parser makes.
     events.par_sort_unstable_by_key(|e| (e.ts.is_none(), e.ts, e.source, e.line));

@@ -134,13 +134,17 @@ impl AppPoints {
         self.names.len()
     }
 
-    /// Subtracts each input's skew from its points' times.
-    pub fn shift(&mut self, skews: &std::collections::BTreeMap<SourceId, Micros>) {
+    /// Subtracts each input's skew from its points' times; true when one moved (their order
+    /// may then have changed).
+    pub fn shift(&mut self, skews: &std::collections::BTreeMap<SourceId, Micros>) -> bool {
+        let mut moved = false;
         for p in &mut self.points {
-            if let Some(skew) = skews.get(&p.source) {
-                p.shift(*skew);
+            if let Some(&skew) = skews.get(&p.source).filter(|&&k| k != 0) {
+                p.shift(skew);
+                moved = true;
             }
         }
+        moved
     }
 
     /// Appends `chunk`, whose names are numbered from 0 in `names`.
@@ -156,11 +160,6 @@ impl AppPoints {
             }
             p
         }));
-    }
-
-    /// Appends all of `other`.
-    pub fn extend(&mut self, other: AppPoints) {
-        self.append(other.points, other.names);
     }
 }
 
@@ -258,14 +257,14 @@ mod tests {
         let mut all = AppPoints::default();
         for id in ["x", "y"] {
             let chunk = AppPoints::from_events(&[app(1, Some(1), Some(Stage::Hit), id)]);
-            all.extend(chunk);
+            all.append(chunk.points, chunk.names);
         }
         let ids: Vec<&str> =
             all.points.iter().filter_map(|p| all.request_id(p)).map(|s| &**s).collect();
         assert_eq!(ids, ["x", "y"]);
         let mut skews = std::collections::BTreeMap::new();
         skews.insert(1, 5);
-        all.shift(&skews);
+        assert!(all.shift(&skews));
         assert_eq!(all.points[0].ts(), Some(-4));
     }
 }

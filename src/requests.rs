@@ -92,13 +92,16 @@ pub fn app_requests(all: &AppPoints) -> Vec<AppRequest> {
     });
     // Sized once: grown by doubling, the largest two tables of a run would be copied while
     // held. A request opens at its first stage point, "function hit" where there is one.
-    let with_id = |p: &&crate::points::AppPoint| all.request_id(p).is_some();
-    let staged = all.points.iter().filter(|p| p.stage.is_some()).count();
-    let hits = all.points.iter().filter(with_id).filter(|p| p.stage == Some(Stage::Hit)).count();
-    let ids = match hits {
-        0 => all.points.iter().filter(with_id).filter(|p| p.stage.is_some()).count(),
-        n => n,
-    };
+    // Counted in one pass: stage points, and those with an id (all, and the hits among them).
+    let (mut staged, mut with_id, mut hits) = (0, 0, 0);
+    for p in all.points.iter().filter(|p| p.stage.is_some()) {
+        staged += 1;
+        if all.request_id_number(p).is_some() {
+            with_id += 1;
+            hits += usize::from(p.stage == Some(Stage::Hit));
+        }
+    }
+    let ids = if hits > 0 { hits } else { with_id };
     let mut out: Vec<AppRequest> = Vec::with_capacity(staged);
     let mut by_id: HashMap<(SourceId, &str), usize, FastHash> =
         HashMap::with_capacity_and_hasher(ids, FastHash::default());

@@ -246,8 +246,7 @@ pub fn correct_with_apps(
         out.push(skew);
     }
     shift(events, &estimated);
-    if estimated.keys().any(|s| points.points.iter().any(|p| p.source == *s)) {
-        points.shift(&estimated);
+    if points.shift(&estimated) {
         points.sort();
     }
     Ok((out, apps))
