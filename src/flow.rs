@@ -188,25 +188,27 @@ pub fn analyse_with(
     bucket: Option<Micros>,
 ) -> Flow {
     let apps: Vec<_> = apps.into_iter().filter(|a| tl.in_window(a.first)).collect();
-    let rows = SentRow::all(tl.events.iter());
+    let rows = tl.events.iter().filter_map(SentRow::of);
+    let count = rows.clone().count();
     let mut f = Flow {
-        has_sent: !rows.is_empty(),
+        has_sent: count > 0,
         has_app: !apps.is_empty(),
         app_requests: apps.len() as u64,
         joined_by_id: apps.iter().filter(|a| a.by_id).count() as u64,
         tolerance,
-        sent: rows.len() as u64,
+        sent: count as u64,
         ..Flow::default()
     };
-    let groups = Groups::new(rows.iter().map(|r| &*r.route), &apps);
+    let groups = Groups::new(rows.clone().map(|r| r.route), &apps);
     f.per_route = groups.per_route();
-    let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups)).collect();
+    let mut sent: Vec<Sent> = Vec::with_capacity(count);
+    sent.extend(rows.clone().map(|r| r.sent(&groups)));
     let fallback = sent.iter().filter_map(|s| s.elapsed).max().unwrap_or(10 * SECOND);
-    let preset = requests::match_ids(&rows, &apps);
+    let preset = requests::match_ids(rows.clone(), &apps);
     f.matched_by_id = preset.iter().filter(|m| m.is_some()).count() as u64;
     let matched = requests::match_sent(&sent, &apps, &groups, 0, tolerance, fallback, &preset);
 
-    let times = rows.iter().map(|r| r.ts).chain(apps.iter().map(|a| a.first));
+    let times = sent.iter().map(|s| s.ts).chain(apps.iter().map(|a| a.first));
     let (lo, hi) = times.fold((Micros::MAX, Micros::MIN), |(a, b), t| (a.min(t), b.max(t)));
     if lo > hi {
         return f;
@@ -230,10 +232,10 @@ pub fn analyse_with(
 
     let mut used = vec![false; apps.len()];
     let mut lost_at: Vec<Vec<Micros>> = vec![Vec::new(); n];
-    for (SentRow { ts, route, status, elapsed, at, .. }, m) in rows.iter().zip(&matched) {
-        let b = &mut f.buckets[idx(*ts)];
+    for (SentRow { ts, route, status, elapsed, at, .. }, m) in rows.zip(&matched) {
+        let b = &mut f.buckets[idx(ts)];
         // Look the route up before inserting: most requests hit a route already seen.
-        let rf = match f.by_route.get_mut(&**route) {
+        let rf = match f.by_route.get_mut(route) {
             Some(rf) => rf,
             None => f.by_route.entry(route.to_string()).or_default(),
         };
@@ -250,11 +252,11 @@ pub fn analyse_with(
             b.completed += u64::from(st == Stage::Completed);
         }
         let lost = match status {
-            Some(s) if (200..300).contains(s) => {
+            Some(s) if (200..300).contains(&s) => {
                 b.status_2xx += 1;
                 false
             }
-            Some(s) if (500..600).contains(s) => {
+            Some(s) if (500..600).contains(&s) => {
                 b.status_5xx += 1;
                 true
             }
@@ -268,12 +270,12 @@ pub fn analyse_with(
             f.answered_unmatched += u64::from(furthest.is_none());
             continue;
         }
-        lost_at[idx(*ts)].push(*ts);
+        lost_at[idx(ts)].push(ts);
         rf.failed += 1;
         if f.lost_requests.len() < crate::detect::MAX_TIMES {
             f.lost_requests.push(LostRequest {
-                at: *at,
-                observed: *ts + elapsed.unwrap_or(0),
+                at,
+                observed: ts + elapsed.unwrap_or(0),
                 class: LostClass::of(furthest),
                 app_id: m.and_then(|j| apps[j].id.as_deref().map(str::to_string)),
             });

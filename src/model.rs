@@ -87,6 +87,84 @@ impl<V> Memo<V> {
     }
 }
 
+/// Items held in blocks of a fixed size ([`Blocks::BLOCK_BYTES`]), filled in order and never
+/// grown: what an input keeps while it is read, before the run's items are gathered into one
+/// vector ([`Blocks::drain_into`]).
+///
+/// A vector grown by reallocation holds its items twice while it is copied; many small
+/// vectors, once moved and freed, stay resident in the allocator's caches for a while. Blocks
+/// this large are returned to the system as soon as they are freed (jemalloc serves
+/// allocations over 8 MiB from an arena that keeps no freed pages), so gathering the items
+/// holds them about once. A block's pages are only touched as it fills.
+#[derive(Debug)]
+pub struct Blocks<T> {
+    blocks: Vec<Vec<T>>,
+    len: usize,
+    per_block: usize,
+}
+
+impl<T> Default for Blocks<T> {
+    fn default() -> Blocks<T> {
+        Blocks::with_per_block(Self::BLOCK_BYTES / std::mem::size_of::<T>().max(1))
+    }
+}
+
+impl<T> Blocks<T> {
+    /// Bytes per block.
+    pub const BLOCK_BYTES: usize = 16 << 20;
+
+    /// Blocks of `per_block` items (at least one).
+    pub fn with_per_block(per_block: usize) -> Blocks<T> {
+        Blocks { blocks: Vec::new(), len: 0, per_block: per_block.max(1) }
+    }
+
+    /// Appends `items`, in order.
+    pub fn extend(&mut self, items: impl IntoIterator<Item = T>) {
+        let mut items = items.into_iter();
+        loop {
+            let b = match self.blocks.last_mut() {
+                Some(b) if b.len() < b.capacity() => b,
+                _ => {
+                    self.blocks.push(Vec::with_capacity(self.per_block));
+                    let Some(b) = self.blocks.last_mut() else { return };
+                    b
+                }
+            };
+            let (before, room) = (b.len(), b.capacity() - b.len());
+            b.extend(items.by_ref().take(room));
+            self.len += b.len() - before;
+            if b.len() < b.capacity() {
+                if b.is_empty() {
+                    self.blocks.pop();
+                }
+                return;
+            }
+        }
+    }
+
+    /// How many items.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The items in order, each block freed once read.
+    pub fn drain(&mut self) -> impl Iterator<Item = T> + use<T> {
+        self.len = 0;
+        std::mem::take(&mut self.blocks).into_iter().flatten()
+    }
+
+    /// Moves the items to the end of `out`, in order.
+    pub fn drain_into(&mut self, out: &mut Vec<T>) {
+        out.reserve(self.len);
+        out.extend(self.drain());
+    }
+}
+
 /// A string many events share (a route, a request id, an error text): one allocation, cloned
 /// by reference count.
 pub type Shared = Arc<str>;
@@ -321,4 +399,32 @@ pub struct EvidenceRef {
     pub source: SourceId,
     /// The line.
     pub line: LineNo,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_keep_the_order_and_never_grow_a_block() {
+        let mut b: Blocks<u32> = Blocks::with_per_block(3);
+        assert!(b.is_empty());
+        b.extend(0..2);
+        b.extend(Vec::<u32>::new());
+        b.extend(2..9);
+        b.extend([9]);
+        assert_eq!(b.len(), 10);
+        // Blocks of exactly 3, the last partly filled; no empty block.
+        let sizes: Vec<(usize, usize)> = b.blocks.iter().map(|x| (x.len(), x.capacity())).collect();
+        assert_eq!(sizes, [(3, 3), (3, 3), (3, 3), (1, 3)]);
+        let mut out = vec![100];
+        b.drain_into(&mut out);
+        assert_eq!(out, [100, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert!(b.is_empty() && b.blocks.is_empty());
+        // A block filled exactly leaves no empty block behind.
+        b.extend(0..3);
+        assert_eq!(b.blocks.len(), 1);
+        assert_eq!(b.drain().collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(Blocks::<u64>::default().per_block, Blocks::<u64>::BLOCK_BYTES / 8);
+    }
 }

@@ -148,18 +148,27 @@ impl AppPoints {
     }
 
     /// Appends `chunk`, whose names are numbered from 0 in `names`.
-    pub fn append(&mut self, chunk: Vec<AppPoint>, names: Vec<Shared>) {
+    pub fn append(
+        &mut self,
+        chunk: impl IntoIterator<Item = AppPoint>,
+        names: impl IntoIterator<Item = Shared>,
+    ) {
         let base = self.names.len() as u32;
         self.names.extend(names);
-        self.points.reserve(chunk.len());
-        self.points.extend(chunk.into_iter().map(|mut p| {
-            for n in [&mut p.route, &mut p.request_id] {
-                if *n != NONE {
-                    *n += base;
-                }
+        self.points.extend(chunk.into_iter().map(|p| p.rebased(base)));
+    }
+}
+
+impl AppPoint {
+    /// The point with its names numbered from `base` rather than 0 (its chunk's names are
+    /// appended after `base` others).
+    pub fn rebased(mut self, base: u32) -> AppPoint {
+        for n in [&mut self.route, &mut self.request_id] {
+            if *n != NONE {
+                *n += base;
             }
-            p
-        }));
+        }
+        self
     }
 }
 

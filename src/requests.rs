@@ -195,44 +195,38 @@ pub struct Sent {
     pub group: u32,
 }
 
-/// A sent request as the matcher needs it, read from a load-test event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SentRow {
+/// A sent request as the matcher needs it, read from a load-test event ([`SentRow::of`]) each
+/// time it is needed rather than kept: a run has millions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SentRow<'a> {
     /// Send time.
     pub ts: Micros,
     /// Its route ([`crate::loadtest::route_of`]).
-    pub route: Shared,
+    pub route: &'a str,
     /// The status the client saw; `None`: no response.
     pub status: Option<u16>,
     /// How long the client waited, µs.
     pub elapsed: Option<Micros>,
     /// The request id the client sent, if the load tool wrote it.
-    pub id: Option<Shared>,
+    pub id: Option<&'a str>,
     /// Where it was read.
     pub at: (SourceId, LineNo),
 }
 
-impl SentRow {
-    /// The timed requests among `events` (counted first, so that the rows are allocated
-    /// once).
-    pub fn all<'a, I>(events: I) -> Vec<SentRow>
-    where
-        I: Iterator<Item = &'a Event> + Clone,
-    {
-        let timed = |e: &&Event| e.ts.is_some() && matches!(e.kind, EventKind::Request(_));
-        let mut rows = Vec::with_capacity(events.clone().filter(timed).count());
-        rows.extend(events.filter_map(|e| match (&e.kind, e.ts) {
+impl SentRow<'_> {
+    /// The row of `e`, when it is a timed request.
+    pub fn of(e: &Event) -> Option<SentRow<'_>> {
+        match (&e.kind, e.ts) {
             (EventKind::Request(r), Some(ts)) => Some(SentRow {
                 ts,
-                route: r.route.clone(),
+                route: &r.route,
                 status: r.status,
                 elapsed: r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
-                id: r.more.as_ref().and_then(|m| m.request_id.clone()),
+                id: r.request_id(),
                 at: (e.source, e.line),
             }),
             _ => None,
-        }));
-        rows
+        }
     }
 
     /// The matcher's view of it, in `groups`.
@@ -242,30 +236,33 @@ impl SentRow {
             elapsed: self.elapsed,
             responded: self.status.is_some(),
             status: self.status,
-            group: groups.of_sent(&self.route),
+            group: groups.of_sent(self.route),
         }
     }
 }
 
 /// Joins sent requests to app requests that carry the same request id (the load tool wrote the
 /// id it sent, the app logged it): exact, whatever the clocks say. `None` where either side has
-/// no id or the id is not found.
-pub fn match_ids(rows: &[SentRow], apps: &[AppRequest]) -> Vec<Option<usize>> {
-    if rows.iter().all(|r| r.id.is_none()) {
-        return vec![None; rows.len()];
+/// no id or the id is not found; one entry per row.
+pub fn match_ids<'a>(
+    rows: impl Iterator<Item = SentRow<'a>> + Clone,
+    apps: &[AppRequest],
+) -> Vec<Option<usize>> {
+    let n = rows.clone().count();
+    if rows.clone().all(|r| r.id.is_none()) {
+        return vec![None; n];
     }
     let by_id: HashMap<&str, usize, FastHash> =
         apps.iter().enumerate().filter_map(|(j, a)| Some((a.id.as_deref()?, j))).collect();
     if by_id.is_empty() {
-        return vec![None; rows.len()];
+        return vec![None; n];
     }
     let mut used = vec![false; apps.len()];
-    rows.iter()
-        .map(|r| {
-            let j = *by_id.get(r.id.as_deref()?)?;
-            (!std::mem::replace(&mut used[j], true)).then_some(j)
-        })
-        .collect()
+    rows.map(|r| {
+        let j = *by_id.get(r.id?)?;
+        (!std::mem::replace(&mut used[j], true)).then_some(j)
+    })
+    .collect()
 }
 
 /// Routes of both sides put into matching groups: per route when the app's routes line up with

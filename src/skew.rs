@@ -271,14 +271,14 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
         skew.note = Some("no application stage events to compare with".into());
         return;
     }
-    let rows = SentRow::all(sent.iter().copied());
-    if rows.is_empty() {
+    let rows = sent.iter().filter_map(|e| SentRow::of(e));
+    if rows.clone().next().is_none() {
         skew.note = Some("no timed requests".into());
         return;
     }
-    let groups = Groups::new(rows.iter().map(|r| &*r.route), apps);
-    let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups)).collect();
-    let joined = requests::match_ids(&rows, apps);
+    let groups = Groups::new(rows.clone().map(|r| r.route), apps);
+    let sent: Vec<Sent> = rows.clone().map(|r| r.sent(&groups)).collect();
+    let joined = requests::match_ids(rows, apps);
     let mut edges: Vec<(Micros, i32)> = Vec::new();
     for (s, j) in sent.iter().zip(&joined) {
         let (Some(a), Some(e), true) = (j.map(|j| &apps[j]), s.elapsed, s.responded) else {

@@ -18,7 +18,7 @@ use rootcause_parsers::console::ConsoleRecord;
 use super::LineStats;
 use super::times::Settler;
 use crate::detect::{self, Catalog, Finding};
-use crate::model::{Event, EventKind, Shared};
+use crate::model::{Blocks, Event, EventKind, Shared};
 use crate::points::{AppPoint, AppPoints, PointMaker};
 
 /// What an analysis needs done during ingest.
@@ -46,16 +46,13 @@ pub(crate) struct Post<'a> {
     settler: Settler,
     /// What the catalog matched so far, in catalog order (empty without an analysis).
     pub findings: Vec<Finding>,
-    /// The events kept so far, as the chunks were absorbed: never one vector grown by
-    /// reallocation, which with a copying allocator holds a large input's events twice.
-    chunks: Vec<Vec<Event>>,
-    /// How many events `chunks` hold.
-    kept: usize,
-    /// With an analysis, the stage events made points (they leave the events), chunk by
-    /// chunk with the names each refers to.
-    points: Vec<(Vec<AppPoint>, Vec<Shared>)>,
-    /// How many points `points` hold.
-    point_count: usize,
+    /// The events kept so far, in input order, in blocks: never one vector grown by
+    /// reallocation, nor many small ones, which once moved would stay resident a while.
+    events: Blocks<Event>,
+    /// With an analysis, the stage events made points (they leave the events), their names
+    /// numbered across the input's chunks.
+    points: Blocks<AppPoint>,
+    names: Blocks<Shared>,
     /// Earliest and latest time of the input's lines.
     pub span: Option<(Micros, Micros)>,
 }
@@ -69,10 +66,9 @@ impl<'a> Post<'a> {
             analysis,
             settler: Settler::default(),
             findings: Vec::new(),
-            chunks: Vec::new(),
-            kept: 0,
-            points: Vec::new(),
-            point_count: 0,
+            events: Blocks::default(),
+            points: Blocks::default(),
+            names: Blocks::default(),
             span: None,
         }
     }
@@ -133,48 +129,37 @@ impl<'a> Post<'a> {
         if let Some((lo, hi)) = d.span {
             self.span = Some(self.span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }
-        if !d.events.is_empty() {
-            self.kept += d.events.len();
-            self.chunks.push(d.events);
-        }
-        if !d.points.is_empty() {
-            self.point_count += d.points.len();
-            self.points.push((d.points, d.names));
-        }
+        self.events.extend(d.events);
+        let base = self.names.len() as u32;
+        self.names.extend(d.names);
+        self.points.extend(d.points.into_iter().map(|p| p.rebased(base)));
     }
 
     /// How many points are kept.
     pub fn point_count(&self) -> usize {
-        self.point_count
+        self.points.len()
     }
 
-    /// Moves the points to the end of `out`, freeing each chunk once moved.
+    /// Moves the points to the end of `out`, freeing each block once moved.
     pub fn move_points_into(&mut self, out: &mut AppPoints) {
-        out.points.reserve(self.point_count);
-        for (points, names) in std::mem::take(&mut self.points) {
-            out.append(points, names);
-        }
-        self.point_count = 0;
+        out.points.reserve(self.points.len());
+        out.append(self.points.drain(), self.names.drain());
     }
 
     /// How many events are kept.
     pub fn len(&self) -> usize {
-        self.kept
+        self.events.len()
     }
 
-    /// Moves the kept events, in order, to the end of `out`, freeing each chunk once moved.
+    /// Moves the kept events, in order, to the end of `out`, freeing each block once moved.
     pub fn move_into(&mut self, out: &mut Vec<Event>) {
-        out.reserve(self.kept);
-        for chunk in std::mem::take(&mut self.chunks) {
-            out.extend(chunk);
-        }
-        self.kept = 0;
+        self.events.drain_into(out);
     }
 
     /// The kept events, in order.
     #[cfg(test)]
     pub fn into_events(mut self) -> Vec<Event> {
-        let mut out = Vec::with_capacity(self.kept);
+        let mut out = Vec::new();
         self.move_into(&mut out);
         out
     }

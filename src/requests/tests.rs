@@ -161,18 +161,18 @@ fn request_ids_on_both_sides_join_exactly_whatever_the_times() {
     for (k, a) in apps.iter_mut().enumerate() {
         a.id = Some(format!("id{k}").into());
     }
-    let row = |id: Option<&str>| SentRow {
+    let row = |id: Option<&'static str>| SentRow {
         ts: 0,
-        route: "/r/".into(),
+        route: "/r/",
         status: Some(200),
         elapsed: Some(MS),
-        id: id.map(Shared::from),
+        id,
         at: (0, 1),
     };
     // Served last-in first-out: by time the rows would pair the other way round.
     let rows =
         vec![row(Some("id2")), row(Some("id0")), row(None), row(Some("nope")), row(Some("id0"))];
-    let preset = match_ids(&rows, &apps);
+    let preset = match_ids(rows.iter().copied(), &apps);
     assert_eq!(preset, vec![Some(2), Some(0), None, None, None], "an id joins once");
     let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups(&apps))).collect();
     let m = match_sent(&sent, &apps, &groups(&apps), 0, 5 * MS, 10 * SECOND, &preset);
