@@ -170,8 +170,7 @@ fn request_ids_on_both_sides_join_exactly_whatever_the_times() {
         at: (0, 1),
     };
     // Served last-in first-out: by time the rows would pair the other way round.
-    let rows =
-        vec![row(Some("id2")), row(Some("id0")), row(None), row(Some("nope")), row(Some("id0"))];
+    let rows = [row(Some("id2")), row(Some("id0")), row(None), row(Some("nope")), row(Some("id0"))];
     let preset = match_ids(rows.iter().copied(), &apps);
     assert_eq!(preset, vec![Some(2), Some(0), None, None, None], "an id joins once");
     let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups(&apps))).collect();
