@@ -10,7 +10,7 @@ use rootcause_parsers::Micros;
 use rootcause_parsers::time::SECOND;
 
 use crate::model::{Event, EventKind};
-use crate::points::AppPoints;
+use crate::points::{AppPoints, StageTimes};
 
 /// Slack added on both sides of the load test's span.
 pub const WINDOW_SLACK: Micros = 5 * SECOND;
@@ -29,9 +29,9 @@ pub struct Window {
 pub struct Timeline {
     /// Events in time order.
     pub events: Vec<Event>,
-    /// The application's stage events, in time order: what the stages read of them (when the
-    /// run was read for an analysis, they are not among `events`).
-    pub points: AppPoints,
+    /// What the funnel and the facts read of the application's stage events (when the run was
+    /// read for an analysis, they are not among `events`).
+    pub stages: StageTimes,
     /// The run window, when a load-test source gave one.
     pub window: Option<Window>,
     /// Earliest and latest timestamp of any event.
@@ -47,13 +47,13 @@ impl Timeline {
 
 /// Orders events by time and computes the window; the points are made from the events.
 pub fn correlate(events: Vec<Event>) -> Timeline {
-    let points = AppPoints::from_events(&events);
-    correlate_with(events, points)
+    let stages = StageTimes::from_points(&AppPoints::from_events(&events));
+    correlate_with(events, stages)
 }
 
-/// [`correlate`] with the points made during ingest, sorted (as
-/// [`crate::skew::correct_with_apps`] leaves them).
-pub fn correlate_with(mut events: Vec<Event>, points: AppPoints) -> Timeline {
+/// [`correlate`] with the stage times of the points made during ingest (as
+/// [`crate::skew::correct_with_apps`] gives them).
+pub fn correlate_with(mut events: Vec<Event>, stages: StageTimes) -> Timeline {
     // In place: a stable sort would need a second copy of the events. (ts, source, line) is
     // unique but for records read from one line, which no parser makes.
     events.par_sort_unstable_by_key(|e| (e.ts.is_none(), e.ts, e.source, e.line));
@@ -69,7 +69,7 @@ pub fn correlate_with(mut events: Vec<Event>, points: AppPoints) -> Timeline {
     }
     Timeline {
         events,
-        points,
+        stages,
         window: window.map(|(a, b)| Window { start: a - WINDOW_SLACK, end: b + WINDOW_SLACK }),
         span,
     }

@@ -173,14 +173,9 @@ pub fn auto_bucket(span: Micros) -> Micros {
     LADDER.iter().copied().find(|w| span / w < MAX_AUTO_BUCKETS).unwrap_or(LADDER[LADDER.len() - 1])
 }
 
-/// Matches, classes and buckets every request of the timeline. `tolerance` is the clock
-/// tolerance for matching; `bucket` the `--bucket` width.
-pub fn analyse(tl: &Timeline, tolerance: Micros, bucket: Option<Micros>) -> Flow {
-    analyse_with(tl, requests::app_requests(&tl.points), tolerance, bucket)
-}
-
-/// [`analyse`] with the timeline's application requests already rebuilt
-/// ([`requests::app_requests`]).
+/// Matches, classes and buckets every request of the timeline, given its application requests
+/// ([`requests::app_requests`], rebuilt with the skew). `tolerance` is the clock tolerance for
+/// matching; `bucket` the `--bucket` width.
 pub fn analyse_with(
     tl: &Timeline,
     apps: Vec<requests::AppRequest>,

@@ -109,11 +109,11 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, stage: Stage) {
+    fn add(&mut self, stage: Stage, n: u64) {
         match stage {
-            Stage::Hit => self.hit += 1,
-            Stage::Started => self.started += 1,
-            Stage::Completed => self.completed += 1,
+            Stage::Hit => self.hit += n,
+            Stage::Started => self.started += n,
+            Stage::Completed => self.completed += n,
         }
     }
 
@@ -205,38 +205,48 @@ fn align_routes(by_route: BTreeMap<String, Counts>) -> BTreeMap<String, Counts> 
 /// Counts the funnel over the timeline's run window.
 pub fn count(tl: &Timeline) -> Funnel {
     let mut f = Funnel::default();
-    let mut query_ms = Vec::new();
     for ev in &tl.events {
         match &ev.kind {
             EventKind::Request(r) => {
                 f.overall.sent += 1;
-                f.by_route.entry(r.route.to_string()).or_default().sent += 1;
+                match f.by_route.get_mut(&*r.route) {
+                    Some(c) => c.sent += 1,
+                    None => f.by_route.entry(r.route.to_string()).or_default().sent += 1,
+                }
             }
             EventKind::App { .. } => f.has_app_log = true,
             _ => {}
         }
     }
-    // The stage events, in time order.
-    f.has_app_log |= !tl.points.is_empty();
-    for p in &tl.points.points {
-        let Some(stage) = p.stage else { continue };
-        match p.ts() {
-            Some(ts) if !tl.in_window(ts) => {
-                f.outside_window += 1;
-                continue;
+    // The stage events, per input, route and stage: those inside the window are counted by
+    // two searches in the group's sorted times.
+    f.has_app_log |= tl.stages.points > 0;
+    for g in &tl.stages.groups {
+        let inside = match tl.window {
+            Some(w) => {
+                let from = g.times.partition_point(|&t| t < w.start);
+                let to = g.times.partition_point(|&t| t <= w.end);
+                to.saturating_sub(from)
             }
-            Some(_) => {}
-            None => f.without_timestamp += 1,
+            None => g.times.len(),
+        };
+        f.outside_window += (g.times.len() - inside) as u64;
+        f.without_timestamp += g.untimed;
+        let n = inside as u64 + g.untimed;
+        if n == 0 {
+            continue;
         }
-        f.overall.add(stage);
-        if let (Stage::Completed, Some(ms)) = (stage, p.duration_ms()) {
-            query_ms.push(ms);
-        }
-        let route = tl.points.route(p).map_or(NO_ROUTE, |r| &**r);
+        f.overall.add(g.stage, n);
+        let route = g.route.as_deref().unwrap_or(NO_ROUTE);
         match f.by_route.get_mut(route) {
-            Some(c) => c.add(stage),
-            None => f.by_route.entry(route.to_string()).or_default().add(stage),
+            Some(c) => c.add(g.stage, n),
+            None => f.by_route.entry(route.to_string()).or_default().add(g.stage, n),
         }
+    }
+    let mut query_ms: Vec<f64> = Vec::new();
+    for g in &tl.stages.groups {
+        let timed = g.durations.iter().filter(|(t, _)| tl.in_window(*t)).map(|&(_, ms)| ms);
+        query_ms.extend(timed.chain(g.untimed_durations.iter().copied()));
     }
     f.by_route = align_routes(std::mem::take(&mut f.by_route));
     f.query_ms = stats::summarise(&mut query_ms);
@@ -314,6 +324,87 @@ mod tests {
         let out = align_routes(m);
         assert_eq!(out["/b/id/"], Counts { sent: 3, hit: 2, started: 0, completed: 0 });
         assert_eq!(out["/other/<x>"].hit, 1, "no load-test route: kept as is");
+    }
+
+    /// The funnel read from the stage times equals one counted point by point: inside the
+    /// window, outside it, without a time, per route, with durations; also once an input's
+    /// times are shifted.
+    #[test]
+    fn stage_times_count_as_the_points_would() {
+        use crate::correlate::Window;
+        use crate::model::Event;
+        use crate::points::{AppPoints, StageTimes};
+        use rootcause_parsers::jsonlog::AppEvent;
+        let mut events = Vec::new();
+        for k in 0..400i64 {
+            let stage = Stage::ALL[(k % 3) as usize];
+            let event = AppEvent {
+                message: "m".into(),
+                route: (k % 5 != 0).then(|| format!("/r{}", k % 2)),
+                request_id: Some(format!("id{}", k / 3)),
+                pid: Some(100 + (k % 4) as u32),
+                duration_ms: (k % 7 != 0).then_some(k as f64 / 8.0),
+                ..AppEvent::default()
+            };
+            let ts = (k % 11 != 0).then_some((k * 37 % 400) * 1000);
+            let stage = (k % 13 != 0).then_some(stage);
+            let kind = EventKind::app(event, stage);
+            events.push(Event { ts, source: (k % 2) as u32, line: k as u64 + 1, kind });
+        }
+        let naive = |points: &AppPoints, w: Window| {
+            let mut f = Funnel::default();
+            let mut ms = Vec::new();
+            for p in points.points.iter() {
+                let Some(stage) = p.stage else { continue };
+                match p.ts() {
+                    Some(t) if !(w.start..=w.end).contains(&t) => {
+                        f.outside_window += 1;
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => f.without_timestamp += 1,
+                }
+                f.overall.add(stage, 1);
+                let route = points.route(p).map_or(NO_ROUTE, |r| &**r);
+                f.by_route.entry(route.to_string()).or_default().add(stage, 1);
+                if stage == Stage::Completed {
+                    ms.extend(p.duration_ms());
+                }
+            }
+            f.has_app_log = true;
+            f.by_route = align_routes(f.by_route);
+            f.query_ms = stats::summarise(&mut ms);
+            f
+        };
+        let mut points = AppPoints::from_events(&events);
+        let w = Window { start: 90_000, end: 300_000 };
+        let mut skews = BTreeMap::new();
+        skews.insert(1, 45_000);
+        for shifted in [false, true] {
+            let mut stages = StageTimes::from_points(&points);
+            if shifted {
+                // Shifting the stage times equals making them from shifted points.
+                assert!(points.shift(&skews));
+                points.sort();
+                stages.shift(&skews);
+                let by_key = |s: &StageTimes| {
+                    let mut g = s.groups.clone();
+                    g.sort_by(|a, b| {
+                        (a.source, &a.route, a.stage).cmp(&(b.source, &b.route, b.stage))
+                    });
+                    g
+                };
+                assert_eq!(by_key(&stages), by_key(&StageTimes::from_points(&points)));
+            }
+            let mut tl = crate::correlate::correlate_with(Vec::new(), stages);
+            tl.window = Some(w);
+            let got = count(&tl);
+            let want = naive(&points, w);
+            assert!(want.outside_window > 0 && want.without_timestamp > 0, "the cases occur");
+            assert!(want.query_ms.is_some() && want.by_route.len() >= 3);
+            assert_eq!(got, want, "shifted: {shifted}");
+        }
+        assert_eq!(StageTimes::from_points(&points).pids.len(), 4);
     }
 
     #[test]

@@ -103,8 +103,12 @@ pub fn app_requests(all: &AppPoints) -> Vec<AppRequest> {
     }
     let ids = if hits > 0 { hits } else { with_id };
     let mut out: Vec<AppRequest> = Vec::with_capacity(staged);
-    let mut by_id: HashMap<(SourceId, &str), usize, FastHash> =
-        HashMap::with_capacity_and_hasher(ids, FastHash::default());
+    // The request of each (input, id), by its index in `out`: four bytes a request where a
+    // map holding its key would take thirty-two, at the peak of a run's memory.
+    let hasher = FastHash::default();
+    let key_hash =
+        |source: SourceId, id: &str| std::hash::BuildHasher::hash_one(&hasher, (source, id));
+    let mut by_id: hashbrown::HashTable<u32> = hashbrown::HashTable::with_capacity(ids);
     let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain, FastHash> =
         HashMap::default();
     // The request of each id number, once known: the points of a request read in one chunk
@@ -114,12 +118,24 @@ pub fn app_requests(all: &AppPoints) -> Vec<AppRequest> {
         let idx = match (p.request_id, p.stage) {
             (Some(id), stage) => {
                 let known = p.number.and_then(|n| by_number.get(n)).filter(|&&i| i != usize::MAX);
-                let i = match (known.or_else(|| by_id.get(&(p.source, &**id))), stage) {
-                    (Some(&i), _) => i,
+                let found = known.copied().or_else(|| {
+                    let same = |&i: &u32| {
+                        let a = &out[i as usize];
+                        a.source == p.source && a.id.as_deref() == Some(&**id)
+                    };
+                    by_id.find(key_hash(p.source, id), same).map(|&i| i as usize)
+                });
+                let i = match (found, stage) {
+                    (Some(i), _) => i,
                     (None, Some(stage)) => {
                         out.push(AppRequest::new(&p, stage, true));
-                        by_id.insert((p.source, id), out.len() - 1);
-                        out.len() - 1
+                        let i = out.len() - 1;
+                        let rehash = |&j: &u32| {
+                            let a = &out[j as usize];
+                            key_hash(a.source, a.id.as_deref().unwrap_or_default())
+                        };
+                        by_id.insert_unique(key_hash(p.source, id), i as u32, rehash);
+                        i
                     }
                     // Not a stage event, and no stage event opened its request.
                     (None, None) => continue,

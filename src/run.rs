@@ -92,17 +92,15 @@ fn prepare_for(
     let mut events = std::mem::take(&mut ingested.events);
     // Read for an analysis, the stage events were made points during ingest; kept whole,
     // they are among the events.
-    let mut points = match analysis {
+    let points = match analysis {
         Some(_) => std::mem::take(&mut ingested.points),
         None => crate::points::AppPoints::from_events(&events),
     };
-    let (skews, apps) = pool
-        .install(|| {
-            skew::correct_with_apps(&mut events, &mut points, &ingested.sources, &corr.skews)
-        })
+    let (skews, apps, stages) = pool
+        .install(|| skew::correct_with_apps(&mut events, points, &ingested.sources, &corr.skews))
         .map_err(UsageError)?;
     t.lap("skew");
-    let mut timeline = pool.install(|| correlate::correlate_with(events, points));
+    let mut timeline = pool.install(|| correlate::correlate_with(events, stages));
     // The span of every line read, not only of the events kept.
     for &(source, (lo, hi)) in &ingested.spans {
         let k = applied_skew(&skews, source);

@@ -38,7 +38,7 @@ use rootcause_parsers::time::SECOND;
 
 use crate::ingest::SourceInfo;
 use crate::model::{Event, EventKind, FastHash, SourceId};
-use crate::points::AppPoints;
+use crate::points::{AppPoints, StageTimes};
 use crate::requests::{self, AppRequest, Groups, Sent, SentRow};
 
 /// Estimates below this confidence are reported but not applied.
@@ -165,20 +165,21 @@ pub fn correct(
     sources: &[SourceInfo],
     overrides: &[(String, Micros)],
 ) -> Result<Vec<Skew>, String> {
-    let mut points = AppPoints::from_events(events.iter());
-    correct_with_apps(events, &mut points, sources, overrides).map(|(skews, _)| skews)
+    let points = AppPoints::from_events(events.iter());
+    correct_with_apps(events, points, sources, overrides).map(|(skews, ..)| skews)
 }
 
 /// [`correct`] on the events and the stage points of a run, also returning the application
 /// requests it rebuilt (what [`requests::app_requests`] gives on the corrected points: only
 /// load-test inputs are moved after they are built), so that later stages need not rebuild
-/// them. The points are left sorted.
+/// them, and what the funnel and the facts read of the points ([`StageTimes`]), on the
+/// corrected clocks. The points are freed as soon as both are made.
 pub fn correct_with_apps(
     events: &mut [Event],
-    points: &mut AppPoints,
+    mut points: AppPoints,
     sources: &[SourceInfo],
     overrides: &[(String, Micros)],
-) -> Result<(Vec<Skew>, Vec<AppRequest>), String> {
+) -> Result<(Vec<Skew>, Vec<AppRequest>, StageTimes), String> {
     let mut given: BTreeMap<SourceId, Micros> = BTreeMap::new();
     for (target, skew) in overrides {
         let hit: Vec<SourceId> =
@@ -208,7 +209,12 @@ pub fn correct_with_apps(
         .iter()
         .map(|s| s.format == Some(Format::JsonLog) && !given.contains_key(&s.id))
         .collect();
-    let apps = requests::app_requests(points);
+    let apps = requests::app_requests(&points);
+    // What the funnel and the facts read of the points; the points themselves are freed
+    // before the load test is matched. (Made after the application requests, not beside
+    // them: the peak of memory would hold both tables.)
+    let mut stages = StageTimes::from_points(&points);
+    drop(points);
     let mut estimated: BTreeMap<SourceId, Micros> = BTreeMap::new();
     let mut out = Vec::new();
     for s in sources {
@@ -246,10 +252,8 @@ pub fn correct_with_apps(
         out.push(skew);
     }
     shift(events, &estimated);
-    if points.shift(&estimated) {
-        points.sort();
-    }
-    Ok((out, apps))
+    stages.shift(&estimated);
+    Ok((out, apps, stages))
 }
 
 /// Subtracts each input's skew from its events' timestamps.

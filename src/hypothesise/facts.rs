@@ -146,7 +146,7 @@ pub fn gather(
     let pid_of = |c: &regex::Captures<'_>| {
         c.iter().skip(1).flatten().next().and_then(|m| m.as_str().parse::<u64>().ok())
     };
-    app_pids.extend(tl.points.points.iter().filter_map(|p| p.pid()));
+    app_pids.extend(tl.stages.pids.iter().copied());
     for ev in &tl.events {
         match &ev.kind {
             EventKind::App { event, .. } => {
