@@ -285,10 +285,10 @@ pub fn match_ids<'a>(
 /// the load tool's, else one group for everything.
 #[derive(Debug, Clone, Default)]
 pub struct Groups {
-    keys: HashMap<String, u32>,
+    keys: HashMap<String, u32, FastHash>,
     /// The group (or none) of every route as written that [`Groups::new`] saw: a run has a
     /// few routes and millions of requests, and canonicalising allocates.
-    raw: HashMap<String, Option<u32>>,
+    raw: HashMap<String, Option<u32>, FastHash>,
     per_route: bool,
 }
 
@@ -296,10 +296,13 @@ impl Groups {
     /// Decides the grouping from the sent routes and the app requests' routes: per route when
     /// at least half of the app requests have a route that matches a sent route.
     pub fn new<'a>(sent_routes: impl Iterator<Item = &'a str>, apps: &[AppRequest]) -> Groups {
-        let mut keys: HashMap<String, u32> = HashMap::new();
-        let mut raw: HashMap<String, Option<u32>> = HashMap::new();
+        let mut keys: HashMap<String, u32, FastHash> = HashMap::default();
+        let mut raw: HashMap<String, Option<u32>, FastHash> = HashMap::default();
+        // Rows in a row mostly share one route string: looked up once.
+        let mut last: (*const u8, usize) = (std::ptr::null(), 0);
         for r in sent_routes {
-            if raw.contains_key(r) {
+            let this = (r.as_ptr(), r.len());
+            if std::mem::replace(&mut last, this) == this || raw.contains_key(r) {
                 continue;
             }
             let n = keys.len() as u32;

@@ -160,7 +160,7 @@ fn build(
         )
     });
     t.lap("loadtest+funnel+flow");
-    let symptoms = symptoms::derive(&timeline, &lt, &flow, evidence);
+    let symptoms = pool.install(|| symptoms::derive(&timeline, &lt, &flow, evidence));
     let facts = hypothesise::facts::gather(&timeline, &findings, catalog, symptoms.pg);
     let diagnosis = hypothesise::hypothesise(&hypothesise::Input {
         lt: &lt,
@@ -186,6 +186,8 @@ fn build(
         symptoms: &symptoms,
     });
     t.lap("report");
+    // Millions of events are freed on a thread of the pool while the report is written.
+    pool.spawn(move || drop(timeline));
     (rep, ingested)
 }
 

@@ -125,7 +125,9 @@ impl Symptoms {
 /// Derives the symptoms of a run. `evidence` is how many locations each keeps.
 pub fn derive(tl: &Timeline, lt: &LoadTest, flow: &Flow, evidence: usize) -> Symptoms {
     let mut out = Symptoms::default();
-    let (s5, snr) = request_symptoms(tl, lt, flow, evidence);
+    // Two passes over the timeline, side by side.
+    let ((s5, snr), (pg, near)) =
+        rayon::join(|| request_symptoms(tl, lt, flow, evidence), || pg_connections(tl, evidence));
     out.list.extend(s5);
     out.list.extend(snr);
     out.list.extend(latency_plateau(lt));
@@ -138,7 +140,6 @@ pub fn derive(tl: &Timeline, lt: &LoadTest, flow: &Flow, evidence: usize) -> Sym
         ),
         None => {}
     }
-    let (pg, near) = pg_connections(tl, evidence);
     match (&pg, near) {
         (_, Some(s)) => out.list.push(s),
         (Some(p), None) if p.refused == 0 => out.notes.push(format!(
