@@ -310,15 +310,19 @@ impl Groups {
             raw.insert(r.to_string(), Some(g));
         }
         let mut aligned = 0;
+        let mut last: ((*const u8, usize), Option<u32>) = ((std::ptr::null(), 0), None);
         for r in apps.iter().filter_map(|a| a.route.as_deref()) {
-            let g = match raw.get(r) {
-                Some(g) => *g,
-                None => {
-                    let g = keys.get(&canonical_route(r)).copied();
-                    raw.insert(r.to_string(), g);
-                    g
-                }
+            let this = (r.as_ptr(), r.len());
+            let g = if last.0 == this {
+                last.1
+            } else if let Some(g) = raw.get(r) {
+                *g
+            } else {
+                let g = keys.get(&canonical_route(r)).copied();
+                raw.insert(r.to_string(), g);
+                g
             };
+            last = (this, g);
             aligned += usize::from(g.is_some());
         }
         let per_route = !apps.is_empty() && aligned * 2 >= apps.len();
@@ -406,6 +410,10 @@ pub fn match_sent(
     fallback_elapsed: Micros,
     preset: &[Option<usize>],
 ) -> Vec<Option<usize>> {
+    if sent.is_empty() {
+        // An application log read alone: nothing to match, and no table worth building.
+        return Vec::new();
+    }
     let by_group = group_apps(apps, groups);
     let (mut out, used) = match_responded(sent, apps, &by_group, lag, tol, preset);
     // Pass 2: the others by send time, against what is left by first event.
