@@ -241,10 +241,9 @@ pub fn ingest_for(
             .collect()
     });
     let total: usize = per_input.iter().map(|(_, p)| p.len()).sum();
-    let total_points: usize = per_input.iter().map(|(_, p)| p.point_count()).sum();
     let mut ingested = Ingested::default();
-    ingested.points.points.reserve_exact(total_points);
     let mut parts = Vec::with_capacity(per_input.len());
+    let mut points = Vec::with_capacity(per_input.len());
     for (info, mut post) in per_input {
         if analysis.is_some() {
             ingested.findings.push((info.id, std::mem::take(&mut post.findings)));
@@ -252,19 +251,34 @@ pub fn ingest_for(
         if let Some(span) = post.span {
             ingested.spans.push((info.id, span));
         }
-        post.move_points_into(&mut ingested.points);
+        points.push(post.take_points());
         ingested.sources.push(info);
         parts.push(post);
     }
-    // The largest input's events first, then the others in input order; each chunk is freed
-    // as soon as it is moved, so that the events are never held twice.
-    let mut events = Vec::with_capacity(total);
-    if let Some(i) = (0..parts.len()).max_by_key(|&i| parts[i].len()) {
-        parts[i].move_into(&mut events);
-        for part in &mut parts {
-            part.move_into(&mut events);
+    // The points and the events are gathered side by side. The largest input's events first,
+    // then the others in input order; each block is freed as soon as it is moved, so that
+    // nothing is held twice.
+    let total_points: usize = points.iter().map(post::Points::len).sum();
+    let gather_points = || {
+        let mut all = crate::points::AppPoints::default();
+        all.points.reserve_exact(total_points);
+        for p in points {
+            p.move_into(&mut all);
         }
-    }
+        all
+    };
+    let gather_events = || {
+        let mut events = Vec::with_capacity(total);
+        if let Some(i) = (0..parts.len()).max_by_key(|&i| parts[i].len()) {
+            parts[i].move_into(&mut events);
+            for part in &mut parts {
+                part.move_into(&mut events);
+            }
+        }
+        events
+    };
+    let (points, events) = pool.install(|| rayon::join(gather_points, gather_events));
+    ingested.points = points;
     ingested.events = events;
     ingested
 }

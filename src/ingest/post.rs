@@ -135,15 +135,9 @@ impl<'a> Post<'a> {
         self.points.extend(d.points.into_iter().map(|p| p.rebased(base)));
     }
 
-    /// How many points are kept.
-    pub fn point_count(&self) -> usize {
-        self.points.len()
-    }
-
-    /// Moves the points to the end of `out`, freeing each block once moved.
-    pub fn move_points_into(&mut self, out: &mut AppPoints) {
-        out.points.reserve(self.points.len());
-        out.append(self.points.drain(), self.names.drain());
+    /// Takes the points out (gathered apart from the events, see [`Points`]).
+    pub fn take_points(&mut self) -> Points {
+        Points { points: std::mem::take(&mut self.points), names: std::mem::take(&mut self.names) }
     }
 
     /// How many events are kept.
@@ -181,6 +175,25 @@ impl<'a> Post<'a> {
             let done = Post::process(self.analysis, rest);
             self.absorb(done);
         }
+    }
+}
+
+/// An input's points and the names they refer to, taken out of its [`Post`].
+pub(crate) struct Points {
+    points: Blocks<AppPoint>,
+    names: Blocks<Shared>,
+}
+
+impl Points {
+    /// How many points.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Moves the points to the end of `out`, freeing each block once moved.
+    pub fn move_into(mut self, out: &mut AppPoints) {
+        out.points.reserve(self.points.len());
+        out.append(self.points.drain(), self.names.drain());
     }
 }
 
