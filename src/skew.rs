@@ -542,8 +542,11 @@ fn deepest(edges: &mut [(Micros, i32)]) -> Option<(Micros, Micros)> {
 
 /// Per-group histograms of times in bins of `w`: group → sorted (bin, count), from `times`
 /// sorted by group and time (bins of sorted times come sorted, so each width is one pass).
-fn histograms(times: &[(u32, Micros)], w: Micros) -> HashMap<u32, Vec<(i64, u64)>, FastHash> {
-    let mut m: HashMap<u32, Vec<(i64, u64)>, FastHash> = HashMap::default();
+/// Counts per bin, per group.
+type Histograms = HashMap<u32, Vec<(i64, u64)>, FastHash>;
+
+fn histograms(times: &[(u32, Micros)], w: Micros) -> Histograms {
+    let mut m: Histograms = HashMap::default();
     for group in times.chunk_by(|a, b| a.0 == b.0) {
         let mut bins: Vec<(i64, u64)> = Vec::new();
         for &(_, t) in group {
@@ -576,7 +579,7 @@ fn cross_correlate(
     let client: Vec<(u32, Micros)> =
         if by_end { ends } else { sent.iter().map(|s| (s.group, s.ts)).collect() };
     let app: Vec<(u32, Micros)> = apps
-        .iter()
+        .par_iter()
         .filter_map(|a| Some((groups.of_app(a)?, if by_end { a.last } else { a.first })))
         .collect();
     let span = |v: &[(u32, Micros)]| -> Option<(Micros, Micros)> {
@@ -591,13 +594,13 @@ fn cross_correlate(
     // Sorted once by group and time (in parallel): every width's histograms are then one pass.
     let (mut client, mut app) = (client, app);
     rayon::join(|| client.par_sort_unstable(), || app.par_sort_unstable());
-    let score = |w: Micros, lo: Micros, hi: Micros| -> Option<Micros> {
-        let c = histograms(&client, w);
-        let a = histograms(&app, w);
+    // Each width's histograms, both sides at once.
+    let both = |w: Micros| rayon::join(|| histograms(&client, w), || histograms(&app, w));
+    let score = |(c, a): &(Histograms, Histograms), w: Micros, lo: Micros, hi: Micros| {
         let (lb, hb) = (lo.div_euclid(w), hi.div_euclid(w) + 1);
         // Score per lag in bins, lb..=hb.
         let mut scores: Vec<u64> = vec![0; usize::try_from(hb - lb + 1).ok()?];
-        for (g, cb) in &c {
+        for (g, cb) in c {
             let Some(ab) = a.get(g) else { continue };
             for &(b, n) in cb {
                 let from = ab.partition_point(|x| x.0 < b + lb);
@@ -614,19 +617,19 @@ fn cross_correlate(
     };
     // Coarse: the narrowest bin whose work stays bounded, from 1 s up.
     let mut w = SECOND;
-    loop {
-        let c = histograms(&client, w);
-        let a = histograms(&app, w);
-        let work: usize = c.iter().map(|(g, v)| v.len() * a.get(g).map_or(0, Vec::len)).sum();
+    let coarse = loop {
+        let h = both(w);
+        let work: usize = h.0.iter().map(|(g, v)| v.len() * h.1.get(g).map_or(0, Vec::len)).sum();
         if work <= MAX_XCORR_WORK || w >= 3600 * SECOND {
-            break;
+            break h;
         }
         w *= 2;
-    }
-    let mut lag = score(w, lo, hi)?;
+    };
+    let mut lag = score(&coarse, w, lo, hi)?;
+    drop(coarse);
     while w > FINEST_BIN {
         let finer = (w / 4).max(FINEST_BIN);
-        match score(finer, lag - 2 * w, lag + 2 * w) {
+        match score(&both(finer), finer, lag - 2 * w, lag + 2 * w) {
             Some(l) => lag = l,
             None => break,
         }
