@@ -172,18 +172,20 @@ fn build(
         facts,
     });
     t.lap("hypothesise");
-    let rep = report::build(&report::Parts {
-        ingested: &ingested,
-        timeline: &timeline,
-        loadtest: &lt,
-        funnel: &fun,
-        stage_patterns: input.ingest.stages.patterns(),
-        findings: &findings,
-        catalog,
-        diagnosis: &diagnosis,
-        skews: &skews,
-        flow: &flow,
-        symptoms: &symptoms,
+    let rep = pool.install(|| {
+        report::build(&report::Parts {
+            ingested: &ingested,
+            timeline: &timeline,
+            loadtest: &lt,
+            funnel: &fun,
+            stage_patterns: input.ingest.stages.patterns(),
+            findings: &findings,
+            catalog,
+            diagnosis: &diagnosis,
+            skews: &skews,
+            flow: &flow,
+            symptoms: &symptoms,
+        })
     });
     t.lap("report");
     // Millions of events are freed on a thread of the pool while the report is written.

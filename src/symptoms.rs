@@ -16,6 +16,7 @@
 //! (for the hypothesis engine to test which causes precede it) and evidence lines.
 //! Pure: no I/O.
 
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rootcause_parsers::postgres::Severity;
@@ -185,24 +186,31 @@ fn request_symptoms(
         .iter()
         .filter_map(|r| r.app_id.as_deref().map(|id| (r.at, id)))
         .collect();
-    let mut five: Vec<Failed> = Vec::new();
-    let mut none: Vec<Failed> = Vec::new();
-    for ev in &tl.events {
-        let (EventKind::Request(r), Some(ts)) = (&ev.kind, ev.ts) else { continue };
-        let observed = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
-        let route = r.url().unwrap_or(&r.route);
-        let after = r.elapsed_ms.map_or(String::new(), |ms| format!(" after {ms:.0} ms"));
-        let (into, text) = match r.status {
-            Some(s) if s >= 500 => (&mut five, format!("{route} answered {s}{after}")),
-            None => {
-                let err = r.error().map_or(String::new(), |e| format!(": {e}"));
-                (&mut none, format!("{route} got no response{after}{err}"))
-            }
-            _ => continue,
-        };
-        let app_id = app_ids.get(&(ev.source, ev.line)).map(|s| s.to_string());
-        into.push(Failed { app_id, source: ev.source, line: ev.line, sent: ts, observed, text });
-    }
+    // The failed requests in timeline order (read in parallel), 5xx apart from no response.
+    let failed: Vec<(bool, Failed)> = tl
+        .events
+        .par_iter()
+        .filter_map(|ev| {
+            let (EventKind::Request(r), Some(ts)) = (&ev.kind, ev.ts) else { return None };
+            let observed = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
+            let route = r.url().unwrap_or(&r.route);
+            let after = || r.elapsed_ms.map_or(String::new(), |ms| format!(" after {ms:.0} ms"));
+            let (is_5xx, text) = match r.status {
+                Some(s) if s >= 500 => (true, format!("{route} answered {s}{}", after())),
+                None => {
+                    let err = r.error().map_or(String::new(), |e| format!(": {e}"));
+                    (false, format!("{route} got no response{}{err}", after()))
+                }
+                _ => return None,
+            };
+            let app_id = app_ids.get(&(ev.source, ev.line)).map(|s| s.to_string());
+            let (source, line) = (ev.source, ev.line);
+            Some((is_5xx, Failed { app_id, source, line, sent: ts, observed, text }))
+        })
+        .collect();
+    let (five, none): (Vec<_>, Vec<_>) = failed.into_iter().partition(|(is_5xx, _)| *is_5xx);
+    let five: Vec<Failed> = five.into_iter().map(|(_, f)| f).collect();
+    let none: Vec<Failed> = none.into_iter().map(|(_, f)| f).collect();
     let total = lt.outcomes.total;
     let make = |id: &'static str, mut v: Vec<Failed>, per_bucket: &dyn Fn(usize) -> u64| {
         if v.is_empty() {

@@ -976,6 +976,8 @@ pub struct Parts<'a> {
 
 /// Builds the report from the stages' results.
 pub fn build(p: &Parts<'_>) -> Report {
+    // The two passes over the requests, side by side (on the caller's pool).
+    let (plot, sample) = rayon::join(|| plot::build(p), || LatencySample::of_timeline(p.timeline));
     let path_of = |source: u32| -> String {
         p.ingested
             .sources
@@ -1068,7 +1070,7 @@ pub fn build(p: &Parts<'_>) -> Report {
             .iter()
             .map(|(r, rr)| (sanitize(r), LatencySummary::from(rr.latency.as_ref())))
             .collect(),
-        sample: LatencySample::of_timeline(p.timeline),
+        sample,
     };
     let loadtest = loadtest_out(lt, &latency_ms, &path_of);
     let f = p.funnel;
@@ -1245,7 +1247,7 @@ pub fn build(p: &Parts<'_>) -> Report {
         loadtest,
         funnel,
         correlation: correlation::build(p),
-        plot: plot::build(p),
+        plot,
         signatures,
         symptoms,
         symptom_notes: p.symptoms.notes.iter().map(|n| sanitize(n)).collect(),
