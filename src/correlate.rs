@@ -10,7 +10,7 @@ use rootcause_parsers::Micros;
 use rootcause_parsers::time::SECOND;
 
 use crate::model::{Event, EventKind};
-use crate::points::{AppPoints, StageTimes};
+use crate::points::StageTimes;
 
 /// Slack added on both sides of the load test's span.
 pub const WINDOW_SLACK: Micros = 5 * SECOND;
@@ -47,7 +47,7 @@ impl Timeline {
 
 /// Orders events by time and computes the window; the points are made from the events.
 pub fn correlate(events: Vec<Event>) -> Timeline {
-    let stages = StageTimes::from_points(&AppPoints::from_events(&events));
+    let stages = StageTimes::from_events(&events);
     correlate_with(events, stages)
 }
 

@@ -326,14 +326,14 @@ mod tests {
         assert_eq!(out["/other/<x>"].hit, 1, "no load-test route: kept as is");
     }
 
-    /// The funnel read from the stage times equals one counted point by point: inside the
+    /// The funnel read from the stage times equals one counted event by event: inside the
     /// window, outside it, without a time, per route, with durations; also once an input's
-    /// times are shifted.
+    /// times are shifted, and with the stage times made chunk by chunk and merged.
     #[test]
-    fn stage_times_count_as_the_points_would() {
+    fn stage_times_count_as_the_events_would() {
         use crate::correlate::Window;
         use crate::model::Event;
-        use crate::points::{AppPoints, StageTimes};
+        use crate::points::{StageMaker, StageTimes};
         use rootcause_parsers::jsonlog::AppEvent;
         let mut events = Vec::new();
         for k in 0..400i64 {
@@ -341,7 +341,7 @@ mod tests {
             let event = AppEvent {
                 message: "m".into(),
                 route: (k % 5 != 0).then(|| format!("/r{}", k % 2)),
-                request_id: Some(format!("id{}", k / 3)),
+                request_id: (k % 17 != 0).then(|| format!("id{}", k / 3)),
                 pid: Some(100 + (k % 4) as u32),
                 duration_ms: (k % 7 != 0).then_some(k as f64 / 8.0),
                 ..AppEvent::default()
@@ -351,12 +351,12 @@ mod tests {
             let kind = EventKind::app(event, stage);
             events.push(Event { ts, source: (k % 2) as u32, line: k as u64 + 1, kind });
         }
-        let naive = |points: &AppPoints, w: Window| {
+        let naive = |events: &[Event], w: Window| {
             let mut f = Funnel::default();
             let mut ms = Vec::new();
-            for p in points.points.iter() {
-                let Some(stage) = p.stage else { continue };
-                match p.ts() {
+            for e in events {
+                let EventKind::App { event, stage: Some(stage) } = &e.kind else { continue };
+                match e.ts {
                     Some(t) if !(w.start..=w.end).contains(&t) => {
                         f.outside_window += 1;
                         continue;
@@ -364,11 +364,11 @@ mod tests {
                     Some(_) => {}
                     None => f.without_timestamp += 1,
                 }
-                f.overall.add(stage, 1);
-                let route = points.route(p).map_or(NO_ROUTE, |r| &**r);
-                f.by_route.entry(route.to_string()).or_default().add(stage, 1);
-                if stage == Stage::Completed {
-                    ms.extend(p.duration_ms());
+                f.overall.add(*stage, 1);
+                let route = event.route.as_deref().unwrap_or(NO_ROUTE);
+                f.by_route.entry(route.to_string()).or_default().add(*stage, 1);
+                if *stage == Stage::Completed {
+                    ms.extend(event.duration_ms);
                 }
             }
             f.has_app_log = true;
@@ -376,35 +376,49 @@ mod tests {
             f.query_ms = stats::summarise(&mut ms);
             f
         };
-        let mut points = AppPoints::from_events(&events);
+        let by_key = |s: &StageTimes| {
+            let mut g = s.groups.clone();
+            g.sort_by(|a, b| (a.source, &a.route, a.stage).cmp(&(b.source, &b.route, b.stage)));
+            g
+        };
         let w = Window { start: 90_000, end: 300_000 };
         let mut skews = BTreeMap::new();
         skews.insert(1, 45_000);
+        let mut moved = events.clone();
+        for e in moved.iter_mut().filter(|e| e.source == 1) {
+            e.ts = e.ts.map(|t| t - 45_000);
+        }
         for shifted in [false, true] {
-            let mut stages = StageTimes::from_points(&points);
-            if shifted {
-                // Shifting the stage times equals making them from shifted points.
-                assert!(points.shift(&skews));
-                points.sort();
-                stages.shift(&skews);
-                let by_key = |s: &StageTimes| {
-                    let mut g = s.groups.clone();
-                    g.sort_by(|a, b| {
-                        (a.source, &a.route, a.stage).cmp(&(b.source, &b.route, b.stage))
-                    });
-                    g
-                };
-                assert_eq!(by_key(&stages), by_key(&StageTimes::from_points(&points)));
+            let mut whole = StageTimes::from_events(&events);
+            // Made chunk by chunk and merged in order, as ingest does.
+            let mut chunked = StageTimes::default();
+            for chunk in events.chunks(150) {
+                let mut m = StageMaker::default();
+                chunk.iter().for_each(|e| m.add(e));
+                chunked.merge(m.done());
             }
-            let mut tl = crate::correlate::correlate_with(Vec::new(), stages);
+            chunked.finish();
+            if shifted {
+                whole.shift(&skews);
+                chunked.shift(&skews);
+            }
+            let read = if shifted { &moved } else { &events };
+            // Shifting the stage times equals making them from shifted events.
+            assert_eq!(by_key(&whole), by_key(&StageTimes::from_events(read)));
+            assert_eq!(by_key(&whole), by_key(&chunked));
+            assert_eq!((whole.points, &whole.pids), (chunked.points, &chunked.pids));
+            let mut tl = crate::correlate::correlate_with(Vec::new(), whole);
             tl.window = Some(w);
             let got = count(&tl);
-            let want = naive(&points, w);
+            let want = naive(read, w);
             assert!(want.outside_window > 0 && want.without_timestamp > 0, "the cases occur");
             assert!(want.query_ms.is_some() && want.by_route.len() >= 3);
             assert_eq!(got, want, "shifted: {shifted}");
         }
-        assert_eq!(StageTimes::from_points(&points).pids.len(), 4);
+        let s = StageTimes::from_events(&events);
+        // Events with neither a stage nor an id make no point.
+        let neither = (0..400).filter(|k| k % 13 == 0 && k % 17 == 0).count();
+        assert_eq!((s.pids.len(), s.points), (4, 400 - neither));
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! The application's stage events in compact form: what the analysis after ingest reads of
-//! them (the funnel, the rebuilt application requests, the skew, the facts), 48 bytes each.
+//! them (the rebuilt application requests and the skew), 40 bytes each.
 //!
 //! An application log under load is most of a run's lines, and its stage events ("function
 //! hit", "query started", "query completed") are most of what an analysis keeps: three per
 //! request. As [`Event`]s they take 112 bytes each, plus two reference-counted strings.
-//! As [`AppPoint`]s they take 48, their route and request id being numbers in a table of names
+//! As [`AppPoint`]s they take 40, their route and request id being numbers in a table of names
 //! (the names of [`AppPoints`]) that each chunk of an input fills once per distinct string.
 //!
 //! During ingest for an analysis, each chunk's stage events become points
 //! ([`PointMaker`]) and leave the events; a run kept whole makes its points from its events
 //! ([`AppPoints::from_events`]). Either way the stages after ingest read the same points.
+//! What the funnel and the facts read of the same events is kept apart ([`StageTimes`]), so
+//! that the points can be freed once the application requests are rebuilt.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,7 +27,6 @@ pub struct AppPoint {
     ts: Micros,
     /// Its first line in its input.
     pub line: LineNo,
-    duration_ms: f64,
     /// The input it came from.
     pub source: SourceId,
     route: u32,
@@ -40,7 +41,6 @@ pub struct AppPoint {
 const HAS_TS: u8 = 1;
 const HAS_PID: u8 = 2;
 const HAS_STATUS: u8 = 4;
-const HAS_DURATION: u8 = 8;
 /// No name.
 const NONE: u32 = u32::MAX;
 
@@ -58,11 +58,6 @@ impl AppPoint {
     /// The HTTP status it reports.
     pub fn status(&self) -> Option<u16> {
         (self.flags & HAS_STATUS != 0).then_some(self.status)
-    }
-
-    /// The duration it reports, in milliseconds.
-    pub fn duration_ms(&self) -> Option<f64> {
-        (self.flags & HAS_DURATION != 0).then_some(self.duration_ms)
     }
 
     /// Moves it by `delta` µs (a skew correction).
@@ -172,25 +167,28 @@ impl AppPoint {
     }
 }
 
-/// What the funnel and the facts read of the points once the application requests are rebuilt
-/// ([`StageTimes::from_points`]): for each input, route and stage, the times of its stage
-/// points (sorted) and the durations "query completed" reports; and the process ids. Eight
-/// bytes per stage point (sixteen more with a duration) where a point takes 48, so the points can be freed before the load test is
-/// matched. The funnel counts are the same whatever the order of the points, so the times are
-/// kept per group, each group sorted; a skew moves a group's times together.
+/// What the funnel and the facts read of the application's stage events: for each input,
+/// route and stage, the times of its stage events (sorted) and the durations "query
+/// completed" reports; and the process ids. Made from the events while they are read
+/// ([`StageMaker`], chunk by chunk, merged with [`StageTimes::merge`]), so the points need not
+/// carry durations and can be freed before the load test is matched. Eight bytes per stage
+/// event (sixteen more with a duration). The funnel counts are the same whatever the order of
+/// the events, so the times are kept per group, each group sorted ([`StageTimes::finish`]); a
+/// skew moves a group's times together.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StageTimes {
-    /// Per (input, route, stage): the times of the timed points, ascending, and how many
-    /// points have no time.
+    /// Per (input, route, stage): the times of the timed events, ascending once finished, and
+    /// how many events have no time.
     pub groups: Vec<StageGroup>,
-
-    /// The process ids of all points.
+    /// The process ids of all events that make points.
     pub pids: std::collections::BTreeSet<u32>,
-    /// How many points there were (with a stage or with a request id only).
+    /// How many events make points (with a stage or with a request id only).
     pub points: usize,
+    /// The group of each (input, route, stage).
+    index: HashMap<(SourceId, Option<Shared>, Stage), usize, FastHash>,
 }
 
-/// The stage points of one input, route and stage ([`StageTimes`]).
+/// The stage events of one input, route and stage ([`StageTimes`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageGroup {
     /// The input.
@@ -199,80 +197,72 @@ pub struct StageGroup {
     pub route: Option<Shared>,
     /// The stage.
     pub stage: Stage,
-    /// Times of the timed points, ascending.
+    /// Times of the timed events, ascending once finished.
     pub times: Vec<Micros>,
-    /// Points without a time.
+    /// Events without a time.
     pub untimed: u64,
-    /// The durations the timed points report, with their times (in the order of the points).
+    /// The durations the timed events report, with their times.
     pub durations: Vec<(Micros, f64)>,
-    /// The durations the points without a time report.
+    /// The durations the events without a time report.
     pub untimed_durations: Vec<f64>,
 }
 
 impl StageTimes {
-    /// The stage times of `all`.
-    pub fn from_points(all: &AppPoints) -> StageTimes {
-        let mut out = StageTimes { points: all.len(), ..StageTimes::default() };
-        // Group of each (input, route name, stage), the route's name looked up once per name.
-        let mut routes: HashMap<&str, u32, FastHash> = HashMap::default();
-        let mut route_of_name: Vec<u32> = vec![NONE; all.names.len()];
-        let mut group_of: HashMap<(SourceId, u32, Stage), usize, FastHash> = HashMap::default();
-        let mut pids: std::collections::HashSet<u32, FastHash> = Default::default();
-        let mut last_pid = None;
-        for p in &all.points {
-            if p.pid().is_some() && p.pid() != last_pid {
-                last_pid = p.pid();
-                pids.extend(last_pid);
-            }
-            let Some(stage) = p.stage else { continue };
-            let route = match all.route(p) {
-                Some(r) => match route_of_name.get(p.route as usize) {
-                    Some(&k) if k != NONE => k,
-                    _ => {
-                        let n = routes.len() as u32;
-                        let k = *routes.entry(&**r).or_insert(n);
-                        if let Some(slot) = route_of_name.get_mut(p.route as usize) {
-                            *slot = k;
-                        }
-                        k
-                    }
-                },
-                None => NONE,
-            };
-            let g = *group_of.entry((p.source, route, stage)).or_insert_with(|| {
-                out.groups.push(StageGroup {
-                    source: p.source,
-                    route: all.route(p).cloned(),
-                    stage,
-                    times: Vec::new(),
-                    untimed: 0,
-                    durations: Vec::new(),
-                    untimed_durations: Vec::new(),
-                });
-                out.groups.len() - 1
-            });
-            let group = &mut out.groups[g];
-            // Read by the funnel of "query completed" only.
-            let ms = p.duration_ms().filter(|_| stage == Stage::Completed);
-            match (p.ts(), ms) {
-                (Some(ts), ms) => {
-                    group.times.push(ts);
-                    group.durations.extend(ms.map(|ms| (ts, ms)));
-                }
-                (None, ms) => {
-                    group.untimed += 1;
-                    group.untimed_durations.extend(ms);
-                }
-            }
+    /// The stage times of `events`, finished.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> StageTimes {
+        let mut maker = StageMaker::default();
+        for e in events {
+            maker.add(e);
         }
-        out.pids = pids.into_iter().collect();
-        for g in &mut out.groups {
-            // Sorted already when the points are.
+        let mut out = maker.done();
+        out.finish();
+        out
+    }
+
+    /// The group of `key`, made when new.
+    fn group(&mut self, key: (SourceId, Option<Shared>, Stage)) -> usize {
+        if let Some(&g) = self.index.get(&key) {
+            return g;
+        }
+        let (source, route, stage) = key.clone();
+        self.groups.push(StageGroup {
+            source,
+            route,
+            stage,
+            times: Vec::new(),
+            untimed: 0,
+            durations: Vec::new(),
+            untimed_durations: Vec::new(),
+        });
+        self.index.insert(key, self.groups.len() - 1);
+        self.groups.len() - 1
+    }
+
+    /// Adds the stage times of `other` (of later events: order does not matter).
+    pub fn merge(&mut self, other: StageTimes) {
+        self.points += other.points;
+        self.pids.extend(other.pids);
+        for g in other.groups {
+            let k = self.group((g.source, g.route, g.stage));
+            let mine = &mut self.groups[k];
+            if mine.times.is_empty() {
+                mine.times = g.times;
+            } else {
+                mine.times.extend(g.times);
+            }
+            mine.untimed += g.untimed;
+            mine.durations.extend(g.durations);
+            mine.untimed_durations.extend(g.untimed_durations);
+        }
+    }
+
+    /// Sorts each group's times, once every event is in.
+    pub fn finish(&mut self) {
+        for g in &mut self.groups {
             g.times.sort_unstable();
             g.times.shrink_to_fit();
             g.durations.shrink_to_fit();
         }
-        out
     }
 
     /// Subtracts each input's skew from its times.
@@ -283,6 +273,73 @@ impl StageTimes {
                 g.durations.iter_mut().for_each(|(t, _)| *t -= skew);
             }
         }
+    }
+}
+
+/// Makes the [`StageTimes`] of a chunk of events: of the events that make points
+/// ([`PointMaker::point`]). A chunk's events share their route strings, which are recognised by
+/// address; the chunk's events hold them meanwhile, so an address names one string.
+#[derive(Debug, Default)]
+pub struct StageMaker {
+    out: StageTimes,
+    by_address: HashMap<(SourceId, usize, Stage), usize, FastHash>,
+    /// The last group of each stage, with its input and route address: consecutive events
+    /// mostly share them.
+    last: [Option<(SourceId, usize, usize)>; 3],
+    pids: std::collections::HashSet<u32, FastHash>,
+    last_pid: Option<u32>,
+}
+
+impl StageMaker {
+    /// Adds `e` when it is an application event with a stage or a request id.
+    pub fn add(&mut self, e: &Event) {
+        let EventKind::App { event, stage } = &e.kind else { return };
+        let id = event.request_id.as_ref().filter(|s| !s.is_empty());
+        if stage.is_none() && id.is_none() {
+            return;
+        }
+        self.out.points += 1;
+        if event.pid.is_some() && event.pid != self.last_pid {
+            self.last_pid = event.pid;
+            self.pids.extend(event.pid);
+        }
+        let Some(stage) = *stage else { return };
+        let address = event.route.as_ref().map_or(0, |r| Arc::as_ptr(r) as *const u8 as usize);
+        let slot = stage as usize;
+        let g = match self.last[slot] {
+            Some((source, a, g)) if source == e.source && a == address => g,
+            _ => {
+                let g = match self.by_address.get(&(e.source, address, stage)) {
+                    Some(&g) => g,
+                    None => {
+                        let g = self.out.group((e.source, event.route.clone(), stage));
+                        self.by_address.insert((e.source, address, stage), g);
+                        g
+                    }
+                };
+                self.last[slot] = Some((e.source, address, g));
+                g
+            }
+        };
+        let group = &mut self.out.groups[g];
+        // Read by the funnel of "query completed" only.
+        let ms = event.duration_ms.filter(|_| stage == Stage::Completed);
+        match e.ts {
+            Some(ts) => {
+                group.times.push(ts);
+                group.durations.extend(ms.map(|ms| (ts, ms)));
+            }
+            None => {
+                group.untimed += 1;
+                group.untimed_durations.extend(ms);
+            }
+        }
+    }
+
+    /// The stage times made (not yet [`StageTimes::finish`]ed).
+    pub fn done(mut self) -> StageTimes {
+        self.out.pids = self.pids.into_iter().collect();
+        self.out
     }
 }
 
@@ -312,11 +369,9 @@ impl PointMaker {
         set(HAS_TS, e.ts.is_some());
         set(HAS_PID, event.pid.is_some());
         set(HAS_STATUS, event.status.is_some());
-        set(HAS_DURATION, event.duration_ms.is_some());
         Some(AppPoint {
             ts: e.ts.unwrap_or(0),
             line: e.line,
-            duration_ms: event.duration_ms.unwrap_or(0.0),
             source: e.source,
             route: event.route.as_ref().map_or(NONE, |r| self.name(r)),
             request_id: id.map_or(NONE, |r| self.name(r)),
@@ -355,7 +410,7 @@ mod tests {
 
     #[test]
     fn points_keep_what_the_analysis_reads_and_are_small() {
-        assert_eq!(std::mem::size_of::<AppPoint>(), 48);
+        assert_eq!(std::mem::size_of::<AppPoint>(), 40);
         let events = vec![
             app(3, Some(30), Some(Stage::Completed), "a"),
             app(1, Some(10), Some(Stage::Hit), "a"),
@@ -368,7 +423,7 @@ mod tests {
         let lines: Vec<LineNo> = p.points.iter().map(|x| x.line).collect();
         assert_eq!(lines, [1, 3, 4, 2]);
         let first = &p.points[1];
-        assert_eq!((first.ts(), first.pid(), first.duration_ms()), (Some(30), Some(7), Some(2.5)));
+        assert_eq!((first.ts(), first.pid()), (Some(30), Some(7)));
         assert_eq!(p.request_id(first).map(|s| &**s), Some("a"));
         assert_eq!(p.route(first).map(|s| &**s), Some("/r"));
         assert_eq!(p.request_id(&p.points[3]), None);

@@ -92,12 +92,17 @@ fn prepare_for(
     let mut events = std::mem::take(&mut ingested.events);
     // Read for an analysis, the stage events were made points during ingest; kept whole,
     // they are among the events.
-    let points = match analysis {
-        Some(_) => std::mem::take(&mut ingested.points),
-        None => crate::points::AppPoints::from_events(&events),
+    let (points, stages) = match analysis {
+        Some(_) => (std::mem::take(&mut ingested.points), std::mem::take(&mut ingested.stages)),
+        None => (
+            crate::points::AppPoints::from_events(&events),
+            crate::points::StageTimes::from_events(&events),
+        ),
     };
     let (skews, apps, stages) = pool
-        .install(|| skew::correct_with_apps(&mut events, points, &ingested.sources, &corr.skews))
+        .install(|| {
+            skew::correct_with_apps(&mut events, points, stages, &ingested.sources, &corr.skews)
+        })
         .map_err(UsageError)?;
     t.lap("skew");
     let mut timeline = pool.install(|| correlate::correlate_with(events, stages));

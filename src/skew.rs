@@ -166,17 +166,19 @@ pub fn correct(
     overrides: &[(String, Micros)],
 ) -> Result<Vec<Skew>, String> {
     let points = AppPoints::from_events(events.iter());
-    correct_with_apps(events, points, sources, overrides).map(|(skews, ..)| skews)
+    let stages = StageTimes::from_events(events.iter());
+    correct_with_apps(events, points, stages, sources, overrides).map(|(skews, ..)| skews)
 }
 
 /// [`correct`] on the events and the stage points of a run, also returning the application
 /// requests it rebuilt (what [`requests::app_requests`] gives on the corrected points: only
 /// load-test inputs are moved after they are built), so that later stages need not rebuild
-/// them, and what the funnel and the facts read of the points ([`StageTimes`]), on the
-/// corrected clocks. The points are freed as soon as both are made.
+/// them, and `stages` (what the funnel and the facts read of the stage events) on the
+/// corrected clocks. The points are freed as soon as the application requests are rebuilt.
 pub fn correct_with_apps(
     events: &mut [Event],
     mut points: AppPoints,
+    mut stages: StageTimes,
     sources: &[SourceInfo],
     overrides: &[(String, Micros)],
 ) -> Result<(Vec<Skew>, Vec<AppRequest>, StageTimes), String> {
@@ -209,11 +211,9 @@ pub fn correct_with_apps(
         .iter()
         .map(|s| s.format == Some(Format::JsonLog) && !given.contains_key(&s.id))
         .collect();
+    stages.shift(&given);
     let apps = requests::app_requests(&points);
-    // What the funnel and the facts read of the points; the points themselves are freed
-    // before the load test is matched. (Made after the application requests, not beside
-    // them: the peak of memory would hold both tables.)
-    let mut stages = StageTimes::from_points(&points);
+    // Freed before the load test is matched.
     drop(points);
     let mut estimated: BTreeMap<SourceId, Micros> = BTreeMap::new();
     let mut out = Vec::new();

@@ -199,6 +199,9 @@ pub struct Ingested {
     /// With an [`Analysis`]: the application's stage events, out of `events` (without one they
     /// are among the events; see [`crate::points`]).
     pub points: crate::points::AppPoints,
+    /// With an [`Analysis`]: what the funnel and the facts read of the stage events (without
+    /// one, made from the events).
+    pub stages: crate::points::StageTimes,
     /// With an [`Analysis`]: what the catalog matched in each input, in catalog order, times
     /// on the input's own clock (see [`crate::detect::combine`]).
     pub findings: Vec<(SourceId, Vec<crate::detect::Finding>)>,
@@ -252,6 +255,7 @@ pub fn ingest_for(
             ingested.spans.push((info.id, span));
         }
         points.push(post.take_points());
+        ingested.stages.merge(post.take_stages());
         ingested.sources.push(info);
         parts.push(post);
     }
@@ -279,6 +283,7 @@ pub fn ingest_for(
     };
     let (points, events) = pool.install(|| rayon::join(gather_points, gather_events));
     ingested.points = points;
+    ingested.stages.finish();
     ingested.events = events;
     ingested
 }

@@ -19,7 +19,7 @@ use super::LineStats;
 use super::times::Settler;
 use crate::detect::{self, Catalog, Finding};
 use crate::model::{Blocks, Event, EventKind, Shared};
-use crate::points::{AppPoint, AppPoints, PointMaker};
+use crate::points::{AppPoint, AppPoints, PointMaker, StageMaker, StageTimes};
 
 /// What an analysis needs done during ingest.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +36,8 @@ pub(crate) struct Done {
     /// The stage events made points, and the names they refer to.
     points: Vec<AppPoint>,
     names: Vec<Shared>,
+    /// What the funnel and the facts read of the stage events.
+    stages: StageTimes,
     findings: Vec<Finding>,
     span: Option<(Micros, Micros)>,
 }
@@ -53,6 +55,8 @@ pub(crate) struct Post<'a> {
     /// numbered across the input's chunks.
     points: Blocks<AppPoint>,
     names: Blocks<Shared>,
+    /// With an analysis, what the funnel and the facts read of the stage events.
+    stages: StageTimes,
     /// Earliest and latest time of the input's lines.
     pub span: Option<(Micros, Micros)>,
 }
@@ -69,6 +73,7 @@ impl<'a> Post<'a> {
             events: Blocks::default(),
             points: Blocks::default(),
             names: Blocks::default(),
+            stages: StageTimes::default(),
             span: None,
         }
     }
@@ -96,6 +101,7 @@ impl<'a> Post<'a> {
                 events,
                 points: Vec::new(),
                 names: Vec::new(),
+                stages: StageTimes::default(),
                 findings: Vec::new(),
                 span,
             };
@@ -103,9 +109,11 @@ impl<'a> Post<'a> {
         let findings = detect::scan(a.catalog, &events, a.evidence);
         let mut first = true;
         let mut maker = PointMaker::default();
+        let mut stages = StageMaker::default();
         let mut points = Vec::new();
         events.retain_mut(|e| {
             let point = maker.point(e);
+            stages.add(e);
             let wanted = thin(e);
             let keep = match point {
                 Some(p) => {
@@ -118,7 +126,7 @@ impl<'a> Post<'a> {
             keep
         });
         events.shrink_to_fit();
-        Done { events, points, names: maker.names, findings, span }
+        Done { events, points, names: maker.names, stages: stages.done(), findings, span }
     }
 
     /// Adds a processed chunk, in input order (sequential).
@@ -133,6 +141,12 @@ impl<'a> Post<'a> {
         let base = self.names.len() as u32;
         self.names.extend(d.names);
         self.points.extend(d.points.into_iter().map(|p| p.rebased(base)));
+        self.stages.merge(d.stages);
+    }
+
+    /// Takes the stage times out (not yet finished).
+    pub fn take_stages(&mut self) -> StageTimes {
+        std::mem::take(&mut self.stages)
     }
 
     /// Takes the points out (gathered apart from the events, see [`Points`]).
