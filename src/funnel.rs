@@ -333,7 +333,7 @@ mod tests {
     fn stage_times_count_as_the_events_would() {
         use crate::correlate::Window;
         use crate::model::Event;
-        use crate::points::{StageMaker, StageTimes};
+        use crate::points::{PointMaker, StageMaker, StageTimes};
         use rootcause_parsers::jsonlog::AppEvent;
         let mut events = Vec::new();
         for k in 0..400i64 {
@@ -393,8 +393,12 @@ mod tests {
             // Made chunk by chunk and merged in order, as ingest does.
             let mut chunked = StageTimes::default();
             for chunk in events.chunks(150) {
-                let mut m = StageMaker::default();
-                chunk.iter().for_each(|e| m.add(e));
+                let (mut points, mut m) = (PointMaker::default(), StageMaker::default());
+                for e in chunk {
+                    if let Some(p) = points.point(e) {
+                        m.add(e, &p, &points);
+                    }
+                }
                 chunked.merge(m.done());
             }
             chunked.finish();

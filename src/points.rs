@@ -169,7 +169,7 @@ impl AppPoint {
 
 /// What the funnel and the facts read of the application's stage events: for each input,
 /// route and stage, the times of its stage events (sorted) and the durations "query
-/// completed" reports; and the process ids. Made from the events while they are read
+/// completed" reports; and the process ids. Made from the points while the events are read
 /// ([`StageMaker`], chunk by chunk, merged with [`StageTimes::merge`]), so the points need not
 /// carry durations and can be freed before the load test is matched. Eight bytes per stage
 /// event (sixteen more with a duration). The funnel counts are the same whatever the order of
@@ -210,9 +210,11 @@ pub struct StageGroup {
 impl StageTimes {
     /// The stage times of `events`, finished.
     pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> StageTimes {
-        let mut maker = StageMaker::default();
+        let (mut points, mut maker) = (PointMaker::default(), StageMaker::default());
         for e in events {
-            maker.add(e);
+            if let Some(p) = points.point(e) {
+                maker.add(e, &p, &points);
+            }
         }
         let mut out = maker.done();
         out.finish();
@@ -276,55 +278,53 @@ impl StageTimes {
     }
 }
 
-/// Makes the [`StageTimes`] of a chunk of events: of the events that make points
-/// ([`PointMaker::point`]). A chunk's events share their route strings, which are recognised by
-/// address; the chunk's events hold them meanwhile, so an address names one string.
+/// Makes the [`StageTimes`] of a chunk of events from the points a [`PointMaker`] makes of
+/// them, a group per input, route name and stage.
 #[derive(Debug, Default)]
 pub struct StageMaker {
     out: StageTimes,
-    by_address: HashMap<(SourceId, usize, Stage), usize, FastHash>,
-    /// The last group of each stage, with its input and route address: consecutive events
-    /// mostly share them.
-    last: [Option<(SourceId, usize, usize)>; 3],
+    by_name: HashMap<(SourceId, u32, Stage), usize, FastHash>,
+    /// The last group of each stage, with its input and route name: consecutive points mostly
+    /// share them.
+    last: [Option<(SourceId, u32, usize)>; 3],
     pids: std::collections::HashSet<u32, FastHash>,
     last_pid: Option<u32>,
 }
 
 impl StageMaker {
-    /// Adds `e` when it is an application event with a stage or a request id.
-    pub fn add(&mut self, e: &Event) {
-        let EventKind::App { event, stage } = &e.kind else { return };
-        let id = event.request_id.as_ref().filter(|s| !s.is_empty());
-        if stage.is_none() && id.is_none() {
-            return;
-        }
+    /// Adds the point `p` that `maker` made of `e`.
+    pub fn add(&mut self, e: &Event, p: &AppPoint, maker: &PointMaker) {
         self.out.points += 1;
-        if event.pid.is_some() && event.pid != self.last_pid {
-            self.last_pid = event.pid;
-            self.pids.extend(event.pid);
+        if p.pid().is_some() && p.pid() != self.last_pid {
+            self.last_pid = p.pid();
+            self.pids.extend(p.pid());
         }
-        let Some(stage) = *stage else { return };
-        let address = event.route.as_ref().map_or(0, |r| Arc::as_ptr(r) as *const u8 as usize);
+        let Some(stage) = p.stage else { return };
         let slot = stage as usize;
         let g = match self.last[slot] {
-            Some((source, a, g)) if source == e.source && a == address => g,
+            Some((source, route, g)) if source == p.source && route == p.route => g,
             _ => {
-                let g = match self.by_address.get(&(e.source, address, stage)) {
+                let key = (p.source, p.route, stage);
+                let g = match self.by_name.get(&key) {
                     Some(&g) => g,
                     None => {
-                        let g = self.out.group((e.source, event.route.clone(), stage));
-                        self.by_address.insert((e.source, address, stage), g);
+                        let route = maker.names.get(p.route as usize).cloned();
+                        let g = self.out.group((p.source, route, stage));
+                        self.by_name.insert(key, g);
                         g
                     }
                 };
-                self.last[slot] = Some((e.source, address, g));
+                self.last[slot] = Some((p.source, p.route, g));
                 g
             }
         };
         let group = &mut self.out.groups[g];
         // Read by the funnel of "query completed" only.
-        let ms = event.duration_ms.filter(|_| stage == Stage::Completed);
-        match e.ts {
+        let ms = match &e.kind {
+            EventKind::App { event, .. } if stage == Stage::Completed => event.duration_ms,
+            _ => None,
+        };
+        match p.ts() {
             Some(ts) => {
                 group.times.push(ts);
                 group.durations.extend(ms.map(|ms| (ts, ms)));

@@ -113,7 +113,9 @@ impl<'a> Post<'a> {
         let mut points = Vec::new();
         events.retain_mut(|e| {
             let point = maker.point(e);
-            stages.add(e);
+            if let Some(p) = &point {
+                stages.add(e, p, &maker);
+            }
             let wanted = thin(e);
             let keep = match point {
                 Some(p) => {
