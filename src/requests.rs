@@ -264,8 +264,8 @@ pub fn match_ids<'a>(
     rows: impl Iterator<Item = SentRow<'a>> + Clone,
     apps: &[AppRequest],
 ) -> Vec<Option<usize>> {
-    let n = rows.clone().count();
-    if rows.clone().all(|r| r.id.is_none()) {
+    let (n, ids) = rows.clone().fold((0, false), |(n, ids), r| (n + 1, ids || r.id.is_some()));
+    if !ids {
         return vec![None; n];
     }
     let by_id: HashMap<&str, usize, FastHash> =
@@ -298,31 +298,29 @@ impl Groups {
     pub fn new<'a>(sent_routes: impl Iterator<Item = &'a str>, apps: &[AppRequest]) -> Groups {
         let mut keys: HashMap<String, u32, FastHash> = HashMap::default();
         let mut raw: HashMap<String, Option<u32>, FastHash> = HashMap::default();
-        // Rows in a row mostly share one route string: looked up once.
-        let mut last: (*const u8, usize) = (std::ptr::null(), 0);
+        let mut last = LastRoute::default();
         for r in sent_routes {
-            let this = (r.as_ptr(), r.len());
-            if std::mem::replace(&mut last, this) == this || raw.contains_key(r) {
-                continue;
-            }
-            let n = keys.len() as u32;
-            let g = *keys.entry(canonical_route(r)).or_insert(n);
-            raw.insert(r.to_string(), Some(g));
+            last.group(r, |r| {
+                if let Some(&g) = raw.get(r) {
+                    return g;
+                }
+                let n = keys.len() as u32;
+                let g = Some(*keys.entry(canonical_route(r)).or_insert(n));
+                raw.insert(r.to_string(), g);
+                g
+            });
         }
         let mut aligned = 0;
-        let mut last: ((*const u8, usize), Option<u32>) = ((std::ptr::null(), 0), None);
+        let mut last = LastRoute::default();
         for r in apps.iter().filter_map(|a| a.route.as_deref()) {
-            let this = (r.as_ptr(), r.len());
-            let g = if last.0 == this {
-                last.1
-            } else if let Some(g) = raw.get(r) {
-                *g
-            } else {
+            let g = last.group(r, |r| {
+                if let Some(&g) = raw.get(r) {
+                    return g;
+                }
                 let g = keys.get(&canonical_route(r)).copied();
                 raw.insert(r.to_string(), g);
                 g
-            };
-            last = (this, g);
+            });
             aligned += usize::from(g.is_some());
         }
         let per_route = !apps.is_empty() && aligned * 2 >= apps.len();
@@ -353,6 +351,28 @@ impl Groups {
             return Some(0);
         }
         self.of_route(a.route.as_deref()?)
+    }
+}
+
+/// The last route string looked up and the group it gave: rows in a row mostly share one
+/// string (by address), so it is hashed once per run of them.
+#[derive(Default)]
+struct LastRoute {
+    at: Option<((*const u8, usize), Option<u32>)>,
+}
+
+impl LastRoute {
+    /// The group of `r`, from `look` unless `r` is the string looked up last.
+    fn group(&mut self, r: &str, look: impl FnOnce(&str) -> Option<u32>) -> Option<u32> {
+        let this = (r.as_ptr(), r.len());
+        match self.at {
+            Some((at, g)) if at == this => g,
+            _ => {
+                let g = look(r);
+                self.at = Some((this, g));
+                g
+            }
+        }
     }
 }
 
