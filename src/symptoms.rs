@@ -208,9 +208,10 @@ fn request_symptoms(
             Some((is_5xx, Failed { app_id, source, line, sent: ts, observed, text }))
         })
         .collect();
-    let (five, none): (Vec<_>, Vec<_>) = failed.into_iter().partition(|(is_5xx, _)| *is_5xx);
-    let five: Vec<Failed> = five.into_iter().map(|(_, f)| f).collect();
-    let none: Vec<Failed> = none.into_iter().map(|(_, f)| f).collect();
+    let (mut five, mut none) = (Vec::new(), Vec::new());
+    for (is_5xx, f) in failed {
+        if is_5xx { five.push(f) } else { none.push(f) }
+    }
     let total = lt.outcomes.total;
     let make = |id: &'static str, mut v: Vec<Failed>, per_bucket: &dyn Fn(usize) -> u64| {
         if v.is_empty() {
