@@ -174,7 +174,7 @@ pub fn auto_bucket(span: Micros) -> Micros {
 }
 
 /// Matches, classes and buckets every request of the timeline, given its application requests
-/// ([`requests::app_requests`], rebuilt with the skew). `tolerance` is the clock tolerance for
+/// ([`requests::fold`], on the corrected clocks). `tolerance` is the clock tolerance for
 /// matching; `bucket` the `--bucket` width.
 pub fn analyse_with(
     tl: &Timeline,

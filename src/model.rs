@@ -96,7 +96,7 @@ impl<V> Memo<V> {
 /// this large are returned to the system as soon as they are freed (jemalloc serves
 /// allocations over 8 MiB from an arena that keeps no freed pages), so gathering the items
 /// holds them about once. A block's pages are only touched as it fills.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Blocks<T> {
     blocks: Vec<Vec<T>>,
     len: usize,
@@ -140,6 +140,21 @@ impl<T> Blocks<T> {
                 return;
             }
         }
+    }
+
+    /// Appends one item.
+    pub fn push(&mut self, item: T) {
+        self.extend(std::iter::once(item));
+    }
+
+    /// The item at `i` (in the order they were added).
+    pub fn get(&self, i: usize) -> Option<&T> {
+        self.blocks.get(i / self.per_block)?.get(i % self.per_block)
+    }
+
+    /// The item at `i`, to change it.
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.blocks.get_mut(i / self.per_block)?.get_mut(i % self.per_block)
     }
 
     /// How many items.
@@ -417,9 +432,16 @@ mod tests {
         // Blocks of exactly 3, the last partly filled; no empty block.
         let sizes: Vec<(usize, usize)> = b.blocks.iter().map(|x| (x.len(), x.capacity())).collect();
         assert_eq!(sizes, [(3, 3), (3, 3), (3, 3), (1, 3)]);
+        // Indexed across blocks, in the order added.
+        assert_eq!((b.get(0), b.get(4), b.get(9), b.get(10)), (Some(&0), Some(&4), Some(&9), None));
+        if let Some(x) = b.get_mut(7) {
+            *x = 70;
+        }
+        b.push(10);
+        assert_eq!((b.get(7), b.get(10), b.len()), (Some(&70), Some(&10), 11));
         let mut out = vec![100];
         b.drain_into(&mut out);
-        assert_eq!(out, [100, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(out, [100, 0, 1, 2, 3, 4, 5, 6, 70, 8, 9, 10]);
         assert!(b.is_empty() && b.blocks.is_empty());
         // A block filled exactly leaves no empty block behind.
         b.extend(0..3);

@@ -1,22 +1,19 @@
-//! The application's stage events in compact form: what the analysis after ingest reads of
-//! them (the rebuilt application requests and the skew), 40 bytes each.
+//! The application's stage events in compact form, and what the funnel and the facts read of
+//! them.
 //!
 //! An application log under load is most of a run's lines, and its stage events ("function
-//! hit", "query started", "query completed") are most of what an analysis keeps: three per
-//! request. As [`Event`]s they take 112 bytes each, plus two reference-counted strings.
-//! As [`AppPoint`]s they take 40, their route and request id being numbers in a table of names
-//! (the names of [`AppPoints`]) that each chunk of an input fills once per distinct string.
-//!
-//! During ingest for an analysis, each chunk's stage events become points
-//! ([`PointMaker`]) and leave the events; a run kept whole makes its points from its events
-//! ([`AppPoints::from_events`]). Either way the stages after ingest read the same points.
-//! What the funnel and the facts read of the same events is kept apart ([`StageTimes`]), so
-//! that the points can be freed once the application requests are rebuilt.
+//! hit", "query started", "query completed") are most of what an analysis reads: three per
+//! request. As [`Event`]s they take 112 bytes each, plus two reference-counted strings. A
+//! chunk of events makes them [`AppPoint`]s ([`PointMaker`]), 40 bytes each, their route and
+//! request id being numbers in the chunk's table of names, filled once per distinct string.
+//! The points are not kept: each is read at once into the application requests
+//! ([`crate::requests::fold`]) and into the times the funnel and the facts read
+//! ([`StageTimes`]), which during ingest for an analysis is all that is kept of the stage
+//! events.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use rootcause_parsers::{LineNo, Micros};
 
 use crate::model::{Event, EventKind, FastHash, Shared, SourceId, Stage};
@@ -60,110 +57,14 @@ impl AppPoint {
         (self.flags & HAS_STATUS != 0).then_some(self.status)
     }
 
-    /// Moves it by `delta` µs (a skew correction).
-    fn shift(&mut self, delta: Micros) {
-        if self.flags & HAS_TS != 0 {
-            self.ts -= delta;
-        }
+    /// The number of its route among its chunk's names ([`PointMaker::names`]).
+    pub fn route_name(&self) -> Option<u32> {
+        (self.route != NONE).then_some(self.route)
     }
 
-    /// The order of the timeline: timed points first, by time, input and line.
-    fn key(&self) -> (bool, Micros, SourceId, LineNo) {
-        (self.flags & HAS_TS == 0, self.ts, self.source, self.line)
-    }
-}
-
-/// The points of a run and the names their routes and request ids refer to.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AppPoints {
-    /// The points, in the order of the timeline once [`AppPoints::sort`] has run.
-    pub points: Vec<AppPoint>,
-    /// Routes and request ids (the same string may appear more than once).
-    names: Vec<Shared>,
-}
-
-impl AppPoints {
-    /// The points made from the stage events among `events`, sorted.
-    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> AppPoints {
-        let mut maker = PointMaker::default();
-        let points = events.into_iter().filter_map(|e| maker.point(e)).collect();
-        let mut out = AppPoints { points, names: maker.names };
-        out.sort();
-        out
-    }
-
-    /// How many points.
-    pub fn len(&self) -> usize {
-        self.points.len()
-    }
-
-    /// True when there are none.
-    pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
-    }
-
-    /// Sorts the points in the order of the timeline: timed ones first, by time, input and
-    /// line (unique: an input's line holds one application event).
-    pub fn sort(&mut self) {
-        self.points.par_sort_unstable_by_key(AppPoint::key);
-    }
-
-    /// The route of `p`.
-    pub fn route(&self, p: &AppPoint) -> Option<&Shared> {
-        self.names.get(p.route as usize)
-    }
-
-    /// The request id of `p`.
-    pub fn request_id(&self, p: &AppPoint) -> Option<&Shared> {
-        self.names.get(p.request_id as usize)
-    }
-
-    /// The number of `p`'s request id in the table of names: equal numbers are equal ids (not
-    /// the reverse: an id seen in two chunks has two numbers). Below [`AppPoints::names_len`].
-    pub fn request_id_number(&self, p: &AppPoint) -> Option<usize> {
-        (p.request_id != NONE).then_some(p.request_id as usize)
-    }
-
-    /// How many names there are.
-    pub fn names_len(&self) -> usize {
-        self.names.len()
-    }
-
-    /// Subtracts each input's skew from its points' times; true when one moved (their order
-    /// may then have changed).
-    pub fn shift(&mut self, skews: &std::collections::BTreeMap<SourceId, Micros>) -> bool {
-        let mut moved = false;
-        for p in &mut self.points {
-            if let Some(&skew) = skews.get(&p.source).filter(|&&k| k != 0) {
-                p.shift(skew);
-                moved = true;
-            }
-        }
-        moved
-    }
-
-    /// Appends `chunk`, whose names are numbered from 0 in `names`.
-    pub fn append(
-        &mut self,
-        chunk: impl IntoIterator<Item = AppPoint>,
-        names: impl IntoIterator<Item = Shared>,
-    ) {
-        let base = self.names.len() as u32;
-        self.names.extend(names);
-        self.points.extend(chunk.into_iter().map(|p| p.rebased(base)));
-    }
-}
-
-impl AppPoint {
-    /// The point with its names numbered from `base` rather than 0 (its chunk's names are
-    /// appended after `base` others).
-    pub fn rebased(mut self, base: u32) -> AppPoint {
-        for n in [&mut self.route, &mut self.request_id] {
-            if *n != NONE {
-                *n += base;
-            }
-        }
-        self
+    /// The number of its request id among its chunk's names ([`PointMaker::names`]).
+    pub fn id_name(&self) -> Option<u32> {
+        (self.request_id != NONE).then_some(self.request_id)
     }
 }
 
@@ -171,7 +72,7 @@ impl AppPoint {
 /// route and stage, the times of its stage events (sorted) and the durations "query
 /// completed" reports; and the process ids. Made from the points while the events are read
 /// ([`StageMaker`], chunk by chunk, merged with [`StageTimes::merge`]), so the points need not
-/// carry durations and can be freed before the load test is matched. Eight bytes per stage
+/// carry durations and are never kept. Eight bytes per stage
 /// event (sixteen more with a duration). The funnel counts are the same whatever the order of
 /// the events, so the times are kept per group, each group sorted ([`StageTimes::finish`]); a
 /// skew moves a group's times together.
@@ -411,38 +312,26 @@ mod tests {
     #[test]
     fn points_keep_what_the_analysis_reads_and_are_small() {
         assert_eq!(std::mem::size_of::<AppPoint>(), 40);
-        let events = vec![
+        let events = [
             app(3, Some(30), Some(Stage::Completed), "a"),
-            app(1, Some(10), Some(Stage::Hit), "a"),
             app(2, None, Some(Stage::Started), ""),
             app(4, Some(40), None, "b"),
             app(5, Some(50), None, ""),
         ];
-        let p = AppPoints::from_events(&events);
-        // The last event has neither stage nor id; the others are sorted, untimed last.
-        let lines: Vec<LineNo> = p.points.iter().map(|x| x.line).collect();
-        assert_eq!(lines, [1, 3, 4, 2]);
-        let first = &p.points[1];
-        assert_eq!((first.ts(), first.pid()), (Some(30), Some(7)));
-        assert_eq!(p.request_id(first).map(|s| &**s), Some("a"));
-        assert_eq!(p.route(first).map(|s| &**s), Some("/r"));
-        assert_eq!(p.request_id(&p.points[3]), None);
-        assert_eq!((p.points[3].ts(), p.points[2].stage), (None, None));
-    }
-
-    #[test]
-    fn appended_chunks_keep_their_names() {
-        let mut all = AppPoints::default();
-        for id in ["x", "y"] {
-            let chunk = AppPoints::from_events(&[app(1, Some(1), Some(Stage::Hit), id)]);
-            all.append(chunk.points, chunk.names);
-        }
-        let ids: Vec<&str> =
-            all.points.iter().filter_map(|p| all.request_id(p)).map(|s| &**s).collect();
-        assert_eq!(ids, ["x", "y"]);
-        let mut skews = std::collections::BTreeMap::new();
-        skews.insert(1, 5);
-        assert!(all.shift(&skews));
-        assert_eq!(all.points[0].ts(), Some(-4));
+        let mut maker = PointMaker::default();
+        let points: Vec<AppPoint> = events.iter().filter_map(|e| maker.point(e)).collect();
+        // The last event has neither stage nor id.
+        let lines: Vec<LineNo> = points.iter().map(|x| x.line).collect();
+        assert_eq!(lines, [3, 2, 4]);
+        let name = |n: Option<u32>| n.and_then(|n| maker.names.get(n as usize)).map(|s| &**s);
+        let first = &points[0];
+        assert_eq!(
+            (first.ts(), first.pid(), first.stage),
+            (Some(30), Some(7), Some(Stage::Completed))
+        );
+        assert_eq!((name(first.id_name()), name(first.route_name())), (Some("a"), Some("/r")));
+        // An empty id is no id; an untimed point says so.
+        assert_eq!((points[1].id_name(), points[1].ts()), (None, None));
+        assert_eq!((name(points[2].id_name()), points[2].stage), (Some("b"), None));
     }
 }

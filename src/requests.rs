@@ -1,11 +1,12 @@
 //! Per-request correlation: which sent request became which application request, and where
 //! each lost request was lost.
 //!
-//! The application side is rebuilt from its stage events ([`app_requests`]): events that carry
-//! the same request id form one request; without ids, events are chained per input, process and
-//! route in time order (a hit opens a request, the oldest open request takes the next "query
-//! started", the oldest started one the next "query completed"). A request's furthest stage is
-//! the last of hit → started → completed it reached.
+//! The application side is rebuilt from its stage events, folded while the logs are read
+//! ([`fold`]): events that carry the same request id form one request; without ids, events are
+//! chained per input, process and route in time order (a hit opens a request, the oldest open
+//! request takes the next "query started", the oldest started one the next "query
+//! completed"). A request's furthest stage is the last of hit → started → completed it
+//! reached.
 //!
 //! Sent requests are matched to application requests of the same route ([`Groups`]) in time
 //! order ([`match_sent`]): a request can only have been served between the moment it was sent
@@ -27,7 +28,8 @@ use serde::Serialize;
 
 use crate::funnel::canonical_route;
 use crate::model::{Event, EventKind, FastHash, Shared, SourceId, Stage};
-use crate::points::AppPoints;
+
+pub mod fold;
 
 /// One request as the application logged it.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,150 +52,6 @@ pub struct AppRequest {
     pub status: Option<u16>,
     /// Its request id, when its events carry one.
     pub id: Option<Shared>,
-}
-
-/// One application point as the rebuild reads it, its names resolved.
-struct AppPoint<'a> {
-    /// The number of its request id in the points' names.
-    number: Option<usize>,
-    ts: Micros,
-    stage: Option<Stage>,
-    source: SourceId,
-    line: LineNo,
-    route: Option<&'a Shared>,
-    request_id: Option<&'a Shared>,
-    pid: Option<u32>,
-    status: Option<u16>,
-}
-
-/// Open requests of one chain (input, process, route) waiting for their next stage.
-#[derive(Default)]
-struct Chain {
-    at_hit: std::collections::VecDeque<usize>,
-    at_started: std::collections::VecDeque<usize>,
-}
-
-/// Rebuilds application requests from the stage points, in time order ([`AppPoints::sort`]).
-/// Points that carry a known request id but no stage (an "Uncaught exception" with
-/// `status: 500`) extend their request's last time and give its status.
-pub fn app_requests(all: &AppPoints) -> Vec<AppRequest> {
-    let points = all.points.iter().filter_map(|p| {
-        Some(AppPoint {
-            number: all.request_id_number(p),
-            ts: p.ts()?,
-            stage: p.stage,
-            source: p.source,
-            line: p.line,
-            route: all.route(p),
-            request_id: all.request_id(p),
-            pid: p.pid(),
-            status: p.status(),
-        })
-    });
-    // Sized once: grown by doubling, the largest two tables of a run would be copied while
-    // held. A request opens at its first stage point, "function hit" where there is one.
-    // Counted in one pass: stage points, and those with an id (all, and the hits among them).
-    let (mut staged, mut with_id, mut hits) = (0, 0, 0);
-    for p in all.points.iter().filter(|p| p.stage.is_some()) {
-        staged += 1;
-        if all.request_id_number(p).is_some() {
-            with_id += 1;
-            hits += usize::from(p.stage == Some(Stage::Hit));
-        }
-    }
-    let ids = if hits > 0 { hits } else { with_id };
-    let mut out: Vec<AppRequest> = Vec::with_capacity(staged);
-    // The request of each (input, id), by its index in `out`: four bytes a request where a
-    // map holding its key would take thirty-two, at the peak of a run's memory.
-    let hasher = FastHash::default();
-    let key_hash =
-        |source: SourceId, id: &str| std::hash::BuildHasher::hash_one(&hasher, (source, id));
-    let mut by_id: hashbrown::HashTable<u32> = hashbrown::HashTable::with_capacity(ids);
-    let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain, FastHash> =
-        HashMap::default();
-    // The request of each id number, once known: the points of a request read in one chunk
-    // share a number, so the id's text is hashed once per request and chunk, not per point.
-    let mut by_number: Vec<usize> = vec![usize::MAX; all.names_len()];
-    for p in points {
-        let idx = match (p.request_id, p.stage) {
-            (Some(id), stage) => {
-                let known = p.number.and_then(|n| by_number.get(n)).filter(|&&i| i != usize::MAX);
-                let found = known.copied().or_else(|| {
-                    let same = |&i: &u32| {
-                        let a = &out[i as usize];
-                        a.source == p.source && a.id.as_deref() == Some(&**id)
-                    };
-                    by_id.find(key_hash(p.source, id), same).map(|&i| i as usize)
-                });
-                let i = match (found, stage) {
-                    (Some(i), _) => i,
-                    (None, Some(stage)) => {
-                        out.push(AppRequest::new(&p, stage, true));
-                        let i = out.len() - 1;
-                        let rehash = |&j: &u32| {
-                            let a = &out[j as usize];
-                            key_hash(a.source, a.id.as_deref().unwrap_or_default())
-                        };
-                        by_id.insert_unique(key_hash(p.source, id), i as u32, rehash);
-                        i
-                    }
-                    // Not a stage event, and no stage event opened its request.
-                    (None, None) => continue,
-                };
-                if let Some(slot) = p.number.and_then(|n| by_number.get_mut(n)) {
-                    *slot = i;
-                }
-                i
-            }
-            (None, Some(stage)) => {
-                let chain = chains.entry((p.source, p.pid, p.route.map(|r| &**r))).or_default();
-                let found = match stage {
-                    Stage::Hit => None,
-                    Stage::Started => chain.at_hit.pop_front(),
-                    Stage::Completed => {
-                        chain.at_started.pop_front().or_else(|| chain.at_hit.pop_front())
-                    }
-                };
-                let i = found.unwrap_or_else(|| {
-                    out.push(AppRequest::new(&p, stage, false));
-                    out.len() - 1
-                });
-                match stage {
-                    Stage::Hit => chain.at_hit.push_back(i),
-                    Stage::Started => chain.at_started.push_back(i),
-                    Stage::Completed => {}
-                }
-                i
-            }
-            (None, None) => continue,
-        };
-        let r = &mut out[idx];
-        r.last = r.last.max(p.ts);
-        if let Some(stage) = p.stage {
-            r.furthest = r.furthest.max(stage);
-        }
-        r.status = r.status.or(p.status);
-        if r.route.is_none() {
-            r.route = p.route.cloned();
-        }
-    }
-    out
-}
-
-impl AppRequest {
-    fn new(p: &AppPoint<'_>, stage: Stage, by_id: bool) -> AppRequest {
-        AppRequest {
-            first: p.ts,
-            last: p.ts,
-            furthest: stage,
-            route: p.route.cloned(),
-            source: p.source,
-            line: p.line,
-            by_id,
-            status: None,
-            id: p.request_id.cloned(),
-        }
-    }
 }
 
 /// One sent request, as the matcher sees it.

@@ -90,18 +90,18 @@ fn prepare_for(
     ingested.discover_errors = discover_errors;
     t.lap(&format!("ingest ({} events kept)", ingested.events.len()));
     let mut events = std::mem::take(&mut ingested.events);
-    // Read for an analysis, the stage events were made points during ingest; kept whole,
-    // they are among the events.
-    let (points, stages) = match analysis {
-        Some(_) => (std::mem::take(&mut ingested.points), std::mem::take(&mut ingested.stages)),
+    // Read for an analysis, the stage events were folded during ingest; kept whole, they are
+    // among the events.
+    let (apps, stages) = match analysis {
+        Some(_) => (std::mem::take(&mut ingested.apps), std::mem::take(&mut ingested.stages)),
         None => (
-            crate::points::AppPoints::from_events(&events),
+            crate::requests::fold::from_events(&events),
             crate::points::StageTimes::from_events(&events),
         ),
     };
     let (skews, apps, stages) = pool
         .install(|| {
-            skew::correct_with_apps(&mut events, points, stages, &ingested.sources, &corr.skews)
+            skew::correct_with_apps(&mut events, apps, stages, &ingested.sources, &corr.skews)
         })
         .map_err(UsageError)?;
     t.lap("skew");

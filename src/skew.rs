@@ -38,7 +38,8 @@ use rootcause_parsers::time::SECOND;
 
 use crate::ingest::SourceInfo;
 use crate::model::{Event, EventKind, FastHash, SourceId};
-use crate::points::{AppPoints, StageTimes};
+use crate::points::StageTimes;
+use crate::requests::fold::{self, InputApps};
 use crate::requests::{self, AppRequest, Groups, Sent, SentRow};
 
 /// Estimates below this confidence are reported but not applied.
@@ -165,19 +166,19 @@ pub fn correct(
     sources: &[SourceInfo],
     overrides: &[(String, Micros)],
 ) -> Result<Vec<Skew>, String> {
-    let points = AppPoints::from_events(events.iter());
+    let apps = fold::from_events(events.iter());
     let stages = StageTimes::from_events(events.iter());
-    correct_with_apps(events, points, stages, sources, overrides).map(|(skews, ..)| skews)
+    correct_with_apps(events, apps, stages, sources, overrides).map(|(skews, ..)| skews)
 }
 
-/// [`correct`] on the events and the stage points of a run, also returning the application
-/// requests it rebuilt (what [`requests::app_requests`] gives on the corrected points: only
+/// [`correct`] on the events and the application requests folded from the stage events of a
+/// run ([`fold`]), also returning the application requests on the corrected clocks (only
 /// load-test inputs are moved after they are built), so that later stages need not rebuild
 /// them, and `stages` (what the funnel and the facts read of the stage events) on the
-/// corrected clocks. The points are freed as soon as the application requests are rebuilt.
+/// corrected clocks.
 pub fn correct_with_apps(
     events: &mut [Event],
-    mut points: AppPoints,
+    apps: Vec<(SourceId, InputApps)>,
     mut stages: StageTimes,
     sources: &[SourceInfo],
     overrides: &[(String, Micros)],
@@ -205,16 +206,12 @@ pub fn correct_with_apps(
         })
         .collect();
     shift(events, &given);
-    points.shift(&given);
-    points.sort();
+    let apps = fold::finish(apps, &given);
     let is_reference: Vec<bool> = sources
         .iter()
         .map(|s| s.format == Some(Format::JsonLog) && !given.contains_key(&s.id))
         .collect();
     stages.shift(&given);
-    let apps = requests::app_requests(&points);
-    // Freed before the load test is matched.
-    drop(points);
     let mut estimated: BTreeMap<SourceId, Micros> = BTreeMap::new();
     let mut out = Vec::new();
     for s in sources {

@@ -196,9 +196,10 @@ pub struct Ingested {
     /// order), in line order within a source:
     /// all of them, or with an [`Analysis`] what the later stages read ([`post`]).
     pub events: Vec<Event>,
-    /// With an [`Analysis`]: the application's stage events, out of `events` (without one they
-    /// are among the events; see [`crate::points`]).
-    pub points: crate::points::AppPoints,
+    /// With an [`Analysis`]: the application requests of each input, folded from its stage
+    /// events, which are out of `events` (without one they are among the events; see
+    /// [`crate::requests::fold`]).
+    pub apps: Vec<(SourceId, crate::requests::fold::InputApps)>,
     /// With an [`Analysis`]: what the funnel and the facts read of the stage events (without
     /// one, made from the events).
     pub stages: crate::points::StageTimes,
@@ -246,43 +247,27 @@ pub fn ingest_for(
     let total: usize = per_input.iter().map(|(_, p)| p.len()).sum();
     let mut ingested = Ingested::default();
     let mut parts = Vec::with_capacity(per_input.len());
-    let mut points = Vec::with_capacity(per_input.len());
     for (info, mut post) in per_input {
         if analysis.is_some() {
             ingested.findings.push((info.id, std::mem::take(&mut post.findings)));
+            ingested.apps.push((info.id, post.take_apps()));
         }
         if let Some(span) = post.span {
             ingested.spans.push((info.id, span));
         }
-        points.push(post.take_points());
         ingested.stages.merge(post.take_stages());
         ingested.sources.push(info);
         parts.push(post);
     }
-    // The points and the events are gathered side by side. The largest input's events first,
-    // then the others in input order; each block is freed as soon as it is moved, so that
-    // nothing is held twice.
-    let total_points: usize = points.iter().map(post::Points::len).sum();
-    let gather_points = || {
-        let mut all = crate::points::AppPoints::default();
-        all.points.reserve_exact(total_points);
-        for p in points {
-            p.move_into(&mut all);
+    // The largest input's events first, then the others in input order; each block is freed
+    // as soon as it is moved, so that nothing is held twice.
+    let mut events = Vec::with_capacity(total);
+    if let Some(i) = (0..parts.len()).max_by_key(|&i| parts[i].len()) {
+        parts[i].move_into(&mut events);
+        for part in &mut parts {
+            part.move_into(&mut events);
         }
-        all
-    };
-    let gather_events = || {
-        let mut events = Vec::with_capacity(total);
-        if let Some(i) = (0..parts.len()).max_by_key(|&i| parts[i].len()) {
-            parts[i].move_into(&mut events);
-            for part in &mut parts {
-                part.move_into(&mut events);
-            }
-        }
-        events
-    };
-    let (points, events) = pool.install(|| rayon::join(gather_points, gather_events));
-    ingested.points = points;
+    }
     ingested.stages.finish();
     ingested.events = events;
     ingested

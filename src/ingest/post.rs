@@ -4,8 +4,8 @@
 //!
 //! Thinning keeps, in compact form: every request (with its URL and method only when it
 //! failed) and aggregate result; application events that mark a stage or carry a request id,
-//! made [`crate::points::AppPoint`]s (48 bytes, out of the events); other application events
-//! that carry a pid (without their message and traceback, which detection has seen); the console lines the facts read (worker boots, timeouts,
+//! out of the events, folded into the application requests ([`crate::requests::fold`]) and
+//! the stage times ([`StageTimes`]); other application events that carry a pid (without their message and traceback, which detection has seen); the console lines the facts read (worker boots, timeouts,
 //! kills, exits, the worker class, werkzeug's banner); the Postgres connection lines the
 //! connection count reads (without their statement, detail and the like). Everything else has
 //! been matched and counted and is dropped, except the first event of each chunk, which stays
@@ -18,8 +18,9 @@ use rootcause_parsers::console::ConsoleRecord;
 use super::LineStats;
 use super::times::Settler;
 use crate::detect::{self, Catalog, Finding};
-use crate::model::{Blocks, Event, EventKind, Shared};
-use crate::points::{AppPoint, AppPoints, PointMaker, StageMaker, StageTimes};
+use crate::model::{Blocks, Event, EventKind};
+use crate::points::{PointMaker, StageMaker, StageTimes};
+use crate::requests::fold::{ChunkApps, InputApps};
 
 /// What an analysis needs done during ingest.
 #[derive(Debug, Clone, Copy)]
@@ -33,9 +34,8 @@ pub struct Analysis<'a> {
 /// A chunk once matched and thinned.
 pub(crate) struct Done {
     events: Vec<Event>,
-    /// The stage events made points, and the names they refer to.
-    points: Vec<AppPoint>,
-    names: Vec<Shared>,
+    /// The application requests folded from the stage events.
+    apps: ChunkApps,
     /// What the funnel and the facts read of the stage events.
     stages: StageTimes,
     findings: Vec<Finding>,
@@ -51,10 +51,9 @@ pub(crate) struct Post<'a> {
     /// The events kept so far, in input order, in blocks: never one vector grown by
     /// reallocation, nor many small ones, which once moved would stay resident a while.
     events: Blocks<Event>,
-    /// With an analysis, the stage events made points (they leave the events), their names
-    /// numbered across the input's chunks.
-    points: Blocks<AppPoint>,
-    names: Blocks<Shared>,
+    /// With an analysis, the application requests folded from the stage events (which leave
+    /// the events).
+    apps: InputApps,
     /// With an analysis, what the funnel and the facts read of the stage events.
     stages: StageTimes,
     /// Earliest and latest time of the input's lines.
@@ -71,8 +70,7 @@ impl<'a> Post<'a> {
             settler: Settler::default(),
             findings: Vec::new(),
             events: Blocks::default(),
-            points: Blocks::default(),
-            names: Blocks::default(),
+            apps: InputApps::default(),
             stages: StageTimes::default(),
             span: None,
         }
@@ -99,8 +97,7 @@ impl<'a> Post<'a> {
         let Some(a) = analysis else {
             return Done {
                 events,
-                points: Vec::new(),
-                names: Vec::new(),
+                apps: ChunkApps::default(),
                 stages: StageTimes::default(),
                 findings: Vec::new(),
                 span,
@@ -110,25 +107,23 @@ impl<'a> Post<'a> {
         let mut first = true;
         let mut maker = PointMaker::default();
         let mut stages = StageMaker::default();
-        let mut points = Vec::new();
+        let mut apps = ChunkApps::default();
         events.retain_mut(|e| {
             let point = maker.point(e);
             if let Some(p) = &point {
                 stages.add(e, p, &maker);
+                apps.add(p, &maker.names);
             }
             let wanted = thin(e);
             let keep = match point {
-                Some(p) => {
-                    points.push(p);
-                    first
-                }
+                Some(_) => first,
                 None => wanted || first,
             };
             first = false;
             keep
         });
         events.shrink_to_fit();
-        Done { events, points, names: maker.names, stages: stages.done(), findings, span }
+        Done { events, apps, stages: stages.done(), findings, span }
     }
 
     /// Adds a processed chunk, in input order (sequential).
@@ -140,9 +135,7 @@ impl<'a> Post<'a> {
             self.span = Some(self.span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }
         self.events.extend(d.events);
-        let base = self.names.len() as u32;
-        self.names.extend(d.names);
-        self.points.extend(d.points.into_iter().map(|p| p.rebased(base)));
+        self.apps.absorb(d.apps);
         self.stages.merge(d.stages);
     }
 
@@ -151,9 +144,9 @@ impl<'a> Post<'a> {
         std::mem::take(&mut self.stages)
     }
 
-    /// Takes the points out (gathered apart from the events, see [`Points`]).
-    pub fn take_points(&mut self) -> Points {
-        Points { points: std::mem::take(&mut self.points), names: std::mem::take(&mut self.names) }
+    /// Takes the application requests out.
+    pub fn take_apps(&mut self) -> InputApps {
+        std::mem::take(&mut self.apps)
     }
 
     /// How many events are kept.
@@ -191,25 +184,6 @@ impl<'a> Post<'a> {
             let done = Post::process(self.analysis, rest);
             self.absorb(done);
         }
-    }
-}
-
-/// An input's points and the names they refer to, taken out of its [`Post`].
-pub(crate) struct Points {
-    points: Blocks<AppPoint>,
-    names: Blocks<Shared>,
-}
-
-impl Points {
-    /// How many points.
-    pub fn len(&self) -> usize {
-        self.points.len()
-    }
-
-    /// Moves the points to the end of `out`, freeing each block once moved.
-    pub fn move_into(mut self, out: &mut AppPoints) {
-        out.points.reserve(self.points.len());
-        out.append(self.points.drain(), self.names.drain());
     }
 }
 
