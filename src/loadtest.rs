@@ -376,21 +376,24 @@ pub fn analyse(tl: &Timeline) -> LoadTest {
 
 fn per_request(tl: &Timeline) -> LoadTest {
     let mut lt = LoadTest { basis: Basis::PerRequest, ..LoadTest::default() };
-    let mut ok_ms: Vec<f64> = Vec::new();
+    // Sized once: a run has millions of requests, and a vector grown by doubling holds up to
+    // twice what it needs.
+    let requests = tl.events.iter().filter(|e| matches!(e.kind, EventKind::Request(_))).count();
+    let mut ok_ms: Vec<f64> = Vec::with_capacity(requests);
     let mut route_ms: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut sends: Vec<Micros> = Vec::new();
-    // (send time, latency if it got a response) in send order, for the phases.
-    let mut measured: Vec<(Micros, Option<f64>)> = Vec::new();
+    let mut sends: Vec<Micros> = Vec::with_capacity(requests);
+    // The timed requests that got a response, numbered in send order, for the phases.
+    let mut points: Vec<Point> = Vec::new();
     let mut last_response: Option<Micros> = None;
     let (mut without_burst, mut without_offset) = (0u64, 0u64);
     for ev in &tl.events {
         let EventKind::Request(r) = &ev.kind else { continue };
-        let route = r.route.to_string();
+        let route: &str = &r.route;
         lt.outcomes.add(r.status);
         // Look the route up before inserting: most requests hit a route already seen.
-        let rr = match lt.by_route.get_mut(&route) {
+        let rr = match lt.by_route.get_mut(route) {
             Some(rr) => rr,
-            None => lt.by_route.entry(route.clone()).or_default(),
+            None => lt.by_route.entry(route.to_string()).or_default(),
         };
         rr.outcomes.add(r.status);
         match (r.burst, r.offset_ms) {
@@ -406,11 +409,16 @@ fn per_request(tl: &Timeline) -> LoadTest {
         let success = r.status.is_some_and(|s| (200..300).contains(&s));
         if let (true, Some(ms)) = (success, r.elapsed_ms) {
             ok_ms.push(ms);
-            route_ms.entry(route).or_default().push(ms);
+            match route_ms.get_mut(route) {
+                Some(v) => v.push(ms),
+                None => route_ms.entry(route.to_string()).or_default().push(ms),
+            }
         }
         let Some(ts) = ev.ts else { continue };
         sends.push(ts);
-        measured.push((ts, r.status.and(r.elapsed_ms)));
+        if let Some(ms) = r.status.and(r.elapsed_ms) {
+            points.push(Point { index: sends.len() as u64, ts: Some(ts), ms });
+        }
         let observed = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
         if r.status.is_some() {
             last_response = Some(last_response.map_or(observed, |l| l.max(observed)));
@@ -424,8 +432,10 @@ fn per_request(tl: &Timeline) -> LoadTest {
         add_failure(&mut lt.failures, kind, ts, observed);
     }
     lt.latency = stats::summarise(&mut ok_ms).map(Latency::from);
+    drop(ok_ms);
     // The timeline is in time order, so `sends` already is.
     lt.send_rate = send_rate(&sends);
+    drop(sends);
     for (route, mut ms) in route_ms {
         if let Some(rr) = lt.by_route.get_mut(&route) {
             rr.latency = stats::summarise(&mut ms).map(Latency::from);
@@ -462,11 +472,6 @@ fn per_request(tl: &Timeline) -> LoadTest {
             success_per_s: per(lt.outcomes.success()),
         }
     });
-    let points: Vec<Point> = measured
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &(ts, ms))| Some(Point { index: i as u64 + 1, ts: Some(ts), ms: ms? }))
-        .collect();
     lt.phases = phases::detect(&points, None);
     if lt.phases.is_none() {
         lt.unavailable.push(Unavailable {

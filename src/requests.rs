@@ -117,19 +117,19 @@ impl SentRow<'_> {
 
 /// Joins sent requests to app requests that carry the same request id (the load tool wrote the
 /// id it sent, the app logged it): exact, whatever the clocks say. `None` where either side has
-/// no id or the id is not found; one entry per row.
+/// no id or the id is not found; one entry per row, or none at all when no row or no app
+/// request has an id (a run without ids needs no table of millions of `None`).
 pub fn match_ids<'a>(
     rows: impl Iterator<Item = SentRow<'a>> + Clone,
     apps: &[AppRequest],
 ) -> Vec<Option<usize>> {
-    let (n, ids) = rows.clone().fold((0, false), |(n, ids), r| (n + 1, ids || r.id.is_some()));
-    if !ids {
-        return vec![None; n];
+    if !rows.clone().any(|r| r.id.is_some()) {
+        return Vec::new();
     }
     let by_id: HashMap<&str, usize, FastHash> =
         apps.iter().enumerate().filter_map(|(j, a)| Some((a.id.as_deref()?, j))).collect();
     if by_id.is_empty() {
-        return vec![None; n];
+        return Vec::new();
     }
     let mut used = vec![false; apps.len()];
     rows.map(|r| {

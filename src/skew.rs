@@ -389,8 +389,17 @@ fn scan(
     coarse: Micros,
     reach: Micros,
 ) -> Option<Bracket> {
-    let mut sent: Vec<Sent> = sent.to_vec();
-    sent.par_sort_by_key(|s| s.ts);
+    // The requests in time order (ties in their order), read through their indices unless
+    // they are in order already: a copy of every request would be read only in slices.
+    let order: Option<Vec<u32>> = (!sent.is_sorted_by_key(|s| s.ts)).then(|| {
+        let mut order: Vec<u32> = (0..sent.len() as u32).collect();
+        order.par_sort_by_key(|&i| sent[i as usize].ts);
+        order
+    });
+    let nth = |k: usize| match &order {
+        Some(order) => sent[order[k] as usize],
+        None => sent[k],
+    };
     let starts: Vec<usize> = if sent.len() <= SLICES * SLICE {
         vec![0]
     } else {
@@ -399,10 +408,8 @@ fn scan(
     let slices: Vec<(Vec<Sent>, Vec<AppRequest>)> = starts
         .par_iter()
         .map(|&from| {
-            let part: Vec<Sent> = sent[from..(from
-                + SLICE.max(sent.len() * (starts.len() == 1) as usize))
-            .min(sent.len())]
-                .to_vec();
+            let to = (from + SLICE.max(sent.len() * (starts.len() == 1) as usize)).min(sent.len());
+            let part: Vec<Sent> = (from..to).map(nth).collect();
             let t0 = part.first().map_or(0, |s| s.ts) + coarse - reach;
             let t1 = part.iter().map(|s| s.ts + s.elapsed.unwrap_or(0)).max().unwrap_or(0)
                 + coarse

@@ -49,7 +49,8 @@ pub fn summarise(samples: &mut [f64]) -> Option<Summary> {
     if samples.is_empty() {
         return None;
     }
-    samples.sort_by(f64::total_cmp);
+    // Values equal by `total_cmp` are the same bits: an unstable sort gives the same order.
+    samples.sort_unstable_by(f64::total_cmp);
     let sum: f64 = samples.iter().sum();
     Some(Summary {
         count: samples.len() as u64,

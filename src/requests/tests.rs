@@ -172,6 +172,11 @@ fn request_ids_on_both_sides_join_exactly_whatever_the_times() {
     let rows = [row(Some("id2")), row(Some("id0")), row(None), row(Some("nope")), row(Some("id0"))];
     let preset = match_ids(rows.iter().copied(), &apps);
     assert_eq!(preset, vec![Some(2), Some(0), None, None, None], "an id joins once");
+    // Without an id on either side there is no table to build.
+    assert!(match_ids([row(None), row(None)].into_iter(), &apps).is_empty());
+    let anonymous: Vec<AppRequest> =
+        apps.iter().map(|a| AppRequest { id: None, ..a.clone() }).collect();
+    assert!(match_ids(rows.iter().copied(), &anonymous).is_empty());
     let sent: Vec<Sent> = rows.iter().map(|r| r.sent(&groups(&apps))).collect();
     let m = match_sent(&sent, &apps, &groups(&apps), 0, 5 * MS, 10 * SECOND, &preset);
     assert_eq!(&m[..2], &[Some(2), Some(0)]);
