@@ -249,13 +249,13 @@ pub fn ingest_for(
     let mut parts = Vec::with_capacity(per_input.len());
     for (info, mut post) in per_input {
         if analysis.is_some() {
-            ingested.findings.push((info.id, std::mem::take(&mut post.findings)));
-            ingested.apps.push((info.id, post.take_apps()));
+            ingested.findings.push((info.id, std::mem::take(&mut post.kept().findings)));
+            ingested.apps.push((info.id, post.kept().take_apps()));
         }
-        if let Some(span) = post.span {
+        if let Some(span) = post.kept().span {
             ingested.spans.push((info.id, span));
         }
-        ingested.stages.merge(post.take_stages());
+        ingested.stages.merge(post.kept().take_stages());
         ingested.sources.push(info);
         parts.push(post);
     }
@@ -555,11 +555,21 @@ where
     let (source, stages, thin) = (c.source, c.stages, c.thin);
     let mut reader = Rounds::default();
     let mut batches = reader.read(lr, per_round, boundary);
-    // Each round is parsed, settled, matched and thinned while the next one is read.
+    let analysis = post.analysis();
+    // Each round is parsed, settled, matched and thinned while the next one is read and the
+    // one before is absorbed (in input order, on one thread).
+    let mut pending: Vec<post::Done> = Vec::new();
     while !batches.is_empty() {
         let stats = &mut c.stats;
-        let (next, ()) = rayon::join(
-            || reader.read(lr, per_round, boundary),
+        let (settler, kept) = post.parts();
+        let (next, done) = rayon::join(
+            || {
+                let next = reader.read(lr, per_round, boundary);
+                for d in pending.drain(..) {
+                    kept.absorb(d);
+                }
+                next
+            },
             || {
                 let parsed: Vec<(Vec<Event>, LineStats)> = batches
                     .par_iter()
@@ -583,17 +593,18 @@ where
                 let mut ready = Vec::with_capacity(parsed.len());
                 for (events, s) in parsed {
                     stats.merge(&s);
-                    ready.push(post.settle(events, stats));
+                    ready.push(settler.settle(events, stats));
                 }
-                let analysis = post.analysis();
                 let done: Vec<post::Done> =
                     ready.into_par_iter().map(|events| Post::process(analysis, events)).collect();
-                for d in done {
-                    post.absorb(d);
-                }
+                done
             },
         );
+        pending = done;
         batches = next;
+    }
+    for d in pending {
+        post.absorb(d);
     }
     c.stats.merge(&reader.stats);
     c.stats.lines = reader.no;

@@ -42,10 +42,16 @@ pub(crate) struct Done {
     span: Option<(Micros, Micros)>,
 }
 
-/// The state of one input.
+/// The state of one input: its times being settled, and what is kept of its chunks.
 pub(crate) struct Post<'a> {
-    analysis: Option<Analysis<'a>>,
     settler: Settler,
+    kept: Kept<'a>,
+}
+
+/// What an input keeps of its processed chunks ([`Kept::absorb`]): apart from the [`Settler`],
+/// so that a round of chunks is absorbed while the next one is parsed and settled.
+pub(crate) struct Kept<'a> {
+    analysis: Option<Analysis<'a>>,
     /// What the catalog matched so far, in catalog order (empty without an analysis).
     pub findings: Vec<Finding>,
     /// The events kept so far, in input order, in blocks: never one vector grown by
@@ -65,20 +71,30 @@ pub(crate) const FLUSH_EVENTS: usize = 16 * 1024;
 
 impl<'a> Post<'a> {
     pub fn new(analysis: Option<Analysis<'a>>) -> Post<'a> {
-        Post {
+        let kept = Kept {
             analysis,
-            settler: Settler::default(),
             findings: Vec::new(),
             events: Blocks::default(),
             apps: InputApps::default(),
             stages: StageTimes::default(),
             span: None,
-        }
+        };
+        Post { settler: Settler::default(), kept }
     }
 
     /// The analysis it does, if any.
     pub fn analysis(&self) -> Option<Analysis<'a>> {
-        self.analysis
+        self.kept.analysis
+    }
+
+    /// Its settler and what it keeps, apart.
+    pub fn parts(&mut self) -> (&mut Settler, &mut Kept<'a>) {
+        (&mut self.settler, &mut self.kept)
+    }
+
+    /// What it keeps.
+    pub fn kept(&mut self) -> &mut Kept<'a> {
+        &mut self.kept
     }
 
     /// Settles the next chunk of the input (in input order; sequential).
@@ -128,6 +144,50 @@ impl<'a> Post<'a> {
 
     /// Adds a processed chunk, in input order (sequential).
     pub fn absorb(&mut self, d: Done) {
+        self.kept.absorb(d);
+    }
+
+    /// How many events are kept.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Moves the kept events, in order, to the end of `out`, freeing each block once moved.
+    pub fn move_into(&mut self, out: &mut Vec<Event>) {
+        self.kept.move_into(out);
+    }
+
+    /// The kept events, in order.
+    #[cfg(test)]
+    pub fn into_events(mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        self.kept.move_into(&mut out);
+        out
+    }
+
+    /// Settles, matches and thins the next chunk on this thread.
+    pub fn chunk(&mut self, events: Vec<Event>, stats: &mut LineStats) {
+        if events.is_empty() {
+            return;
+        }
+        let ready = self.settle(events, stats);
+        let done = Post::process(self.analysis(), ready);
+        self.absorb(done);
+    }
+
+    /// The end of the input: the events still waiting for a time.
+    pub fn finish(&mut self, stats: &mut LineStats) {
+        let rest = self.settler.finish(stats);
+        if !rest.is_empty() {
+            let done = Post::process(self.analysis(), rest);
+            self.absorb(done);
+        }
+    }
+}
+
+impl Kept<'_> {
+    /// Adds a processed chunk, in input order (sequential).
+    pub fn absorb(&mut self, d: Done) {
         if let Some(a) = self.analysis {
             detect::merge_partial(&mut self.findings, d.findings, a.evidence);
         }
@@ -157,33 +217,6 @@ impl<'a> Post<'a> {
     /// Moves the kept events, in order, to the end of `out`, freeing each block once moved.
     pub fn move_into(&mut self, out: &mut Vec<Event>) {
         self.events.drain_into(out);
-    }
-
-    /// The kept events, in order.
-    #[cfg(test)]
-    pub fn into_events(mut self) -> Vec<Event> {
-        let mut out = Vec::new();
-        self.move_into(&mut out);
-        out
-    }
-
-    /// Settles, matches and thins the next chunk on this thread.
-    pub fn chunk(&mut self, events: Vec<Event>, stats: &mut LineStats) {
-        if events.is_empty() {
-            return;
-        }
-        let ready = self.settle(events, stats);
-        let done = Post::process(self.analysis, ready);
-        self.absorb(done);
-    }
-
-    /// The end of the input: the events still waiting for a time.
-    pub fn finish(&mut self, stats: &mut LineStats) {
-        let rest = self.settler.finish(stats);
-        if !rest.is_empty() {
-            let done = Post::process(self.analysis, rest);
-            self.absorb(done);
-        }
     }
 }
 
