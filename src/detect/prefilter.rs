@@ -56,16 +56,42 @@ pub(crate) fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
 /// The candidates finder of one set of patterns.
 #[derive(Debug, Clone)]
 pub(crate) struct Prefilter {
-    ac: Option<AhoCorasick>,
-    /// For each literal of `ac` (by pattern id), the patterns that begin with it.
+    finder: Option<Finder>,
+    /// For each literal (by pattern id in the finder), the patterns that begin with it.
     owners: Vec<Vec<u32>>,
     /// The patterns without usable literals, always candidates.
     pub always: Vec<u32>,
 }
 
+/// How the literals are found.
+#[derive(Debug, Clone)]
+enum Finder {
+    /// Teddy (SIMD, a few dozen literals at most), leftmost-first: after each match the search
+    /// resumes one byte further, and every literal that starts where the match starts is
+    /// checked there (those sharing its first byte), which finds every occurrence of every
+    /// literal, as an overlapping search does, without stepping an automaton over each byte.
+    Packed {
+        searcher: aho_corasick::packed::Searcher,
+        literals: Vec<Vec<u8>>,
+        /// The literals by their first byte.
+        by_first: Vec<Vec<u32>>,
+    },
+    /// An Aho-Corasick DFA in overlapping mode (too many literals for Teddy, or no SIMD).
+    Automaton(AhoCorasick),
+}
+
+/// Most literals given to Teddy: past a few dozen it slows down (more false candidates per
+/// bucket) and the automaton is as fast.
+const MAX_PACKED: usize = 64;
+
 impl Prefilter {
     /// The finder over `patterns` (regexes).
     pub fn new(patterns: &[&str]) -> Prefilter {
+        Prefilter::build(patterns, true)
+    }
+
+    /// [`Prefilter::new`], with Teddy when `packed` and the literals allow it.
+    fn build(patterns: &[&str], packed: bool) -> Prefilter {
         let mut lits: Vec<Vec<u8>> = Vec::new();
         let mut owners: Vec<Vec<u32>> = Vec::new();
         let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
@@ -85,21 +111,42 @@ impl Prefilter {
                 None => always.push(i as u32),
             }
         }
-        let ac = if lits.is_empty() {
+        let finder = if lits.is_empty() {
             None
         } else {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&lits)
-                .ok()
+            let teddy = (packed && lits.len() <= MAX_PACKED)
+                .then(|| {
+                    aho_corasick::packed::Config::new()
+                        .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                        .builder()
+                        .extend(&lits)
+                        .build()
+                })
+                .flatten();
+            match teddy {
+                Some(searcher) => {
+                    let mut by_first = vec![Vec::new(); 256];
+                    for (k, l) in lits.iter().enumerate() {
+                        if let Some(&b) = l.first() {
+                            by_first[usize::from(b)].push(k as u32);
+                        }
+                    }
+                    Some(Finder::Packed { searcher, literals: lits, by_first })
+                }
+                None => AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&lits)
+                    .ok()
+                    .map(Finder::Automaton),
+            }
         };
-        if ac.is_none() {
-            // Without the automaton every pattern is a candidate.
+        if finder.is_none() {
+            // Without a finder every pattern is a candidate.
             always = (0..patterns.len() as u32).collect();
             owners.clear();
         }
-        Prefilter { ac, owners, always }
+        Prefilter { finder, owners, always }
     }
 
     /// Where the patterns' literals occur in `text`: each candidate pattern (not those in
@@ -108,10 +155,31 @@ impl Prefilter {
     /// pattern can only begin at one of its positions.
     pub fn candidates(&self, text: &str, out: &mut Vec<(u32, usize)>) {
         out.clear();
-        let Some(ac) = &self.ac else { return };
-        for m in ac.find_overlapping_iter(text.as_bytes()) {
-            for &p in &self.owners[m.pattern().as_usize()] {
-                out.push((p, m.start()));
+        let hay = text.as_bytes();
+        match &self.finder {
+            None => return,
+            Some(Finder::Automaton(ac)) => {
+                for m in ac.find_overlapping_iter(hay) {
+                    for &p in &self.owners[m.pattern().as_usize()] {
+                        out.push((p, m.start()));
+                    }
+                }
+            }
+            Some(Finder::Packed { searcher, literals, by_first }) => {
+                let mut at = 0;
+                while at < hay.len() {
+                    let span = aho_corasick::Span::from(at..hay.len());
+                    let Some(m) = searcher.find_in(hay, span) else { break };
+                    let start = m.start();
+                    let here = &hay[start..];
+                    let first = here.first().map_or(0, |&b| usize::from(b));
+                    for &k in &by_first[first] {
+                        if here.starts_with(&literals[k as usize]) {
+                            out.extend(self.owners[k as usize].iter().map(|&p| (p, start)));
+                        }
+                    }
+                    at = start + 1;
+                }
             }
         }
         out.sort_unstable();
@@ -162,5 +230,46 @@ mod tests {
         }
         // Most patterns have literals: the prefilter is worth it.
         assert!(literal * 10 >= total * 8, "{literal} of {total} patterns with literals");
+    }
+
+    /// Teddy, resumed after each match, finds what the overlapping automaton finds: every
+    /// pattern with every position one of its literals starts at, literals overlapping, one a
+    /// prefix of another, several at one place, at the ends of the text.
+    #[test]
+    fn the_packed_finder_finds_what_the_automaton_finds() {
+        let patterns = [
+            r"QueuePool limit",
+            r"Queue(?:Pool)? ",
+            r"(?:too many clients|too many connections)",
+            r"many \w+",
+            r"abcabc",
+            r"bcab",
+            r"\d+ ms",
+        ];
+        let packed = Prefilter::build(&patterns, true);
+        let dfa = Prefilter::build(&patterns, false);
+        assert!(matches!(packed.finder, Some(Finder::Packed { .. })));
+        assert!(matches!(dfa.finder, Some(Finder::Automaton(_))));
+        assert_eq!(packed.always, [6]);
+        let words =
+            ["QueuePool limit", "Queue ", "too many clients", "many ", "abcabcab", "x", "é"];
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let mut seen = 0;
+        // Every text of up to four words, each word at every place.
+        let mut texts: Vec<String> = vec![String::new()];
+        for _ in 0..4 {
+            let next: Vec<String> =
+                texts.iter().flat_map(|t| words.iter().map(move |w| format!("{t}{w}"))).collect();
+            texts.extend(next.into_iter().filter(|t| t.len() < 48));
+            texts.sort();
+            texts.dedup();
+        }
+        for t in &texts {
+            packed.candidates(t, &mut a);
+            dfa.candidates(t, &mut b);
+            assert_eq!(a, b, "{t:?}");
+            seen += usize::from(a.len() > 1);
+        }
+        assert!(seen > 100, "texts with several candidates: {seen}");
     }
 }
