@@ -793,7 +793,11 @@ fn ingest_post<'a>(
                 Some(prefix) => {
                     info.detail = Some(format!("log_line_prefix '{}'", prefix.spec()));
                     let probe = postgres::Parser::new(prefix.clone(), o.time);
-                    let make = || postgres::Parser::new(prefix.clone(), o.time);
+                    // An analysis reads the messages: the prefix's strings are not kept.
+                    let make = || match analysis {
+                        Some(_) => postgres::Parser::new(prefix.clone(), o.time).lean(),
+                        None => postgres::Parser::new(prefix.clone(), o.time),
+                    };
                     run_batched(make, &|l| probe.starts_record(l), &mut lr, &mut c, &mut post)
                 }
                 None => count_unknown(&mut lr, &mut c),

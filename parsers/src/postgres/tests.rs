@@ -843,3 +843,50 @@ fn occurrences_are_memmem_find_iter() {
         }
     }
 }
+
+/// A lean parser gives the records, skips and notes of a full one, without the prefix's
+/// strings other than the SQLSTATE; on real logs, malformed lines and invalid UTF-8 in a
+/// prefix field (the lossy note must still be made).
+#[test]
+fn a_lean_parser_keeps_what_an_analysis_reads_and_notes_the_same() {
+    let mut bad_user = b"2026-11-25 15:42:19 UTC [29844]: [3-1] user=ap\xffp,db=party,app=psql,client=10.0.0.1 LOG:  x\n".to_vec();
+    bad_user.extend_from_slice(b"2026-11-25 15:42:19 UTC [29844]: [4-1] user=app,db=party,app=psql,client=10.0.0.1 DETAIL:  y\n");
+    let cases: [(&str, &[u8]); 6] = [
+        (PGBADGER_T, PGBADGER),
+        (DEBIAN_Q, DEBIAN),
+        (RDS_SPEC, RDS),
+        ("%m [%p] ", MALFORMED),
+        ("%m [%p] ", EOF_SAMPLE),
+        (PGBADGER_T, &bad_user),
+    ];
+    let mut dropped = 0;
+    for (spec, input) in cases {
+        let full = parse_bytes(&mut Parser::new(prefix(spec), utc()), input);
+        let lean = parse_bytes(&mut Parser::new(prefix(spec), utc()).lean(), input);
+        assert!(!full.records.is_empty(), "{spec}");
+        assert_eq!(
+            (&lean.skipped, &lean.notes, lean.lines),
+            (&full.skipped, &full.notes, full.lines)
+        );
+        assert_eq!(lean.records.len(), full.records.len());
+        for (l, f) in lean.records.iter().zip(&full.records) {
+            let r = &f.rec;
+            dropped += usize::from(r.user.is_some() || r.db.is_some() || r.client.is_some());
+            let expected = PgRecord {
+                user: None,
+                db: None,
+                app: None,
+                client: None,
+                session_id: None,
+                backend_type: None,
+                command_tag: None,
+                vxid: None,
+                ..r.clone()
+            };
+            assert_eq!((l.line, l.lines, &l.rec), (f.line, f.lines, &expected), "{spec}");
+        }
+    }
+    assert!(dropped > 10, "the fixtures have prefix fields: {dropped}");
+    let lossy = parse_bytes(&mut Parser::new(prefix(PGBADGER_T), utc()).lean(), &bad_user);
+    assert!(lossy.notes.iter().any(|(n, note)| (*n, *note) == (1, Note::LossyUtf8)));
+}
