@@ -115,6 +115,29 @@ impl SentRow<'_> {
     }
 }
 
+/// The matcher's view of the timed requests among `events`, in order, made in parallel (a
+/// route string looked up once per run of rows that share it): what [`SentRow::sent`] gives
+/// for each.
+pub fn sent_of<T: std::borrow::Borrow<Event> + Sync>(events: &[T], groups: &Groups) -> Vec<Sent> {
+    events
+        .par_iter()
+        .filter_map(|e| SentRow::of(e.borrow()))
+        .map_init(LastRoute::default, |last, r| {
+            let group = match groups.per_route {
+                true => last.group(r.route, |x| groups.of_route(x)).unwrap_or(0),
+                false => 0,
+            };
+            Sent {
+                ts: r.ts,
+                elapsed: r.elapsed,
+                responded: r.status.is_some(),
+                status: r.status,
+                group,
+            }
+        })
+        .collect()
+}
+
 /// Joins sent requests to app requests that carry the same request id (the load tool wrote the
 /// id it sent, the app logged it): exact, whatever the clocks say. `None` where either side has
 /// no id or the id is not found; one entry per row, or none at all when no row or no app
@@ -297,29 +320,40 @@ pub fn match_sent(
     // Pass 2: the others by send time, against what is left by first event.
     let mut order: Vec<usize> = (0..sent.len()).filter(|&i| out[i].is_none()).collect();
     order.retain(|&i| !sent[i].responded || sent[i].elapsed.is_none());
-    order.sort_unstable_by_key(|&i| (sent[i].ts, i));
-    let take = |i: usize, list: &[usize], free: &mut Free| {
+    order.par_sort_unstable_by_key(|&i| (sent[i].ts, i));
+    let take = |i: usize, list: &[Slot], free: &mut Free| {
         let s = sent[i];
         let lo = s.ts + lag - tol;
         let hi = s.ts + s.elapsed.unwrap_or(fallback_elapsed) + lag + tol;
-        let mut k = free.find(list.partition_point(|&j| apps[j].first < lo));
+        let mut k = free.find(list.partition_point(|x| x.first < lo));
         for _ in 0..MAX_PROBES {
-            let &j = list.get(k)?;
-            if apps[j].first > hi {
+            let x = list.get(k)?;
+            if x.first > hi {
                 return None;
             }
-            if compatible(s.status, apps[j].status) {
+            if compatible(s.status, x.status) {
                 free.next[k] = k + 1;
-                return Some(j);
+                return Some(x.app as usize);
             }
             k = free.find(k + 1);
         }
         None
     };
-    for (i, j) in per_group(&order, sent, apps, &by_group, &used, |a| a.first, take) {
+    for (i, j) in per_group(&order, sent, apps, &by_group, &used, |x| x.first, take) {
         out[i] = Some(j);
     }
     out
+}
+
+/// What the matcher reads of an app request, side by side with the others of its group: a
+/// search over a group reads these, not the requests they came from, scattered in memory.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    first: Micros,
+    last: Micros,
+    status: Option<u16>,
+    /// Its index among the app requests.
+    app: u32,
 }
 
 /// Runs `take` on each request of `order` (indices of `sent`, in that order) against the free
@@ -331,15 +365,19 @@ fn per_group<K: Ord>(
     apps: &[AppRequest],
     by_group: &BTreeMap<u32, Vec<usize>>,
     used: &[bool],
-    key: impl Fn(&AppRequest) -> K + Sync,
-    take: impl Fn(usize, &[usize], &mut Free) -> Option<usize> + Sync,
+    key: impl Fn(&Slot) -> K + Sync,
+    take: impl Fn(usize, &[Slot], &mut Free) -> Option<usize> + Sync,
 ) -> Vec<(usize, usize)> {
     let orders = split_by_group(order, sent);
     by_group
         .par_iter()
         .flat_map_iter(|(g, l)| {
-            let mut list: Vec<usize> = l.iter().copied().filter(|&j| !used[j]).collect();
-            list.sort_unstable_by_key(|&j| (key(&apps[j]), j));
+            let slot = |j: usize| {
+                let a = &apps[j];
+                Slot { first: a.first, last: a.last, status: a.status, app: j as u32 }
+            };
+            let mut list: Vec<Slot> = l.iter().copied().filter(|&j| !used[j]).map(slot).collect();
+            list.sort_unstable_by_key(|x| (key(x), x.app));
             let mut free = Free::new(list.len());
             let requests = orders.get(g).map_or(&[][..], Vec::as_slice);
             let found: Vec<(usize, usize)> =
@@ -360,17 +398,25 @@ fn split_by_group(order: &[usize], sent: &[Sent]) -> BTreeMap<u32, Vec<usize>> {
 
 /// App request indices per group, each list sorted by last event.
 pub fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<usize>> {
+    // Each request's group, in parallel, a route string looked up once per run of requests
+    // that share it.
+    let of: Vec<Option<u32>> = apps
+        .par_iter()
+        .map_init(LastRoute::default, |last, a| match (groups.per_route, a.route.as_deref()) {
+            (false, _) => Some(0),
+            (true, Some(r)) => last.group(r, |r| groups.of_route(r)),
+            (true, None) => None,
+        })
+        .collect();
     let mut by_group: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for (i, a) in apps.iter().enumerate() {
-        if let Some(g) = groups.of_app(a) {
+    for (i, g) in of.into_iter().enumerate() {
+        if let Some(g) = g {
             by_group.entry(g).or_default().push(i);
         }
     }
     // In the order [`match_responded`] wants them, so its sort has nothing left to do.
-    for l in by_group.values_mut() {
-        // The index makes the key unique: an unstable sort gives the stable order.
-        l.sort_unstable_by_key(|&j| (apps[j].last, j));
-    }
+    // The index makes the key unique: an unstable sort gives the stable order.
+    by_group.par_iter_mut().for_each(|(_, l)| l.sort_unstable_by_key(|&j| (apps[j].last, j)));
     by_group
 }
 
@@ -418,12 +464,12 @@ fn match_responded(
     let mut order: Vec<usize> =
         (0..sent.len()).filter(|&i| sent[i].responded && out[i].is_none()).collect();
     order.retain(|&i| end(&sent[i]).is_some());
-    order.sort_unstable_by_key(|&i| (end(&sent[i]), i));
-    let take = |i: usize, list: &[usize], free: &mut Free| {
+    order.par_sort_unstable_by_key(|&i| (end(&sent[i]), i));
+    let take = |i: usize, list: &[Slot], free: &mut Free| {
         let s = sent[i];
-        respond(&s, end(&s)?, s.ts + lag - tol, lag, tol, apps, list, free)
+        respond(&s, end(&s)?, s.ts + lag - tol, lag, tol, list, free)
     };
-    for (i, j) in per_group(&order, sent, apps, by_group, &used, |a| a.last, take) {
+    for (i, j) in per_group(&order, sent, apps, by_group, &used, |x| x.last, take) {
         out[i] = Some(j);
         used[j] = true;
     }
@@ -434,15 +480,13 @@ fn match_responded(
 /// request `s`, ended at `e`, takes: the one that ended last before the response arrived;
 /// failing that, one that ended within the tolerance after it. An app request that logged the
 /// client's status is preferred to one that logged none.
-#[allow(clippy::too_many_arguments)]
 fn respond(
     s: &Sent,
     e: Micros,
     lo: Micros,
     lag: Micros,
     tol: Micros,
-    apps: &[AppRequest],
-    list: &[usize],
+    list: &[Slot],
     free: &mut Free,
 ) -> Option<usize> {
     let arrived = e + lag;
@@ -457,23 +501,19 @@ fn respond(
         if strict && s.status.is_none() {
             continue;
         }
-        let mut k = free.find(list.partition_point(|&j| apps[j].last <= top));
+        let mut k = free.find(list.partition_point(|x| x.last <= top));
         for _ in 0..MAX_PROBES {
             if k == 0 {
                 break;
             }
-            let j = list[k - 1];
-            if apps[j].last < floor {
+            let x = list[k - 1];
+            if x.last < floor {
                 break;
             }
-            let fits = if strict {
-                apps[j].status == s.status
-            } else {
-                compatible(s.status, apps[j].status)
-            };
-            if apps[j].first >= lo && fits {
+            let fits = if strict { x.status == s.status } else { compatible(s.status, x.status) };
+            if x.first >= lo && fits {
                 free.next[k] = k - 1;
-                return Some(j);
+                return Some(x.app as usize);
             }
             k = free.find(k - 1);
         }

@@ -278,7 +278,7 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
         return;
     }
     let groups = Groups::new(rows.clone().map(|r| r.route), apps);
-    let sent: Vec<Sent> = rows.clone().map(|r| r.sent(&groups)).collect();
+    let sent: Vec<Sent> = requests::sent_of(sent, &groups);
     let joined = requests::match_ids(rows, apps);
     let mut edges: Vec<(Micros, i32)> = Vec::new();
     for (s, j) in sent.iter().zip(&joined) {

@@ -198,3 +198,34 @@ fn lost_counts_add_up_and_name_the_dominant_class() {
     assert_eq!(LostClass::of(Some(Stage::Hit)), LostClass::NoQueryStarted);
     assert_eq!(LostClass::of(Some(Stage::Completed)), LostClass::CompletedButFailed);
 }
+
+/// The parallel view of the sent requests is, row for row, what each row gives: routes that
+/// line up (per route) or not (one group), requests without a time left out.
+#[test]
+fn the_sent_requests_made_in_parallel_are_the_rows_in_order() {
+    let routes = ["/r/", "/s/", "/r/", "/t/", "/r/"];
+    let events: Vec<Event> = (0..2000)
+        .map(|k| {
+            let route = routes[k % routes.len()];
+            let r = Request {
+                route: Some(route.into()),
+                status: (k % 7 != 0).then_some(200 + (k % 2) as u16 * 300),
+                elapsed_ms: Some(k as f64 / 10.0),
+                ..Request::default()
+            };
+            let ts = (k % 11 != 0).then_some(k as Micros * MS);
+            Event { ts, source: 0, line: k as u64 + 1, kind: EventKind::request(r) }
+        })
+        .collect();
+    let rows = || events.iter().filter_map(SentRow::of);
+    for apps in [vec![app_req(0, 1, Stage::Hit, None)], Vec::new()] {
+        let g = Groups::new(rows().map(|r| r.route), &apps);
+        let want: Vec<Sent> = rows().map(|r| r.sent(&g)).collect();
+        assert_eq!(sent_of(&events, &g), want);
+        let refs: Vec<&Event> = events.iter().collect();
+        assert_eq!(sent_of(&refs, &g), want);
+        assert!(want.len() > 1500 && want.len() < 2000);
+    }
+    let g = Groups::new(rows().map(|r| r.route), &[app_req(0, 1, Stage::Hit, None)]);
+    assert!(g.per_route() && sent_of(&events, &g).iter().any(|s| s.group > 0));
+}
