@@ -199,8 +199,9 @@ impl Partial {
         (partial, extra)
     }
 
-    /// Adds a point of its id that comes after its opening point and changes neither its
-    /// status nor its route, if `key` is one; false when the point needs [`Full::merge`].
+    /// Adds a point of its id when the point comes after the opening one and can change
+    /// neither the status nor the route (the common case: a request's later stage events);
+    /// false, with nothing done, when the point needs [`Full::merge`].
     fn add_plain(
         &mut self,
         key: Key,
