@@ -1,8 +1,9 @@
 //! The Postgres stderr log, read two ways: with the `log_line_prefix` inferred from the input
 //! (the generic shape when none fits), and with a prefix given by the user, taken from the
 //! input's first line. Checks the folded-line accounting, the field size cap, that no control
-//! character reaches the text kept, that a record without a time says why, and that a compiled
-//! prefix keeps its spec.
+//! character reaches the text kept, that a record without a time says why, that a compiled
+//! prefix keeps its spec, and that the lean parser an analysis uses gives the full parser's
+//! records (without the prefix strings it does not keep), skips and notes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -33,6 +34,29 @@ fn check(ledger: &Ledger<PgRecord>) {
     }
 }
 
+/// Reads `data` with the full parser and with the lean one, checks both, and that they agree.
+fn both(prefix: Prefix, time: TimeOptions, data: &[u8]) {
+    let full = feed(&mut Parser::new(prefix.clone(), time), data);
+    check(&full);
+    let lean = feed(&mut Parser::new(prefix, time).lean(), data);
+    assert_eq!((&lean.skipped, &lean.notes, lean.lines), (&full.skipped, &full.notes, full.lines));
+    assert_eq!(lean.records.len(), full.records.len());
+    for ((l, ln, lr), (f, fln, fr)) in lean.records.iter().zip(&full.records) {
+        let want = PgRecord {
+            user: None,
+            db: None,
+            app: None,
+            client: None,
+            session_id: None,
+            backend_type: None,
+            command_tag: None,
+            vxid: None,
+            ..fr.clone()
+        };
+        assert_eq!((l, ln, lr), (f, fln, &want));
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let time = TimeOptions::default();
     let prefix = match infer_prefix(data, &time) {
@@ -42,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
         }
         None => Prefix::generic(),
     };
-    check(&feed(&mut Parser::new(prefix, time), data));
+    both(prefix, time, data);
 
     let (spec, log) = match data.iter().position(|&c| c == b'\n') {
         Some(k) => (&data[..k], &data[k + 1..]),
@@ -53,6 +77,6 @@ fuzz_target!(|data: &[u8]| {
     {
         assert_eq!(p.spec(), spec);
         assert!(!p.is_generic());
-        check(&feed(&mut Parser::new(p, time), log));
+        both(p, time, log);
     }
 });
