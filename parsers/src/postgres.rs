@@ -1169,6 +1169,25 @@ fn keep(v: Option<&[u8]>, lossy: &mut bool) -> Option<String> {
     })
 }
 
+impl PgRecord {
+    /// The record as [`Parser::lean`] reads it: without the prefix strings that parser does
+    /// not keep (user, database, application, client, session id, backend type, command tag,
+    /// virtual transaction id).
+    pub fn lean(&self) -> PgRecord {
+        PgRecord {
+            user: None,
+            db: None,
+            app: None,
+            client: None,
+            session_id: None,
+            backend_type: None,
+            command_tag: None,
+            vxid: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// The streaming parser.
 ///
 /// A line that matches the prefix and has a main severity (`LOG`, `ERROR`, `DEBUG1`...) starts

@@ -42,17 +42,7 @@ fn both(prefix: Prefix, time: TimeOptions, data: &[u8]) {
     assert_eq!((&lean.skipped, &lean.notes, lean.lines), (&full.skipped, &full.notes, full.lines));
     assert_eq!(lean.records.len(), full.records.len());
     for ((l, ln, lr), (f, fln, fr)) in lean.records.iter().zip(&full.records) {
-        let want = PgRecord {
-            user: None,
-            db: None,
-            app: None,
-            client: None,
-            session_id: None,
-            backend_type: None,
-            command_tag: None,
-            vxid: None,
-            ..fr.clone()
-        };
+        let want = fr.lean();
         assert_eq!((l, ln, lr), (f, fln, &want));
     }
 }
