@@ -94,10 +94,7 @@ fn prepare_for(
     // among the events.
     let (apps, stages) = match analysis {
         Some(_) => (std::mem::take(&mut ingested.apps), std::mem::take(&mut ingested.stages)),
-        None => (
-            crate::requests::fold::from_events(&events),
-            crate::points::StageTimes::from_events(&events),
-        ),
+        None => crate::requests::fold::from_events(&events),
     };
     let (skews, apps, stages) = pool
         .install(|| {

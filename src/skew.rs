@@ -166,8 +166,7 @@ pub fn correct(
     sources: &[SourceInfo],
     overrides: &[(String, Micros)],
 ) -> Result<Vec<Skew>, String> {
-    let apps = fold::from_events(events.iter());
-    let stages = StageTimes::from_events(events.iter());
+    let (apps, stages) = fold::from_events(events.iter());
     correct_with_apps(events, apps, stages, sources, overrides).map(|(skews, ..)| skews)
 }
 

@@ -29,7 +29,7 @@ use rootcause_parsers::{LineNo, Micros};
 
 use super::AppRequest;
 use crate::model::{Blocks, Event, FastHash, Shared, SourceId, Stage};
-use crate::points::{AppPoint, PointMaker};
+use crate::points::{AppPoint, PointMaker, StageMaker, StageTimes};
 
 /// Where a point stands in its input's order: its time, then its line (unique in an input).
 type Key = (Micros, LineNo);
@@ -372,12 +372,17 @@ impl InputApps {
     }
 }
 
-/// The application requests of `events` (any order), per input.
-pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<(SourceId, InputApps)> {
-    let mut maker = PointMaker::default();
+/// The application requests of `events` (any order), per input, and their stage times
+/// (finished): what ingest folds chunk by chunk, for a run kept whole, in one pass over the
+/// events' points.
+pub fn from_events<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+) -> (Vec<(SourceId, InputApps)>, StageTimes) {
+    let (mut maker, mut stages) = (PointMaker::default(), StageMaker::default());
     let mut chunks: BTreeMap<SourceId, ChunkApps> = BTreeMap::new();
     for e in events {
         if let Some(p) = maker.point(e) {
+            stages.add(e, &p, &maker);
             chunks.entry(e.source).or_default().add(&p, &maker.names);
         }
     }
@@ -386,7 +391,9 @@ pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<(Sour
         apps.absorb(c);
         apps
     };
-    chunks.into_iter().map(|(source, c)| (source, whole(c))).collect()
+    let mut stages = stages.done();
+    stages.finish();
+    (chunks.into_iter().map(|(source, c)| (source, whole(c))).collect(), stages)
 }
 
 /// The requests of a run's inputs, each input's times moved back by its skew in `shifts`, in

@@ -42,7 +42,7 @@ fn events_with_one_request_id_make_one_request_with_its_status() {
         app(2 * SECOND, "Uncaught exception", None, Some("a"), Some(500)),
         app(3 * SECOND, "Uncaught exception", None, Some("zzz"), Some(500)),
     ];
-    let reqs = fold::finish(fold::from_events(&events), &BTreeMap::new());
+    let reqs = fold::finish(fold::from_events(&events).0, &BTreeMap::new());
     assert_eq!(reqs.len(), 2, "the exception of an unknown request opens none");
     let a = &reqs[0];
     assert_eq!((a.first, a.last, a.furthest, a.status), (0, 2 * SECOND, Stage::Started, Some(500)));
@@ -60,7 +60,7 @@ fn events_without_ids_are_chained_in_time_order() {
         app(3, "query started", Some(Stage::Started), None, None),
         app(4, "query completed", Some(Stage::Completed), None, None),
     ];
-    let reqs = fold::finish(fold::from_events(&events), &BTreeMap::new());
+    let reqs = fold::finish(fold::from_events(&events).0, &BTreeMap::new());
     assert_eq!(reqs.len(), 2);
     assert_eq!((reqs[0].first, reqs[0].last, reqs[0].furthest), (0, 4, Stage::Completed));
     assert_eq!((reqs[1].first, reqs[1].last, reqs[1].furthest), (1, 3, Stage::Started));

@@ -257,7 +257,9 @@ proptest! {
         let want = reference(&events, &shifts);
         prop_assert_eq!(folded(&events, &cuts, &order, &shifts), want.clone());
         // A run kept whole folds its events in one go, in any order.
-        prop_assert_eq!(finish(from_events(&events), &shifts), want.clone());
-        prop_assert_eq!(finish(from_events(events.iter().rev()), &shifts), want);
+        prop_assert_eq!(finish(from_events(&events).0, &shifts), want.clone());
+        prop_assert_eq!(finish(from_events(events.iter().rev()).0, &shifts), want);
+        // Its stage times, made in the same pass, are the stage times of the events.
+        prop_assert_eq!(from_events(&events).1, StageTimes::from_events(&events));
     }
 }
