@@ -14,7 +14,7 @@ use rootcause_parsers::time::SECOND;
 use rootcause_parsers::{LineNo, Micros};
 
 use crate::correlate::Timeline;
-use crate::model::{SourceId, Stage};
+use crate::model::{ReqId, SourceId, Stage};
 use crate::requests::{self, Groups, LostClass, LostCounts, Sent, SentRow};
 
 /// The most buckets an automatic bucket width gives.
@@ -274,7 +274,7 @@ pub fn analyse_with(
                 at,
                 observed: ts + elapsed.unwrap_or(0),
                 class: LostClass::of(furthest),
-                app_id: m.and_then(|j| apps[j].id.as_deref().map(str::to_string)),
+                app_id: m.and_then(|j| apps[j].id.as_ref().map(ReqId::to_string)),
             });
         }
         if !f.has_app {

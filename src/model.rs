@@ -184,6 +184,90 @@ impl<T> Blocks<T> {
 /// by reference count.
 pub type Shared = Arc<str>;
 
+/// A request id as the analysis keeps it: one per request of a run, so held compactly. The
+/// common forms, 32 lowercase hex digits (`uuid4().hex`, a trace id) and a lowercase UUID with
+/// its dashes, are kept as their 16 bytes inline; any other text is [`Shared`]. The form is a
+/// function of the text, so two ids are equal exactly when their texts are.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReqId {
+    /// 32 lowercase hex digits.
+    Hex([u8; 16]),
+    /// A lowercase UUID: 8-4-4-4-12 hex digits.
+    Uuid([u8; 16]),
+    /// Any other text.
+    Text(Shared),
+}
+
+impl ReqId {
+    /// The id of the text `s`, sharing `shared` when it must be kept as text.
+    pub fn of_shared(s: &Shared) -> ReqId {
+        ReqId::packed(s).unwrap_or_else(|| ReqId::Text(s.clone()))
+    }
+
+    /// The 16 bytes of `s` when it has one of the packed forms.
+    fn packed(s: &str) -> Option<ReqId> {
+        let b = s.as_bytes();
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let pack = |hex: &mut dyn Iterator<Item = u8>| {
+            let mut out = [0u8; 16];
+            for o in &mut out {
+                *o = digit(hex.next()?)? << 4 | digit(hex.next()?)?;
+            }
+            Some(out)
+        };
+        match b.len() {
+            32 => pack(&mut b.iter().copied()).map(ReqId::Hex),
+            36 if [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') => {
+                let mut hex = b.iter().enumerate().filter(|(i, _)| ![8, 13, 18, 23].contains(i));
+                pack(&mut hex.by_ref().map(|(_, c)| *c)).map(ReqId::Uuid)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for ReqId {
+    fn from(s: &str) -> ReqId {
+        ReqId::packed(s).unwrap_or_else(|| ReqId::Text(Arc::from(s)))
+    }
+}
+
+impl From<String> for ReqId {
+    fn from(s: String) -> ReqId {
+        ReqId::from(s.as_str())
+    }
+}
+
+impl std::fmt::Display for ReqId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hex = |f: &mut std::fmt::Formatter<'_>, b: &[u8]| {
+            b.iter().try_for_each(|x| write!(f, "{x:02x}"))
+        };
+        match self {
+            ReqId::Hex(b) => hex(f, b),
+            ReqId::Uuid(b) => {
+                hex(f, &b[..4])?;
+                for part in [&b[4..6], &b[6..8], &b[8..10], &b[10..]] {
+                    f.write_str("-")?;
+                    hex(f, part)?;
+                }
+                Ok(())
+            }
+            ReqId::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::fmt::Debug for ReqId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.to_string())
+    }
+}
+
 /// Shares equal strings among the events of one batch of lines, so that the three stage
 /// events of a request hold one copy of its id and a route is kept once per batch rather
 /// than once per event. Bounded: it forgets everything past [`Strings::MAX`] entries (a new
@@ -419,6 +503,39 @@ pub struct EvidenceRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_pack_the_common_forms_and_print_as_read() {
+        let texts = [
+            "63ca828dd5f4b3b2e4b06ce60741c7a8",
+            "05805975-ed2f-49d9-4a2f-20aaf3c64af7",
+            "00000000000000000000000000000000",
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            // Not packed: upper case, one digit short or long, a dash misplaced, not hex.
+            "63CA828DD5F4B3B2E4B06CE60741C7A8",
+            "63ca828dd5f4b3b2e4b06ce60741c7a",
+            "63ca828dd5f4b3b2e4b06ce60741c7a80",
+            "05805975e-d2f-49d9-4a2f-20aaf3c64af7",
+            "05805975-ed2f-49d9-4a2f-20aaf3c64afg",
+            "req-17",
+            "",
+            "é5805975-ed2f-49d9-4a2f-20aaf3c64af",
+        ];
+        for (k, t) in texts.iter().enumerate() {
+            let id = ReqId::from(*t);
+            assert_eq!(id.to_string(), *t, "printed as read");
+            assert_eq!(
+                matches!(id, ReqId::Text(_)),
+                k >= 4,
+                "{t}: packed only in the common forms"
+            );
+            assert_eq!(ReqId::of_shared(&Shared::from(*t)), id);
+            for (j, u) in texts.iter().enumerate() {
+                assert_eq!(ReqId::from(*u) == id, j == k, "{t} vs {u}");
+            }
+        }
+        assert_eq!(std::mem::size_of::<ReqId>(), 24);
+    }
 
     #[test]
     fn blocks_keep_the_order_and_never_grow_a_block() {

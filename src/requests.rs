@@ -27,7 +27,7 @@ use rootcause_parsers::{LineNo, Micros};
 use serde::Serialize;
 
 use crate::funnel::canonical_route;
-use crate::model::{Event, EventKind, FastHash, Shared, SourceId, Stage};
+use crate::model::{Event, EventKind, FastHash, ReqId, Shared, SourceId, Stage};
 
 pub mod fold;
 
@@ -51,7 +51,7 @@ pub struct AppRequest {
     /// The HTTP status the app logged for it, if any event carried one.
     pub status: Option<u16>,
     /// Its request id, when its events carry one.
-    pub id: Option<Shared>,
+    pub id: Option<ReqId>,
 }
 
 /// One sent request, as the matcher sees it.
@@ -149,14 +149,14 @@ pub fn match_ids<'a>(
     if !rows.clone().any(|r| r.id.is_some()) {
         return Vec::new();
     }
-    let by_id: HashMap<&str, usize, FastHash> =
-        apps.iter().enumerate().filter_map(|(j, a)| Some((a.id.as_deref()?, j))).collect();
+    let by_id: HashMap<&ReqId, usize, FastHash> =
+        apps.iter().enumerate().filter_map(|(j, a)| Some((a.id.as_ref()?, j))).collect();
     if by_id.is_empty() {
         return Vec::new();
     }
     let mut used = vec![false; apps.len()];
     rows.map(|r| {
-        let j = *by_id.get(r.id?)?;
+        let j = *by_id.get(&ReqId::from(r.id?))?;
         (!std::mem::replace(&mut used[j], true)).then_some(j)
     })
     .collect()

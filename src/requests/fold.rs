@@ -18,8 +18,9 @@
 //! point that gave each, and the points seen before the opening one. Two summaries of the same
 //! id's points merge into the summary of all of them, whatever order the points came in. So
 //! each chunk folds its own points on its thread ([`ChunkApps`]), and its input merges the
-//! chunks' summaries into one per request ([`InputApps`]). A summary takes 64 bytes; the rare parts (a status, a route not given by
-//! the opening point, points before it) are kept aside. Chained points depend on the order of
+//! chunks' summaries into one per request ([`InputApps`]). A summary takes 72 bytes, its
+//! request id included when the id is hex or a UUID ([`ReqId`]); the rare parts (a status, a
+//! route not given by the opening point, points before it) are kept aside. Chained points depend on the order of
 //! the others: they are kept, and chained per input at the end ([`finish`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -28,7 +29,7 @@ use rayon::prelude::*;
 use rootcause_parsers::{LineNo, Micros};
 
 use super::AppRequest;
-use crate::model::{Blocks, Event, FastHash, Shared, SourceId, Stage};
+use crate::model::{Blocks, Event, FastHash, ReqId, Shared, SourceId, Stage};
 use crate::points::{AppPoint, PointMaker, StageMaker, StageTimes};
 
 /// Where a point stands in its input's order: its time, then its line (unique in an input).
@@ -46,7 +47,7 @@ struct Pre {
 /// The points of one request id seen so far, summed up ([`Full`] without its rare parts).
 #[derive(Debug, Clone, PartialEq)]
 struct Partial {
-    id: Shared,
+    id: ReqId,
     /// The route of the first point from the opening one on that has one.
     route: Option<Shared>,
     /// The opening point (the first stage point), when `opened`.
@@ -180,7 +181,7 @@ impl Partial {
     }
 
     /// The partial of `id` summed up by `f`, and its rare parts.
-    fn of(id: Shared, f: Full) -> (Partial, Option<Extra>) {
+    fn of(id: ReqId, f: Full) -> (Partial, Option<Extra>) {
         let open = f.open.unwrap_or_default();
         let (status, status_key) = split(f.status, open);
         let (route, route_key) = split(f.route, open);
@@ -287,7 +288,7 @@ impl ChunkApps {
             NONE => {
                 let i = self.partials.len() as u32;
                 let full = Full::point(key, p.stage, status, route.cloned());
-                let (partial, extra) = Partial::of(id.clone(), full);
+                let (partial, extra) = Partial::of(ReqId::of_shared(id), full);
                 if let Some(x) = extra {
                     self.extras.insert(i, x);
                 }

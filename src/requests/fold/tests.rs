@@ -82,7 +82,7 @@ fn reference(events: &[Event], shifts: &BTreeMap<SourceId, Micros>) -> Vec<AppRe
             line: p.line,
             by_id,
             status: None,
-            id: p.id.map(Shared::from),
+            id: p.id.map(ReqId::from),
         };
         let i = match (p.id, p.stage) {
             (Some(id), stage) => match (by_id.get(&(p.source, id)), stage) {
@@ -169,7 +169,8 @@ fn folded(
 
 #[test]
 fn summaries_are_small() {
-    assert_eq!(std::mem::size_of::<Partial>(), 64);
+    // The request id inline (24 bytes) when it is hex or a UUID.
+    assert_eq!(std::mem::size_of::<Partial>(), 72);
 }
 
 #[test]
@@ -239,7 +240,15 @@ proptest! {
         order in prop::collection::vec(0..8usize, 0..8),
         shift in -20..20i64,
     ) {
-        let ids = [None, Some(""), Some("a"), Some("b"), Some("c"), Some("d")];
+        // Ids as text and in the two packed forms.
+        let ids = [
+            None,
+            Some(""),
+            Some("a"),
+            Some("63ca828dd5f4b3b2e4b06ce60741c7a8"),
+            Some("05805975-ed2f-49d9-4a2f-20aaf3c64af7"),
+            Some("d"),
+        ];
         let statuses = [None, None, None, Some(500), Some(502)];
         let routes = [None, Some("/x"), Some("/y")];
         let pids = [None, Some(1), Some(2)];
