@@ -196,11 +196,8 @@ pub fn analyse_with(
     };
     let groups = Groups::new(rows.clone().map(|r| r.route), &apps);
     f.per_route = groups.per_route();
-    // Made on this thread, sized once: the load test's and the funnel's passes run beside
-    // this one, and this is the peak of a run's memory.
-    let mut sent: Vec<Sent> = Vec::with_capacity(count);
-    sent.extend(rows.clone().map(|r| r.sent(&groups)));
-    let fallback = sent.iter().filter_map(|s| s.elapsed).max().unwrap_or(10 * SECOND);
+    let sent: Vec<Sent> = requests::sent_of(&tl.events, &groups);
+    let fallback = sent.iter().filter_map(|s| s.elapsed()).max().unwrap_or(10 * SECOND);
     let preset = requests::match_ids(rows.clone(), &apps);
     f.matched_by_id = preset.iter().filter(|m| m.is_some()).count() as u64;
     let matched = requests::match_sent(&sent, &apps, &groups, 0, tolerance, fallback, &preset);

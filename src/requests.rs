@@ -54,19 +54,39 @@ pub struct AppRequest {
     pub id: Option<ReqId>,
 }
 
-/// One sent request, as the matcher sees it.
+/// One sent request, as the matcher sees it: 24 bytes, and a run has millions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sent {
     /// Send time (on the app's clock once skew is applied).
     pub ts: Micros,
-    /// How long the client waited: until the response, or until it gave up.
-    pub elapsed: Option<Micros>,
-    /// True when a response (any status) arrived.
-    pub responded: bool,
-    /// The status the client saw.
+    /// How long the client waited ([`Sent::elapsed`]); [`NO_ELAPSED`] when not known.
+    elapsed: Micros,
+    /// The status the client saw; `None`: no response.
     pub status: Option<u16>,
     /// Its group (route), see [`Groups`].
     pub group: u32,
+}
+
+/// [`Sent`]'s elapsed time when there is none.
+const NO_ELAPSED: Micros = Micros::MIN;
+
+impl Sent {
+    /// A sent request. An elapsed time of [`Micros::MIN`] (an absurd one, read from a cell of
+    /// minus 292 000 years) is kept as one microsecond more.
+    pub fn new(ts: Micros, elapsed: Option<Micros>, status: Option<u16>, group: u32) -> Sent {
+        let elapsed = elapsed.map_or(NO_ELAPSED, |e| e.max(NO_ELAPSED + 1));
+        Sent { ts, elapsed, status, group }
+    }
+
+    /// How long the client waited: until the response, or until it gave up.
+    pub fn elapsed(&self) -> Option<Micros> {
+        (self.elapsed != NO_ELAPSED).then_some(self.elapsed)
+    }
+
+    /// True when a response (any status) arrived.
+    pub fn responded(&self) -> bool {
+        self.status.is_some()
+    }
 }
 
 /// A sent request as the matcher needs it, read from a load-test event ([`SentRow::of`]) each
@@ -105,37 +125,47 @@ impl SentRow<'_> {
 
     /// The matcher's view of it, in `groups`.
     pub fn sent(&self, groups: &Groups) -> Sent {
-        Sent {
-            ts: self.ts,
-            elapsed: self.elapsed,
-            responded: self.status.is_some(),
-            status: self.status,
-            group: groups.of_sent(self.route),
-        }
+        Sent::new(self.ts, self.elapsed, self.status, groups.of_sent(self.route))
     }
 }
 
 /// The matcher's view of the timed requests among `events`, in order, made in parallel (a
 /// route string looked up once per run of rows that share it): what [`SentRow::sent`] gives
-/// for each.
+/// for each. The vector is sized once: pieces of the events are counted, then filled in place
+/// side by side, so the run's sent requests are never held twice.
 pub fn sent_of<T: std::borrow::Borrow<Event> + Sync>(events: &[T], groups: &Groups) -> Vec<Sent> {
-    events
-        .par_iter()
-        .filter_map(|e| SentRow::of(e.borrow()))
-        .map_init(LastRoute::default, |last, r| {
+    sent_in_pieces(events, groups, 1 << 14)
+}
+
+/// [`sent_of`], the events read in pieces of `piece`.
+fn sent_in_pieces<T: std::borrow::Borrow<Event> + Sync>(
+    events: &[T],
+    groups: &Groups,
+    piece: usize,
+) -> Vec<Sent> {
+    fn rows<T: std::borrow::Borrow<Event>>(piece: &[T]) -> impl Iterator<Item = SentRow<'_>> {
+        piece.iter().filter_map(|e| SentRow::of(e.borrow()))
+    }
+    let piece = piece.max(1);
+    let counts: Vec<usize> = events.par_chunks(piece).map(|p| rows(p).count()).collect();
+    let mut out = vec![Sent::new(0, None, None, 0); counts.iter().sum()];
+    let mut parts: Vec<&mut [Sent]> = Vec::with_capacity(counts.len());
+    let mut rest = out.as_mut_slice();
+    for &n in &counts {
+        let (part, tail) = rest.split_at_mut(n);
+        parts.push(part);
+        rest = tail;
+    }
+    events.par_chunks(piece).zip(parts).for_each_init(LastRoute::default, |last, (p, part)| {
+        for (slot, r) in part.iter_mut().zip(rows(p)) {
             let group = match groups.per_route {
                 true => last.group(r.route, |x| groups.of_route(x)).unwrap_or(0),
                 false => 0,
             };
-            Sent {
-                ts: r.ts,
-                elapsed: r.elapsed,
-                responded: r.status.is_some(),
-                status: r.status,
-                group,
-            }
-        })
-        .collect()
+            *slot = Sent::new(r.ts, r.elapsed, r.status, group);
+        }
+    });
+    out
 }
 
 /// Joins sent requests to app requests that carry the same request id (the load tool wrote the
@@ -319,12 +349,12 @@ pub fn match_sent(
     let (mut out, used) = match_responded(sent, apps, &by_group, lag, tol, preset);
     // Pass 2: the others by send time, against what is left by first event.
     let mut order: Vec<usize> = (0..sent.len()).filter(|&i| out[i].is_none()).collect();
-    order.retain(|&i| !sent[i].responded || sent[i].elapsed.is_none());
+    order.retain(|&i| !sent[i].responded() || sent[i].elapsed().is_none());
     order.par_sort_unstable_by_key(|&i| (sent[i].ts, i));
     let take = |i: usize, list: &[Slot], free: &mut Free| {
         let s = sent[i];
         let lo = s.ts + lag - tol;
-        let hi = s.ts + s.elapsed.unwrap_or(fallback_elapsed) + lag + tol;
+        let hi = s.ts + s.elapsed().unwrap_or(fallback_elapsed) + lag + tol;
         let mut k = free.find(list.partition_point(|x| x.first < lo));
         for _ in 0..MAX_PROBES {
             let x = list.get(k)?;
@@ -460,9 +490,9 @@ fn match_responded(
         out[i] = Some(j);
         used[j] = true;
     }
-    let end = |s: &Sent| s.elapsed.map(|e| s.ts + e);
+    let end = |s: &Sent| s.elapsed().map(|e| s.ts + e);
     let mut order: Vec<usize> =
-        (0..sent.len()).filter(|&i| sent[i].responded && out[i].is_none()).collect();
+        (0..sent.len()).filter(|&i| sent[i].responded() && out[i].is_none()).collect();
     order.retain(|&i| end(&sent[i]).is_some());
     order.par_sort_unstable_by_key(|&i| (end(&sent[i]), i));
     let take = |i: usize, list: &[Slot], free: &mut Free| {

@@ -281,7 +281,7 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
     let joined = requests::match_ids(rows, apps);
     let mut edges: Vec<(Micros, i32)> = Vec::new();
     for (s, j) in sent.iter().zip(&joined) {
-        let (Some(a), Some(e), true) = (j.map(|j| &apps[j]), s.elapsed, s.responded) else {
+        let (Some(a), Some(e), true) = (j.map(|j| &apps[j]), s.elapsed(), s.responded()) else {
             continue;
         };
         edges.extend([(a.last - (s.ts + e), 1), (a.first - s.ts, -1)]);
@@ -410,7 +410,7 @@ fn scan(
             let to = (from + SLICE.max(sent.len() * (starts.len() == 1) as usize)).min(sent.len());
             let part: Vec<Sent> = (from..to).map(nth).collect();
             let t0 = part.first().map_or(0, |s| s.ts) + coarse - reach;
-            let t1 = part.iter().map(|s| s.ts + s.elapsed.unwrap_or(0)).max().unwrap_or(0)
+            let t1 = part.iter().map(|s| s.ts + s.elapsed().unwrap_or(0)).max().unwrap_or(0)
                 + coarse
                 + reach;
             let part_apps =
@@ -420,7 +420,7 @@ fn scan(
         .collect();
     let grouped: Vec<_> = slices.par_iter().map(|(_, a)| requests::group_apps(a, groups)).collect();
     let sampled =
-        slices.iter().map(|(s, _)| s.iter().filter(|x| x.responded).count()).sum::<usize>();
+        slices.iter().map(|(s, _)| s.iter().filter(|x| x.responded()).count()).sum::<usize>();
     // The middle of the first run of best scores over `center ± reach` in `step`s, matching
     // with a tolerance of one step; with its score.
     let best_lag = |center: Micros, reach: Micros, step: Micros| -> Option<(Micros, usize)> {
@@ -487,8 +487,8 @@ fn unambiguous_brackets(
         for v in by_group.values_mut() {
             v.sort_by_key(|a| a.first);
         }
-        for s in part.iter().filter(|s| s.responded) {
-            let (Some(list), Some(e)) = (by_group.get(&s.group), s.elapsed) else { continue };
+        for s in part.iter().filter(|s| s.responded()) {
+            let (Some(list), Some(e)) = (by_group.get(&s.group), s.elapsed()) else { continue };
             let (lo, hi) = (s.ts + lag - tol, s.ts + e + lag + tol);
             let from = list.partition_point(|a| a.first < lo);
             let mut fits = list[from..]
@@ -575,8 +575,8 @@ fn cross_correlate(
 ) -> Option<(Micros, Micros)> {
     let ends: Vec<(u32, Micros)> = sent
         .iter()
-        .filter(|s| s.responded)
-        .filter_map(|s| Some((s.group, s.ts + s.elapsed?)))
+        .filter(|s| s.responded())
+        .filter_map(|s| Some((s.group, s.ts + s.elapsed()?)))
         .collect();
     let by_end = ends.len() * 2 >= sent.len();
     let client: Vec<(u32, Micros)> =

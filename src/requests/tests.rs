@@ -81,8 +81,23 @@ fn app_req(first: Micros, last: Micros, furthest: Stage, status: Option<u16>) ->
     }
 }
 
+#[test]
+fn a_sent_request_is_24_bytes_and_keeps_its_elapsed_time() {
+    assert_eq!(std::mem::size_of::<Sent>(), 24);
+    let s = Sent::new(5, Some(-3), Some(200), 2);
+    assert_eq!(
+        (s.ts, s.elapsed(), s.status, s.group, s.responded()),
+        (5, Some(-3), Some(200), 2, true)
+    );
+    let s = Sent::new(5, None, None, 0);
+    assert_eq!((s.elapsed(), s.responded()), (None, false));
+    // The one value that marks "none" is read as one microsecond more.
+    assert_eq!(Sent::new(0, Some(Micros::MIN), None, 0).elapsed(), Some(Micros::MIN + 1));
+    assert_eq!(Sent::new(0, Some(Micros::MAX), None, 0).elapsed(), Some(Micros::MAX));
+}
+
 fn sent(ts: Micros, elapsed: Micros, status: Option<u16>) -> Sent {
-    Sent { ts, elapsed: Some(elapsed), responded: status.is_some(), status, group: 0 }
+    Sent::new(ts, Some(elapsed), status, 0)
 }
 
 fn groups(apps: &[AppRequest]) -> Groups {
@@ -224,6 +239,9 @@ fn the_sent_requests_made_in_parallel_are_the_rows_in_order() {
         assert_eq!(sent_of(&events, &g), want);
         let refs: Vec<&Event> = events.iter().collect();
         assert_eq!(sent_of(&refs, &g), want);
+        for piece in [1, 7, 100, 1 << 20] {
+            assert_eq!(sent_in_pieces(&events, &g, piece), want, "pieces of {piece}");
+        }
         assert!(want.len() > 1500 && want.len() < 2000);
     }
     let g = Groups::new(rows().map(|r| r.route), &[app_req(0, 1, Stage::Hit, None)]);
