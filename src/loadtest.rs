@@ -378,12 +378,18 @@ fn per_request(tl: &Timeline) -> LoadTest {
     let mut lt = LoadTest { basis: Basis::PerRequest, ..LoadTest::default() };
     // Sized once: a run has millions of requests, and a vector grown by doubling holds up to
     // twice what it needs.
-    let requests = tl.events.iter().filter(|e| matches!(e.kind, EventKind::Request(_))).count();
+    let (mut requests, mut measured) = (0, 0);
+    for e in &tl.events {
+        if let EventKind::Request(r) = &e.kind {
+            requests += 1;
+            measured += usize::from(e.ts.is_some() && r.status.and(r.elapsed_ms).is_some());
+        }
+    }
     let mut ok_ms: Vec<f64> = Vec::with_capacity(requests);
     let mut route_ms: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut sends: Vec<Micros> = Vec::with_capacity(requests);
     // The timed requests that got a response, numbered in send order, for the phases.
-    let mut points: Vec<Point> = Vec::new();
+    let mut points: Vec<Point> = Vec::with_capacity(measured);
     let mut last_response: Option<Micros> = None;
     let (mut without_burst, mut without_offset) = (0u64, 0u64);
     for ev in &tl.events {
@@ -417,7 +423,7 @@ fn per_request(tl: &Timeline) -> LoadTest {
         let Some(ts) = ev.ts else { continue };
         sends.push(ts);
         if let Some(ms) = r.status.and(r.elapsed_ms) {
-            points.push(Point { index: sends.len() as u64, ts: Some(ts), ms });
+            points.push(Point { index: sends.len() as u64, ts, ms });
         }
         let observed = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
         if r.status.is_some() {
@@ -665,7 +671,7 @@ fn from_aggregates(tl: &Timeline) -> LoadTest {
         .iter()
         .filter_map(|s| {
             let ms = s.percentiles.iter().find(|(p, _)| (*p - 50.0).abs() < 1e-9)?.1;
-            Some(Point { index: s.total_requests?, ts: Some(s.ts), ms })
+            Some(Point { index: s.total_requests?, ts: s.ts, ms })
         })
         .collect();
     lt.phases = phases::detect(&points, Some(3));

@@ -31,7 +31,7 @@ pub struct Point {
     /// 1-based index in send order.
     pub index: u64,
     /// Send time.
-    pub ts: Option<Micros>,
+    pub ts: Micros,
     /// Latency, ms.
     pub ms: f64,
 }
@@ -246,8 +246,8 @@ fn phases_of(points: &[Point], cuts: &[(usize, PhaseKind)]) -> Vec<Phase> {
                 kind,
                 first_index: span.first()?.index,
                 last_index: span.last()?.index,
-                start: span.first()?.ts,
-                end: span.last()?.ts,
+                start: Some(span.first()?.ts),
+                end: Some(span.last()?.ts),
                 requests: span.len() as u64,
                 latency: stats::summarise(&mut v)?,
             })
@@ -289,7 +289,7 @@ mod tests {
     fn pts(ms: &[f64]) -> Vec<Point> {
         ms.iter()
             .enumerate()
-            .map(|(i, &ms)| Point { index: i as u64 + 1, ts: Some(i as Micros * 1000), ms })
+            .map(|(i, &ms)| Point { index: i as u64 + 1, ts: i as Micros * 1000, ms })
             .collect()
     }
 
