@@ -236,8 +236,8 @@ pub fn analyse_with(
         b.sent += 1;
         rf.sent += 1;
         let furthest = m.map(|j| {
-            used[j] = true;
-            apps[j].furthest
+            used[j as usize] = true;
+            apps[j as usize].furthest
         });
         if let Some(st) = furthest {
             f.matched += 1;
@@ -271,7 +271,7 @@ pub fn analyse_with(
                 at,
                 observed: ts + elapsed.unwrap_or(0),
                 class: LostClass::of(furthest),
-                app_id: m.and_then(|j| apps[j].id.as_ref().map(ReqId::to_string)),
+                app_id: m.and_then(|j| apps[j as usize].id.as_ref().map(ReqId::to_string)),
             });
         }
         if !f.has_app {

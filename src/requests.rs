@@ -175,19 +175,19 @@ fn sent_in_pieces<T: std::borrow::Borrow<Event> + Sync>(
 pub fn match_ids<'a>(
     rows: impl Iterator<Item = SentRow<'a>> + Clone,
     apps: &[AppRequest],
-) -> Vec<Option<usize>> {
+) -> Vec<Option<u32>> {
     if !rows.clone().any(|r| r.id.is_some()) {
         return Vec::new();
     }
-    let by_id: HashMap<&ReqId, usize, FastHash> =
-        apps.iter().enumerate().filter_map(|(j, a)| Some((a.id.as_ref()?, j))).collect();
+    let by_id: HashMap<&ReqId, u32, FastHash> =
+        matchable(apps).iter().zip(0..).filter_map(|(a, j)| Some((a.id.as_ref()?, j))).collect();
     if by_id.is_empty() {
         return Vec::new();
     }
     let mut used = vec![false; apps.len()];
     rows.map(|r| {
         let j = *by_id.get(&ReqId::from(r.id?))?;
-        (!std::mem::replace(&mut used[j], true)).then_some(j)
+        (!std::mem::replace(&mut used[j as usize], true)).then_some(j)
     })
     .collect()
 }
@@ -290,21 +290,26 @@ impl LastRoute {
 /// Union-find over slots `0..n` that finds the nearest free slot in one direction; slot `n`
 /// (forward) or `0` (backward, with slots shifted by one) is a sentinel that is never taken.
 struct Free {
-    next: Vec<usize>,
+    next: Vec<u32>,
 }
 
 impl Free {
     fn new(n: usize) -> Free {
-        Free { next: (0..=n).collect() }
+        Free { next: (0..=n as u32).collect() }
     }
 
     /// The nearest free slot at or after (forward) / at or before (backward) `i`.
     fn find(&mut self, mut i: usize) -> usize {
-        while self.next[i] != i {
-            self.next[i] = self.next[self.next[i]];
-            i = self.next[i];
+        while self.next[i] as usize != i {
+            self.next[i] = self.next[self.next[i] as usize];
+            i = self.next[i] as usize;
         }
         i
+    }
+
+    /// Marks slot `k` taken: its search goes on at `to`.
+    fn take(&mut self, k: usize, to: usize) {
+        self.next[k] = to as u32;
     }
 }
 
@@ -339,20 +344,21 @@ pub fn match_sent(
     lag: Micros,
     tol: Micros,
     fallback_elapsed: Micros,
-    preset: &[Option<usize>],
-) -> Vec<Option<usize>> {
+    preset: &[Option<u32>],
+) -> Vec<Option<u32>> {
     if sent.is_empty() {
         // An application log read alone: nothing to match, and no table worth building.
         return Vec::new();
     }
+    let sent = matchable(sent);
     let by_group = group_apps(apps, groups);
     let (mut out, used) = match_responded(sent, apps, &by_group, lag, tol, preset);
     // Pass 2: the others by send time, against what is left by first event.
-    let mut order: Vec<usize> = (0..sent.len()).filter(|&i| out[i].is_none()).collect();
-    order.retain(|&i| !sent[i].responded() || sent[i].elapsed().is_none());
-    order.par_sort_unstable_by_key(|&i| (sent[i].ts, i));
-    let take = |i: usize, list: &[Slot], free: &mut Free| {
-        let s = sent[i];
+    let left = |i: usize| out[i].is_none() && (!sent[i].responded() || sent[i].elapsed().is_none());
+    let mut order: Vec<u32> = indices(sent.len(), left);
+    order.par_sort_unstable_by_key(|&i| (sent[i as usize].ts, i));
+    let take = |i: u32, list: &[Slot], free: &mut Free| {
+        let s = sent[i as usize];
         let lo = s.ts + lag - tol;
         let hi = s.ts + s.elapsed().unwrap_or(fallback_elapsed) + lag + tol;
         let mut k = free.find(list.partition_point(|x| x.first < lo));
@@ -362,16 +368,34 @@ pub fn match_sent(
                 return None;
             }
             if compatible(s.status, x.status) {
-                free.next[k] = k + 1;
-                return Some(x.app as usize);
+                free.take(k, k + 1);
+                return Some(x.app);
             }
             k = free.find(k + 1);
         }
         None
     };
     for (i, j) in per_group(&order, sent, apps, &by_group, &used, |x| x.first, take) {
-        out[i] = Some(j);
+        out[i as usize] = Some(j);
     }
+    out
+}
+
+/// Most requests of a side the matcher takes: their indices are `u32`s, which keeps its tables
+/// half the size. A run past four billion requests (some 500 GB of load-test rows) is matched
+/// on its first ones only.
+const MATCHABLE: usize = u32::MAX as usize - 1;
+
+/// The first [`MATCHABLE`] of `items`.
+fn matchable<T>(items: &[T]) -> &[T] {
+    &items[..items.len().min(MATCHABLE)]
+}
+
+/// The indices below `n` (at most [`MATCHABLE`]) where `keep` holds, in a vector sized once.
+fn indices(n: usize, keep: impl Fn(usize) -> bool) -> Vec<u32> {
+    let n = n.min(MATCHABLE);
+    let mut out = Vec::with_capacity((0..n).filter(|&i| keep(i)).count());
+    out.extend((0..n as u32).filter(|&i| keep(i as usize)));
     out
 }
 
@@ -390,44 +414,45 @@ struct Slot {
 /// app requests of its group, sorted by `key` (and index): each group on its own, in
 /// parallel, for a request only takes app requests of its group. The pairs taken.
 fn per_group<K: Ord>(
-    order: &[usize],
+    order: &[u32],
     sent: &[Sent],
     apps: &[AppRequest],
-    by_group: &BTreeMap<u32, Vec<usize>>,
+    by_group: &BTreeMap<u32, Vec<u32>>,
     used: &[bool],
     key: impl Fn(&Slot) -> K + Sync,
-    take: impl Fn(usize, &[Slot], &mut Free) -> Option<usize> + Sync,
-) -> Vec<(usize, usize)> {
+    take: impl Fn(u32, &[Slot], &mut Free) -> Option<u32> + Sync,
+) -> Vec<(u32, u32)> {
     let orders = split_by_group(order, sent);
-    by_group
+    let found: Vec<Vec<(u32, u32)>> = by_group
         .par_iter()
-        .flat_map_iter(|(g, l)| {
-            let slot = |j: usize| {
-                let a = &apps[j];
-                Slot { first: a.first, last: a.last, status: a.status, app: j as u32 }
+        .map(|(g, l)| {
+            let slot = |j: u32| {
+                let a = &apps[j as usize];
+                Slot { first: a.first, last: a.last, status: a.status, app: j }
             };
-            let mut list: Vec<Slot> = l.iter().copied().filter(|&j| !used[j]).map(slot).collect();
+            let free_apps = l.iter().copied().filter(|&j| !used[j as usize]);
+            let mut list: Vec<Slot> = free_apps.map(slot).collect();
             list.sort_unstable_by_key(|x| (key(x), x.app));
             let mut free = Free::new(list.len());
             let requests = orders.get(g).map_or(&[][..], Vec::as_slice);
-            let found: Vec<(usize, usize)> =
-                requests.iter().filter_map(|&i| Some((i, take(i, &list, &mut free)?))).collect();
-            found
+            requests.iter().filter_map(|&i| Some((i, take(i, &list, &mut free)?))).collect()
         })
-        .collect()
+        .collect();
+    found.concat()
 }
 
 /// `order` (indices of `sent`) split by the requests' groups, each in the order given.
-fn split_by_group(order: &[usize], sent: &[Sent]) -> BTreeMap<u32, Vec<usize>> {
-    let mut by: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+fn split_by_group(order: &[u32], sent: &[Sent]) -> BTreeMap<u32, Vec<u32>> {
+    let mut by: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for &i in order {
-        by.entry(sent[i].group).or_default().push(i);
+        by.entry(sent[i as usize].group).or_default().push(i);
     }
     by
 }
 
 /// App request indices per group, each list sorted by last event.
-pub fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<usize>> {
+pub fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<u32>> {
+    let apps = matchable(apps);
     // Each request's group, in parallel, a route string looked up once per run of requests
     // that share it.
     let of: Vec<Option<u32>> = apps
@@ -438,15 +463,17 @@ pub fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<usi
             (true, None) => None,
         })
         .collect();
-    let mut by_group: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for (i, g) in of.into_iter().enumerate() {
+    let mut by_group: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (i, g) in (0..).zip(of) {
         if let Some(g) = g {
             by_group.entry(g).or_default().push(i);
         }
     }
     // In the order [`match_responded`] wants them, so its sort has nothing left to do.
     // The index makes the key unique: an unstable sort gives the stable order.
-    by_group.par_iter_mut().for_each(|(_, l)| l.sort_unstable_by_key(|&j| (apps[j].last, j)));
+    by_group
+        .par_iter_mut()
+        .for_each(|(_, l)| l.sort_unstable_by_key(|&j| (apps[j as usize].last, j)));
     by_group
 }
 
@@ -457,7 +484,7 @@ pub fn count_responded(
     groups: &Groups,
     lag: Micros,
     tol: Micros,
-) -> (usize, Vec<Option<usize>>) {
+) -> (usize, Vec<Option<u32>>) {
     count_responded_grouped(sent, apps, &group_apps(apps, groups), lag, tol)
 }
 
@@ -467,11 +494,11 @@ pub fn count_responded(
 pub fn count_responded_grouped(
     sent: &[Sent],
     apps: &[AppRequest],
-    by_group: &BTreeMap<u32, Vec<usize>>,
+    by_group: &BTreeMap<u32, Vec<u32>>,
     lag: Micros,
     tol: Micros,
-) -> (usize, Vec<Option<usize>>) {
-    let (out, _) = match_responded(sent, apps, by_group, lag, tol, &[]);
+) -> (usize, Vec<Option<u32>>) {
+    let (out, _) = match_responded(matchable(sent), apps, by_group, lag, tol, &[]);
     (out.iter().filter(|m| m.is_some()).count(), out)
 }
 
@@ -479,29 +506,30 @@ pub fn count_responded_grouped(
 fn match_responded(
     sent: &[Sent],
     apps: &[AppRequest],
-    by_group: &BTreeMap<u32, Vec<usize>>,
+    by_group: &BTreeMap<u32, Vec<u32>>,
     lag: Micros,
     tol: Micros,
-    preset: &[Option<usize>],
-) -> (Vec<Option<usize>>, Vec<bool>) {
+    preset: &[Option<u32>],
+) -> (Vec<Option<u32>>, Vec<bool>) {
     let mut out = vec![None; sent.len()];
     let mut used = vec![false; apps.len()];
     for (i, j) in preset.iter().enumerate().filter_map(|(i, j)| Some((i, (*j)?))) {
-        out[i] = Some(j);
-        used[j] = true;
+        if let (Some(o), Some(u)) = (out.get_mut(i), used.get_mut(j as usize)) {
+            *o = Some(j);
+            *u = true;
+        }
     }
     let end = |s: &Sent| s.elapsed().map(|e| s.ts + e);
-    let mut order: Vec<usize> =
-        (0..sent.len()).filter(|&i| sent[i].responded() && out[i].is_none()).collect();
-    order.retain(|&i| end(&sent[i]).is_some());
-    order.par_sort_unstable_by_key(|&i| (end(&sent[i]), i));
-    let take = |i: usize, list: &[Slot], free: &mut Free| {
-        let s = sent[i];
+    let mut order: Vec<u32> =
+        indices(sent.len(), |i| sent[i].responded() && out[i].is_none() && end(&sent[i]).is_some());
+    order.par_sort_unstable_by_key(|&i| (end(&sent[i as usize]), i));
+    let take = |i: u32, list: &[Slot], free: &mut Free| {
+        let s = sent[i as usize];
         respond(&s, end(&s)?, s.ts + lag - tol, lag, tol, list, free)
     };
     for (i, j) in per_group(&order, sent, apps, by_group, &used, |x| x.last, take) {
-        out[i] = Some(j);
-        used[j] = true;
+        out[i as usize] = Some(j);
+        used[j as usize] = true;
     }
     (out, used)
 }
@@ -518,7 +546,7 @@ fn respond(
     tol: Micros,
     list: &[Slot],
     free: &mut Free,
-) -> Option<usize> {
+) -> Option<u32> {
     let arrived = e + lag;
     // Slots are shifted by one so that slot 0 is the "none left" sentinel.
     let tries = [
@@ -542,8 +570,8 @@ fn respond(
             }
             let fits = if strict { x.status == s.status } else { compatible(s.status, x.status) };
             if x.first >= lo && fits {
-                free.next[k] = k - 1;
-                return Some(x.app as usize);
+                free.take(k, k - 1);
+                return Some(x.app);
             }
             k = free.find(k - 1);
         }

@@ -281,7 +281,8 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
     let joined = requests::match_ids(rows, apps);
     let mut edges: Vec<(Micros, i32)> = Vec::new();
     for (s, j) in sent.iter().zip(&joined) {
-        let (Some(a), Some(e), true) = (j.map(|j| &apps[j]), s.elapsed(), s.responded()) else {
+        let (Some(a), Some(e), true) = (j.map(|j| &apps[j as usize]), s.elapsed(), s.responded())
+        else {
             continue;
         };
         edges.extend([(a.last - (s.ts + e), 1), (a.first - s.ts, -1)]);
