@@ -544,23 +544,43 @@ fn deepest(edges: &mut [(Micros, i32)]) -> Option<(Micros, Micros)> {
     Some((at, at))
 }
 
-/// Per-group histograms of times in bins of `w`: group → sorted (bin, count), from `times`
-/// sorted by group and time (bins of sorted times come sorted, so each width is one pass).
-/// Counts per bin, per group.
+/// Times per group, each group's sorted.
+type Series = BTreeMap<u32, Vec<Micros>>;
+
+/// The `(group, time)` pairs of `items` as a [`Series`], each group's vector sized once (the
+/// pairs are counted first: a run has millions).
+fn series(items: impl Iterator<Item = (u32, Micros)> + Clone) -> Series {
+    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+    for (g, _) in items.clone() {
+        *counts.entry(g).or_default() += 1;
+    }
+    let mut m: Series = counts.into_iter().map(|(g, n)| (g, Vec::with_capacity(n))).collect();
+    for (g, t) in items {
+        if let Some(v) = m.get_mut(&g) {
+            v.push(t);
+        }
+    }
+    m.values_mut().for_each(|v| v.par_sort_unstable());
+    m
+}
+
+/// Per-group histograms of times in bins of `w`: group → sorted (bin, count), from sorted
+/// times (bins of sorted times come sorted, so each width is one pass). Counts per bin, per
+/// group.
 type Histograms = HashMap<u32, Vec<(i64, u64)>, FastHash>;
 
-fn histograms(times: &[(u32, Micros)], w: Micros) -> Histograms {
+fn histograms(times: &Series, w: Micros) -> Histograms {
     let mut m: Histograms = HashMap::default();
-    for group in times.chunk_by(|a, b| a.0 == b.0) {
+    for (&g, group) in times {
         let mut bins: Vec<(i64, u64)> = Vec::new();
-        for &(_, t) in group {
+        for &t in group {
             let b = t.div_euclid(w);
             match bins.last_mut() {
                 Some((last, n)) if *last == b => *n += 1,
                 _ => bins.push((b, 1)),
             }
         }
-        m.insert(group[0].0, bins);
+        m.insert(g, bins);
     }
     m
 }
@@ -574,20 +594,26 @@ fn cross_correlate(
     apps: &[AppRequest],
     groups: &Groups,
 ) -> Option<(Micros, Micros)> {
-    let ends: Vec<(u32, Micros)> = sent
-        .iter()
-        .filter(|s| s.responded())
-        .filter_map(|s| Some((s.group, s.ts + s.elapsed()?)))
-        .collect();
-    let by_end = ends.len() * 2 >= sent.len();
-    let client: Vec<(u32, Micros)> =
-        if by_end { ends } else { sent.iter().map(|s| (s.group, s.ts)).collect() };
-    let app: Vec<(u32, Micros)> = apps
-        .par_iter()
-        .filter_map(|a| Some((groups.of_app(a)?, if by_end { a.last } else { a.first })))
-        .collect();
-    let span = |v: &[(u32, Micros)]| -> Option<(Micros, Micros)> {
-        Some((v.iter().map(|x| x.1).min()?, v.iter().map(|x| x.1).max()?))
+    let end = |s: &Sent| Some(s.ts + s.elapsed()?).filter(|_| s.responded());
+    let by_end = sent.iter().filter(|s| end(s).is_some()).count() * 2 >= sent.len();
+    let app_groups: Vec<Option<u32>> = apps.par_iter().map(|a| groups.of_app(a)).collect();
+    let app_times = apps.iter().zip(&app_groups);
+    // Sorted once per group (in parallel): every width's histograms are then one pass.
+    let (client, app) = rayon::join(
+        || match by_end {
+            true => series(sent.iter().filter_map(|s| Some((s.group, end(s)?)))),
+            false => series(sent.iter().map(|s| (s.group, s.ts))),
+        },
+        || match by_end {
+            true => series(app_times.filter_map(|(a, g)| Some(((*g)?, a.last)))),
+            false => series(app_times.filter_map(|(a, g)| Some(((*g)?, a.first)))),
+        },
+    );
+    drop(app_groups);
+    let span = |m: &Series| -> Option<(Micros, Micros)> {
+        let firsts = m.values().filter_map(|v| v.first());
+        let lasts = m.values().filter_map(|v| v.last());
+        Some((*firsts.min()?, *lasts.max()?))
     };
     let ((cmin, cmax), (amin, amax)) = (span(&client)?, span(&app)?);
     let lo = (amin - cmax).max(-MAX_SKEW);
@@ -595,9 +621,6 @@ fn cross_correlate(
     if lo > hi {
         return None;
     }
-    // Sorted once by group and time (in parallel): every width's histograms are then one pass.
-    let (mut client, mut app) = (client, app);
-    rayon::join(|| client.par_sort_unstable(), || app.par_sort_unstable());
     // Each width's histograms, both sides at once.
     let both = |w: Micros| rayon::join(|| histograms(&client, w), || histograms(&app, w));
     let score = |(c, a): &(Histograms, Histograms), w: Micros, lo: Micros, hi: Micros| {
