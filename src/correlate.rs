@@ -63,7 +63,7 @@ pub fn correlate_with(mut events: Vec<Event>, stages: StageTimes) -> Timeline {
         let Some(ts) = e.ts else { continue };
         span = Some(span.map_or((ts, ts), |(a, b)| (a.min(ts), b.max(ts))));
         if let EventKind::Request(r) = &e.kind {
-            let end = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
+            let end = ts + r.elapsed_ms().map_or(0, |ms| (ms * 1000.0) as Micros);
             window = Some(window.map_or((ts, end), |(a, b)| (a.min(ts), b.max(end))));
         }
     }

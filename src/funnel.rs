@@ -368,7 +368,7 @@ mod tests {
                 let route = event.route.as_deref().unwrap_or(NO_ROUTE);
                 f.by_route.entry(route.to_string()).or_default().add(*stage, 1);
                 if *stage == Stage::Completed {
-                    ms.extend(event.duration_ms);
+                    ms.extend(event.duration_ms());
                 }
             }
             f.has_app_log = true;

@@ -382,7 +382,7 @@ fn per_request(tl: &Timeline) -> LoadTest {
     for e in &tl.events {
         if let EventKind::Request(r) = &e.kind {
             requests += 1;
-            measured += usize::from(e.ts.is_some() && r.status.and(r.elapsed_ms).is_some());
+            measured += usize::from(e.ts.is_some() && r.status().and(r.elapsed_ms()).is_some());
         }
     }
     let mut ok_ms: Vec<f64> = Vec::with_capacity(requests);
@@ -395,25 +395,25 @@ fn per_request(tl: &Timeline) -> LoadTest {
     for ev in &tl.events {
         let EventKind::Request(r) = &ev.kind else { continue };
         let route: &str = &r.route;
-        lt.outcomes.add(r.status);
+        lt.outcomes.add(r.status());
         // Look the route up before inserting: most requests hit a route already seen.
         let rr = match lt.by_route.get_mut(route) {
             Some(rr) => rr,
             None => lt.by_route.entry(route.to_string()).or_default(),
         };
-        rr.outcomes.add(r.status);
-        match (r.burst, r.offset_ms) {
+        rr.outcomes.add(r.status());
+        match (r.burst(), r.offset_ms()) {
             (Some(b), Some(o)) => {
-                lt.by_burst_offset.entry((b, OffsetKey::of(o))).or_default().add(r.status)
+                lt.by_burst_offset.entry((b, OffsetKey::of(o))).or_default().add(r.status())
             }
             _ => without_burst += 1,
         }
-        match r.offset_ms {
-            Some(o) => lt.by_offset.entry(OffsetKey::of(o)).or_default().add(r.status),
+        match r.offset_ms() {
+            Some(o) => lt.by_offset.entry(OffsetKey::of(o)).or_default().add(r.status()),
             None => without_offset += 1,
         }
-        let success = r.status.is_some_and(|s| (200..300).contains(&s));
-        if let (true, Some(ms)) = (success, r.elapsed_ms) {
+        let success = r.status().is_some_and(|s| (200..300).contains(&s));
+        if let (true, Some(ms)) = (success, r.elapsed_ms()) {
             ok_ms.push(ms);
             match route_ms.get_mut(route) {
                 Some(v) => v.push(ms),
@@ -422,15 +422,15 @@ fn per_request(tl: &Timeline) -> LoadTest {
         }
         let Some(ts) = ev.ts else { continue };
         sends.push(ts);
-        if let Some(ms) = r.status.and(r.elapsed_ms) {
+        if let Some(ms) = r.status().and(r.elapsed_ms()) {
             points.push(Point { index: sends.len() as u64, ts, ms });
         }
-        let observed = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
-        if r.status.is_some() {
+        let observed = ts + r.elapsed_ms().map_or(0, |ms| (ms * 1000.0) as Micros);
+        if r.status().is_some() {
             last_response = Some(last_response.map_or(observed, |l| l.max(observed)));
         }
         lt.sent_span = Some(lt.sent_span.map_or((ts, ts), |(a, b)| (a.min(ts), b.max(ts))));
-        let kind = match r.status {
+        let kind = match r.status() {
             None => FailureKind::NoResponse,
             Some(s) if s >= 500 => FailureKind::Http5xx,
             _ => continue,

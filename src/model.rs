@@ -295,22 +295,58 @@ impl Strings {
     }
 }
 
-/// One request as the load tool saw it, in the compact form the analysis keeps.
+/// An optional `f64` in 8 bytes: `None` is one NaN payload that no parsed number has (a NaN
+/// read as such is kept as the standard NaN).
+#[derive(Clone, Copy)]
+struct OptF64(u64);
+
+impl OptF64 {
+    const NONE: u64 = 0x7ff8_0000_dead_beef;
+
+    fn new(x: Option<f64>) -> OptF64 {
+        match x {
+            None => OptF64(Self::NONE),
+            Some(v) if v.to_bits() == Self::NONE => OptF64(f64::NAN.to_bits()),
+            Some(v) => OptF64(v.to_bits()),
+        }
+    }
+
+    fn get(self) -> Option<f64> {
+        (self.0 != Self::NONE).then(|| f64::from_bits(self.0))
+    }
+}
+
+impl PartialEq for OptF64 {
+    fn eq(&self, other: &OptF64) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl std::fmt::Debug for OptF64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+/// Which of the optional small fields of a [`Req`] or an [`AppLog`] are present.
+const HAS_STATUS: u8 = 1;
+const HAS_BURST: u8 = 2;
+const HAS_PID: u8 = 4;
+
+/// One request as the load tool saw it, in the compact form the analysis keeps: 48 bytes (a
+/// run holds millions), its optional numbers read through methods.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Req {
     /// Its route: the route/label cell, else its URL's path, else
     /// [`crate::funnel::NO_ROUTE`].
     pub route: Shared,
-    /// HTTP status; `None` means no response.
-    pub status: Option<u16>,
-    /// Elapsed milliseconds.
-    pub elapsed_ms: Option<f64>,
-    /// Burst size.
-    pub burst: Option<u32>,
-    /// Offset between requests in milliseconds.
-    pub offset_ms: Option<f64>,
     /// What most rows lack: an error text, a request id, the whole row.
-    pub more: Option<Box<ReqMore>>,
+    more: Option<Box<ReqMore>>,
+    elapsed_ms: OptF64,
+    offset_ms: OptF64,
+    burst: u32,
+    status: u16,
+    has: u8,
 }
 
 /// The rarer parts of a [`Req`], boxed so that a plain row stays small.
@@ -347,7 +383,36 @@ impl Req {
         };
         let more = (error.is_some() || request_id.is_some() || full.is_some())
             .then(|| Box::new(ReqMore { error, request_id, full }));
-        Req { route, status, elapsed_ms, burst, offset_ms, more }
+        let has = u8::from(status.is_some()) * HAS_STATUS | u8::from(burst.is_some()) * HAS_BURST;
+        Req {
+            route,
+            more,
+            elapsed_ms: OptF64::new(elapsed_ms),
+            offset_ms: OptF64::new(offset_ms),
+            burst: burst.unwrap_or(0),
+            status: status.unwrap_or(0),
+            has,
+        }
+    }
+
+    /// HTTP status; `None` means no response.
+    pub fn status(&self) -> Option<u16> {
+        (self.has & HAS_STATUS != 0).then_some(self.status)
+    }
+
+    /// Elapsed milliseconds.
+    pub fn elapsed_ms(&self) -> Option<f64> {
+        self.elapsed_ms.get()
+    }
+
+    /// Burst size.
+    pub fn burst(&self) -> Option<u32> {
+        (self.has & HAS_BURST != 0).then_some(self.burst)
+    }
+
+    /// Offset between requests in milliseconds.
+    pub fn offset_ms(&self) -> Option<f64> {
+        self.offset_ms.get()
     }
 
     /// The whole row, when kept.
@@ -384,25 +449,32 @@ impl Req {
 /// An application log event, in the compact form the analysis keeps: what the stages after
 /// detection read. The message and the traceback are kept only when every detail is wanted
 /// (`timeline`); an analysis matches them during ingest ([`crate::ingest::post`]).
+///
+/// 48 bytes, so that an event is no larger than a request's: its small optional numbers read
+/// through methods, its text and duration boxed (most events kept have neither).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppLog {
-    /// Level.
-    pub level: Option<Level>,
-    /// The message and traceback; `None` when not kept.
-    pub text: Option<Box<AppText>>,
     /// Route / path / endpoint.
     pub route: Option<Shared>,
     /// Request id.
     pub request_id: Option<Shared>,
-    /// HTTP status the app returned.
-    pub status: Option<u16>,
-    /// Process id.
-    pub pid: Option<u32>,
-    /// A duration in milliseconds the event reports.
-    pub duration_ms: Option<f64>,
+    /// The message and traceback when kept, and the duration the event reports.
+    more: Option<Box<AppMore>>,
+    pid: u32,
+    status: u16,
+    level: Option<Level>,
+    has: u8,
 }
 
-/// The text of an [`AppLog`], boxed so that an event kept without it stays small.
+/// The rarer parts of an [`AppLog`].
+#[derive(Debug, Clone, PartialEq, Default)]
+struct AppMore {
+    text: Option<AppText>,
+    duration_ms: Option<f64>,
+}
+
+/// The text of an [`AppLog`], boxed with its duration so that an event kept without it stays
+/// small.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppText {
     /// The message.
@@ -414,26 +486,64 @@ pub struct AppText {
 impl AppLog {
     /// The compact form of `e`, with its message and traceback when `keep_full`.
     pub fn new(e: AppEvent, strings: &mut Strings, keep_full: bool) -> AppLog {
+        let text = keep_full.then(|| AppText { message: e.message, exception: e.exception });
+        let duration_ms = e.duration_ms;
+        let has = u8::from(e.status.is_some()) * HAS_STATUS | u8::from(e.pid.is_some()) * HAS_PID;
         AppLog {
-            level: e.level,
             route: e.route.as_deref().map(|r| strings.get(r)),
             request_id: e.request_id.as_deref().map(|r| strings.get(r)),
-            status: e.status,
-            pid: e.pid,
-            duration_ms: e.duration_ms,
-            text: keep_full
-                .then(|| Box::new(AppText { message: e.message, exception: e.exception })),
+            more: (text.is_some() || duration_ms.is_some())
+                .then(|| Box::new(AppMore { text, duration_ms })),
+            pid: e.pid.unwrap_or(0),
+            status: e.status.unwrap_or(0),
+            level: e.level,
+            has,
+        }
+    }
+
+    /// Level.
+    pub fn level(&self) -> Option<Level> {
+        self.level
+    }
+
+    /// HTTP status the app returned.
+    pub fn status(&self) -> Option<u16> {
+        (self.has & HAS_STATUS != 0).then_some(self.status)
+    }
+
+    /// Process id.
+    pub fn pid(&self) -> Option<u32> {
+        (self.has & HAS_PID != 0).then_some(self.pid)
+    }
+
+    /// A duration in milliseconds the event reports.
+    pub fn duration_ms(&self) -> Option<f64> {
+        self.more.as_ref()?.duration_ms
+    }
+
+    /// The message and traceback; `None` when not kept.
+    pub fn text(&self) -> Option<&AppText> {
+        self.more.as_ref()?.text.as_ref()
+    }
+
+    /// Drops the message and traceback.
+    pub fn drop_text(&mut self) {
+        if let Some(m) = &mut self.more {
+            m.text = None;
+            if m.duration_ms.is_none() {
+                self.more = None;
+            }
         }
     }
 
     /// The message ("" when not kept).
     pub fn message(&self) -> &str {
-        self.text.as_ref().map_or("", |t| t.message.as_str())
+        self.text().map_or("", |t| t.message.as_str())
     }
 
     /// The traceback, when kept.
     pub fn exception(&self) -> Option<&Traceback> {
-        self.text.as_ref()?.exception.as_ref()
+        self.text()?.exception.as_ref()
     }
 }
 
@@ -503,6 +613,62 @@ pub struct EvidenceRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_are_compact_and_read_back_what_was_parsed() {
+        use std::mem::size_of;
+        assert_eq!((size_of::<Req>(), size_of::<AppLog>()), (48, 48));
+        assert_eq!(size_of::<Event>(), 88);
+        let mut strings = Strings::default();
+        let row = |status, elapsed_ms, burst, offset_ms| Request {
+            status,
+            elapsed_ms,
+            burst,
+            offset_ms,
+            route: Some("/r".into()),
+            ..Request::default()
+        };
+        for (status, elapsed, burst, offset) in [
+            (Some(200), Some(12.5), Some(50), Some(5.0)),
+            (None, None, None, None),
+            (Some(0), Some(-0.0), Some(0), Some(0.0)),
+            (Some(u16::MAX), Some(f64::INFINITY), Some(u32::MAX), Some(f64::MIN)),
+        ] {
+            let r = Req::new(row(status, elapsed, burst, offset), &mut strings, false);
+            assert_eq!(
+                (r.status(), r.elapsed_ms(), r.burst(), r.offset_ms()),
+                (status, elapsed, burst, offset)
+            );
+        }
+        // A NaN read stays a NaN, even one with the payload that marks "none".
+        let nan = f64::from_bits(OptF64::NONE);
+        let r = Req::new(row(None, Some(nan), None, Some(f64::NAN)), &mut strings, false);
+        assert!(r.elapsed_ms().is_some_and(f64::is_nan) && r.offset_ms().is_some_and(f64::is_nan));
+        let e = AppEvent {
+            message: "m".into(),
+            status: Some(503),
+            pid: Some(0),
+            level: Some(Level::Error),
+            duration_ms: Some(3.5),
+            ..AppEvent::default()
+        };
+        let mut a = AppLog::new(e.clone(), &mut strings, true);
+        assert_eq!(
+            (a.status(), a.pid(), a.level(), a.duration_ms()),
+            (Some(503), Some(0), Some(Level::Error), Some(3.5))
+        );
+        assert_eq!(a.message(), "m");
+        a.drop_text();
+        assert_eq!(
+            (a.message(), a.duration_ms()),
+            ("", Some(3.5)),
+            "the duration outlives the text"
+        );
+        let a = AppLog::new(AppEvent { duration_ms: None, ..e }, &mut strings, false);
+        assert_eq!((a.message(), a.duration_ms(), a.more.is_none()), ("", None, true));
+        let a = AppLog::new(AppEvent::default(), &mut strings, false);
+        assert_eq!((a.status(), a.pid(), a.level()), (None, None, None));
+    }
 
     #[test]
     fn request_ids_pack_the_common_forms_and_print_as_read() {

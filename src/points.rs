@@ -222,7 +222,7 @@ impl StageMaker {
         let group = &mut self.out.groups[g];
         // Read by the funnel of "query completed" only.
         let ms = match &e.kind {
-            EventKind::App { event, .. } if stage == Stage::Completed => event.duration_ms,
+            EventKind::App { event, .. } if stage == Stage::Completed => event.duration_ms(),
             _ => None,
         };
         match p.ts() {
@@ -268,16 +268,16 @@ impl PointMaker {
             }
         };
         set(HAS_TS, e.ts.is_some());
-        set(HAS_PID, event.pid.is_some());
-        set(HAS_STATUS, event.status.is_some());
+        set(HAS_PID, event.pid().is_some());
+        set(HAS_STATUS, event.status().is_some());
         Some(AppPoint {
             ts: e.ts.unwrap_or(0),
             line: e.line,
             source: e.source,
             route: event.route.as_ref().map_or(NONE, |r| self.name(r)),
             request_id: id.map_or(NONE, |r| self.name(r)),
-            pid: event.pid.unwrap_or(0),
-            status: event.status.unwrap_or(0),
+            pid: event.pid().unwrap_or(0),
+            status: event.status().unwrap_or(0),
             stage: *stage,
             flags,
         })

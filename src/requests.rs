@@ -114,8 +114,8 @@ impl SentRow<'_> {
             (EventKind::Request(r), Some(ts)) => Some(SentRow {
                 ts,
                 route: &r.route,
-                status: r.status,
-                elapsed: r.elapsed_ms.map(|ms| (ms * 1000.0).round() as Micros),
+                status: r.status(),
+                elapsed: r.elapsed_ms().map(|ms| (ms * 1000.0).round() as Micros),
                 id: r.request_id(),
                 at: (e.source, e.line),
             }),

@@ -192,10 +192,10 @@ fn request_symptoms(
         .par_iter()
         .filter_map(|ev| {
             let (EventKind::Request(r), Some(ts)) = (&ev.kind, ev.ts) else { return None };
-            let observed = ts + r.elapsed_ms.map_or(0, |ms| (ms * 1000.0) as Micros);
+            let observed = ts + r.elapsed_ms().map_or(0, |ms| (ms * 1000.0) as Micros);
             let route = r.url().unwrap_or(&r.route);
-            let after = || r.elapsed_ms.map_or(String::new(), |ms| format!(" after {ms:.0} ms"));
-            let (is_5xx, text) = match r.status {
+            let after = || r.elapsed_ms().map_or(String::new(), |ms| format!(" after {ms:.0} ms"));
+            let (is_5xx, text) = match r.status() {
                 Some(s) if s >= 500 => (true, format!("{route} answered {s}{}", after())),
                 None => {
                     let err = r.error().map_or(String::new(), |e| format!(": {e}"));

@@ -124,12 +124,12 @@ pub struct Selection<'a> {
 pub fn first_failure(tl: &Timeline, catalog: &Catalog) -> Option<Failure> {
     // The events are in time order, so the first failed request found is the earliest.
     let request = tl.events.iter().find_map(|e| match (&e.kind, e.ts) {
-        (EventKind::Request(r), Some(ts)) if r.status.is_none_or(|s| (500..600).contains(&s)) => {
+        (EventKind::Request(r), Some(ts)) if r.status().is_none_or(|s| (500..600).contains(&s)) => {
             Some(Failure {
                 ts,
                 source: e.source,
                 line: e.line,
-                kind: FailureKind::Request { status: r.status },
+                kind: FailureKind::Request { status: r.status() },
             })
         }
         _ => None,
@@ -335,7 +335,7 @@ pub fn summary(ev: &Event) -> String {
                 s.push(' ');
             }
             s.push_str(first_line(&r.route));
-            match (r.status, r.elapsed_ms) {
+            match (r.status(), r.elapsed_ms()) {
                 (Some(st), Some(e)) => s.push_str(&format!(" → {st} in {e:.1} ms")),
                 (Some(st), None) => s.push_str(&format!(" → {st}")),
                 (None, Some(e)) => s.push_str(&format!(" → no response after {e:.1} ms")),
@@ -349,7 +349,7 @@ pub fn summary(ev: &Event) -> String {
         }
         EventKind::App { event, stage } => {
             let mut s = String::new();
-            if let Some(l) = event.level {
+            if let Some(l) = event.level() {
                 s.push_str(l.as_str());
                 s.push_str(": ");
             }
@@ -364,7 +364,7 @@ pub fn summary(ev: &Event) -> String {
             if let Some(st) = stage {
                 details.push(format!("stage {}", st.as_str()));
             }
-            if let Some(st) = event.status {
+            if let Some(st) = event.status() {
                 details.push(format!("status {st}"));
             }
             if !details.is_empty() {
@@ -647,16 +647,16 @@ fn fields(e: &Event, o: &mut Map<String, Value>) {
             put(o, "route", json!(sanitize(&r.route)));
             put(o, "url", json!(r.url().map(sanitize)));
             // Always present for a request: null means no response.
-            o.insert("status".into(), json!(r.status));
-            put(o, "elapsed_ms", json!(r.elapsed_ms));
+            o.insert("status".into(), json!(r.status()));
+            put(o, "elapsed_ms", json!(r.elapsed_ms()));
             put(o, "error", json!(r.error().map(sanitize)));
         }
         EventKind::App { event, stage } => {
-            put(o, "level", json!(event.level.map(|l| l.as_str())));
+            put(o, "level", json!(event.level().map(|l| l.as_str())));
             put(o, "route", json!(event.route.as_deref().map(sanitize)));
             put(o, "request_id", json!(event.request_id.as_deref().map(sanitize)));
             put(o, "stage", json!(stage.map(|s| s.as_str())));
-            put(o, "status", json!(event.status));
+            put(o, "status", json!(event.status()));
             let exception = event.exception().map(|t| truncate(&sanitize(&traceback_line(t))));
             put(o, "exception", json!(exception));
         }

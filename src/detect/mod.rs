@@ -877,7 +877,7 @@ fn texts<'a>(ev: &'a Event, out: &mut Vec<Text<'a>>) {
     let log_level = |l: Option<Level>| l.map_or(TextLevel::Unknown, TextLevel::Log);
     match &ev.kind {
         EventKind::App { event, .. } => {
-            let level = log_level(event.level);
+            let level = log_level(event.level());
             let text = Cow::Borrowed(event.message());
             out.push(Text { on: On::Message, text, line: ev.line, level });
             if let Some(t) = event.exception() {

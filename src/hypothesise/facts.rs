@@ -150,7 +150,7 @@ pub fn gather(
     for ev in &tl.events {
         match &ev.kind {
             EventKind::App { event, .. } => {
-                if let Some(pid) = event.pid {
+                if let Some(pid) = event.pid() {
                     app_pids.insert(pid);
                 }
             }

@@ -227,8 +227,8 @@ fn thin(e: &mut Event) -> bool {
         // Made compact when read ([`crate::model::Req::new`]).
         EventKind::Request(_) | EventKind::Aggregate(_) => true,
         EventKind::App { event, stage } => {
-            event.text = None;
-            stage.is_some() || event.request_id.is_some() || event.pid.is_some()
+            event.drop_text();
+            stage.is_some() || event.request_id.is_some() || event.pid().is_some()
         }
         EventKind::Console(c) => match &**c {
             ConsoleRecord::Log(l) => crate::hypothesise::facts::wants(&l.message),

@@ -22,7 +22,7 @@ use crate::model::{Event, EventKind};
 fn written_at(ev: &Event, ts: Micros) -> Micros {
     match &ev.kind {
         EventKind::Request(r) => {
-            ts.saturating_add(r.elapsed_ms.map_or(0, |ms| (ms * 1000.0).round() as Micros))
+            ts.saturating_add(r.elapsed_ms().map_or(0, |ms| (ms * 1000.0).round() as Micros))
         }
         _ => ts,
     }

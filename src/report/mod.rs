@@ -343,9 +343,9 @@ impl LatencySample {
             .iter()
             .filter_map(|e| match &e.kind {
                 crate::model::EventKind::Request(r)
-                    if r.status.is_some_and(|s| (200..300).contains(&s)) =>
+                    if r.status().is_some_and(|s| (200..300).contains(&s)) =>
                 {
-                    r.elapsed_ms.filter(|m| m.is_finite())
+                    r.elapsed_ms().filter(|m| m.is_finite())
                 }
                 _ => None,
             })

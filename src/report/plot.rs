@@ -104,8 +104,8 @@ pub fn build(p: &Parts<'_>) -> PlotData {
     for ev in &p.timeline.events {
         let (EventKind::Request(r), Some(ts)) = (&ev.kind, ev.ts) else { continue };
         sent.push(ts);
-        let Some(ms) = r.elapsed_ms.filter(|m| m.is_finite()) else { continue };
-        let kind = match r.status {
+        let Some(ms) = r.elapsed_ms().filter(|m| m.is_finite()) else { continue };
+        let kind = match r.status() {
             None => PointKind::NoResponse,
             Some(s) if (200..300).contains(&s) => PointKind::Ok,
             Some(s) if (500..600).contains(&s) => PointKind::ServerError,

@@ -62,9 +62,9 @@ fn reference(events: &[Event], shifts: &BTreeMap<SourceId, Micros>) -> Vec<AppRe
                 line: e.line,
                 stage: *stage,
                 id,
-                status: event.status,
+                status: event.status(),
                 route: event.route.as_deref(),
-                pid: event.pid,
+                pid: event.pid(),
             })
         })
         .collect();
