@@ -383,7 +383,8 @@ impl Req {
         };
         let more = (error.is_some() || request_id.is_some() || full.is_some())
             .then(|| Box::new(ReqMore { error, request_id, full }));
-        let has = u8::from(status.is_some()) * HAS_STATUS | u8::from(burst.is_some()) * HAS_BURST;
+        let has =
+            (u8::from(status.is_some()) * HAS_STATUS) | (u8::from(burst.is_some()) * HAS_BURST);
         Req {
             route,
             more,
@@ -486,9 +487,10 @@ pub struct AppText {
 impl AppLog {
     /// The compact form of `e`, with its message and traceback when `keep_full`.
     pub fn new(e: AppEvent, strings: &mut Strings, keep_full: bool) -> AppLog {
-        let text = keep_full.then(|| AppText { message: e.message, exception: e.exception });
+        let text = keep_full.then_some(AppText { message: e.message, exception: e.exception });
         let duration_ms = e.duration_ms;
-        let has = u8::from(e.status.is_some()) * HAS_STATUS | u8::from(e.pid.is_some()) * HAS_PID;
+        let has =
+            (u8::from(e.status.is_some()) * HAS_STATUS) | (u8::from(e.pid.is_some()) * HAS_PID);
         AppLog {
             route: e.route.as_deref().map(|r| strings.get(r)),
             request_id: e.request_id.as_deref().map(|r| strings.get(r)),
