@@ -385,8 +385,6 @@ fn per_request(tl: &Timeline) -> LoadTest {
             measured += usize::from(e.ts.is_some() && r.status().and(r.elapsed_ms()).is_some());
         }
     }
-    let mut ok_ms: Vec<f64> = Vec::with_capacity(requests);
-    let mut route_ms: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut sends: Vec<Micros> = Vec::with_capacity(requests);
     // The timed requests that got a response, numbered in send order, for the phases.
     let mut points: Vec<Point> = Vec::with_capacity(measured);
@@ -412,14 +410,6 @@ fn per_request(tl: &Timeline) -> LoadTest {
             Some(o) => lt.by_offset.entry(OffsetKey::of(o)).or_default().add(r.status()),
             None => without_offset += 1,
         }
-        let success = r.status().is_some_and(|s| (200..300).contains(&s));
-        if let (true, Some(ms)) = (success, r.elapsed_ms()) {
-            ok_ms.push(ms);
-            match route_ms.get_mut(route) {
-                Some(v) => v.push(ms),
-                None => route_ms.entry(route.to_string()).or_default().push(ms),
-            }
-        }
         let Some(ts) = ev.ts else { continue };
         sends.push(ts);
         if let Some(ms) = r.status().and(r.elapsed_ms()) {
@@ -437,11 +427,29 @@ fn per_request(tl: &Timeline) -> LoadTest {
         };
         add_failure(&mut lt.failures, kind, ts, observed);
     }
-    lt.latency = stats::summarise(&mut ok_ms).map(Latency::from);
-    drop(ok_ms);
     // The timeline is in time order, so `sends` already is.
     lt.send_rate = send_rate(&sends);
     drop(sends);
+    let (found, measured) = (phases::detect(&points, None), points.len());
+    drop(points);
+    // The latencies of the successful requests, read once the points are freed: the vectors
+    // sized from the success counts.
+    let mut ok_ms: Vec<f64> = Vec::with_capacity(lt.outcomes.success() as usize);
+    let mut route_ms: BTreeMap<String, Vec<f64>> = (lt.by_route.iter())
+        .map(|(route, rr)| (route.clone(), Vec::with_capacity(rr.outcomes.success() as usize)))
+        .collect();
+    for ev in &tl.events {
+        let EventKind::Request(r) = &ev.kind else { continue };
+        let success = r.status().is_some_and(|s| (200..300).contains(&s));
+        if let (true, Some(ms)) = (success, r.elapsed_ms()) {
+            ok_ms.push(ms);
+            if let Some(v) = route_ms.get_mut(&*r.route) {
+                v.push(ms);
+            }
+        }
+    }
+    lt.latency = stats::summarise(&mut ok_ms).map(Latency::from);
+    drop(ok_ms);
     for (route, mut ms) in route_ms {
         if let Some(rr) = lt.by_route.get_mut(&route) {
             rr.latency = stats::summarise(&mut ms).map(Latency::from);
@@ -478,13 +486,12 @@ fn per_request(tl: &Timeline) -> LoadTest {
             success_per_s: per(lt.outcomes.success()),
         }
     });
-    lt.phases = phases::detect(&points, None);
+    lt.phases = found;
     if lt.phases.is_none() {
         lt.unavailable.push(Unavailable {
             table: "phases",
             reason: format!(
-                "{} requests with a timestamp and a response; phases need at least {}",
-                points.len(),
+                "{measured} requests with a timestamp and a response; phases need at least {}",
                 phases::MIN_POINTS
             ),
         });

@@ -375,7 +375,9 @@ pub fn match_sent(
         }
         None
     };
-    for (i, j) in per_group(&order, sent, apps, &by_group, &used, |x| x.first, take) {
+    for (i, j) in
+        per_group(&order, sent, apps, &by_group, &used, |x| x.first, take).into_iter().flatten()
+    {
         out[i as usize] = Some(j);
     }
     out
@@ -412,7 +414,7 @@ struct Slot {
 
 /// Runs `take` on each request of `order` (indices of `sent`, in that order) against the free
 /// app requests of its group, sorted by `key` (and index): each group on its own, in
-/// parallel, for a request only takes app requests of its group. The pairs taken.
+/// parallel, for a request only takes app requests of its group. The pairs taken, per group.
 fn per_group<K: Ord>(
     order: &[u32],
     sent: &[Sent],
@@ -421,9 +423,9 @@ fn per_group<K: Ord>(
     used: &[bool],
     key: impl Fn(&Slot) -> K + Sync,
     take: impl Fn(u32, &[Slot], &mut Free) -> Option<u32> + Sync,
-) -> Vec<(u32, u32)> {
+) -> Vec<Vec<(u32, u32)>> {
     let orders = split_by_group(order, sent);
-    let found: Vec<Vec<(u32, u32)>> = by_group
+    by_group
         .par_iter()
         .map(|(g, l)| {
             let slot = |j: u32| {
@@ -437,8 +439,7 @@ fn per_group<K: Ord>(
             let requests = orders.get(g).map_or(&[][..], Vec::as_slice);
             requests.iter().filter_map(|&i| Some((i, take(i, &list, &mut free)?))).collect()
         })
-        .collect();
-    found.concat()
+        .collect()
 }
 
 /// `order` (indices of `sent`) split by the requests' groups, each in the order given.
@@ -527,7 +528,9 @@ fn match_responded(
         let s = sent[i as usize];
         respond(&s, end(&s)?, s.ts + lag - tol, lag, tol, list, free)
     };
-    for (i, j) in per_group(&order, sent, apps, by_group, &used, |x| x.last, take) {
+    for (i, j) in
+        per_group(&order, sent, apps, by_group, &used, |x| x.last, take).into_iter().flatten()
+    {
         out[i as usize] = Some(j);
         used[j as usize] = true;
     }
