@@ -189,7 +189,7 @@ pub fn analyse_with(
         has_sent: count > 0,
         has_app: !apps.is_empty(),
         app_requests: apps.len() as u64,
-        joined_by_id: apps.iter().filter(|a| a.by_id).count() as u64,
+        joined_by_id: apps.iter().filter(|a| a.by_id()).count() as u64,
         tolerance,
         sent: count as u64,
         ..Flow::default()

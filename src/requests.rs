@@ -31,7 +31,8 @@ use crate::model::{Event, EventKind, FastHash, ReqId, Shared, SourceId, Stage};
 
 pub mod fold;
 
-/// One request as the application logged it.
+/// One request as the application logged it: 64 bytes, and a run has millions. Where it
+/// opened (input and line) orders the run's requests ([`fold::finish`]) and is not kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppRequest {
     /// Time of its first stage event.
@@ -42,16 +43,17 @@ pub struct AppRequest {
     pub furthest: Stage,
     /// Its route, as logged.
     pub route: Option<Shared>,
-    /// The input of its first event.
-    pub source: SourceId,
-    /// The line of its first event.
-    pub line: LineNo,
-    /// True when its events were joined by a request id (else by time order).
-    pub by_id: bool,
     /// The HTTP status the app logged for it, if any event carried one.
     pub status: Option<u16>,
     /// Its request id, when its events carry one.
     pub id: Option<ReqId>,
+}
+
+impl AppRequest {
+    /// True when its events were joined by a request id (else by time order).
+    pub fn by_id(&self) -> bool {
+        self.id.is_some()
+    }
 }
 
 /// One sent request, as the matcher sees it: 24 bytes, and a run has millions.

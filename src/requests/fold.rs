@@ -399,32 +399,66 @@ pub fn from_events<'a>(
 
 /// The requests of a run's inputs, each input's times moved back by its skew in `shifts`, in
 /// the order they opened (time, input, line).
+///
+/// Where each opened is kept aside while they are sorted, so that a request need not hold it:
+/// its time, and its input and line in one number ([`position`]); the requests are then put in
+/// that order in place.
 pub fn finish(
     inputs: Vec<(SourceId, InputApps)>,
     shifts: &BTreeMap<SourceId, Micros>,
 ) -> Vec<AppRequest> {
     let total = inputs.iter().map(|(_, a)| a.len()).sum();
     let mut out: Vec<AppRequest> = Vec::with_capacity(total);
+    let mut opened_at: Vec<(Micros, u64)> = Vec::with_capacity(total);
     for (source, mut apps) in inputs {
         let k = shifts.get(&source).copied().unwrap_or(0);
-        let opened = apps.partials.drain().filter(|p| p.opened);
-        out.extend(opened.map(|p| AppRequest {
-            first: p.open.0 - k,
-            last: p.last - k,
-            furthest: p.furthest,
-            route: p.route,
-            source,
-            line: p.open.1,
-            by_id: true,
-            status: p.status,
-            id: Some(p.id),
-        }));
+        for p in apps.partials.drain().filter(|p| p.opened) {
+            opened_at.push((p.open.0 - k, position(source, p.open.1)));
+            out.push(AppRequest {
+                first: p.open.0 - k,
+                last: p.last - k,
+                furthest: p.furthest,
+                route: p.route,
+                status: p.status,
+                id: Some(p.id),
+            });
+        }
         let mut points = Vec::with_capacity(apps.chained.len());
         apps.chained.drain_into(&mut points);
-        chain(source, points, k, &mut out);
+        chain(source, points, k, &mut out, &mut opened_at);
     }
-    out.par_sort_unstable_by_key(|a| (a.first, a.source, a.line));
+    let mut order: Vec<u32> = (0..out.len() as u32).collect();
+    order.par_sort_unstable_by_key(|&i| (opened_at[i as usize], i));
+    drop(opened_at);
+    permute(&mut out, order);
     out
+}
+
+/// An input and a line in one number that orders them: the input above bit 40, the line below.
+/// Past the 16 millionth input or the trillionth line, the two are cut to the largest the
+/// number holds; requests that open at the same microsecond there keep the order they were
+/// read in.
+fn position(source: SourceId, line: LineNo) -> u64 {
+    const LINE_BITS: u32 = 40;
+    let source = u64::from(source).min((1 << (64 - LINE_BITS)) - 1);
+    source << LINE_BITS | line.min((1 << LINE_BITS) - 1)
+}
+
+/// Puts `items` in the order `order` gives (`items[k]` becomes the item at `order[k]`), in
+/// place: each cycle of the permutation followed once, with swaps.
+fn permute<T>(items: &mut [T], mut order: Vec<u32>) {
+    const DONE: u32 = u32::MAX;
+    for i in 0..items.len().min(order.len()) {
+        let mut at = i;
+        loop {
+            let from = std::mem::replace(&mut order[at], DONE);
+            if from == DONE || from as usize == i {
+                break;
+            }
+            items.swap(at, from as usize);
+            at = from as usize;
+        }
+    }
 }
 
 /// Open requests of one chain (process, route) waiting for their next stage, by index.
@@ -435,8 +469,15 @@ struct Chain {
 }
 
 /// Chains the id-less stage points of input `source` into requests (see the module's
-/// documentation), moved back by `k`, at the end of `out`.
-fn chain(source: SourceId, mut points: Vec<ChainPoint>, k: Micros, out: &mut Vec<AppRequest>) {
+/// documentation), moved back by `k`, at the end of `out`, where each opened at the end of
+/// `opened_at`.
+fn chain(
+    source: SourceId,
+    mut points: Vec<ChainPoint>,
+    k: Micros,
+    out: &mut Vec<AppRequest>,
+    opened_at: &mut Vec<(Micros, u64)>,
+) {
     points.sort_unstable_by_key(|p| p.key);
     let base = out.len();
     let mut chains: HashMap<(Option<u32>, Option<&str>), Chain, FastHash> = HashMap::default();
@@ -448,14 +489,12 @@ fn chain(source: SourceId, mut points: Vec<ChainPoint>, k: Micros, out: &mut Vec
             Stage::Completed => chain.at_started.pop_front().or_else(|| chain.at_hit.pop_front()),
         };
         let i = found.unwrap_or_else(|| {
+            opened_at.push((p.key.0 - k, position(source, p.key.1)));
             out.push(AppRequest {
                 first: p.key.0 - k,
                 last: p.key.0 - k,
                 furthest: p.stage,
                 route: p.route.clone(),
-                source,
-                line: p.key.1,
-                by_id: false,
                 status: None,
                 id: None,
             });

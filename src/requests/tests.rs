@@ -46,7 +46,7 @@ fn events_with_one_request_id_make_one_request_with_its_status() {
     assert_eq!(reqs.len(), 2, "the exception of an unknown request opens none");
     let a = &reqs[0];
     assert_eq!((a.first, a.last, a.furthest, a.status), (0, 2 * SECOND, Stage::Started, Some(500)));
-    assert!(a.by_id);
+    assert!(a.by_id());
     let b = &reqs[1];
     assert_eq!((b.first, b.last, b.furthest, b.status), (5 * MS, 9 * MS, Stage::Completed, None));
 }
@@ -64,21 +64,11 @@ fn events_without_ids_are_chained_in_time_order() {
     assert_eq!(reqs.len(), 2);
     assert_eq!((reqs[0].first, reqs[0].last, reqs[0].furthest), (0, 4, Stage::Completed));
     assert_eq!((reqs[1].first, reqs[1].last, reqs[1].furthest), (1, 3, Stage::Started));
-    assert!(!reqs[0].by_id);
+    assert!(!reqs[0].by_id());
 }
 
 fn app_req(first: Micros, last: Micros, furthest: Stage, status: Option<u16>) -> AppRequest {
-    AppRequest {
-        first,
-        last,
-        furthest,
-        route: Some("/r/<id>".into()),
-        source: 0,
-        line: 1,
-        by_id: true,
-        status,
-        id: None,
-    }
+    AppRequest { first, last, furthest, route: Some("/r/<id>".into()), status, id: None }
 }
 
 #[test]

@@ -73,14 +73,11 @@ fn reference(events: &[Event], shifts: &BTreeMap<SourceId, Micros>) -> Vec<AppRe
     let mut by_id: HashMap<(SourceId, &str), usize> = HashMap::new();
     let mut chains: HashMap<(SourceId, Option<u32>, Option<&str>), Chain> = HashMap::new();
     for p in &points {
-        let open = |stage: Stage, by_id: bool| AppRequest {
+        let open = |stage: Stage| AppRequest {
             first: p.ts,
             last: p.ts,
             furthest: stage,
             route: p.route.map(Shared::from),
-            source: p.source,
-            line: p.line,
-            by_id,
             status: None,
             id: p.id.map(ReqId::from),
         };
@@ -88,7 +85,7 @@ fn reference(events: &[Event], shifts: &BTreeMap<SourceId, Micros>) -> Vec<AppRe
             (Some(id), stage) => match (by_id.get(&(p.source, id)), stage) {
                 (Some(&i), _) => i,
                 (None, Some(stage)) => {
-                    out.push(open(stage, true));
+                    out.push(open(stage));
                     by_id.insert((p.source, id), out.len() - 1);
                     out.len() - 1
                 }
@@ -104,7 +101,7 @@ fn reference(events: &[Event], shifts: &BTreeMap<SourceId, Micros>) -> Vec<AppRe
                     }
                 };
                 let i = found.unwrap_or_else(|| {
-                    out.push(open(stage, false));
+                    out.push(open(stage));
                     out.len() - 1
                 });
                 match stage {
@@ -211,8 +208,9 @@ fn ids_of_two_inputs_are_two_requests_in_the_order_they_opened() {
     shifts.insert(0, 15);
     let got = folded(&events, &[1], &[1, 0], &shifts);
     assert_eq!(got, reference(&events, &shifts));
-    let opened: Vec<(SourceId, Micros)> = got.iter().map(|a| (a.source, a.first)).collect();
-    assert_eq!(opened, [(0, 5), (1, 10)]);
+    // Input 0's request opened at 20 - 15.
+    let opened: Vec<Micros> = got.iter().map(|a| a.first).collect();
+    assert_eq!(opened, [5, 10]);
 }
 
 /// A random point: input, time (often tied), stage, id, status, route, process.
@@ -270,5 +268,29 @@ proptest! {
         prop_assert_eq!(finish(from_events(events.iter().rev()).0, &shifts), want);
         // Its stage times, made in the same pass, are the stage times of the events.
         prop_assert_eq!(from_events(&events).1, StageTimes::from_events(&events));
+    }
+}
+
+#[test]
+fn positions_order_inputs_then_lines() {
+    let cases = [(0, 0), (0, 1), (0, (1 << 40) - 1), (1, 0), (7, 12), ((1 << 24) - 1, 5)];
+    for (a, b) in cases.iter().zip(&cases[1..]) {
+        assert!(position(a.0, a.1) < position(b.0, b.1), "{a:?} < {b:?}");
+    }
+    // Past what the number holds, lines and inputs are cut to the largest it holds.
+    assert_eq!(position(0, u64::MAX), position(0, (1 << 40) - 1));
+    assert_eq!(position(u32::MAX, 3), position((1 << 24) - 1, 3));
+}
+
+proptest! {
+    /// Putting items in a sorted order in place gives what gathering them in that order gives.
+    #[test]
+    fn permuting_in_place_gathers(keys in prop::collection::vec(0..20u32, 0..200)) {
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        order.sort_by_key(|&i| (keys[i as usize], i));
+        let want: Vec<(u32, usize)> = order.iter().map(|&i| (keys[i as usize], i as usize)).collect();
+        let mut items: Vec<(u32, usize)> = keys.iter().copied().zip(0..).collect();
+        permute(&mut items, order);
+        prop_assert_eq!(items, want);
     }
 }
