@@ -338,10 +338,9 @@ pub struct LatencySample {
 impl LatencySample {
     /// The sample of the successful requests in `tl`.
     pub fn of_timeline(tl: &Timeline) -> LatencySample {
-        let all: Vec<f64> = tl
-            .events
-            .iter()
-            .filter_map(|e| match &e.kind {
+        // Counted, then sampled: a run has millions.
+        let all = || {
+            tl.events.iter().filter_map(|e| match &e.kind {
                 crate::model::EventKind::Request(r)
                     if r.status().is_some_and(|s| (200..300).contains(&s)) =>
                 {
@@ -349,11 +348,12 @@ impl LatencySample {
                 }
                 _ => None,
             })
-            .collect();
-        let step = all.len().div_ceil(MAX_SAMPLE).max(1);
+        };
+        let of = all().count();
+        let step = of.div_ceil(MAX_SAMPLE).max(1);
         LatencySample {
-            of: all.len() as u64,
-            values: all.iter().step_by(step).map(|v| (v * 100.0).round() / 100.0).collect(),
+            of: of as u64,
+            values: all().step_by(step).map(|v| (v * 100.0).round() / 100.0).collect(),
         }
     }
 }

@@ -97,35 +97,45 @@ fn thin<T: Copy>(v: &[T], n: usize) -> Vec<T> {
     v.iter().step_by(step).copied().collect()
 }
 
-/// Builds the chart data from the stages' results.
+/// `thin` of the `len` items of `items`, without gathering them first.
+fn thinned<T>(items: impl Iterator<Item = T>, len: usize, n: usize) -> Vec<T> {
+    let step = if len <= n { 1 } else { len.div_ceil(n.max(1)) };
+    items.step_by(step).collect()
+}
+
+/// Builds the chart data from the stages' results. The requests are read from the timeline in
+/// a few passes rather than gathered: a run has millions, and only the points drawn are kept.
 pub fn build(p: &Parts<'_>) -> PlotData {
-    let mut all: Vec<PlotPoint> = Vec::new();
-    let mut sent: Vec<Micros> = Vec::new();
-    for ev in &p.timeline.events {
-        let (EventKind::Request(r), Some(ts)) = (&ev.kind, ev.ts) else { continue };
-        sent.push(ts);
-        let Some(ms) = r.elapsed_ms().filter(|m| m.is_finite()) else { continue };
-        let kind = match r.status() {
-            None => PointKind::NoResponse,
-            Some(s) if (200..300).contains(&s) => PointKind::Ok,
-            Some(s) if (500..600).contains(&s) => PointKind::ServerError,
-            Some(_) => PointKind::Other,
-        };
-        all.push(PlotPoint { t: ts as f64, ms, kind });
-    }
-    let t0 = sent.iter().min().copied().or(p.timeline.span.map(|s| s.0));
+    let requests = || {
+        p.timeline.events.iter().filter_map(|ev| match (&ev.kind, ev.ts) {
+            (EventKind::Request(r), Some(ts)) => Some((ts, r)),
+            _ => None,
+        })
+    };
+    let t0 = requests().map(|(ts, _)| ts).min().or(p.timeline.span.map(|s| s.0));
     let Some(origin) = t0 else { return PlotData::default() };
     let secs = |t: Micros| (t - origin) as f64 / SECOND as f64;
-    for pt in &mut all {
-        pt.t = (pt.t - origin as f64) / SECOND as f64;
-    }
-    // Timeline events are in time order, so `all` is too.
-    let rolling = rolling(&all);
-    let (failed, ok): (Vec<PlotPoint>, Vec<PlotPoint>) = all
-        .iter()
-        .partition(|pt| matches!(pt.kind, PointKind::ServerError | PointKind::NoResponse));
-    let failed = thin(&failed, MAX_FAILED_POINTS);
-    let mut points = thin(&ok, MAX_POINTS - failed.len());
+    // Timeline events are in time order, so these are too.
+    let all = || {
+        requests().filter_map(|(ts, r)| {
+            let ms = r.elapsed_ms().filter(|m| m.is_finite())?;
+            let kind = match r.status() {
+                None => PointKind::NoResponse,
+                Some(s) if (200..300).contains(&s) => PointKind::Ok,
+                Some(s) if (500..600).contains(&s) => PointKind::ServerError,
+                Some(_) => PointKind::Other,
+            };
+            Some(PlotPoint { t: (ts as f64 - origin as f64) / SECOND as f64, ms, kind })
+        })
+    };
+    let failing =
+        |pt: &PlotPoint| matches!(pt.kind, PointKind::ServerError | PointKind::NoResponse);
+    let (requests, failures) =
+        all().fold((0, 0), |(n, f), pt| (n + 1, f + usize::from(failing(&pt))));
+    let rolling = rolling(all());
+    let failed = thinned(all().filter(failing), failures, MAX_FAILED_POINTS);
+    let ok = all().filter(|pt| !failing(pt));
+    let mut points = thinned(ok, requests - failures, MAX_POINTS - failed.len());
     points.extend(failed);
     let phases = p
         .loadtest
@@ -158,22 +168,24 @@ pub fn build(p: &Parts<'_>) -> PlotData {
         })
         .collect();
     lanes.sort_by(|a, b| a.first.unwrap_or(f64::MAX).total_cmp(&b.first.unwrap_or(f64::MAX)));
-    PlotData { t0, requests: all.len() as u64, points, rolling, phases, lanes }
+    PlotData { t0, requests: requests as u64, points, rolling, phases, lanes }
 }
 
-/// Median and p95 of the elapsed times in each of [`SLICES`] equal slices of the send span.
-fn rolling(all: &[PlotPoint]) -> Vec<(f64, f64, f64)> {
-    let (Some(first), Some(last)) = (all.first(), all.last()) else { return Vec::new() };
+/// Median and p95 of the elapsed times in each of [`SLICES`] equal slices of the send span, from
+/// points in time order.
+fn rolling(all: impl Iterator<Item = PlotPoint> + Clone) -> Vec<(f64, f64, f64)> {
+    let (Some(first), Some(last)) = (all.clone().next(), all.clone().last()) else {
+        return Vec::new();
+    };
     let span = (last.t - first.t).max(1e-6);
     let width = span / SLICES as f64;
     let mut out = Vec::new();
-    let mut i = 0;
+    let mut all = all.peekable();
     for k in 0..SLICES {
         let end = first.t + width * (k + 1) as f64;
         let mut v: Vec<f64> = Vec::new();
-        while i < all.len() && (all[i].t < end || k + 1 == SLICES) {
-            v.push(all[i].ms);
-            i += 1;
+        while let Some(pt) = all.next_if(|pt| pt.t < end || k + 1 == SLICES) {
+            v.push(pt.ms);
         }
         let mid = first.t + width * (k as f64 + 0.5);
         v.sort_unstable_by(f64::total_cmp);
@@ -196,6 +208,9 @@ mod tests {
         assert_eq!(t[0], 0);
         assert_eq!(t[1], 10);
         assert_eq!(thin(&v[..5], 100), vec![0, 1, 2, 3, 4]);
+        for (len, n) in [(1000, 100), (1000, 7), (5, 100), (0, 3), (999, 1000), (1000, 999)] {
+            assert_eq!(thinned(v[..len].iter().copied(), len, n), thin(&v[..len], n), "{len} {n}");
+        }
     }
 
     #[test]
@@ -207,7 +222,7 @@ mod tests {
                 kind: PointKind::Ok,
             })
             .collect();
-        let r = rolling(&pts);
+        let r = rolling(pts.iter().copied());
         assert_eq!(r.len(), SLICES);
         assert_eq!(r[0].1, 10.0);
         assert_eq!(r[SLICES - 1].1, 100.0);
