@@ -226,7 +226,7 @@ pub fn analyse_with(
 
     let mut used = vec![false; apps.len()];
     let mut lost_at: Vec<Vec<Micros>> = vec![Vec::new(); n];
-    for (SentRow { ts, route, status, elapsed, at, .. }, m) in rows.zip(&matched) {
+    for (SentRow { ts, route, status, elapsed, at, .. }, m) in rows.zip(matched.iter()) {
         let b = &mut f.buckets[idx(ts)];
         // Look the route up before inserting: most requests hit a route already seen.
         let rf = match f.by_route.get_mut(route) {

@@ -170,6 +170,61 @@ fn sent_in_pieces<T: std::borrow::Borrow<Event> + Sync>(
     out
 }
 
+/// Per sent request, the index of the app request matched to it: 4 bytes each, for a run has
+/// millions.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Matches(Vec<u32>);
+
+/// What [`Matches`] holds for a request matched to none, and a group list for an app request
+/// in none.
+const UNMATCHED: u32 = u32::MAX;
+
+impl Matches {
+    /// `n` requests, none matched.
+    fn none(n: usize) -> Matches {
+        Matches(vec![UNMATCHED; n])
+    }
+
+    /// The app request of request `i`.
+    pub fn get(&self, i: usize) -> Option<u32> {
+        self.0.get(i).copied().filter(|&j| j != UNMATCHED)
+    }
+
+    /// Matches request `i` to app request `j`.
+    fn set(&mut self, i: usize, j: u32) {
+        if let Some(m) = self.0.get_mut(i) {
+            *m = j;
+        }
+    }
+
+    /// How many requests it covers (none at all when nothing could match).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when it covers no request.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The app request of each request, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<u32>> + '_ {
+        self.0.iter().map(|&j| (j != UNMATCHED).then_some(j))
+    }
+}
+
+impl std::fmt::Debug for Matches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<Option<u32>> for Matches {
+    fn from_iter<I: IntoIterator<Item = Option<u32>>>(items: I) -> Matches {
+        Matches(items.into_iter().map(|j| j.unwrap_or(UNMATCHED)).collect())
+    }
+}
+
 /// Joins sent requests to app requests that carry the same request id (the load tool wrote the
 /// id it sent, the app logged it): exact, whatever the clocks say. `None` where either side has
 /// no id or the id is not found; one entry per row, or none at all when no row or no app
@@ -177,14 +232,14 @@ fn sent_in_pieces<T: std::borrow::Borrow<Event> + Sync>(
 pub fn match_ids<'a>(
     rows: impl Iterator<Item = SentRow<'a>> + Clone,
     apps: &[AppRequest],
-) -> Vec<Option<u32>> {
+) -> Matches {
     if !rows.clone().any(|r| r.id.is_some()) {
-        return Vec::new();
+        return Matches::default();
     }
     let by_id: HashMap<&ReqId, u32, FastHash> =
         matchable(apps).iter().zip(0..).filter_map(|(a, j)| Some((a.id.as_ref()?, j))).collect();
     if by_id.is_empty() {
-        return Vec::new();
+        return Matches::default();
     }
     let mut used = vec![false; apps.len()];
     rows.map(|r| {
@@ -346,17 +401,18 @@ pub fn match_sent(
     lag: Micros,
     tol: Micros,
     fallback_elapsed: Micros,
-    preset: &[Option<u32>],
-) -> Vec<Option<u32>> {
+    preset: &Matches,
+) -> Matches {
     if sent.is_empty() {
         // An application log read alone: nothing to match, and no table worth building.
-        return Vec::new();
+        return Matches::default();
     }
     let sent = matchable(sent);
     let by_group = group_apps(apps, groups);
     let (mut out, used) = match_responded(sent, apps, &by_group, lag, tol, preset);
     // Pass 2: the others by send time, against what is left by first event.
-    let left = |i: usize| out[i].is_none() && (!sent[i].responded() || sent[i].elapsed().is_none());
+    let left =
+        |i: usize| out.get(i).is_none() && (!sent[i].responded() || sent[i].elapsed().is_none());
     let mut order: Vec<u32> = indices(sent.len(), left);
     order.par_sort_unstable_by_key(|&i| (sent[i as usize].ts, i));
     let take = |i: u32, list: &[Slot], free: &mut Free| {
@@ -377,11 +433,7 @@ pub fn match_sent(
         }
         None
     };
-    for (i, j) in
-        per_group(&order, sent, apps, &by_group, &used, |x| x.first, take).into_iter().flatten()
-    {
-        out[i as usize] = Some(j);
-    }
+    per_group(&order, sent, apps, &by_group, &used, |x| x.first, take, |i, j| out.set(i, j));
     out
 }
 
@@ -416,7 +468,9 @@ struct Slot {
 
 /// Runs `take` on each request of `order` (indices of `sent`, in that order) against the free
 /// app requests of its group, sorted by `key` (and index): each group on its own, in
-/// parallel, for a request only takes app requests of its group. The pairs taken, per group.
+/// parallel, for a request only takes app requests of its group. Then gives each pair taken
+/// to `found` (request, app request), group by group.
+#[allow(clippy::too_many_arguments)]
 fn per_group<K: Ord>(
     order: &[u32],
     sent: &[Sent],
@@ -425,9 +479,11 @@ fn per_group<K: Ord>(
     used: &[bool],
     key: impl Fn(&Slot) -> K + Sync,
     take: impl Fn(u32, &[Slot], &mut Free) -> Option<u32> + Sync,
-) -> Vec<Vec<(u32, u32)>> {
+    mut found: impl FnMut(usize, u32),
+) {
     let orders = split_by_group(order, sent);
-    by_group
+    // Per group, what each of its requests took, in the group's order.
+    let taken: Vec<(&[u32], Vec<u32>)> = by_group
         .par_iter()
         .map(|(g, l)| {
             let slot = |j: u32| {
@@ -439,9 +495,15 @@ fn per_group<K: Ord>(
             list.sort_unstable_by_key(|x| (key(x), x.app));
             let mut free = Free::new(list.len());
             let requests = orders.get(g).map_or(&[][..], Vec::as_slice);
-            requests.iter().filter_map(|&i| Some((i, take(i, &list, &mut free)?))).collect()
+            let took = requests.iter().map(|&i| take(i, &list, &mut free).unwrap_or(UNMATCHED));
+            (requests, took.collect())
         })
-        .collect()
+        .collect();
+    for (requests, took) in taken {
+        for (&i, j) in requests.iter().zip(took).filter(|(_, j)| *j != UNMATCHED) {
+            found(i as usize, j);
+        }
+    }
 }
 
 /// `order` (indices of `sent`) split by the requests' groups, each in the order given.
@@ -458,19 +520,18 @@ pub fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<u32
     let apps = matchable(apps);
     // Each request's group, in parallel, a route string looked up once per run of requests
     // that share it.
-    let of: Vec<Option<u32>> = apps
+    let of: Vec<u32> = apps
         .par_iter()
         .map_init(LastRoute::default, |last, a| match (groups.per_route, a.route.as_deref()) {
             (false, _) => Some(0),
             (true, Some(r)) => last.group(r, |r| groups.of_route(r)),
             (true, None) => None,
         })
+        .map(|g| g.unwrap_or(UNMATCHED))
         .collect();
     let mut by_group: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for (i, g) in (0..).zip(of) {
-        if let Some(g) = g {
-            by_group.entry(g).or_default().push(i);
-        }
+    for (i, g) in (0..).zip(of).filter(|&(_, g)| g != UNMATCHED) {
+        by_group.entry(g).or_default().push(i);
     }
     // In the order [`match_responded`] wants them, so its sort has nothing left to do.
     // The index makes the key unique: an unstable sort gives the stable order.
@@ -487,7 +548,7 @@ pub fn count_responded(
     groups: &Groups,
     lag: Micros,
     tol: Micros,
-) -> (usize, Vec<Option<u32>>) {
+) -> (usize, Matches) {
     count_responded_grouped(sent, apps, &group_apps(apps, groups), lag, tol)
 }
 
@@ -500,8 +561,8 @@ pub fn count_responded_grouped(
     by_group: &BTreeMap<u32, Vec<u32>>,
     lag: Micros,
     tol: Micros,
-) -> (usize, Vec<Option<u32>>) {
-    let (out, _) = match_responded(matchable(sent), apps, by_group, lag, tol, &[]);
+) -> (usize, Matches) {
+    let (out, _) = match_responded(matchable(sent), apps, by_group, lag, tol, &Matches::default());
     (out.iter().filter(|m| m.is_some()).count(), out)
 }
 
@@ -512,28 +573,40 @@ fn match_responded(
     by_group: &BTreeMap<u32, Vec<u32>>,
     lag: Micros,
     tol: Micros,
-    preset: &[Option<u32>],
-) -> (Vec<Option<u32>>, Vec<bool>) {
-    let mut out = vec![None; sent.len()];
+    preset: &Matches,
+) -> (Matches, Vec<bool>) {
+    let mut out = Matches::none(sent.len());
     let mut used = vec![false; apps.len()];
-    for (i, j) in preset.iter().enumerate().filter_map(|(i, j)| Some((i, (*j)?))) {
-        if let (Some(o), Some(u)) = (out.get_mut(i), used.get_mut(j as usize)) {
-            *o = Some(j);
+    for (i, j) in preset.iter().enumerate().filter_map(|(i, j)| Some((i, j?))) {
+        if let (true, Some(u)) = (i < out.len(), used.get_mut(j as usize)) {
+            out.set(i, j);
             *u = true;
         }
     }
     let end = |s: &Sent| s.elapsed().map(|e| s.ts + e);
-    let mut order: Vec<u32> =
-        indices(sent.len(), |i| sent[i].responded() && out[i].is_none() && end(&sent[i]).is_some());
+    let mut order: Vec<u32> = indices(sent.len(), |i| {
+        sent[i].responded() && out.get(i).is_none() && end(&sent[i]).is_some()
+    });
     order.par_sort_unstable_by_key(|&i| (end(&sent[i as usize]), i));
     let take = |i: u32, list: &[Slot], free: &mut Free| {
         let s = sent[i as usize];
         respond(&s, end(&s)?, s.ts + lag - tol, lag, tol, list, free)
     };
-    for (i, j) in
-        per_group(&order, sent, apps, by_group, &used, |x| x.last, take).into_iter().flatten()
-    {
-        out[i as usize] = Some(j);
+    let mut taken: Vec<u32> = Vec::new();
+    per_group(
+        &order,
+        sent,
+        apps,
+        by_group,
+        &used,
+        |x| x.last,
+        take,
+        |i, j| {
+            out.set(i, j);
+            taken.push(j);
+        },
+    );
+    for j in taken {
         used[j as usize] = true;
     }
     (out, used)

@@ -280,7 +280,7 @@ fn estimate_into(skew: &mut Skew, sent: &[&Event], apps: &[AppRequest]) {
     let sent: Vec<Sent> = requests::sent_of(sent, &groups);
     let joined = requests::match_ids(rows, apps);
     let mut edges: Vec<(Micros, i32)> = Vec::new();
-    for (s, j) in sent.iter().zip(&joined) {
+    for (s, j) in sent.iter().zip(joined.iter()) {
         let (Some(a), Some(e), true) = (j.map(|j| &apps[j as usize]), s.elapsed(), s.responded())
         else {
             continue;
