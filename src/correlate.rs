@@ -53,7 +53,7 @@ pub fn correlate(events: Vec<Event>) -> Timeline {
 
 /// [`correlate`] with the stage times of the points made during ingest (as
 /// [`crate::skew::correct_with_apps`] gives them).
-pub fn correlate_with(mut events: Vec<Event>, stages: StageTimes) -> Timeline {
+pub fn correlate_with(mut events: Vec<Event>, mut stages: StageTimes) -> Timeline {
     // In place: a stable sort would need a second copy of the events. (ts, source, line) is
     // unique but for records read from one line, which no parser makes.
     events.par_sort_unstable_by_key(|e| (e.ts.is_none(), e.ts, e.source, e.line));
@@ -67,10 +67,7 @@ pub fn correlate_with(mut events: Vec<Event>, stages: StageTimes) -> Timeline {
             window = Some(window.map_or((ts, end), |(a, b)| (a.min(ts), b.max(end))));
         }
     }
-    Timeline {
-        events,
-        stages,
-        window: window.map(|(a, b)| Window { start: a - WINDOW_SLACK, end: b + WINDOW_SLACK }),
-        span,
-    }
+    let window = window.map(|(a, b)| Window { start: a - WINDOW_SLACK, end: b + WINDOW_SLACK });
+    stages.close(window.map(|w| (w.start, w.end)));
+    Timeline { events, stages, window, span }
 }

@@ -218,21 +218,13 @@ pub fn count(tl: &Timeline) -> Funnel {
             _ => {}
         }
     }
-    // The stage events, per input, route and stage: those inside the window are counted by
-    // two searches in the group's sorted times.
+    // The stage events, per input, route and stage, counted inside and outside the window
+    // when the timeline was made.
     f.has_app_log |= tl.stages.points > 0;
     for g in &tl.stages.groups {
-        let inside = match tl.window {
-            Some(w) => {
-                let from = g.times.partition_point(|&t| t < w.start);
-                let to = g.times.partition_point(|&t| t <= w.end);
-                to.saturating_sub(from)
-            }
-            None => g.times.len(),
-        };
-        f.outside_window += (g.times.len() - inside) as u64;
+        f.outside_window += g.outside;
         f.without_timestamp += g.untimed;
-        let n = inside as u64 + g.untimed;
+        let n = g.inside + g.untimed;
         if n == 0 {
             continue;
         }
@@ -411,8 +403,16 @@ mod tests {
             assert_eq!(by_key(&whole), by_key(&StageTimes::from_events(read)));
             assert_eq!(by_key(&whole), by_key(&chunked));
             assert_eq!((whole.points, &whole.pids), (chunked.points, &chunked.pids));
-            let mut tl = crate::correlate::correlate_with(Vec::new(), whole);
-            tl.window = Some(w);
+            // Counted against the window and freed, as the timeline does once it knows it.
+            let mut stages = whole;
+            stages.close(Some((w.start, w.end)));
+            assert!(stages.groups.iter().all(|g| g.times.is_empty() && g.times.capacity() == 0));
+            let tl = crate::correlate::Timeline {
+                events: Vec::new(),
+                stages,
+                window: Some(w),
+                span: None,
+            };
             let got = count(&tl);
             let want = naive(read, w);
             assert!(want.outside_window > 0 && want.without_timestamp > 0, "the cases occur");

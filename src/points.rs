@@ -98,8 +98,13 @@ pub struct StageGroup {
     pub route: Option<Shared>,
     /// The stage.
     pub stage: Stage,
-    /// Times of the timed events, ascending once finished.
+    /// Times of the timed events, ascending once finished; freed once counted against the
+    /// run's window ([`StageTimes::close`]).
     pub times: Vec<Micros>,
+    /// Once closed: the timed events inside the run's window (all of them without one).
+    pub inside: u64,
+    /// Once closed: the timed events outside the run's window.
+    pub outside: u64,
     /// Events without a time.
     pub untimed: u64,
     /// The durations the timed events report, with their times.
@@ -133,6 +138,8 @@ impl StageTimes {
             route,
             stage,
             times: Vec::new(),
+            inside: 0,
+            outside: 0,
             untimed: 0,
             durations: Vec::new(),
             untimed_durations: Vec::new(),
@@ -165,6 +172,25 @@ impl StageTimes {
             g.times.sort_unstable();
             g.times.shrink_to_fit();
             g.durations.shrink_to_fit();
+        }
+    }
+
+    /// Counts each group's times inside and outside the run's window (`start..=end`; all
+    /// inside without one) and frees them: what the funnel reads of them, a run's timed stage
+    /// events being millions.
+    pub fn close(&mut self, window: Option<(Micros, Micros)>) {
+        for g in &mut self.groups {
+            let inside = match window {
+                Some((start, end)) => {
+                    let from = g.times.partition_point(|&t| t < start);
+                    let to = g.times.partition_point(|&t| t <= end);
+                    to.saturating_sub(from)
+                }
+                None => g.times.len(),
+            };
+            g.inside += inside as u64;
+            g.outside += (g.times.len() - inside) as u64;
+            g.times = Vec::new();
         }
     }
 
