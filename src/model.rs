@@ -207,26 +207,47 @@ impl ReqId {
     /// The 16 bytes of `s` when it has one of the packed forms.
     fn packed(s: &str) -> Option<ReqId> {
         let b = s.as_bytes();
-        let digit = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
-        let pack = |hex: &mut dyn Iterator<Item = u8>| {
-            let mut out = [0u8; 16];
-            for o in &mut out {
-                *o = digit(hex.next()?)? << 4 | digit(hex.next()?)?;
-            }
-            Some(out)
-        };
         match b.len() {
-            32 => pack(&mut b.iter().copied()).map(ReqId::Hex),
+            32 => Some(ReqId::Hex(Self::unhex(b)?)),
             36 if [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') => {
-                let mut hex = b.iter().enumerate().filter(|(i, _)| ![8, 13, 18, 23].contains(i));
-                pack(&mut hex.by_ref().map(|(_, c)| *c)).map(ReqId::Uuid)
+                let mut hex = [0u8; 32];
+                let parts = [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]];
+                let mut at = 0;
+                for part in parts {
+                    hex[at..at + part.len()].copy_from_slice(part);
+                    at += part.len();
+                }
+                Some(ReqId::Uuid(Self::unhex(&hex)?))
             }
             _ => None,
         }
+    }
+
+    /// The 16 bytes that 32 lowercase hex digits spell.
+    fn unhex(hex: &[u8]) -> Option<[u8; 16]> {
+        // 0..=15 for a lowercase hex digit, 16 (no digit) for any other byte.
+        const DIGIT: [u8; 256] = {
+            let mut t = [16u8; 256];
+            let mut c = 0;
+            while c < 10 {
+                t[b'0' as usize + c] = c as u8;
+                c += 1;
+            }
+            let mut c = 0;
+            while c < 6 {
+                t[b'a' as usize + c] = 10 + c as u8;
+                c += 1;
+            }
+            t
+        };
+        let mut out = [0u8; 16];
+        let mut bad = 0u8;
+        for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            let (hi, lo) = (DIGIT[pair[0] as usize], DIGIT[pair[1] as usize]);
+            bad |= hi | lo;
+            *o = (hi << 4) | (lo & 15);
+        }
+        (bad < 16 && hex.len() == 32).then_some(out)
     }
 }
 
@@ -467,15 +488,15 @@ pub struct AppLog {
     has: u8,
 }
 
-/// The rarer parts of an [`AppLog`].
+/// The rarer parts of an [`AppLog`]: 24 bytes, for the events that report a duration (a
+/// stage's "query completed", one per request) have it boxed alone.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct AppMore {
-    text: Option<AppText>,
+    text: Option<Box<AppText>>,
     duration_ms: Option<f64>,
 }
 
-/// The text of an [`AppLog`], boxed with its duration so that an event kept without it stays
-/// small.
+/// The text of an [`AppLog`], boxed so that an event kept without it stays small.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppText {
     /// The message.
@@ -487,7 +508,8 @@ pub struct AppText {
 impl AppLog {
     /// The compact form of `e`, with its message and traceback when `keep_full`.
     pub fn new(e: AppEvent, strings: &mut Strings, keep_full: bool) -> AppLog {
-        let text = keep_full.then_some(AppText { message: e.message, exception: e.exception });
+        let text =
+            keep_full.then(|| Box::new(AppText { message: e.message, exception: e.exception }));
         let duration_ms = e.duration_ms;
         let has =
             (u8::from(e.status.is_some()) * HAS_STATUS) | (u8::from(e.pid.is_some()) * HAS_PID);
@@ -525,7 +547,7 @@ impl AppLog {
 
     /// The message and traceback; `None` when not kept.
     pub fn text(&self) -> Option<&AppText> {
-        self.more.as_ref()?.text.as_ref()
+        self.more.as_ref()?.text.as_deref()
     }
 
     /// Drops the message and traceback.
@@ -733,5 +755,22 @@ mod tests {
         assert_eq!(b.blocks.len(), 1);
         assert_eq!(b.drain().collect::<Vec<_>>(), [0, 1, 2]);
         assert_eq!(Blocks::<u64>::default().per_block, Blocks::<u64>::BLOCK_BYTES / 8);
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::ReqId;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the text, the id prints back as read, and two ids are equal exactly when
+        /// their texts are: near-misses of the packed forms included.
+        #[test]
+        fn request_ids_print_as_read(a in "[0-9a-fA-F-]{30,38}|[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|.{0,40}", b in "[0-9a-f]{32}|.{0,40}") {
+            let (x, y) = (ReqId::from(a.as_str()), ReqId::from(b.as_str()));
+            prop_assert_eq!(x.to_string(), a.clone());
+            prop_assert_eq!(x == y, a == b);
+        }
     }
 }
