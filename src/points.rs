@@ -3,7 +3,7 @@
 //!
 //! An application log under load is most of a run's lines, and its stage events ("function
 //! hit", "query started", "query completed") are most of what an analysis reads: three per
-//! request. As [`Event`]s they take 112 bytes each, plus two reference-counted strings. A
+//! request. As [`Event`]s they take 88 bytes each, plus two reference-counted strings. A
 //! chunk of events makes them [`AppPoint`]s ([`PointMaker`]), 40 bytes each, their route and
 //! request id being numbers in the chunk's table of names, filled once per distinct string.
 //! The points are not kept: each is read at once into the application requests
