@@ -401,8 +401,8 @@ pub fn from_events<'a>(
 /// the order they opened (time, input, line).
 ///
 /// Where each opened is kept aside while they are sorted, so that a request need not hold it:
-/// its time, and its input and line in one number ([`position`]); the requests are then put in
-/// that order in place.
+/// its time, and its input and line in one number; the requests are then put in that order
+/// in place.
 pub fn finish(
     inputs: Vec<(SourceId, InputApps)>,
     shifts: &BTreeMap<SourceId, Micros>,
