@@ -160,11 +160,7 @@ fn sent_in_pieces<T: std::borrow::Borrow<Event> + Sync>(
     }
     events.par_chunks(piece).zip(parts).for_each_init(LastRoute::default, |last, (p, part)| {
         for (slot, r) in part.iter_mut().zip(rows(p)) {
-            let group = match groups.per_route {
-                true => last.group(r.route, |x| groups.of_route(x)).unwrap_or(0),
-                false => 0,
-            };
-            *slot = Sent::new(r.ts, r.elapsed, r.status, group);
+            *slot = Sent::new(r.ts, r.elapsed, r.status, groups.of_sent_in(r.route, last));
         }
     });
     out
@@ -175,8 +171,7 @@ fn sent_in_pieces<T: std::borrow::Borrow<Event> + Sync>(
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Matches(Vec<u32>);
 
-/// What [`Matches`] holds for a request matched to none, and a group list for an app request
-/// in none.
+/// What [`Matches`] holds for a request matched to none.
 const UNMATCHED: u32 = u32::MAX;
 
 impl Matches {
@@ -310,16 +305,37 @@ impl Groups {
 
     /// The group of a sent request's route.
     pub fn of_sent(&self, route: &str) -> u32 {
-        if self.per_route { self.of_route(route).unwrap_or(0) } else { 0 }
+        self.of_sent_in(route, &mut LastRoute::default())
+    }
+
+    /// [`Groups::of_sent`], the route looked up last remembered in `last`.
+    fn of_sent_in(&self, route: &str, last: &mut LastRoute) -> u32 {
+        if self.per_route { last.group(route, |r| self.of_route(r)).unwrap_or(0) } else { 0 }
     }
 
     /// The group of an app request; `None` when its route matches no sent route.
     pub fn of_app(&self, a: &AppRequest) -> Option<u32> {
+        self.of_app_in(a, &mut LastRoute::default())
+    }
+
+    /// [`Groups::of_app`], the route looked up last remembered in `last`.
+    fn of_app_in(&self, a: &AppRequest, last: &mut LastRoute) -> Option<u32> {
         if !self.per_route {
             return Some(0);
         }
-        self.of_route(a.route.as_deref()?)
+        last.group(a.route.as_deref()?, |r| self.of_route(r))
     }
+}
+
+/// What [`app_groups`] gives an app request in no group.
+pub const NO_GROUP: u32 = u32::MAX;
+
+/// The group of each app request ([`Groups::of_app`]; [`NO_GROUP`] for none), in parallel, a
+/// route string looked up once per run of requests that share it.
+pub fn app_groups(apps: &[AppRequest], groups: &Groups) -> Vec<u32> {
+    apps.par_iter()
+        .map_init(LastRoute::default, |last, a| groups.of_app_in(a, last).unwrap_or(NO_GROUP))
+        .collect()
 }
 
 /// The last route string looked up and the group it gave: rows in a row mostly share one
@@ -518,19 +534,8 @@ fn split_by_group(order: &[u32], sent: &[Sent]) -> BTreeMap<u32, Vec<u32>> {
 /// App request indices per group, each list sorted by last event.
 pub fn group_apps(apps: &[AppRequest], groups: &Groups) -> BTreeMap<u32, Vec<u32>> {
     let apps = matchable(apps);
-    // Each request's group, in parallel, a route string looked up once per run of requests
-    // that share it.
-    let of: Vec<u32> = apps
-        .par_iter()
-        .map_init(LastRoute::default, |last, a| match (groups.per_route, a.route.as_deref()) {
-            (false, _) => Some(0),
-            (true, Some(r)) => last.group(r, |r| groups.of_route(r)),
-            (true, None) => None,
-        })
-        .map(|g| g.unwrap_or(UNMATCHED))
-        .collect();
     let mut by_group: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for (i, g) in (0..).zip(of).filter(|&(_, g)| g != UNMATCHED) {
+    for (i, g) in (0..).zip(app_groups(apps, groups)).filter(|&(_, g)| g != NO_GROUP) {
         by_group.entry(g).or_default().push(i);
     }
     // In the order [`match_responded`] wants them, so its sort has nothing left to do.

@@ -596,8 +596,8 @@ fn cross_correlate(
 ) -> Option<(Micros, Micros)> {
     let end = |s: &Sent| Some(s.ts + s.elapsed()?).filter(|_| s.responded());
     let by_end = sent.iter().filter(|s| end(s).is_some()).count() * 2 >= sent.len();
-    let app_groups: Vec<Option<u32>> = apps.par_iter().map(|a| groups.of_app(a)).collect();
-    let app_times = apps.iter().zip(&app_groups);
+    let app_groups = requests::app_groups(apps, groups);
+    let app_times = apps.iter().zip(&app_groups).filter(|(_, g)| **g != requests::NO_GROUP);
     // Sorted once per group (in parallel): every width's histograms are then one pass.
     let (client, app) = rayon::join(
         || match by_end {
@@ -605,8 +605,8 @@ fn cross_correlate(
             false => series(sent.iter().map(|s| (s.group, s.ts))),
         },
         || match by_end {
-            true => series(app_times.filter_map(|(a, g)| Some(((*g)?, a.last)))),
-            false => series(app_times.filter_map(|(a, g)| Some(((*g)?, a.first)))),
+            true => series(app_times.map(|(a, &g)| (g, a.last))),
+            false => series(app_times.map(|(a, &g)| (g, a.first))),
         },
     );
     drop(app_groups);

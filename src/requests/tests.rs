@@ -239,4 +239,13 @@ fn the_sent_requests_made_in_parallel_are_the_rows_in_order() {
     }
     let g = Groups::new(rows().map(|r| r.route), &[app_req(0, 1, Stage::Hit, None)]);
     assert!(g.per_route() && sent_of(&events, &g).iter().any(|s| s.group > 0));
+    // App requests' groups, looked up with the same memory of the last route, in runs of
+    // shared route strings and without a route.
+    let routes: Vec<Option<Shared>> = vec![Some("/r/<id>".into()), Some("/nowhere".into()), None];
+    let apps: Vec<AppRequest> = (0..60)
+        .map(|k| AppRequest { route: routes[k / 7 % 3].clone(), ..app_req(0, 1, Stage::Hit, None) })
+        .collect();
+    let want: Vec<u32> = apps.iter().map(|a| g.of_app(a).unwrap_or(NO_GROUP)).collect();
+    assert!(want.contains(&NO_GROUP) && want.iter().any(|&x| x != NO_GROUP));
+    assert_eq!(app_groups(&apps, &g), want);
 }
