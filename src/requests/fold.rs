@@ -20,8 +20,9 @@
 //! each chunk folds its own points on its thread ([`ChunkApps`]), and its input merges the
 //! chunks' summaries into one per request ([`InputApps`]). A summary takes 72 bytes, its
 //! request id included when the id is hex or a UUID ([`ReqId`]); the rare parts (a status, a
-//! route not given by the opening point, points before it) are kept aside. Chained points depend on the order of
-//! the others: they are kept, and chained per input at the end ([`finish`]).
+//! route not given by the opening point, points before it) are kept aside. Chained points
+//! depend on the order of the others: they are kept, and chained per input at the end
+//! ([`finish`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -400,20 +401,20 @@ pub fn from_events<'a>(
 /// The requests of a run's inputs, each input's times moved back by its skew in `shifts`, in
 /// the order they opened (time, input, line).
 ///
-/// Where each opened is kept aside while they are sorted, so that a request need not hold it:
-/// its time, and its input and line in one number; the requests are then put in that order
-/// in place.
+/// Where each opened (its input and line in one number) is kept aside while they are sorted
+/// by their first time and that, so that a request need not hold it; the requests are then
+/// put in that order in place.
 pub fn finish(
     inputs: Vec<(SourceId, InputApps)>,
     shifts: &BTreeMap<SourceId, Micros>,
 ) -> Vec<AppRequest> {
     let total = inputs.iter().map(|(_, a)| a.len()).sum();
     let mut out: Vec<AppRequest> = Vec::with_capacity(total);
-    let mut opened_at: Vec<(Micros, u64)> = Vec::with_capacity(total);
+    let mut opened_at: Vec<u64> = Vec::with_capacity(total);
     for (source, mut apps) in inputs {
         let k = shifts.get(&source).copied().unwrap_or(0);
         for p in apps.partials.drain().filter(|p| p.opened) {
-            opened_at.push((p.open.0 - k, position(source, p.open.1)));
+            opened_at.push(position(source, p.open.1));
             out.push(AppRequest {
                 first: p.open.0 - k,
                 last: p.last - k,
@@ -428,7 +429,7 @@ pub fn finish(
         chain(source, points, k, &mut out, &mut opened_at);
     }
     let mut order: Vec<u32> = (0..out.len() as u32).collect();
-    order.par_sort_unstable_by_key(|&i| (opened_at[i as usize], i));
+    order.par_sort_unstable_by_key(|&i| (out[i as usize].first, opened_at[i as usize], i));
     drop(opened_at);
     permute(&mut out, order);
     out
@@ -476,7 +477,7 @@ fn chain(
     mut points: Vec<ChainPoint>,
     k: Micros,
     out: &mut Vec<AppRequest>,
-    opened_at: &mut Vec<(Micros, u64)>,
+    opened_at: &mut Vec<u64>,
 ) {
     points.sort_unstable_by_key(|p| p.key);
     let base = out.len();
@@ -489,7 +490,7 @@ fn chain(
             Stage::Completed => chain.at_started.pop_front().or_else(|| chain.at_hit.pop_front()),
         };
         let i = found.unwrap_or_else(|| {
-            opened_at.push((p.key.0 - k, position(source, p.key.1)));
+            opened_at.push(position(source, p.key.1));
             out.push(AppRequest {
                 first: p.key.0 - k,
                 last: p.key.0 - k,
