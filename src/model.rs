@@ -257,12 +257,6 @@ impl From<&str> for ReqId {
     }
 }
 
-impl From<String> for ReqId {
-    fn from(s: String) -> ReqId {
-        ReqId::from(s.as_str())
-    }
-}
-
 impl std::fmt::Display for ReqId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hex = |f: &mut std::fmt::Formatter<'_>, b: &[u8]| {

@@ -163,7 +163,7 @@ fn request_ids_on_both_sides_join_exactly_whatever_the_times() {
     let mut apps: Vec<AppRequest> =
         (0..3).map(|k| app_req(k * 10 * MS, k * 10 * MS + MS, Stage::Completed, None)).collect();
     for (k, a) in apps.iter_mut().enumerate() {
-        a.id = Some(format!("id{k}").into());
+        a.id = Some(ReqId::from(format!("id{k}").as_str()));
     }
     let row = |id: Option<&'static str>| SentRow {
         ts: 0,
