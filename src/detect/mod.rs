@@ -750,29 +750,67 @@ pub struct Finding {
     pub request_ids: std::collections::BTreeSet<String>,
 }
 
-/// Most distinct values a finding tallies per capture (a statement's text or a duration has a
+/// Most distinct values a finding names per capture (a statement's text or a duration has a
 /// new value on every line); the others are counted under [`OTHER_VALUES`].
 pub const MAX_CAPTURE_VALUES: usize = 1000;
 
 /// The value under which captures past [`MAX_CAPTURE_VALUES`] distinct ones are counted.
 pub const OTHER_VALUES: &str = "(other values)";
 
+/// One capture value's count, and its rank in the order the values were first met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// How many matches captured it.
+    pub count: u64,
+    /// How many other values were met before it (in its chunk, then in the merged finding).
+    first: usize,
+}
+
 /// The values of one capture and how often each was seen: hashed, for a statement's text is
 /// looked up on every `duration:` line; sorted when reported or merged.
-pub type Values = HashMap<Box<str>, u64, FastHash>;
+pub type Values = HashMap<Box<str>, Tally, FastHash>;
 
-/// Counts `n` more of `value` for capture `name`, within [`MAX_CAPTURE_VALUES`].
-fn tally(captures: &mut BTreeMap<String, Values>, name: &str, value: &str, n: u64) {
+/// Counts one more `value` of capture `name` in one chunk's findings: every value by name
+/// (a chunk is bounded, and so are its values); [`add_values`] applies the limit.
+fn tally(captures: &mut BTreeMap<String, Values>, name: &str, value: &str) {
     let slot = match captures.get_mut(name) {
         Some(s) => s,
         None => captures.entry(name.to_string()).or_default(),
     };
-    if let Some(c) = slot.get_mut(value) {
-        *c += n;
-    } else if slot.len() < MAX_CAPTURE_VALUES {
-        slot.insert(value.into(), n);
-    } else {
-        *slot.entry(OTHER_VALUES.into()).or_default() += n;
+    match slot.get_mut(value) {
+        Some(t) => t.count += 1,
+        None => {
+            let first = slot.len();
+            slot.insert(value.into(), Tally { count: 1, first });
+        }
+    }
+}
+
+/// Adds the values of a later part of the input to `into`, within [`MAX_CAPTURE_VALUES`]:
+/// a value already named adds up, a new one is named while there is room, in the order the
+/// part met them, and the rest are counted under [`OTHER_VALUES`]. Merged in input order, the
+/// values named are the first distinct ones met, each counted exactly, however the input was
+/// cut into chunks. (Across inputs, each already limited, a value that one input named and
+/// another counted among its others stays there.)
+fn add_values(into: &mut Values, part: Values) {
+    let mut part: Vec<(Box<str>, Tally)> = part.into_iter().collect();
+    part.sort_unstable_by_key(|(_, t)| t.first);
+    let mut other = 0;
+    for (value, t) in part {
+        if let Some(named) = into.get_mut(&value) {
+            named.count += t.count;
+        } else if &*value != OTHER_VALUES
+            && into.len() - usize::from(into.contains_key(OTHER_VALUES)) < MAX_CAPTURE_VALUES
+        {
+            let first = into.len();
+            into.insert(value, Tally { count: t.count, first });
+        } else {
+            other += t.count;
+        }
+    }
+    if other > 0 {
+        let first = into.len();
+        into.entry(OTHER_VALUES.into()).or_insert(Tally { count: 0, first }).count += other;
     }
 }
 
@@ -815,20 +853,27 @@ impl Finding {
             self.request_ids.insert(id);
         }
         for (name, values) in other.captures {
-            // In value order, as a sorted map would give them, so that which values are kept
-            // past the limit does not depend on the hasher's seed.
-            let mut values: Vec<(Box<str>, u64)> = values.into_iter().collect();
-            values.sort_unstable();
-            for (v, n) in values {
-                tally(&mut self.captures, &name, &v, n);
+            add_values(self.captures.entry(name).or_default(), values);
+        }
+    }
+
+    /// The finding with its captures within [`MAX_CAPTURE_VALUES`]: what [`scan`] gives, cut
+    /// as merging it into an empty finding would.
+    fn limited(mut self) -> Finding {
+        for values in self.captures.values_mut() {
+            if values.len() > MAX_CAPTURE_VALUES {
+                let all = std::mem::take(values);
+                add_values(values, all);
             }
         }
+        self
     }
 
     /// The most frequent value of a capture.
     pub fn top_capture(&self, name: &str) -> Option<&str> {
         let values = self.captures.get(name)?;
-        values.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(v, _)| &**v)
+        let top = values.iter().max_by(|a, b| a.1.count.cmp(&b.1.count).then(b.0.cmp(a.0)));
+        top.map(|(v, _)| &**v)
     }
 }
 
@@ -987,7 +1032,7 @@ pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Fin
                     if read {
                         let captures = &mut f.captures;
                         scratch.groups(pi, c.tail(), &t.text, |name, value| {
-                            tally(captures, name, value, 1);
+                            tally(captures, name, value);
                         });
                     }
                 }
@@ -1003,7 +1048,7 @@ const CHUNK: usize = 16 * 1024;
 /// Adds the partial findings of a later chunk to `total` (both from [`scan`], or empty).
 pub fn merge_partial(total: &mut Vec<Finding>, part: Vec<Finding>, max_evidence: usize) {
     if total.is_empty() {
-        *total = part;
+        *total = part.into_iter().map(Finding::limited).collect();
         return;
     }
     for (t, p) in total.iter_mut().zip(part) {

@@ -226,6 +226,36 @@ fn parallel_chunks_give_the_same_findings() {
     assert_eq!(found[0], s);
 }
 
+/// Issue 9: past the limit, which capture values were named depended on where the input was
+/// cut into chunks, and a named value's count missed the chunks that had run out of room.
+#[test]
+fn capture_values_named_are_the_first_met_counted_exactly_however_the_input_is_cut() {
+    let cat = Catalog::builtin().unwrap();
+    // 1500 pids (7 is prime to 1500), each killed twice, 1500 lines apart.
+    let pid = |k: u64| 10_000 + (k * 7) % 1500;
+    let events: Vec<Event> = (0..3000u64)
+        .map(|k| console(k + 1, k as i64, &format!("WORKER TIMEOUT (pid:{})", pid(k))))
+        .collect();
+    let tl = correlate(events);
+    let mut whole = Vec::new();
+    merge_partial(&mut whole, scan(&cat, &tl.events, 5), 5);
+    for cut in [1, 7, 500, 1499, 2999] {
+        let mut total = Vec::new();
+        for c in tl.events.chunks(cut) {
+            merge_partial(&mut total, scan(&cat, c, 5), 5);
+        }
+        assert!(total == whole, "cut every {cut} events");
+    }
+    let f = whole.iter().find(|f| f.count > 0).expect("worker timeouts found");
+    let pids = &f.captures["pid"];
+    assert_eq!(pids.len(), MAX_CAPTURE_VALUES + 1);
+    assert_eq!(pids.values().map(|t| t.count).sum::<u64>(), f.count);
+    for k in 0..MAX_CAPTURE_VALUES as u64 {
+        assert_eq!(pids[&*pid(k).to_string()].count, 2, "pid {}", pid(k));
+    }
+    assert_eq!(pids[OTHER_VALUES].count, 1000);
+}
+
 /// A minimal user catalog file: `sigs` and `edges` are TOML put after the schema line.
 fn file(body: &str) -> String {
     format!("schema = \"rootcause.catalog/v1\"\n{body}")

@@ -40,7 +40,7 @@ use crate::model::{AppLog, Event, EventKind, Req, SourceId, Strings};
 pub use discover::Input;
 pub use post::Analysis;
 use post::Post;
-use read::{Compression, Line, LineReader};
+use read::{Compression, Line, LineReader, Lines};
 
 /// How many bytes of an input the sniffer sees.
 pub const HEAD_BYTES: usize = 64 << 10;
@@ -153,6 +153,15 @@ impl LineStats {
         }
         for (k, v) in &other.notes {
             self.notes.entry(k).or_default().merge(v);
+        }
+    }
+
+    /// Moves every line number noted down by `by` lines.
+    fn shift(&mut self, by: LineNo) {
+        for o in self.skipped_reasons.values_mut().chain(self.notes.values_mut()) {
+            for l in &mut o.first_lines {
+                *l += by;
+            }
         }
     }
 
@@ -527,12 +536,72 @@ const BATCH_BYTES: usize = 1 << 20;
 /// grow it).
 const BATCH_SLACK: usize = 64 << 10;
 
-/// One batch of lines for [`run_batched`]: their bytes, and for each its number and span (or
-/// `None` for a line over the length limit).
+/// One batch of lines for [`run_batched`]: whole lines as the reader handed them out, and
+/// where lines over the length limit stood (their bytes dropped).
 #[derive(Default)]
 struct Batch {
     buf: Vec<u8>,
-    lines: Vec<(LineNo, Option<(usize, usize)>)>,
+    /// Offsets in `buf`, ascending, each where a dropped line stood: before the line that
+    /// starts there (or at the end).
+    too_long: Vec<usize>,
+}
+
+impl Batch {
+    /// Calls `f` with its lines in order: the span of each in `buf` without `\n` / `\r\n`, or
+    /// `None` for one over `max_line`.
+    fn for_each_line(&self, max_line: usize, mut f: impl FnMut(Option<(usize, usize)>)) {
+        let mut from = 0;
+        for &mark in &self.too_long {
+            let part = self.buf.get(..mark).unwrap_or_default();
+            read::for_each_line(part, from, max_line, &mut f);
+            f(None);
+            from = mark;
+        }
+        read::for_each_line(&self.buf, from, max_line, f);
+    }
+
+    /// Cuts the batch before its first line that starts at or after `from` and
+    /// [`BATCH_BYTES`], is whole (a newline follows it), no longer than `max_line` and one for
+    /// which `boundary` holds; what follows the cut, returned, starts the next batch. `None`
+    /// when no such line is there yet: `from` is then where to look again.
+    fn cut(
+        &mut self,
+        from: &mut usize,
+        max_line: usize,
+        boundary: &dyn Fn(&[u8]) -> bool,
+    ) -> Option<Batch> {
+        let buf = &self.buf;
+        // The first line start at or after the limit.
+        let limit = BATCH_BYTES.max(*from).max(1);
+        let mut start = match memchr::memchr(b'\n', buf.get(limit - 1..)?) {
+            Some(i) => limit + i,
+            None => {
+                *from = buf.len() + 1;
+                return None;
+            }
+        };
+        loop {
+            let Some(i) = memchr::memchr(b'\n', buf.get(start..).unwrap_or_default()) else {
+                *from = start;
+                return None;
+            };
+            let end = start + i;
+            let line = rootcause_parsers::text::trim_cr(buf.get(start..end).unwrap_or_default());
+            let at = line.iter().position(|&b| b != 0).unwrap_or(line.len());
+            if end - start <= max_line && boundary(line.get(at..).unwrap_or_default()) {
+                let mut rest = Batch {
+                    buf: Vec::with_capacity(BATCH_BYTES + BATCH_SLACK),
+                    too_long: Vec::new(),
+                };
+                rest.buf.extend_from_slice(buf.get(start..).unwrap_or_default());
+                let keep = self.too_long.partition_point(|&m| m <= start);
+                rest.too_long = self.too_long.split_off(keep).iter().map(|m| m - start).collect();
+                self.buf.truncate(start);
+                return Some(rest);
+            }
+            start = end + 1;
+        }
+    }
 }
 
 /// [`run`] in parallel: lines are read in order into batches of about [`BATCH_BYTES`], each
@@ -540,7 +609,8 @@ struct Batch {
 /// of JSON lines, a main line of a Postgres log), and the batches are parsed in parallel, each
 /// by a fresh parser from `make`, into collectors merged in input order. The events, line
 /// numbers and accounting are those of [`run`]; only the parsing is spread over the threads, so
-/// one large file uses them all.
+/// one large file uses them all. The reader only copies blocks of whole lines: the threads
+/// split them into lines.
 fn run_batched<P, R, F>(
     make: F,
     boundary: &(dyn Fn(&[u8]) -> bool + Sync),
@@ -556,15 +626,19 @@ where
 {
     let per_round = rayon::current_num_threads().max(1) * 2;
     let (source, stages, thin) = (c.source, c.stages, c.thin);
+    let max_line = lr.max_line();
     let mut reader = Rounds::default();
     let mut batches = reader.read(lr, per_round, boundary);
     let analysis = post.analysis();
+    // Lines numbered so far.
+    let mut no: LineNo = 0;
     // Each round is parsed, settled, matched and thinned while the next one is read and the
     // one before is absorbed (in input order, on one thread).
     let mut pending: Vec<post::Done> = Vec::new();
     while !batches.is_empty() {
         let stats = &mut c.stats;
         let (settler, kept) = post.parts();
+        let no = &mut no;
         let (next, done) = rayon::join(
             || {
                 let next = reader.read(lr, per_round, boundary);
@@ -574,27 +648,39 @@ where
                 next
             },
             || {
-                let parsed: Vec<(Vec<Event>, LineStats)> = batches
+                // Each batch numbers its lines from 1, renumbered in order below.
+                let parsed: Vec<(Vec<Event>, LineStats, LineNo)> = batches
                     .par_iter()
                     .map(|b| {
                         let mut p = make();
                         let mut bc = Collector::new(source, stages, thin);
-                        for &(n, span) in &b.lines {
+                        let mut n: LineNo = 0;
+                        b.for_each_line(max_line, |span| {
+                            n += 1;
                             match span {
                                 Some((s, e)) => {
-                                    p.line(b.buf.get(s..e).unwrap_or_default(), n, &mut bc)
+                                    let line = b.buf.get(s..e).unwrap_or_default();
+                                    let line = strip_nul(line, n, &mut bc.stats);
+                                    p.line(line, n, &mut bc)
                                 }
                                 None => {
                                     Sink::<P::Record>::skip(&mut bc, n, SkipReason::LineTooLong)
                                 }
                             }
-                        }
+                        });
                         p.finish(&mut bc);
-                        (bc.events, bc.stats)
+                        (bc.events, bc.stats, n)
                     })
                     .collect();
                 let mut ready = Vec::with_capacity(parsed.len());
-                for (events, s) in parsed {
+                for (mut events, mut s, lines) in parsed {
+                    if *no > 0 {
+                        for e in &mut events {
+                            e.line += *no;
+                        }
+                        s.shift(*no);
+                    }
+                    *no += lines;
                     stats.merge(&s);
                     ready.push(settler.settle(events, stats));
                 }
@@ -609,26 +695,21 @@ where
     for d in pending {
         post.absorb(d);
     }
-    c.stats.merge(&reader.stats);
-    c.stats.lines = reader.no;
-    reader.result
+    c.stats.lines = no;
+    reader.result.map_err(|e| stopped(no, e))
 }
 
 /// Reads the lines of [`run_batched`] into rounds of batches.
 struct Rounds {
-    /// Lines read so far.
-    no: LineNo,
-    /// The line that starts the next batch, read while closing the previous one.
-    carry: Option<(LineNo, Vec<u8>)>,
+    /// The start of the next batch, cut off the end of the previous one.
+    carry: Option<Batch>,
     done: bool,
     result: std::io::Result<()>,
-    /// Notes made while reading (NUL padding).
-    stats: LineStats,
 }
 
 impl Default for Rounds {
     fn default() -> Rounds {
-        Rounds { no: 0, carry: None, done: false, result: Ok(()), stats: LineStats::default() }
+        Rounds { carry: None, done: false, result: Ok(()) }
     }
 }
 
@@ -641,47 +722,42 @@ impl Rounds {
         per_round: usize,
         boundary: &dyn Fn(&[u8]) -> bool,
     ) -> Vec<Batch> {
+        let max_line = lr.max_line();
         let mut batches: Vec<Batch> = Vec::with_capacity(per_round);
         while batches.len() < per_round && !self.done {
             // Sized once: grown by doubling, a batch would hold twice its bytes.
-            let mut b = Batch {
+            let mut b = self.carry.take().unwrap_or_else(|| Batch {
                 buf: Vec::with_capacity(BATCH_BYTES + BATCH_SLACK),
-                lines: Vec::with_capacity(BATCH_BYTES / 128),
-            };
-            if let Some((n, line)) = self.carry.take() {
-                b.buf.extend_from_slice(&line);
-                b.lines.push((n, Some((0, b.buf.len()))));
-            }
+                too_long: Vec::new(),
+            });
+            let mut from = 0;
             loop {
-                match lr.next_line() {
-                    Ok(Some(Line::Text(line))) => {
-                        self.no += 1;
-                        let no = self.no;
-                        let line = strip_nul(line, no, &mut self.stats);
-                        if b.buf.len() >= BATCH_BYTES && boundary(line) {
-                            self.carry = Some((no, line.to_vec()));
+                let want = match BATCH_BYTES.checked_sub(b.buf.len()) {
+                    Some(room) if room > 0 => room,
+                    _ => {
+                        if let Some(rest) = b.cut(&mut from, max_line, boundary) {
+                            self.carry = Some(rest);
                             break;
                         }
-                        let start = b.buf.len();
-                        b.buf.extend_from_slice(line);
-                        b.lines.push((no, Some((start, b.buf.len()))));
+                        // The next line or few: most often the first starts a record.
+                        BATCH_SLACK / 16
                     }
-                    Ok(Some(Line::TooLong)) => {
-                        self.no += 1;
-                        b.lines.push((self.no, None));
-                    }
+                };
+                match lr.next_lines(want) {
+                    Ok(Some(Lines::Text(text))) => b.buf.extend_from_slice(text),
+                    Ok(Some(Lines::TooLong)) => b.too_long.push(b.buf.len()),
                     Ok(None) => {
                         self.done = true;
                         break;
                     }
                     Err(e) => {
-                        self.result = Err(stopped(self.no, e));
+                        self.result = Err(e);
                         self.done = true;
                         break;
                     }
                 }
             }
-            if !b.lines.is_empty() {
+            if !b.buf.is_empty() || !b.too_long.is_empty() {
                 batches.push(b);
             }
         }
@@ -913,6 +989,39 @@ mod batched_tests {
         assert!(r.is_ok());
         post.finish(&mut c.stats);
         (post.into_events(), c.stats)
+    }
+
+    fn lines_of(b: &Batch) -> Vec<Option<Vec<u8>>> {
+        let mut out = Vec::new();
+        b.for_each_line(4096, |span| out.push(span.map(|(s, e)| b.buf[s..e].to_vec())));
+        out
+    }
+
+    #[test]
+    fn a_batch_is_cut_before_its_first_record_past_the_limit_with_nothing_lost() {
+        // Lines of 100 bytes; the dropped lines stood around the first line past the limit.
+        let mut b = Batch::default();
+        let mut n = 0;
+        while b.buf.len() < BATCH_BYTES + 1000 {
+            b.buf.extend_from_slice(format!("{n:099}\n").as_bytes());
+            n += 1;
+        }
+        let past = BATCH_BYTES.div_ceil(100) * 100;
+        b.too_long = vec![past - 100, past, past + 100];
+        let before = lines_of(&b);
+        let ends_in = |digit: u8| move |l: &[u8]| l.last() == Some(&digit);
+        // No record starts past the limit yet: nothing is cut, and the search goes on from
+        // where it stopped once more lines came.
+        let mut from = 0;
+        assert!(b.cut(&mut from, 4096, &|_: &[u8]| false).is_none());
+        assert_eq!(from, b.buf.len());
+        let nine = format!("{:099}", 9);
+        let rest = b.cut(&mut 0, 4096, &ends_in(b'9')).expect("a line ending in 9");
+        assert_eq!(b.buf.len() % 100, 0);
+        assert!(b.buf.len() >= BATCH_BYTES && b.buf.len() < past + 1000, "{}", b.buf.len());
+        assert_eq!(rest.buf[..99].last(), nine.as_bytes().last(), "the record starts the rest");
+        assert_eq!([lines_of(&b), lines_of(&rest)].concat(), before, "same lines, same order");
+        assert_eq!(b.too_long.len() + rest.too_long.len(), 3);
     }
 
     #[test]

@@ -164,6 +164,40 @@ pub enum Line<'a> {
     TooLong,
 }
 
+/// A run of whole lines handed out by [`LineReader::next_lines`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lines<'a> {
+    /// One or more lines, each ending in `\n` but the input's last; a line among them longer
+    /// than the limit is the caller's to drop (see [`LineReader::max_line`]).
+    Text(&'a [u8]),
+    /// A line longer than the limit that did not fit the buffer; its bytes were dropped.
+    TooLong,
+}
+
+/// Calls `f` with each line of `text` (whole lines as [`LineReader::next_lines`] hands them
+/// out, one run or several after each other) that starts at or after `from`: its span without
+/// `\n` / `\r\n`, or `None` for a line longer than `max_line` (counting a `\r` before the
+/// `\n`, as [`LineReader::next_line`] does).
+pub fn for_each_line(
+    text: &[u8],
+    from: usize,
+    max_line: usize,
+    mut f: impl FnMut(Option<(usize, usize)>),
+) {
+    let span = |start: usize, end: usize| {
+        (end - start <= max_line)
+            .then(|| (start, end - usize::from(end > start && text[end - 1] == b'\r')))
+    };
+    let mut start = from;
+    for nl in memchr::memchr_iter(b'\n', &text[from..]) {
+        f(span(start, from + nl));
+        start = from + nl + 1;
+    }
+    if start < text.len() {
+        f(span(start, text.len()));
+    }
+}
+
 /// Splits a byte stream into lines over one reusable buffer.
 pub struct LineReader<R> {
     inner: R,
@@ -297,6 +331,55 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// The line length limit: a longer line is dropped.
+    pub fn max_line(&self) -> usize {
+        self.max_line
+    }
+
+    /// Buffered lines at once, for a caller that splits them itself: the whole lines in the
+    /// buffer (refilled when it holds none) that fit in `max` bytes, or the first one alone when
+    /// it does not fit; `None` at the end of the input. The lines, their limit and their
+    /// numbering are those of [`Self::next_line`], with one difference left to the caller: a
+    /// line longer than the limit that arrived with its newline is inside the text, not a
+    /// [`Lines::TooLong`].
+    pub fn next_lines(&mut self, max: usize) -> io::Result<Option<Lines<'_>>> {
+        loop {
+            // No newline before `from`; the last one before `cap` ends the run, or the first
+            // one after it when there is none (a single line, longer than `max`).
+            let from = self.scanned.max(self.pos);
+            let cap = self.pos.saturating_add(max).clamp(from, self.len);
+            let newline = match memchr::memrchr(b'\n', &self.buf[from..cap]) {
+                Some(i) => Some(from + i),
+                None => memchr::memchr(b'\n', &self.buf[cap..self.len]).map(|i| cap + i),
+            };
+            if let Some(nl) = newline {
+                let start = self.pos;
+                self.pos = nl + 1;
+                self.scanned = self.pos;
+                return Ok(Some(Lines::Text(&self.buf[start..self.pos])));
+            }
+            self.scanned = self.len;
+            if self.eof {
+                if self.pos < self.len {
+                    let start = self.pos;
+                    self.pos = self.len;
+                    return Ok(Some(Lines::Text(&self.buf[start..self.len])));
+                }
+                return Ok(None);
+            }
+            if self.len - self.pos > self.max_line {
+                self.discard_line()?;
+                return Ok(Some(Lines::TooLong));
+            }
+            if self.buf.len() < BLOCK {
+                // Read in blocks: the caller takes every line at once, so the buffer is
+                // mostly empty after each call.
+                self.buf.resize(BLOCK, 0);
+            }
+            self.fill()?;
+        }
+    }
+
     /// Drops bytes up to and including the next newline.
     fn discard_line(&mut self) -> io::Result<()> {
         loop {
@@ -319,17 +402,19 @@ impl<R: Read> LineReader<R> {
 mod tests {
     use super::*;
 
-    fn all(input: &[u8], max_line: usize) -> Vec<Option<Vec<u8>>> {
-        // Read through a reader that returns tiny chunks, to exercise refills.
-        struct Trickle<'a>(&'a [u8]);
-        impl Read for Trickle<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(buf.len()).min(7);
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
+    /// A reader that returns tiny chunks, to exercise refills.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
         }
+    }
+
+    fn all(input: &[u8], max_line: usize) -> Vec<Option<Vec<u8>>> {
         let mut r = LineReader::new(Trickle(input), max_line);
         let mut out = Vec::new();
         while let Some(l) = r.next_line().unwrap() {
@@ -351,6 +436,52 @@ mod tests {
         long.extend_from_slice(b"\nok\n");
         assert_eq!(all(&long, BLOCK), vec![None, Some(b"ok".to_vec())]);
         assert!(all(b"", 10).is_empty());
+    }
+
+    /// Every line of `input` read through [`LineReader::next_lines`] in tiny reads.
+    fn all_at_once(input: &[u8], max_line: usize, max_run: usize) -> Vec<Option<Vec<u8>>> {
+        let mut r = LineReader::new(Trickle(input), max_line);
+        let mut out = Vec::new();
+        while let Some(l) = r.next_lines(max_run).unwrap() {
+            match l {
+                Lines::Text(t) => for_each_line(t, 0, max_line, |span| {
+                    out.push(span.map(|(s, e)| t[s..e].to_vec()))
+                }),
+                Lines::TooLong => out.push(None),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lines_at_once_are_the_lines_one_by_one() {
+        let mut long = vec![b'x'; BLOCK * 3];
+        long.extend_from_slice(b"\nok\r\n\r\n");
+        let cases: [(&[u8], usize); 8] = [
+            (b"a\r\nbb\n\nccc", 100),
+            (b"", 10),
+            (b"\n\n", 10),
+            (b"0123456789\nabcde\nxyz", 5),
+            (b"abcdefg\n", 7),
+            (b"abcdefgh", 7),
+            (b"abcdef\r\nab\r", 6),
+            (&long, BLOCK),
+        ];
+        for (input, max_line) in cases {
+            for max_run in [0, 1, 3, 10, usize::MAX] {
+                let at_once = all_at_once(input, max_line, max_run);
+                assert_eq!(at_once, all(input, max_line), "{max_line} {max_run}");
+            }
+        }
+        let expected = vec![None, Some(b"ok".to_vec()), Some(vec![])];
+        assert_eq!(all_at_once(&long, BLOCK, usize::MAX), expected);
+    }
+
+    #[test]
+    fn for_each_line_starts_where_told() {
+        let mut got = Vec::new();
+        for_each_line(b"ab\ncd\r\nlonger\n", 3, 4, |s| got.push(s));
+        assert_eq!(got, vec![Some((3, 5)), None]);
     }
 
     #[test]

@@ -1110,7 +1110,9 @@ pub fn build(p: &Parts<'_>) -> Report {
                 captures: fi
                     .captures
                     .iter()
-                    .map(|(k, v)| (sanitize(k), v.iter().map(|(a, b)| (sanitize(a), *b)).collect()))
+                    .map(|(k, v)| {
+                        (sanitize(k), v.iter().map(|(a, t)| (sanitize(a), t.count)).collect())
+                    })
                     .collect(),
             }
         })
