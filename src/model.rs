@@ -173,6 +173,11 @@ impl<T> Blocks<T> {
         std::mem::take(&mut self.blocks).into_iter().flatten()
     }
 
+    /// The blocks, in order: the items a block at a time.
+    pub fn into_blocks(self) -> Vec<Vec<T>> {
+        self.blocks
+    }
+
     /// Moves the items to the end of `out`, in order.
     pub fn drain_into(&mut self, out: &mut Vec<T>) {
         out.reserve(self.len);

@@ -411,25 +411,37 @@ pub fn finish(
     let total = inputs.iter().map(|(_, a)| a.len()).sum();
     let mut out: Vec<AppRequest> = Vec::with_capacity(total);
     let mut opened_at: Vec<u64> = Vec::with_capacity(total);
-    for (source, mut apps) in inputs {
+    for (source, apps) in inputs {
         let k = shifts.get(&source).copied().unwrap_or(0);
-        for p in apps.partials.drain().filter(|p| p.opened) {
-            opened_at.push(position(source, p.open.1));
-            out.push(AppRequest {
-                first: p.open.0 - k,
-                last: p.last - k,
-                furthest: p.furthest,
-                route: p.route,
-                status: p.status,
-                id: Some(p.id),
-            });
+        let InputApps { partials, mut chained, .. } = apps;
+        // A block at a time over the threads: written once into memory fresh from the system,
+        // the requests cost page faults more than copying.
+        for mut block in partials.into_blocks() {
+            block.retain(|p| p.opened);
+            let mut both = (std::mem::take(&mut out), std::mem::take(&mut opened_at));
+            both.par_extend(block.into_par_iter().map(|p| {
+                let request = AppRequest {
+                    first: p.open.0 - k,
+                    last: p.last - k,
+                    furthest: p.furthest,
+                    route: p.route,
+                    status: p.status,
+                    id: Some(p.id),
+                };
+                (request, position(source, p.open.1))
+            }));
+            (out, opened_at) = both;
         }
-        let mut points = Vec::with_capacity(apps.chained.len());
-        apps.chained.drain_into(&mut points);
+        let mut points = Vec::with_capacity(chained.len());
+        chained.drain_into(&mut points);
         chain(source, points, k, &mut out, &mut opened_at);
     }
     let mut order: Vec<u32> = (0..out.len() as u32).collect();
-    order.par_sort_unstable_by_key(|&i| (out[i as usize].first, opened_at[i as usize], i));
+    let key = |&i: &u32| (out[i as usize].first, opened_at[i as usize], i);
+    // One input written in time order is in order already: checking takes a fifth of sorting.
+    if !order.is_sorted_by_key(key) {
+        order.par_sort_unstable_by_key(key);
+    }
     drop(opened_at);
     permute(&mut out, order);
     out
