@@ -766,52 +766,171 @@ pub struct Tally {
     first: usize,
 }
 
-/// The values of one capture and how often each was seen: hashed, for a statement's text is
-/// looked up on every `duration:` line; sorted when reported or merged.
-pub type Values = HashMap<Box<str>, Tally, FastHash>;
+/// The values of one capture and how often each was seen, within [`MAX_CAPTURE_VALUES`]
+/// (hashed, for a statement's text is looked up on every `duration:` line; sorted when
+/// reported or merged).
+///
+/// Merged in input order ([`Finding::merge`]), the values named are the first distinct ones
+/// met, each counted exactly, however the input was cut into chunks: a chunk names the first
+/// values it meets and keeps the others' counts aside ([`Rest`]), so that a value an earlier
+/// chunk named gets them at the merge. (Across inputs, each already merged, a value one input
+/// named and another counted among its others stays there.)
+#[derive(Debug, Clone, Default)]
+pub struct Values {
+    named: HashMap<Box<str>, Tally, FastHash>,
+    /// In a chunk's findings: the values met once `named` was full. Empty once merged.
+    rest: Rest,
+}
 
-/// Counts one more `value` of capture `name` in one chunk's findings: every value by name
-/// (a chunk is bounded, and so are its values); [`add_values`] applies the limit.
+impl PartialEq for Values {
+    fn eq(&self, other: &Values) -> bool {
+        self.named == other.named && self.rest.entries() == other.rest.entries()
+    }
+}
+
+impl Eq for Values {}
+
+impl Values {
+    /// The values named (under [`OTHER_VALUES`] the count of all the others), in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Tally)> {
+        self.named.iter().map(|(v, t)| (&**v, t))
+    }
+
+    /// The count of a value named.
+    pub fn get(&self, value: &str) -> Option<&Tally> {
+        self.named.get(value)
+    }
+
+    /// How many values are named.
+    pub fn len(&self) -> usize {
+        self.named.len()
+    }
+
+    /// True when none is.
+    pub fn is_empty(&self) -> bool {
+        self.named.is_empty()
+    }
+
+    /// Counts one more `value` in a chunk.
+    fn tally(&mut self, value: &str) {
+        if let Some(t) = self.named.get_mut(value) {
+            t.count += 1;
+        } else if self.named.len() < MAX_CAPTURE_VALUES {
+            let first = self.named.len();
+            self.named.insert(value.into(), Tally { count: 1, first });
+        } else {
+            self.rest.tally(value);
+        }
+    }
+
+    /// Adds the values of a later part of the input: a value already named adds up, a new
+    /// one is named while there is room, in the order the part met them, and the rest are
+    /// counted under [`OTHER_VALUES`].
+    fn add(&mut self, part: Values) {
+        let Values { named, rest } = part;
+        let mut named: Vec<(Box<str>, Tally)> = named.into_iter().collect();
+        named.sort_unstable_by_key(|(_, t)| t.first);
+        let mut other = 0;
+        for (value, t) in named {
+            if let Some(mine) = self.named.get_mut(&value) {
+                mine.count += t.count;
+            } else if &*value != OTHER_VALUES
+                && self.named.len() - usize::from(self.named.contains_key(OTHER_VALUES))
+                    < MAX_CAPTURE_VALUES
+            {
+                let first = self.named.len();
+                self.named.insert(value, Tally { count: t.count, first });
+            } else {
+                other += t.count;
+            }
+        }
+        // The part met these past its own first MAX_CAPTURE_VALUES values: none is among the
+        // input's first ones unless named already, and the values named are full by now.
+        if !rest.is_empty() {
+            let mut found = 0;
+            for (value, t) in self.named.iter_mut() {
+                let n = rest.count(value);
+                t.count += n;
+                found += n;
+            }
+            other += rest.total - found;
+        }
+        if other > 0 {
+            let first = self.named.len();
+            let slot = self.named.entry(OTHER_VALUES.into()).or_insert(Tally { count: 0, first });
+            slot.count += other;
+        }
+    }
+
+    /// Within [`MAX_CAPTURE_VALUES`]: what merging it into no values gives.
+    fn limited(self) -> Values {
+        if self.rest.is_empty() && self.named.len() <= MAX_CAPTURE_VALUES {
+            return self;
+        }
+        let mut out = Values::default();
+        out.add(self);
+        out
+    }
+}
+
+/// The values a chunk met once it had named [`MAX_CAPTURE_VALUES`]: their text back to back
+/// and a table of (hash, end of the text, count), in the order met; no allocation per value,
+/// where a duration or a statement's text is new on almost every line.
+#[derive(Debug, Clone, Default)]
+struct Rest {
+    text: String,
+    table: hashbrown::HashTable<(u64, usize, usize, u64)>,
+    hasher: FastHash,
+    /// The count of all of them.
+    total: u64,
+}
+
+impl Rest {
+    fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    fn tally(&mut self, value: &str) {
+        use std::hash::BuildHasher;
+        self.total += 1;
+        let hash = self.hasher.hash_one(value);
+        let text = &self.text;
+        let same = |e: &(u64, usize, usize, u64)| e.0 == hash && text.get(e.1..e.2) == Some(value);
+        match self.table.find_mut(hash, same) {
+            Some(e) => e.3 += 1,
+            None => {
+                let start = self.text.len();
+                self.text.push_str(value);
+                let entry = (hash, start, self.text.len(), 1);
+                self.table.insert_unique(hash, entry, |e| e.0);
+            }
+        }
+    }
+
+    /// The values and their counts, in the order met.
+    fn entries(&self) -> Vec<(&str, u64)> {
+        let mut e: Vec<&(u64, usize, usize, u64)> = self.table.iter().collect();
+        e.sort_unstable_by_key(|e| e.1);
+        e.into_iter().map(|e| (self.text.get(e.1..e.2).unwrap_or_default(), e.3)).collect()
+    }
+
+    /// How many times `value` was met.
+    fn count(&self, value: &str) -> u64 {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(value);
+        let same =
+            |e: &(u64, usize, usize, u64)| e.0 == hash && self.text.get(e.1..e.2) == Some(value);
+        self.table.find(hash, same).map_or(0, |e| e.3)
+    }
+}
+
+/// Counts one more `value` of capture `name` in one chunk's findings.
 fn tally(captures: &mut BTreeMap<String, Values>, name: &str, value: &str) {
     let slot = match captures.get_mut(name) {
         Some(s) => s,
         None => captures.entry(name.to_string()).or_default(),
     };
-    match slot.get_mut(value) {
-        Some(t) => t.count += 1,
-        None => {
-            let first = slot.len();
-            slot.insert(value.into(), Tally { count: 1, first });
-        }
-    }
-}
-
-/// Adds the values of a later part of the input to `into`, within [`MAX_CAPTURE_VALUES`]:
-/// a value already named adds up, a new one is named while there is room, in the order the
-/// part met them, and the rest are counted under [`OTHER_VALUES`]. Merged in input order, the
-/// values named are the first distinct ones met, each counted exactly, however the input was
-/// cut into chunks. (Across inputs, each already limited, a value that one input named and
-/// another counted among its others stays there.)
-fn add_values(into: &mut Values, part: Values) {
-    let mut part: Vec<(Box<str>, Tally)> = part.into_iter().collect();
-    part.sort_unstable_by_key(|(_, t)| t.first);
-    let mut other = 0;
-    for (value, t) in part {
-        if let Some(named) = into.get_mut(&value) {
-            named.count += t.count;
-        } else if &*value != OTHER_VALUES
-            && into.len() - usize::from(into.contains_key(OTHER_VALUES)) < MAX_CAPTURE_VALUES
-        {
-            let first = into.len();
-            into.insert(value, Tally { count: t.count, first });
-        } else {
-            other += t.count;
-        }
-    }
-    if other > 0 {
-        let first = into.len();
-        into.entry(OTHER_VALUES.into()).or_insert(Tally { count: 0, first }).count += other;
-    }
+    slot.tally(value);
 }
 
 /// Most match times a finding keeps for charts.
@@ -853,19 +972,14 @@ impl Finding {
             self.request_ids.insert(id);
         }
         for (name, values) in other.captures {
-            add_values(self.captures.entry(name).or_default(), values);
+            self.captures.entry(name).or_default().add(values);
         }
     }
 
     /// The finding with its captures within [`MAX_CAPTURE_VALUES`]: what [`scan`] gives, cut
     /// as merging it into an empty finding would.
     fn limited(mut self) -> Finding {
-        for values in self.captures.values_mut() {
-            if values.len() > MAX_CAPTURE_VALUES {
-                let all = std::mem::take(values);
-                add_values(values, all);
-            }
-        }
+        self.captures = self.captures.into_iter().map(|(k, v)| (k, v.limited())).collect();
         self
     }
 
@@ -873,7 +987,7 @@ impl Finding {
     pub fn top_capture(&self, name: &str) -> Option<&str> {
         let values = self.captures.get(name)?;
         let top = values.iter().max_by(|a, b| a.1.count.cmp(&b.1.count).then(b.0.cmp(a.0)));
-        top.map(|(v, _)| &**v)
+        top.map(|(v, _)| v)
     }
 }
 
