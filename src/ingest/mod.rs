@@ -639,6 +639,8 @@ where
         let stats = &mut c.stats;
         let (settler, kept) = post.parts();
         let no = &mut no;
+        // Each batch's bytes are freed once it is parsed.
+        let round = std::mem::take(&mut batches);
         let (next, done) = rayon::join(
             || {
                 let next = reader.read(lr, per_round, boundary);
@@ -649,8 +651,8 @@ where
             },
             || {
                 // Each batch numbers its lines from 1, renumbered in order below.
-                let parsed: Vec<(Vec<Event>, LineStats, LineNo)> = batches
-                    .par_iter()
+                let parsed: Vec<(Vec<Event>, LineStats, LineNo)> = round
+                    .into_par_iter()
                     .map(|b| {
                         let mut p = make();
                         let mut bc = Collector::new(source, stages, thin);
