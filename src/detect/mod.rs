@@ -770,10 +770,10 @@ pub struct Tally {
 /// (hashed, for a statement's text is looked up on every `duration:` line; sorted when
 /// reported or merged).
 ///
-/// Merged in input order ([`Finding::merge`]), the values named are the first distinct ones
+/// Merged in input order (as findings are), the values named are the first distinct ones
 /// met, each counted exactly, however the input was cut into chunks: a chunk names the first
-/// values it meets and keeps the others' counts aside ([`Rest`]), so that a value an earlier
-/// chunk named gets them at the merge. (Across inputs, each already merged, a value one input
+/// values it meets and keeps the others' counts aside, so that a value an earlier chunk named
+/// gets them at the merge. (Across inputs, each already merged, a value one input
 /// named and another counted among its others stays there.)
 #[derive(Debug, Clone, Default)]
 pub struct Values {
