@@ -977,10 +977,32 @@ mod batched_tests {
     }
 
     fn collect(batched: bool, bytes: &[u8]) -> (Vec<Event>, LineStats) {
+        collect_with(batched, bytes, 4096, usize::MAX)
+    }
+
+    /// A reader that hands out at most `.1` bytes a read.
+    struct Pieces<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Pieces<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(self.1);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// JSON lines read with `max_line`, `piece` bytes a read, in batches or line by line.
+    fn collect_with(
+        batched: bool,
+        bytes: &[u8],
+        max_line: usize,
+        piece: usize,
+    ) -> (Vec<Event>, LineStats) {
         let stages = StageMatcher::default();
         let mut c = Collector::new(3, &stages, false);
         let mut post = Post::new(None);
-        let mut lr = LineReader::new(bytes, 4096);
+        let mut lr = LineReader::new(Pieces(bytes, piece), max_line);
         let opts = jsonlog::Options::default();
         let r = if batched {
             run_batched(|| jsonlog::Parser::new(opts), &|_| true, &mut lr, &mut c, &mut post)
@@ -1094,6 +1116,35 @@ mod batched_tests {
             ingested.sources.iter().map(|s| (s.id, &s.input)).collect();
         let want: Vec<(SourceId, &Input)> = (0..).zip(&inputs).collect();
         assert_eq!(got, want);
+    }
+
+    /// A line over the limit is dropped by the reader when its newline is not in the buffer
+    /// yet (a mark in the batch), by the threads otherwise: alike, wherever batches are cut.
+    #[test]
+    fn lines_over_the_limit_are_dropped_alike_however_they_arrive() {
+        let mut v = Vec::new();
+        let mut i = 0u64;
+        while v.len() < 3 * BATCH_BYTES + 999 {
+            i += 1;
+            let line = match i % 3 {
+                0 => "x".repeat(150 + (i % 50) as usize),
+                _ => format!(
+                    "{{\"event\": \"function hit\", \"request_id\": \"r{i}\", \"created_at\": \"2026-11-25T15:00:00.{:06}Z\"}}",
+                    i % 1_000_000
+                ),
+            };
+            v.extend_from_slice(line.as_bytes());
+            v.push(b'\n');
+        }
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
+        for piece in [97, 997, 4096, usize::MAX] {
+            let one = collect_with(false, &v, 120, piece);
+            let many = pool.install(|| collect_with(true, &v, 120, piece));
+            assert_eq!(many.1, one.1, "{piece} bytes a read: line accounting");
+            assert!(many.0 == one.0, "{piece} bytes a read: the same events in the same order");
+            assert_eq!(one.1.skipped_reasons["line_too_long"].count, i / 3);
+            assert_eq!(one.1.records, i - i / 3);
+        }
     }
 
     #[test]
