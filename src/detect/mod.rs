@@ -812,7 +812,7 @@ impl Values {
     }
 
     /// Counts one more `value` in a chunk.
-    fn tally(&mut self, value: &str) {
+    pub(crate) fn tally(&mut self, value: &str) {
         if let Some(t) = self.named.get_mut(value) {
             t.count += 1;
         } else if self.named.len() < MAX_CAPTURE_VALUES {

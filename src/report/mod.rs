@@ -944,6 +944,16 @@ pub fn sanitize(s: &str) -> String {
         .collect()
 }
 
+/// The counts of one capture's values as the report shows them: sanitised, and summed when
+/// two values differ only by what sanitising removes (a bidirectional override).
+fn capture_counts(values: &crate::detect::Values) -> BTreeMap<String, u64> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for (value, t) in values.iter() {
+        *counts.entry(sanitize(value)).or_default() += t.count;
+    }
+    counts
+}
+
 fn ts(t: Option<Micros>) -> Option<String> {
     t.map(format_rfc3339_micros)
 }
@@ -1110,9 +1120,7 @@ pub fn build(p: &Parts<'_>) -> Report {
                 captures: fi
                     .captures
                     .iter()
-                    .map(|(k, v)| {
-                        (sanitize(k), v.iter().map(|(a, t)| (sanitize(a), t.count)).collect())
-                    })
+                    .map(|(k, v)| (sanitize(k), capture_counts(v)))
                     .collect(),
             }
         })
@@ -1262,6 +1270,18 @@ pub fn build(p: &Parts<'_>) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capture_values_that_sanitise_alike_add_up() {
+        let mut v = crate::detect::Values::default();
+        for value in ["pool\u{202e}", "pool", "pool", "other"] {
+            v.tally(value);
+        }
+        let counts = capture_counts(&v);
+        assert_eq!(counts.get("pool"), Some(&3));
+        assert_eq!(counts.get("other"), Some(&1));
+        assert_eq!(counts.values().sum::<u64>(), 4);
+    }
 
     #[test]
     fn sanitize_removes_escapes_and_controls() {
