@@ -343,16 +343,18 @@ impl InputApps {
             let all = &self.partials;
             let same =
                 |&(i, g): &(u32, u32)| g == h && all.get(i as usize).is_some_and(|q| q.id == p.id);
-            match self.table.find(spread(h), same).copied() {
-                Some((i, _)) => {
+            // One probe for the lookup and the insertion: most ids are new.
+            match self.table.entry(spread(h), same, |&(_, g)| spread(g)) {
+                hashbrown::hash_table::Entry::Occupied(e) => {
+                    let i = e.get().0;
                     let full = p.full(mine);
                     if let Some(q) = self.partials.get_mut(i as usize) {
                         merge_into(q, &mut self.extras, i, full);
                     }
                 }
-                None => {
+                hashbrown::hash_table::Entry::Vacant(e) => {
                     let i = self.partials.len() as u32;
-                    self.table.insert_unique(spread(h), (i, h), |&(_, g)| spread(g));
+                    e.insert((i, h));
                     if let Some(x) = mine {
                         self.extras.insert(i, x);
                     }
