@@ -294,8 +294,9 @@ const ORDERED_INPUTS: usize = 64;
 /// Postgres logs), each largest first, so that the threads finish together. Started in
 /// input order, the bench's CSV came after the large JSON log on the same thread and then ran
 /// alone while the other thread had nothing left (1 GB: the last 0.2 s of 1.4 s of ingest).
-/// The formats come from sniffing each file's start: they only order the work (stdin is not
-/// sniffed twice).
+/// The formats come from sniffing each regular file's start: they only order the work. Stdin,
+/// a pipe (`<(zcat run.log.gz)`) or a device is read once, so it is not sniffed ahead: it
+/// goes last, as if batched.
 fn start_order(inputs: &[Input], o: &IngestOptions) -> Vec<usize> {
     let mut order: Vec<usize> = (0..inputs.len()).collect();
     if inputs.len() < 2 || inputs.len() > ORDERED_INPUTS {
@@ -304,14 +305,17 @@ fn start_order(inputs: &[Input], o: &IngestOptions) -> Vec<usize> {
     let keys: Vec<(bool, std::cmp::Reverse<u64>)> = inputs
         .par_iter()
         .map(|input| match input {
+            Input::File(path) => match std::fs::metadata(path) {
+                Ok(m) if m.is_file() => {
+                    let batched = matches!(
+                        sniff_input(input, o).format,
+                        Some(Format::JsonLog | Format::Postgres)
+                    );
+                    (batched, std::cmp::Reverse(m.len()))
+                }
+                _ => (true, std::cmp::Reverse(0)),
+            },
             Input::Stdin => (true, std::cmp::Reverse(0)),
-            Input::File(path) => {
-                let batched = matches!(
-                    sniff_input(input, o).format,
-                    Some(Format::JsonLog | Format::Postgres)
-                );
-                (batched, std::cmp::Reverse(std::fs::metadata(path).map_or(0, |m| m.len())))
-            }
         })
         .collect();
     order.sort_by_key(|&i| keys[i]);
@@ -1145,6 +1149,53 @@ mod batched_tests {
             assert_eq!(one.1.skipped_reasons["line_too_long"].count, i / 3);
             assert_eq!(one.1.records, i - i / 3);
         }
+    }
+
+    /// A pipe given as a path (`<(zcat run.log.gz)`) can be read once: ordering the inputs
+    /// must not sniff it ahead, or its first lines would be gone.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_among_the_inputs_is_not_read_ahead() {
+        let dir = std::env::temp_dir().join(format!("rootcause-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let fifo = dir.join("app.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let lines = 500;
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                for i in 0..lines {
+                    text += &format!(
+                        "{{\"event\": \"function hit\", \"request_id\": \"r{i}\", \"created_at\": \"2026-11-25T15:00:00.{i:06}Z\"}}\n"
+                    );
+                }
+                std::fs::write(&fifo, text).expect("write to the fifo");
+            })
+        };
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/pool-exhaustion/hammer.csv");
+        let inputs = vec![Input::File(sample), Input::File(fifo)];
+        // Read ahead, the pipe would be empty at its second opening, which then waits for a
+        // writer forever: the run gets a deadline.
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
+            let _ = done.send(ingest(&inputs, &IngestOptions::default(), &pool));
+        });
+        let ingested = result
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the pipe was read within a minute");
+        writer.join().expect("writer");
+        let piped = &ingested.sources[1];
+        assert_eq!(piped.format, Some(Format::JsonLog), "{piped:?}");
+        assert_eq!((piped.stats.lines, piped.stats.records), (lines, lines));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
