@@ -27,6 +27,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -891,12 +892,9 @@ impl Rest {
     }
 
     fn tally(&mut self, value: &str) {
-        use std::hash::BuildHasher;
         self.total += 1;
         let hash = self.hasher.hash_one(value);
-        let text = &self.text;
-        let same = |e: &(u64, usize, usize, u64)| e.0 == hash && text.get(e.1..e.2) == Some(value);
-        match self.table.find_mut(hash, same) {
+        match self.table.find_mut(hash, is(&self.text, hash, value)) {
             Some(e) => e.3 += 1,
             None => {
                 let start = self.text.len();
@@ -916,12 +914,18 @@ impl Rest {
 
     /// How many times `value` was met.
     fn count(&self, value: &str) -> u64 {
-        use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(value);
-        let same =
-            |e: &(u64, usize, usize, u64)| e.0 == hash && self.text.get(e.1..e.2) == Some(value);
-        self.table.find(hash, same).map_or(0, |e| e.3)
+        self.table.find(hash, is(&self.text, hash, value)).map_or(0, |e| e.3)
     }
+}
+
+/// Whether an entry of a [`Rest`] whose text is `text` is `value`, of hash `hash`.
+fn is<'a>(
+    text: &'a str,
+    hash: u64,
+    value: &'a str,
+) -> impl Fn(&(u64, usize, usize, u64)) -> bool + 'a {
+    move |e| e.0 == hash && text.get(e.1..e.2) == Some(value)
 }
 
 /// Counts one more `value` of capture `name` in one chunk's findings.

@@ -514,15 +514,17 @@ fn stopped(line: LineNo, e: std::io::Error) -> std::io::Error {
 
 /// `line` without its leading NUL bytes (noted as [`NUL_PADDING`] on line `no`).
 fn strip_nul<'a>(line: &'a [u8], no: LineNo, stats: &mut LineStats) -> &'a [u8] {
-    match line.iter().position(|&b| b != 0) {
-        Some(0) => line,
-        at => {
-            if !line.is_empty() {
-                stats.notes.entry(NUL_PADDING).or_default().add(no);
-            }
-            line.get(at.unwrap_or(line.len())..).unwrap_or_default()
-        }
+    let rest = without_nul(line);
+    if rest.len() < line.len() {
+        stats.notes.entry(NUL_PADDING).or_default().add(no);
     }
+    rest
+}
+
+/// `line` without its leading NUL bytes.
+fn without_nul(line: &[u8]) -> &[u8] {
+    let at = line.iter().position(|&b| b != 0).unwrap_or(line.len());
+    line.get(at..).unwrap_or_default()
 }
 
 /// Feeds every line of `lr` to `parser`.
@@ -589,6 +591,12 @@ struct Batch {
 }
 
 impl Batch {
+    /// An empty batch, its buffer sized once: grown by doubling, a batch would hold twice its
+    /// bytes.
+    fn sized() -> Batch {
+        Batch { buf: Vec::with_capacity(BATCH_BYTES + BATCH_SLACK), too_long: Vec::new() }
+    }
+
     /// Calls `f` with its lines in order: the span of each in `buf` without `\n` / `\r\n`, or
     /// `None` for one over `max_line`.
     fn for_each_line(&self, max_line: usize, mut f: impl FnMut(Option<(usize, usize)>)) {
@@ -629,12 +637,8 @@ impl Batch {
             };
             let end = start + i;
             let line = rootcause_parsers::text::trim_cr(buf.get(start..end).unwrap_or_default());
-            let at = line.iter().position(|&b| b != 0).unwrap_or(line.len());
-            if end - start <= max_line && boundary(line.get(at..).unwrap_or_default()) {
-                let mut rest = Batch {
-                    buf: Vec::with_capacity(BATCH_BYTES + BATCH_SLACK),
-                    too_long: Vec::new(),
-                };
+            if end - start <= max_line && boundary(without_nul(line)) {
+                let mut rest = Batch::sized();
                 rest.buf.extend_from_slice(buf.get(start..).unwrap_or_default());
                 let keep = self.too_long.partition_point(|&m| m <= start);
                 rest.too_long = self.too_long.split_off(keep).iter().map(|m| m - start).collect();
@@ -769,11 +773,7 @@ impl Rounds {
         let max_line = lr.max_line();
         let mut batches: Vec<Batch> = Vec::with_capacity(per_round);
         while batches.len() < per_round && !self.done {
-            // Sized once: grown by doubling, a batch would hold twice its bytes.
-            let mut b = self.carry.take().unwrap_or_else(|| Batch {
-                buf: Vec::with_capacity(BATCH_BYTES + BATCH_SLACK),
-                too_long: Vec::new(),
-            });
+            let mut b = self.carry.take().unwrap_or_else(Batch::sized);
             let mut from = 0;
             loop {
                 let want = match BATCH_BYTES.checked_sub(b.buf.len()) {
@@ -984,18 +984,6 @@ mod batched_tests {
         collect_with(batched, bytes, 4096, usize::MAX)
     }
 
-    /// A reader that hands out at most `.1` bytes a read.
-    struct Pieces<'a>(&'a [u8], usize);
-
-    impl std::io::Read for Pieces<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.0.len().min(buf.len()).min(self.1);
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
-
     /// JSON lines read with `max_line`, `piece` bytes a read, in batches or line by line.
     fn collect_with(
         batched: bool,
@@ -1006,7 +994,7 @@ mod batched_tests {
         let stages = StageMatcher::default();
         let mut c = Collector::new(3, &stages, false);
         let mut post = Post::new(None);
-        let mut lr = LineReader::new(Pieces(bytes, piece), max_line);
+        let mut lr = LineReader::new(read::tests::Pieces(bytes, piece), max_line);
         let opts = jsonlog::Options::default();
         let r = if batched {
             run_batched(|| jsonlog::Parser::new(opts), &|_| true, &mut lr, &mut c, &mut post)

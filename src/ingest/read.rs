@@ -184,18 +184,22 @@ pub fn for_each_line(
     max_line: usize,
     mut f: impl FnMut(Option<(usize, usize)>),
 ) {
-    let span = |start: usize, end: usize| {
-        (end - start <= max_line)
-            .then(|| (start, end - usize::from(end > start && text[end - 1] == b'\r')))
-    };
     let mut start = from;
     for nl in memchr::memchr_iter(b'\n', &text[from..]) {
-        f(span(start, from + nl));
+        f(line_span(text, start, from + nl, max_line));
         start = from + nl + 1;
     }
     if start < text.len() {
-        f(span(start, text.len()));
+        f(line_span(text, start, text.len(), max_line));
     }
+}
+
+/// The line of `text` from `start` to `end` (its `\n`, or the end of the input): its span
+/// without a `\r` before the `\n`, or `None` when it holds more than `max_line` bytes (the
+/// `\r` counted), however the reads cut it (issue 8).
+fn line_span(text: &[u8], start: usize, end: usize, max_line: usize) -> Option<(usize, usize)> {
+    (end - start <= max_line)
+        .then(|| (start, end - usize::from(end > start && text[end - 1] == b'\r')))
 }
 
 /// Splits a byte stream into lines over one reusable buffer.
@@ -296,30 +300,18 @@ impl<R: Read> LineReader<R> {
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         loop {
             let from = self.scanned.max(self.pos);
-            // A line is too long when it holds more than `max_line` bytes before its `\n`,
-            // however the reads cut it (issue 8).
             if let Some(i) = memchr::memchr(b'\n', &self.buf[from..self.len]) {
                 let (start, end) = (self.pos, from + i);
                 self.pos = end + 1;
                 self.scanned = self.pos;
-                if end - start > self.max_line {
-                    return Ok(Some(Line::TooLong));
-                }
-                return Ok(Some(Line::Text(rootcause_parsers::text::trim_cr(
-                    &self.buf[start..end],
-                ))));
+                return Ok(Some(self.line(start, end)));
             }
             self.scanned = self.len;
             if self.eof {
                 if self.pos < self.len {
                     let start = self.pos;
                     self.pos = self.len;
-                    if self.len - start > self.max_line {
-                        return Ok(Some(Line::TooLong));
-                    }
-                    return Ok(Some(Line::Text(rootcause_parsers::text::trim_cr(
-                        &self.buf[start..self.len],
-                    ))));
+                    return Ok(Some(self.line(start, self.len)));
                 }
                 return Ok(None);
             }
@@ -328,6 +320,14 @@ impl<R: Read> LineReader<R> {
                 return Ok(Some(Line::TooLong));
             }
             self.fill()?;
+        }
+    }
+
+    /// The line of the buffer from `start` to `end` ([`line_span`]).
+    fn line(&self, start: usize, end: usize) -> Line<'_> {
+        match line_span(&self.buf, start, end, self.max_line) {
+            Some((s, e)) => Line::Text(&self.buf[s..e]),
+            None => Line::TooLong,
         }
     }
 
@@ -399,15 +399,15 @@ impl<R: Read> LineReader<R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// A reader that returns tiny chunks, to exercise refills.
-    struct Trickle<'a>(&'a [u8]);
+    /// A reader that hands out at most `.1` bytes a read, to exercise refills.
+    pub(crate) struct Pieces<'a>(pub(crate) &'a [u8], pub(crate) usize);
 
-    impl Read for Trickle<'_> {
+    impl Read for Pieces<'_> {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.0.len().min(buf.len()).min(7);
+            let n = self.0.len().min(buf.len()).min(self.1);
             buf[..n].copy_from_slice(&self.0[..n]);
             self.0 = &self.0[n..];
             Ok(n)
@@ -415,7 +415,7 @@ mod tests {
     }
 
     fn all(input: &[u8], max_line: usize) -> Vec<Option<Vec<u8>>> {
-        let mut r = LineReader::new(Trickle(input), max_line);
+        let mut r = LineReader::new(Pieces(input, 7), max_line);
         let mut out = Vec::new();
         while let Some(l) = r.next_line().unwrap() {
             out.push(match l {
@@ -440,7 +440,7 @@ mod tests {
 
     /// Every line of `input` read through [`LineReader::next_lines`] in tiny reads.
     fn all_at_once(input: &[u8], max_line: usize, max_run: usize) -> Vec<Option<Vec<u8>>> {
-        let mut r = LineReader::new(Trickle(input), max_line);
+        let mut r = LineReader::new(Pieces(input, 7), max_line);
         let mut out = Vec::new();
         while let Some(l) = r.next_lines(max_run).unwrap() {
             match l {
