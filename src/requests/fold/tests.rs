@@ -128,12 +128,14 @@ fn reference(events: &[Event], shifts: &BTreeMap<SourceId, Micros>) -> Vec<AppRe
 
 /// Folds `events` as ingest does: cut into chunks at `cuts` (in input order), each chunk's
 /// points named by its own maker, the chunks of each input absorbed in the order `order`
-/// gives (a permutation of the chunks), then finished.
+/// gives (a permutation of the chunks), then finished with the chunks' partials merged in
+/// shards of about `shard`; with `collide`, every id's hash is made the same first.
 fn folded(
     events: &[Event],
     cuts: &[usize],
     order: &[usize],
     shifts: &BTreeMap<SourceId, Micros>,
+    (shard, collide): (usize, bool),
 ) -> Vec<AppRequest> {
     let mut bounds: Vec<usize> = cuts.iter().map(|&c| c.min(events.len())).collect();
     bounds.push(0);
@@ -161,7 +163,14 @@ fn folded(
             }
         }
     }
-    finish(inputs.into_iter().collect(), shifts)
+    if collide {
+        for apps in inputs.values_mut() {
+            let n = apps.hashes.len();
+            apps.hashes = Blocks::default();
+            apps.hashes.extend(std::iter::repeat_n(7, n));
+        }
+    }
+    finish_sharded(inputs.into_iter().collect(), shifts, shard)
 }
 
 #[test]
@@ -190,11 +199,11 @@ fn a_request_cut_across_chunks_that_come_in_any_order_is_one_request() {
     assert_eq!((want[0].first, want[0].last, want[0].status), (10, 50, Some(503)));
     assert_eq!((want[0].route.as_deref(), want[0].furthest), (Some("/r"), Stage::Started));
     for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
-        assert_eq!(folded(&events, &[2, 5], &order, &none), want, "{order:?}");
+        assert_eq!(folded(&events, &[2, 5], &order, &none, (SHARD, false)), want, "{order:?}");
     }
-    assert_eq!(folded(&events, &[], &[], &none), want);
+    assert_eq!(folded(&events, &[], &[], &none, (1, false)), want);
     // Each event a chunk of its own.
-    assert_eq!(folded(&events, &[1, 2, 3, 4, 5], &[5, 3, 1, 0, 2, 4], &none), want);
+    assert_eq!(folded(&events, &[1, 2, 3, 4, 5], &[5, 3, 1, 0, 2, 4], &none, (1, true)), want);
 }
 
 #[test]
@@ -206,7 +215,7 @@ fn ids_of_two_inputs_are_two_requests_in_the_order_they_opened() {
     ];
     let mut shifts = BTreeMap::new();
     shifts.insert(0, 15);
-    let got = folded(&events, &[1], &[1, 0], &shifts);
+    let got = folded(&events, &[1], &[1, 0], &shifts, (SHARD, false));
     assert_eq!(got, reference(&events, &shifts));
     // Input 0's request opened at 20 - 15.
     let opened: Vec<Micros> = got.iter().map(|a| a.first).collect();
@@ -262,7 +271,12 @@ proptest! {
         let mut shifts = BTreeMap::new();
         shifts.insert(1, shift);
         let want = reference(&events, &shifts);
-        prop_assert_eq!(folded(&events, &cuts, &order, &shifts), want.clone());
+        prop_assert_eq!(folded(&events, &cuts, &order, &shifts, (SHARD, false)), want.clone());
+        // Merged in shards of one or two partials (ids spread over up to 64 shards), and with
+        // every hash the same (only equal ids merge).
+        for how in [(1, false), (2, false), (1, true), (SHARD, true)] {
+            prop_assert_eq!(folded(&events, &cuts, &order, &shifts, how), want.clone());
+        }
         // A run kept whole folds its events in one go, in any order.
         prop_assert_eq!(finish(from_events(&events).0, &shifts), want.clone());
         prop_assert_eq!(finish(from_events(events.iter().rev()).0, &shifts), want);
