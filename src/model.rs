@@ -162,6 +162,11 @@ impl<T> Blocks<T> {
         self.len
     }
 
+    /// The items in order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.blocks.iter().flatten()
+    }
+
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
         self.len == 0

@@ -341,6 +341,15 @@ pub struct InputApps {
     chained: Blocks<ChainPoint>,
 }
 
+/// The partials of one id merged by [`InputApps::merge_chunks`]: the one kept, its new summary
+/// and the ones merged into it.
+struct Merged {
+    keep: u32,
+    partial: Partial,
+    extra: Option<Extra>,
+    gone: Vec<u32>,
+}
+
 /// Partials per shard of [`InputApps::merge_chunks`]: a shard's table (8 bytes an entry)
 /// stays in the core's cache.
 const SHARD: usize = 4096;
@@ -356,72 +365,90 @@ impl InputApps {
         self.chained.extend(chained);
     }
 
-    /// Merges the partials of each id into the first one absorbed and leaves the others
-    /// unopened (so [`finish`] drops them). Summaries merge in any order, so which partial
-    /// is kept changes nothing.
+    /// Merges the partials of each id into the first one absorbed, and returns the indexes of
+    /// the others, ascending, for [`finish`] to drop (they are left as they were). Summaries
+    /// merge in any order, so which partial is kept changes nothing.
     ///
     /// A partitioned hash join: the partials' indexes are grouped by the top bits of their
-    /// hash into shards of about `shard` (a counting sort, so each shard's indexes ascend),
-    /// the shards are searched for equal ids over the threads, each with a table of its own,
-    /// and the merges found (rare: one per request cut by a chunk's end) are then done in
-    /// order on this thread.
-    fn merge_chunks(&mut self, shard: usize) {
+    /// hash into shards of about `shard` (a counting sort), and the shards are searched for
+    /// equal ids over the threads, each with a table of its own that stays in the core's
+    /// cache. The merged summaries are made there too; only writing them back (one request in
+    /// thirty or so, those cut by a chunk's end) is left to this thread, in the order of the
+    /// partials (each write is most often a cache miss).
+    fn merge_chunks(&mut self, shard: usize) -> Vec<u32> {
         let n = self.partials.len();
         if n < 2 {
-            return;
+            return Vec::new();
         }
         let bits = n.div_ceil(shard.max(1)).next_power_of_two().trailing_zeros().min(16);
         let shard_of = |h: u32| h.checked_shr(32 - bits).unwrap_or(0) as usize;
         let mut starts = vec![0usize; (1 << bits) + 1];
-        for i in 0..n {
-            if let Some(&h) = self.hashes.get(i) {
-                starts[shard_of(h) + 1] += 1;
-            }
+        for &h in self.hashes.iter() {
+            starts[shard_of(h) + 1] += 1;
         }
         for k in 1..starts.len() {
             starts[k] += starts[k - 1];
         }
+        // Each partial's index and hash, by shard, the indexes of a shard ascending.
         let mut fill = starts.clone();
-        let mut order = vec![0u32; n];
-        for i in 0..n {
-            if let Some(&h) = self.hashes.get(i) {
-                let at = &mut fill[shard_of(h)];
-                order[*at] = i as u32;
-                *at += 1;
-            }
+        let mut order = vec![(0u32, 0u32); n];
+        for (i, &h) in self.hashes.iter().enumerate() {
+            let at = &mut fill[shard_of(h)];
+            order[*at] = (i as u32, h);
+            *at += 1;
         }
-        let (partials, hashes) = (&self.partials, &self.hashes);
-        let id = |i: u32| partials.get(i as usize).map(|p| &p.id);
-        let merges: Vec<(u32, u32)> = starts
+        let (partials, extras) = (&self.partials, &self.extras);
+        let full = |i: u32| {
+            let p = partials.get(i as usize)?;
+            Some(p.full(if p.extra { extras.get(&i).cloned() } else { None }))
+        };
+        let mut merged: Vec<Merged> = starts
             .par_windows(2)
             .flat_map_iter(|w| {
                 let mine = order.get(w[0]..w[1]).unwrap_or_default();
+                let id = |i: u32| partials.get(i as usize).map(|p| &p.id);
                 let mut table: hashbrown::HashTable<(u32, u32)> =
                     hashbrown::HashTable::with_capacity(mine.len());
-                let mut found = Vec::new();
-                for &i in mine {
-                    let Some(&h) = hashes.get(i as usize) else { continue };
+                // (kept, merged into it), grouped by the kept one below.
+                let mut pairs = Vec::new();
+                for &(i, h) in mine {
                     let same = |&(j, g): &(u32, u32)| g == h && id(j) == id(i);
                     match table.entry(spread(h), same, |&(_, g)| spread(g)) {
-                        hashbrown::hash_table::Entry::Occupied(e) => found.push((e.get().0, i)),
+                        hashbrown::hash_table::Entry::Occupied(e) => pairs.push((e.get().0, i)),
                         hashbrown::hash_table::Entry::Vacant(e) => {
                             e.insert((i, h));
                         }
                     }
                 }
-                found
+                pairs.sort_unstable();
+                pairs
+                    .chunk_by(|a, b| a.0 == b.0)
+                    .filter_map(|group| {
+                        let keep = group.first()?.0;
+                        let gone: Vec<u32> = group.iter().map(|&(_, g)| g).collect();
+                        let all =
+                            gone.iter().try_fold(full(keep)?, |f, &g| Some(f.merge(full(g)?)));
+                        let (partial, extra) = Partial::of(id(keep)?.clone(), all?);
+                        Some(Merged { keep, partial, extra, gone })
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect();
         drop(order);
-        for (keep, gone) in merges {
-            let Some(q) = self.partials.get_mut(gone as usize) else { continue };
-            let mine = if q.extra { self.extras.remove(&gone) } else { None };
-            let other = q.full(mine);
-            (q.opened, q.extra, q.route) = (false, false, None);
-            if let Some(p) = self.partials.get_mut(keep as usize) {
-                merge_into(p, &mut self.extras, keep, other);
+        merged.sort_unstable_by_key(|m| m.keep);
+        let mut dead = Vec::new();
+        for m in merged {
+            dead.extend(m.gone);
+            self.extras.remove(&m.keep);
+            if let Some(x) = m.extra {
+                self.extras.insert(m.keep, x);
+            }
+            if let Some(p) = self.partials.get_mut(m.keep as usize) {
+                *p = m.partial;
             }
         }
+        dead.sort_unstable();
+        dead
     }
 
     /// How many requests (at most) it holds.
@@ -478,18 +505,29 @@ fn finish_sharded(
     shifts: &BTreeMap<SourceId, Micros>,
     shard: usize,
 ) -> Vec<AppRequest> {
-    let mut inputs = inputs;
-    inputs.par_iter_mut().for_each(|(_, apps)| apps.merge_chunks(shard));
-    let total = inputs.iter().map(|(_, a)| a.len()).sum();
+    let inputs: Vec<(SourceId, InputApps, Vec<u32>)> = inputs
+        .into_par_iter()
+        .map(|(source, mut apps)| {
+            let dead = apps.merge_chunks(shard);
+            (source, apps, dead)
+        })
+        .collect();
+    let total = inputs.iter().map(|(_, a, _)| a.len()).sum();
     let mut out: Vec<AppRequest> = Vec::with_capacity(total);
     let mut opened_at: Vec<u64> = Vec::with_capacity(total);
-    for (source, apps) in inputs {
+    for (source, apps, dead) in inputs {
         let k = shifts.get(&source).copied().unwrap_or(0);
         let InputApps { partials, mut chained, .. } = apps;
+        // The index of each partial, and the next one merged into another.
+        let (mut at, mut dead) = (0u32, dead.into_iter().peekable());
         // A block at a time over the threads: written once into memory fresh from the system,
         // the requests cost page faults more than copying.
         for mut block in partials.into_blocks() {
-            block.retain(|p| p.opened);
+            block.retain(|p| {
+                let merged = dead.next_if_eq(&at).is_some();
+                at += 1;
+                p.opened && !merged
+            });
             let mut both = (std::mem::take(&mut out), std::mem::take(&mut opened_at));
             both.par_extend(block.into_par_iter().map(|p| {
                 let request = AppRequest {
