@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rootcause_parsers::aggregate::Aggregate;
 use rootcause_parsers::console::ConsoleRecord;
-use rootcause_parsers::jsonlog::AppEvent;
+use rootcause_parsers::jsonlog::{AppEvent, AppFields};
 use rootcause_parsers::loadtest::Request;
 use rootcause_parsers::postgres::PgRecord;
 use rootcause_parsers::traceback::Traceback;
@@ -512,8 +512,14 @@ pub struct AppText {
 impl AppLog {
     /// The compact form of `e`, with its message and traceback when `keep_full`.
     pub fn new(e: AppEvent, strings: &mut Strings, keep_full: bool) -> AppLog {
-        let text =
-            keep_full.then(|| Box::new(AppText { message: e.message, exception: e.exception }));
+        AppLog::from_fields(e.into(), strings, keep_full)
+    }
+
+    /// [`AppLog::new`] of an event's fields as the parser read them (its route and request id
+    /// shared from the line without a copy of their own).
+    pub fn from_fields(e: AppFields<'_>, strings: &mut Strings, keep_full: bool) -> AppLog {
+        let text = keep_full
+            .then(|| Box::new(AppText { message: e.message.into_owned(), exception: e.exception }));
         let duration_ms = e.duration_ms;
         let has =
             (u8::from(e.status.is_some()) * HAS_STATUS) | (u8::from(e.pid.is_some()) * HAS_PID);

@@ -85,6 +85,101 @@ pub struct AppEvent {
     pub style: Option<Style>,
 }
 
+/// One application log event as [`Parser::line_with`] reads it: an [`AppEvent`] whose text is
+/// borrowed from the line where it needs no unescaping or cleaning (most of it), so that a
+/// [`FieldSink`] copies only the text it keeps.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppFields<'a> {
+    /// When it was logged.
+    pub ts: Option<Micros>,
+    /// Level.
+    pub level: Option<Level>,
+    /// The message (`event`, `message`, `msg`, ...).
+    pub message: Cow<'a, str>,
+    /// Route / path / endpoint.
+    pub route: Option<Cow<'a, str>>,
+    /// Request id.
+    pub request_id: Option<Cow<'a, str>>,
+    /// HTTP status the app returned.
+    pub status: Option<u16>,
+    /// A duration in milliseconds the event reports.
+    pub duration_ms: Option<f64>,
+    /// Process id.
+    pub pid: Option<u32>,
+    /// Logger name.
+    pub logger: Option<Cow<'a, str>>,
+    /// The traceback carried in `exception` / `exc_info` / `stack`.
+    pub exception: Option<Traceback>,
+    /// The style the keys matched.
+    pub style: Option<Style>,
+}
+
+impl AppFields<'_> {
+    /// The event, its text copied.
+    pub fn into_owned(self) -> AppEvent {
+        AppEvent {
+            ts: self.ts,
+            level: self.level,
+            message: self.message.into_owned(),
+            route: self.route.map(Cow::into_owned),
+            request_id: self.request_id.map(Cow::into_owned),
+            status: self.status,
+            duration_ms: self.duration_ms,
+            pid: self.pid,
+            logger: self.logger.map(Cow::into_owned),
+            exception: self.exception,
+            style: self.style,
+        }
+    }
+}
+
+impl From<AppEvent> for AppFields<'static> {
+    fn from(e: AppEvent) -> AppFields<'static> {
+        AppFields {
+            ts: e.ts,
+            level: e.level,
+            message: Cow::Owned(e.message),
+            route: e.route.map(Cow::Owned),
+            request_id: e.request_id.map(Cow::Owned),
+            status: e.status,
+            duration_ms: e.duration_ms,
+            pid: e.pid,
+            logger: e.logger.map(Cow::Owned),
+            exception: e.exception,
+            style: e.style,
+        }
+    }
+}
+
+/// A [`Sink`] of application events that can take an event's fields borrowed from its line
+/// ([`Parser::line_with`]). By default they are made an [`AppEvent`] and recorded.
+pub trait FieldSink: Sink<AppEvent> {
+    /// The event that line `line` holds.
+    fn fields(&mut self, line: LineNo, event: AppFields<'_>) {
+        self.record(line, 1, event.into_owned());
+    }
+}
+
+/// A sink of owned events as a [`FieldSink`] that records them.
+struct Owned<'s>(&'s mut dyn Sink<AppEvent>);
+
+impl Sink<AppEvent> for Owned<'_> {
+    fn record(&mut self, line: LineNo, lines: u32, rec: AppEvent) {
+        self.0.record(line, lines, rec);
+    }
+    fn skip(&mut self, line: LineNo, reason: SkipReason) {
+        self.0.skip(line, reason);
+    }
+    fn consumed(&mut self, line: LineNo, lines: u32) {
+        self.0.consumed(line, lines);
+    }
+    fn note(&mut self, line: LineNo, note: Note) {
+        self.0.note(line, note);
+    }
+}
+
+impl FieldSink for Owned<'_> {}
+
 /// A JSON object key, borrowed when it has no escapes.
 struct Key<'a>(Cow<'a, str>);
 
@@ -285,22 +380,16 @@ fn any_byte(b: &[u8], test: impl Fn(u8) -> bool) -> bool {
     b.chunks(32).any(|c| c.iter().fold(false, |seen, &x| seen | test(x)))
 }
 
-/// A JSON string value, unescaped and cleaned; `None` for any other JSON type.
-fn clean_string(raw: &str) -> Option<String> {
+/// A JSON string value, unescaped and cleaned (borrowed when that changes nothing); `None` for
+/// any other JSON type.
+fn clean_string(raw: &str) -> Option<Cow<'_, str>> {
     let inner = raw.strip_prefix('"')?;
     // JSON text holds no raw control character in a string: without a backslash and a DEL
     // (the usual value) there is nothing to unescape or clean, which one pass tells.
     if !has_either(inner.as_bytes(), b'\\', 0x7f) {
-        return inner.strip_suffix('"').map(str::to_string);
+        return inner.strip_suffix('"').map(Cow::Borrowed);
     }
-    string(raw).map(|s| clean(&s))
-}
-
-/// Sets `dst` to a copy of `text`, in place: a `String` built in a callee and moved into the
-/// record stalled on store forwarding (a tenth of the parser's own time).
-fn copy(dst: &mut String, text: &str) {
-    *dst = String::with_capacity(text.len());
-    dst.push_str(text);
+    string(raw).map(|s| Cow::Owned(clean(&s)))
 }
 
 /// How [`Parser::event`] reads the raw values of one line.
@@ -312,15 +401,6 @@ struct Values {
 }
 
 impl Values {
-    /// The text of a string value that needs no unescaping and no cleaning: on a plain line,
-    /// the text between the quotes.
-    fn plain_text(self, raw: &str) -> Option<&str> {
-        match self.plain {
-            true => raw.strip_prefix('"')?.strip_suffix('"'),
-            false => None,
-        }
-    }
-
     fn string(self, raw: &str) -> Option<Cow<'_, str>> {
         match self.plain {
             true => raw.strip_prefix('"')?.strip_suffix('"').map(Cow::Borrowed),
@@ -328,9 +408,11 @@ impl Values {
         }
     }
 
-    fn clean_string(self, raw: &str) -> Option<String> {
+    /// A string value as kept: unescaped and cleaned, borrowed when that changes nothing (on a
+    /// plain line, always).
+    fn kept_string(self, raw: &str) -> Option<Cow<'_, str>> {
         match self.plain {
-            true => raw.strip_prefix('"')?.strip_suffix('"').map(str::to_string),
+            true => raw.strip_prefix('"')?.strip_suffix('"').map(Cow::Borrowed),
             false => clean_string(raw),
         }
     }
@@ -338,11 +420,11 @@ impl Values {
     /// Message text: a string as is, any other non-null value as its JSON text. Both are
     /// cleaned: JSON allows a carriage return as whitespace between the items of an array or
     /// object (issue 8, found by fuzzing).
-    fn text_of(self, raw: &str) -> Option<String> {
-        match self.clean_string(raw) {
+    fn text_of(self, raw: &str) -> Option<Cow<'_, str>> {
+        match self.kept_string(raw) {
             Some(s) => Some(s),
             None if raw == "null" => None,
-            None => Some(clean(raw)),
+            None => Some(Cow::Owned(clean(raw))),
         }
     }
 
@@ -404,14 +486,14 @@ impl Parser {
         Parser { opts, fast: false, spare: Vec::new() }
     }
 
-    fn event<K: KeyBytes>(
+    fn event<'a, K: KeyBytes>(
         &self,
-        pairs: &[(K, &str)],
+        pairs: &[(K, &'a str)],
         v: Values,
         no: LineNo,
-        sink: &mut dyn Sink<AppEvent>,
-    ) -> AppEvent {
-        let mut ev = AppEvent::default();
+        sink: &mut dyn FieldSink,
+    ) -> AppFields<'a> {
+        let mut ev = AppFields::default();
         // Best (lowest) priority found so far for each prioritised role.
         let (mut msg_p, mut lvl_p, mut time_p, mut exc_p, mut route_p) = (9u8, 9u8, 9u8, 9u8, 9u8);
         let (mut msg_raw, mut time_raw, mut exc_raw) = (None, None, None);
@@ -465,19 +547,13 @@ impl Parser {
                 }
                 Role::Route(p) => {
                     if p < route_p {
-                        if let Some(t) = v.plain_text(raw) {
-                            route_p = p;
-                            copy(ev.route.insert(String::new()), t);
-                        } else if let Some(s) = v.clean_string(raw) {
+                        if let Some(s) = v.kept_string(raw) {
                             route_p = p;
                             ev.route = Some(s);
                         }
                     }
                 }
-                Role::RequestId => match v.plain_text(raw) {
-                    Some(t) => copy(ev.request_id.insert(String::new()), t),
-                    None => ev.request_id = v.text_of(raw),
-                },
+                Role::RequestId => ev.request_id = v.text_of(raw),
                 Role::Status => {
                     ev.status = v
                         .number(raw)
@@ -492,7 +568,7 @@ impl Parser {
                         .map(|f| f as u32)
                 }
                 Role::Logger => {
-                    if let Some(s) = v.clean_string(raw) {
+                    if let Some(s) = v.kept_string(raw) {
                         ev.logger = Some(s);
                     }
                 }
@@ -543,21 +619,17 @@ impl Parser {
             }
         }
         // Message: by name, else the longest unused string value.
-        if let Some(t) = msg_raw.and_then(|raw| v.plain_text(raw)) {
-            copy(&mut ev.message, t);
-        } else {
-            match msg_raw.and_then(|raw| v.text_of(raw)) {
-                Some(m) => ev.message = m,
-                None => {
-                    let longest = pairs
-                        .iter()
-                        .enumerate()
-                        .filter(|(idx, _)| !used[*idx])
-                        .filter_map(|(_, (_, raw))| v.string(raw))
-                        .max_by_key(|s| s.len());
-                    if let Some(s) = longest {
-                        ev.message = clean(&s);
-                    }
+        match msg_raw.and_then(|raw| v.text_of(raw)) {
+            Some(m) => ev.message = m,
+            None => {
+                let longest = pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(idx, _)| !used[*idx])
+                    .filter_map(|(_, (_, raw))| v.string(raw))
+                    .max_by_key(|s| s.len());
+                if let Some(s) = longest {
+                    ev.message = Cow::Owned(clean(&s));
                 }
             }
         }
@@ -572,6 +644,45 @@ impl Parser {
             Style::Generic
         });
         ev
+    }
+
+    /// [`LineParser::line`], handing the event to `sink` with its text borrowed from the line
+    /// where it can be ([`FieldSink::fields`]).
+    pub fn line_with(&mut self, line: &[u8], no: LineNo, sink: &mut dyn FieldSink) {
+        if is_blank(line) {
+            sink.skip(no, SkipReason::Blank);
+            return;
+        }
+        if self.fast {
+            let mut pairs = recycle(std::mem::take(&mut self.spare));
+            if let Some(scanned) = scan::object(line, &mut pairs) {
+                let ev = self.event(&pairs, Values { plain: scanned.plain }, no, sink);
+                sink.fields(no, ev);
+                pairs.clear();
+                self.spare = recycle(pairs);
+                return;
+            }
+            pairs.clear();
+            self.spare = recycle(pairs);
+        }
+        match serde_json::from_slice::<Pairs<'_>>(line) {
+            Ok(pairs) => {
+                let ev = self.event(&pairs.into_text(), Values { plain: false }, no, sink);
+                sink.fields(no, ev);
+            }
+            Err(e) if std::str::from_utf8(line).is_err() => {
+                let text = String::from_utf8_lossy(line);
+                match serde_json::from_str::<Pairs<'_>>(&text) {
+                    Ok(pairs) => {
+                        sink.note(no, Note::LossyUtf8);
+                        let ev = self.event(&pairs.into_text(), Values { plain: false }, no, sink);
+                        sink.fields(no, ev);
+                    }
+                    Err(_) => sink.skip(no, classify(&e)),
+                }
+            }
+            Err(e) => sink.skip(no, classify(&e)),
+        }
     }
 }
 
@@ -594,40 +705,7 @@ impl LineParser for Parser {
     type Record = AppEvent;
 
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<AppEvent>) {
-        if is_blank(line) {
-            sink.skip(no, SkipReason::Blank);
-            return;
-        }
-        if self.fast {
-            let mut pairs = recycle(std::mem::take(&mut self.spare));
-            if let Some(scanned) = scan::object(line, &mut pairs) {
-                let ev = self.event(&pairs, Values { plain: scanned.plain }, no, sink);
-                sink.record(no, 1, ev);
-                pairs.clear();
-                self.spare = recycle(pairs);
-                return;
-            }
-            pairs.clear();
-            self.spare = recycle(pairs);
-        }
-        match serde_json::from_slice::<Pairs<'_>>(line) {
-            Ok(pairs) => {
-                let ev = self.event(&pairs.into_text(), Values { plain: false }, no, sink);
-                sink.record(no, 1, ev);
-            }
-            Err(e) if std::str::from_utf8(line).is_err() => {
-                let text = String::from_utf8_lossy(line);
-                match serde_json::from_str::<Pairs<'_>>(&text) {
-                    Ok(pairs) => {
-                        sink.note(no, Note::LossyUtf8);
-                        let ev = self.event(&pairs.into_text(), Values { plain: false }, no, sink);
-                        sink.record(no, 1, ev);
-                    }
-                    Err(_) => sink.skip(no, classify(&e)),
-                }
-            }
-            Err(e) => sink.skip(no, classify(&e)),
-        }
+        self.line_with(line, no, &mut Owned(sink));
     }
 
     fn finish(&mut self, _sink: &mut dyn Sink<AppEvent>) {}

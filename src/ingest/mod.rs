@@ -418,6 +418,48 @@ impl<'a> Collector<'a> {
     }
 }
 
+impl Collector<'_> {
+    /// Adds the event of a record of `lines` lines that starts at `line`.
+    fn push(&mut self, line: LineNo, lines: u32, ts: Option<Micros>, kind: EventKind) {
+        self.stats.records += 1;
+        self.stats.parsed += u64::from(lines);
+        self.events.push(Event { ts, source: self.source, line, kind });
+    }
+}
+
+impl jsonlog::FieldSink for Collector<'_> {
+    fn fields(&mut self, line: LineNo, event: jsonlog::AppFields<'_>) {
+        let conv = Conv {
+            stages: self.stages,
+            memo: &mut self.memo,
+            strings: &mut self.strings,
+            thin: self.thin,
+        };
+        let (ts, kind) = event.into_event(conv);
+        self.push(line, 1, ts, kind);
+    }
+}
+
+/// How a batch's lines reach its parser in [`run_batched`]: [`LineParser::line`], except that
+/// the JSON log's parser hands its events' fields over borrowed from the line
+/// ([`jsonlog::Parser::line_with`]), so that the route and request id, shared per batch, are
+/// never copied on their own (issue 9).
+trait Feed: LineParser {
+    fn feed(&mut self, line: &[u8], no: LineNo, c: &mut Collector<'_>);
+}
+
+impl Feed for jsonlog::Parser {
+    fn feed(&mut self, line: &[u8], no: LineNo, c: &mut Collector<'_>) {
+        self.line_with(line, no, c);
+    }
+}
+
+impl Feed for postgres::Parser {
+    fn feed(&mut self, line: &[u8], no: LineNo, c: &mut Collector<'_>) {
+        self.line(line, no, c);
+    }
+}
+
 /// How a record becomes an event: the stage matcher, the string sharer and whether the
 /// analysis thins it.
 struct Conv<'a> {
@@ -441,10 +483,16 @@ impl IntoEvent for loadtest::Request {
 
 impl IntoEvent for jsonlog::AppEvent {
     fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind) {
+        jsonlog::AppFields::from(self).into_event(c)
+    }
+}
+
+impl IntoEvent for jsonlog::AppFields<'_> {
+    fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind) {
         let stage = c.memo.classify(c.stages, &self.message);
         let ts = self.ts;
         // Detection reads the message and traceback; [`post`] drops them afterwards.
-        (ts, EventKind::App { event: AppLog::new(self, c.strings, true), stage })
+        (ts, EventKind::App { event: AppLog::from_fields(self, c.strings, true), stage })
     }
 }
 
@@ -478,8 +526,6 @@ impl IntoEvent for console::ConsoleRecord {
 
 impl<R: IntoEvent> Sink<R> for Collector<'_> {
     fn record(&mut self, line: LineNo, lines: u32, rec: R) {
-        self.stats.records += 1;
-        self.stats.parsed += u64::from(lines);
         let conv = Conv {
             stages: self.stages,
             memo: &mut self.memo,
@@ -487,7 +533,7 @@ impl<R: IntoEvent> Sink<R> for Collector<'_> {
             thin: self.thin,
         };
         let (ts, kind) = rec.into_event(conv);
-        self.events.push(Event { ts, source: self.source, line, kind });
+        self.push(line, lines, ts, kind);
     }
     fn skip(&mut self, line: LineNo, reason: SkipReason) {
         self.stats.skipped += 1;
@@ -665,7 +711,7 @@ fn run_batched<P, R, F>(
     post: &mut Post<'_>,
 ) -> std::io::Result<()>
 where
-    P: LineParser,
+    P: Feed,
     P::Record: IntoEvent,
     R: std::io::Read + Send,
     F: Fn() -> P + Sync,
@@ -709,7 +755,7 @@ where
                                 Some((s, e)) => {
                                     let line = b.buf.get(s..e).unwrap_or_default();
                                     let line = strip_nul(line, n, &mut bc.stats);
-                                    p.line(line, n, &mut bc)
+                                    p.feed(line, n, &mut bc)
                                 }
                                 None => {
                                     Sink::<P::Record>::skip(&mut bc, n, SkipReason::LineTooLong)
@@ -967,6 +1013,20 @@ mod batched_tests {
                 ),
                 13 => "x".repeat(5000),
                 17 => String::new(),
+                // Text the parser unescapes, cleans or reads by shape, which the batched run
+                // takes as fields (borrowed where they can be) and the line-by-line run as
+                // owned events: escapes, a DEL, a number as the request id, invalid UTF-8,
+                // no message key.
+                19 => format!(
+                    "{{\"route\": \"/a\\/\\u00e9\", \"request_id\": {i}, \"event\": \"query \\\"started\\\"\", \"logger\": \"app\\tdb\", \"created_at\": \"2026-11-25T15:39:20Z\"}}"
+                ),
+                23 => "{\"event\": \"del \u{7f} here\", \"route\": \"/d\u{7f}\", \"logger\": \"l\", \"created_at\": \"2026-11-25T15:39:21Z\"}".to_string(),
+                29 => "{\"event\": \"control \u{1} char\", \"created_at\": \"2026-11-25T15:39:22Z\"}".to_string(),
+                37 => {
+                    v.extend_from_slice(b"{\"event\": \"bad \xff utf8\", \"route\": \"/\xfe\", \"created_at\": \"2026-11-25T15:39:23Z\"}\n");
+                    continue;
+                }
+                31 => "{\"x\": \"warning\", \"longest value wins\": \"the longest string here\", \"ts\": 1764085162}".to_string(),
                 _ => format!(
                     "{{\"route\": \"/b\", \"request_id\": \"r{i}\", \"event\": \"function hit\", \"level\": \"info\", \"created_at\": \"2026-11-25T15:{:02}:{:02}.{:06}Z\"}}",
                     (i / 60_000) % 60,
@@ -1202,5 +1262,18 @@ mod batched_tests {
         assert!(s.lines > 10_000 && s.skipped > 0, "{s:?}");
         assert!(s.notes.contains_key(NUL_PADDING), "{s:?}");
         assert!(s.skipped_reasons.contains_key("line_too_long"), "{s:?}");
+        assert!(s.notes.contains_key("lossy_utf8"), "{s:?}");
+        // The events the parser took as borrowed fields are there, unescaped and cleaned.
+        let app = |e: &Event| match &e.kind {
+            EventKind::App { event, .. } => Some(event.clone()),
+            _ => None,
+        };
+        let a: Vec<AppLog> = one.0.iter().filter_map(app).collect();
+        let has = |f: &dyn Fn(&AppLog) -> bool| a.iter().any(f);
+        assert!(has(&|e| e.route.as_deref() == Some("/a/é") && e.message() == "query \"started\""));
+        assert!(has(&|e| e.route.as_deref() == Some("/d") && e.message() == "del  here"));
+        assert!(has(&|e| e.request_id.as_deref() == Some("1019")));
+        assert!(has(&|e| e.route.as_deref() == Some("/\u{fffd}")));
+        assert!(has(&|e| e.message() == "the longest string here"));
     }
 }
