@@ -328,7 +328,7 @@ fn spread(h: u32) -> u64 {
 ///
 /// A chunk folds each id it met into one partial; an id met in several chunks (a request
 /// whose events straddle a chunk's end) has one partial in each until [`finish`] merges them
-/// ([`InputApps::merge_chunks`]). Absorbing a chunk only appends: looking every id up in one
+/// (by a partitioned hash join over the threads). Absorbing a chunk only appends: looking every id up in one
 /// table of the whole input as it was read cost a cache miss per request, most of the time
 /// spent absorbing (8 % of a one-thread run on a JSON log).
 #[derive(Debug, Clone, Default)]
