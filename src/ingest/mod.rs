@@ -411,7 +411,7 @@ impl<'a> Collector<'a> {
             stages,
             events: Vec::new(),
             stats: LineStats::default(),
-            strings: Strings::default(),
+            strings: Strings::for_batch(),
             memo: StageMemo::default(),
             thin,
         }
