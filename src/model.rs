@@ -313,7 +313,10 @@ impl Strings {
 
     /// A set with room for a batch's strings.
     pub fn for_batch() -> Strings {
-        Strings { set: hashbrown::HashTable::with_capacity(Self::BATCH), hasher: FastHash::default() }
+        Strings {
+            set: hashbrown::HashTable::with_capacity(Self::BATCH),
+            hasher: FastHash::default(),
+        }
     }
 
     /// The shared copy of `s`, found or kept with one hash of it.
@@ -501,15 +504,17 @@ pub struct AppLog {
     has: u8,
 }
 
-/// The rarer parts of an [`AppLog`]: 24 bytes, for the events that report a duration (a
-/// stage's "query completed", one per request) have it boxed alone.
+/// The rarer parts of an [`AppLog`], in one box: an event parsed for an analysis has its text
+/// until detection has read it, and a box for the text apart cost one more allocation per
+/// line; the events kept after that have neither text nor duration, mostly.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct AppMore {
-    text: Option<Box<AppText>>,
+    text: Option<AppText>,
     duration_ms: Option<f64>,
 }
 
-/// The text of an [`AppLog`], boxed so that an event kept without it stays small.
+/// The text of an [`AppLog`], boxed with its duration so that an event kept without either
+/// stays small.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppText {
     /// The message.
@@ -527,8 +532,8 @@ impl AppLog {
     /// [`AppLog::new`] of an event's fields as the parser read them (its route and request id
     /// shared from the line without a copy of their own).
     pub fn from_fields(e: AppFields<'_>, strings: &mut Strings, keep_full: bool) -> AppLog {
-        let text = keep_full
-            .then(|| Box::new(AppText { message: e.message.into_owned(), exception: e.exception }));
+        let text =
+            keep_full.then(|| AppText { message: e.message.into_owned(), exception: e.exception });
         let duration_ms = e.duration_ms;
         let has =
             (u8::from(e.status.is_some()) * HAS_STATUS) | (u8::from(e.pid.is_some()) * HAS_PID);
@@ -566,7 +571,7 @@ impl AppLog {
 
     /// The message and traceback; `None` when not kept.
     pub fn text(&self) -> Option<&AppText> {
-        self.more.as_ref()?.text.as_deref()
+        self.more.as_ref()?.text.as_ref()
     }
 
     /// Drops the message and traceback.
