@@ -404,11 +404,12 @@ impl InputApps {
         };
         let mut merged: Vec<Merged> = starts
             .par_windows(2)
-            .flat_map_iter(|w| {
+            // One table per thread, emptied for each shard.
+            .map_init(hashbrown::HashTable::<(u32, u32)>::new, |table, w| {
                 let mine = order.get(w[0]..w[1]).unwrap_or_default();
                 let id = |i: u32| partials.get(i as usize).map(|p| &p.id);
-                let mut table: hashbrown::HashTable<(u32, u32)> =
-                    hashbrown::HashTable::with_capacity(mine.len());
+                table.clear();
+                table.reserve(mine.len(), |&(_, g)| spread(g));
                 // (kept, merged into it), grouped by the kept one below.
                 let mut pairs = Vec::new();
                 for &(i, h) in mine {
@@ -433,6 +434,7 @@ impl InputApps {
                     })
                     .collect::<Vec<_>>()
             })
+            .flatten_iter()
             .collect();
         drop(order);
         merged.sort_unstable_by_key(|m| m.keep);
@@ -548,12 +550,13 @@ fn finish_sharded(
     }
     let mut order: Vec<u32> = (0..out.len() as u32).collect();
     let key = |&i: &u32| (out[i as usize].first, opened_at[i as usize], i);
-    // One input written in time order is in order already: checking takes a fifth of sorting.
+    // One input written in time order is in order already: checking takes a fifth of sorting,
+    // and then nothing moves.
     if !order.is_sorted_by_key(key) {
         order.par_sort_unstable_by_key(key);
+        drop(opened_at);
+        permute(&mut out, order);
     }
-    drop(opened_at);
-    permute(&mut out, order);
     out
 }
 
