@@ -397,6 +397,8 @@ impl InputApps {
             order[*at] = (i as u32, h);
             *at += 1;
         }
+        // The order holds the hashes now.
+        self.hashes = Blocks::default();
         let (partials, extras) = (&self.partials, &self.extras);
         let full = |i: u32| {
             let p = partials.get(i as usize)?;
@@ -519,7 +521,9 @@ fn finish_sharded(
     let mut opened_at: Vec<u64> = Vec::with_capacity(total);
     for (source, apps, dead) in inputs {
         let k = shifts.get(&source).copied().unwrap_or(0);
-        let InputApps { partials, mut chained, .. } = apps;
+        // Only the partials and the chained points are read from here on.
+        let InputApps { partials, mut chained, hashes, extras } = apps;
+        drop((hashes, extras));
         // The index of each partial, and the next one merged into another.
         let (mut at, mut dead) = (0u32, dead.into_iter().peekable());
         // A block at a time over the threads: written once into memory fresh from the system,
