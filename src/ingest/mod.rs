@@ -420,7 +420,14 @@ impl<'a> Collector<'a> {
 
 impl Collector<'_> {
     /// Adds the event of a record of `lines` lines that starts at `line`.
-    fn push(&mut self, line: LineNo, lines: u32, ts: Option<Micros>, kind: EventKind) {
+    fn add(&mut self, line: LineNo, lines: u32, rec: impl IntoEvent) {
+        let conv = Conv {
+            stages: self.stages,
+            memo: &mut self.memo,
+            strings: &mut self.strings,
+            thin: self.thin,
+        };
+        let (ts, kind) = rec.into_event(conv);
         self.stats.records += 1;
         self.stats.parsed += u64::from(lines);
         self.events.push(Event { ts, source: self.source, line, kind });
@@ -429,14 +436,7 @@ impl Collector<'_> {
 
 impl jsonlog::FieldSink for Collector<'_> {
     fn fields(&mut self, line: LineNo, event: jsonlog::AppFields<'_>) {
-        let conv = Conv {
-            stages: self.stages,
-            memo: &mut self.memo,
-            strings: &mut self.strings,
-            thin: self.thin,
-        };
-        let (ts, kind) = event.into_event(conv);
-        self.push(line, 1, ts, kind);
+        self.add(line, 1, event);
     }
 }
 
@@ -526,14 +526,7 @@ impl IntoEvent for console::ConsoleRecord {
 
 impl<R: IntoEvent> Sink<R> for Collector<'_> {
     fn record(&mut self, line: LineNo, lines: u32, rec: R) {
-        let conv = Conv {
-            stages: self.stages,
-            memo: &mut self.memo,
-            strings: &mut self.strings,
-            thin: self.thin,
-        };
-        let (ts, kind) = rec.into_event(conv);
-        self.push(line, lines, ts, kind);
+        self.add(line, lines, rec);
     }
     fn skip(&mut self, line: LineNo, reason: SkipReason) {
         self.stats.skipped += 1;
@@ -1095,15 +1088,25 @@ mod batched_tests {
         let mut c = Collector::new(3, &stages, false);
         let mut post = Post::new(None);
         let mut lr = LineReader::new(read::tests::Pieces(bytes, piece), max_line);
+        read_json(batched, &mut lr, &mut c, &mut post);
+        (post.into_events(), c.stats)
+    }
+
+    /// Reads all of `lr` as a JSON log, in batches or line by line.
+    fn read_json<R: std::io::Read + Send>(
+        batched: bool,
+        lr: &mut LineReader<R>,
+        c: &mut Collector<'_>,
+        post: &mut Post<'_>,
+    ) {
         let opts = jsonlog::Options::default();
         let r = if batched {
-            run_batched(|| jsonlog::Parser::new(opts), &|_| true, &mut lr, &mut c, &mut post)
+            run_batched(|| jsonlog::Parser::new(opts), &|_| true, lr, c, post)
         } else {
-            run(&mut jsonlog::Parser::new(opts), &mut lr, &mut c, &mut post)
+            run(&mut jsonlog::Parser::new(opts), lr, c, post)
         };
         assert!(r.is_ok());
         post.finish(&mut c.stats);
-        (post.into_events(), c.stats)
     }
 
     /// A Postgres log over several batches, from the real pgBadger-prefix fixture: records with
@@ -1166,7 +1169,7 @@ mod batched_tests {
                 continue;
             }
             // Every 997th line is half a second early: out of order.
-            let t = 1_000 * k - if k % 997 == 0 { 500_000 } else { 0 };
+            let t = 1_000_000 + 1_000 * k - if k % 997 == 0 { 500_000 } else { 0 };
             let (sec, us) = (t / 1_000_000, t % 1_000_000);
             let (id, stage) =
                 (k / 3, ["function hit", "query started", "query completed"][(k % 3) as usize]);
@@ -1206,15 +1209,7 @@ mod batched_tests {
         let stages = StageMatcher::default();
         let mut c = Collector::new(3, &stages, true);
         let mut post = Post::new(Some(Analysis { catalog: &catalog, evidence: 1000 }));
-        let mut lr = LineReader::new(bytes, 1 << 16);
-        let opts = jsonlog::Options::default();
-        let r = if batched {
-            run_batched(|| jsonlog::Parser::new(opts), &|_| true, &mut lr, &mut c, &mut post)
-        } else {
-            run(&mut jsonlog::Parser::new(opts), &mut lr, &mut c, &mut post)
-        };
-        assert!(r.is_ok());
-        post.finish(&mut c.stats);
+        read_json(batched, &mut LineReader::new(bytes, 1 << 16), &mut c, &mut post);
         let kept = post.kept();
         let findings = std::mem::take(&mut kept.findings);
         let apps = crate::requests::fold::finish(vec![(3, kept.take_apps())], &Default::default());
