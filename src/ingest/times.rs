@@ -71,8 +71,7 @@ impl Settler {
         // again below as lines with a time (a request's would count its elapsed time).
         let mut released = Vec::new();
         if self.first_ts.is_none() {
-            self.first_ts = events.iter().filter(|e| per_line(e)).find_map(|e| e.ts);
-            match self.first_ts {
+            match events.iter().filter(|e| per_line(e)).find_map(|e| e.ts) {
                 None => {
                     // Still nothing to infer from: hold the lines, pass the rest.
                     let (held, rest): (Vec<Event>, Vec<Event>) =
@@ -80,15 +79,36 @@ impl Settler {
                     self.pending.extend(held);
                     return rest;
                 }
-                Some(first) => {
-                    released = std::mem::take(&mut self.pending);
-                    for ev in &mut released {
-                        ev.ts = Some(first);
-                        stats.note(ev.line, Note::TimestampInferred);
-                    }
-                }
+                Some(first) => released = self.release(first, stats),
             }
         }
+        self.settle_lines(&mut events, stats, None);
+        if released.is_empty() {
+            return events;
+        }
+        released.extend(events);
+        released
+    }
+
+    /// Takes `first` as the input's first time and settles the lines held for it.
+    fn release(&mut self, first: Micros, stats: &mut LineStats) -> Vec<Event> {
+        self.first_ts = Some(first);
+        let mut released = std::mem::take(&mut self.pending);
+        for ev in &mut released {
+            ev.ts = Some(first);
+            stats.note(ev.line, Note::TimestampInferred);
+        }
+        released
+    }
+
+    /// Settles `events` (in line order, after the input's first time) and moves past them;
+    /// with `setters`, adds each timed line not noted out of order and when it was written.
+    fn settle_lines(
+        &mut self,
+        events: &mut [Event],
+        stats: &mut LineStats,
+        mut setters: Option<&mut Vec<(LineNo, Micros)>>,
+    ) {
         let first_ts = self.first_ts.unwrap_or_default();
         for ev in events.iter_mut().filter(|e| per_line(e)) {
             match ev.ts {
@@ -96,6 +116,8 @@ impl Settler {
                     let written = written_at(ev, ts);
                     if self.latest_written.is_some_and(|l| written < l) {
                         stats.note(ev.line, Note::OutOfOrder);
+                    } else if let Some(s) = setters.as_deref_mut() {
+                        s.push((ev.line, written));
                     }
                     self.latest_written =
                         Some(self.latest_written.map_or(written, |l| l.max(written)));
@@ -107,11 +129,6 @@ impl Settler {
                 }
             }
         }
-        if released.is_empty() {
-            return events;
-        }
-        released.extend(events);
-        released
     }
 
     /// The events still waiting at the end of the input: an input without any timestamp,
@@ -155,27 +172,16 @@ pub fn settle_alone(events: &mut [Event], stats: &mut LineStats) -> Option<Alone
         events.sort_by_key(|e| e.line);
     }
     let first = events.iter().find(|e| per_line(e))?.ts?;
-    let (mut last, mut latest) = (first, None::<Micros>);
+    // A settler of this batch alone: the batch's first line is the input's first time.
+    let mut alone = Settler { first_ts: Some(first), ..Settler::default() };
     let mut setters = Vec::new();
-    for ev in events.iter_mut().filter(|e| per_line(e)) {
-        match ev.ts {
-            Some(ts) => {
-                let written = written_at(ev, ts);
-                match latest {
-                    Some(l) if written < l => stats.note(ev.line, Note::OutOfOrder),
-                    _ => setters.push((ev.line, written)),
-                }
-                latest = Some(latest.map_or(written, |l| l.max(written)));
-                last = ts;
-            }
-            None => {
-                ev.ts = Some(last);
-                stats.note(ev.line, Note::TimestampInferred);
-            }
-        }
-    }
-    let latest_written = latest.unwrap_or(first);
-    Some(Alone { first, last, latest_written, setters })
+    alone.settle_lines(events, stats, Some(&mut setters));
+    Some(Alone {
+        first,
+        last: alone.previous.unwrap_or(first),
+        latest_written: alone.latest_written.unwrap_or(first),
+        setters,
+    })
 }
 
 impl Settler {
@@ -185,15 +191,8 @@ impl Settler {
     /// the input's first time (lines before any timestamp), now settled, to be matched and
     /// thinned before the batch.
     pub fn after_alone(&mut self, a: &Alone, by: LineNo, stats: &mut LineStats) -> Vec<Event> {
-        let mut released = Vec::new();
-        if self.first_ts.is_none() {
-            self.first_ts = Some(a.first);
-            released = std::mem::take(&mut self.pending);
-            for ev in &mut released {
-                ev.ts = Some(a.first);
-                stats.note(ev.line, Note::TimestampInferred);
-            }
-        }
+        let released =
+            if self.first_ts.is_none() { self.release(a.first, stats) } else { Vec::new() };
         if let Some(before) = self.latest_written {
             for &(line, _) in a.setters.iter().take_while(|(_, w)| *w < before) {
                 stats.note(line + by, Note::OutOfOrder);

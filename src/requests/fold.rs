@@ -19,11 +19,10 @@
 //! id's points merge into the summary of all of them, whatever order the points came in. So
 //! each chunk folds its own points on its thread ([`ChunkApps`]), its input gathers the
 //! chunks' summaries ([`InputApps`]), and [`finish`] merges those of one id into one per
-//! request. A summary takes 72 bytes, its
-//! request id included when the id is hex or a UUID ([`ReqId`]); the rare parts (a status, a
-//! route not given by the opening point, points before it) are kept aside. Chained points
-//! depend on the order of the others: they are kept, and chained per input at the end
-//! ([`finish`]).
+//! request. A summary takes 72 bytes, its request id included when the id is hex or a UUID
+//! ([`ReqId`]); the rare parts (a status, a route not given by the opening point, points
+//! before it) are kept aside. Chained points depend on the order of the others: they are
+//! kept, and chained per input at the end ([`finish`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -343,9 +342,9 @@ fn spread(h: u32) -> u64 {
 ///
 /// A chunk folds each id it met into one partial; an id met in several chunks (a request
 /// whose events straddle a chunk's end) has one partial in each until [`finish`] merges them
-/// (by a partitioned hash join over the threads). Absorbing a chunk only appends: looking every id up in one
-/// table of the whole input as it was read cost a cache miss per request, most of the time
-/// spent absorbing (8 % of a one-thread run on a JSON log).
+/// (by a partitioned hash join over the threads). Absorbing a chunk only appends: looking
+/// every id up in one table of the whole input as it was read cost a cache miss per request,
+/// most of the time spent absorbing (8 % of a one-thread run on a JSON log).
 #[derive(Debug, Clone, Default)]
 pub struct InputApps {
     /// The partials of each chunk, the chunks in the order they were absorbed.
