@@ -64,6 +64,17 @@ pub enum Envelope {
     Plain,
     /// Flask's default log handler: `[2026-11-25 15:42:08,123] ERROR in app: msg`.
     Flask,
+    /// uWSGI: its `ctime` prefix `Wed Nov 25 15:42:08 2026 - msg`, or its request log line
+    /// `[pid: 1|app: 0|req: 1/1] ... => generated 12 bytes in 3 msecs (HTTP/1.1 200) ...`.
+    Uwsgi,
+    /// nginx: its error log `2026/11/25 15:42:08 [error] 12#12: *3 msg`.
+    Nginx,
+    /// Django: the development server's `[25/Nov/2026 15:42:08] "GET /x HTTP/1.1" 500 145`,
+    /// and the `django.request` logger's `Internal Server Error: /x`.
+    Django,
+    /// A platform's router or log stream: Heroku (`heroku[router]: at=info ...`), Cloud
+    /// Foundry (`[RTR/0] OUT ...`).
+    Platform,
 }
 
 /// A log line of the server console.
@@ -98,8 +109,17 @@ pub struct Access {
     pub status: Option<u16>,
     /// Response size in bytes; `None` when printed as `-`.
     pub bytes: Option<u64>,
+    /// How long the server or router took to answer, in milliseconds, when the line says
+    /// (uWSGI's `in 3 msecs`, Heroku's `service=23ms`, Cloud Foundry's `response_time:`).
+    pub elapsed_ms: Option<f64>,
+    /// The request id the line carries (Heroku's `request_id=`, Cloud Foundry's
+    /// `vcap_request_id:`).
+    pub request_id: Option<String>,
+    /// Process id of the worker that served it, when the line says (uWSGI's `[pid: 12|...]`).
+    pub pid: Option<u32>,
     /// [`Envelope::Werkzeug`] for werkzeug request lines (no zone in the stamp),
-    /// [`Envelope::Gunicorn`] for common-log-format lines (gunicorn's access log).
+    /// [`Envelope::Gunicorn`] for common-log-format lines (gunicorn's access log, nginx's),
+    /// [`Envelope::Uwsgi`], [`Envelope::Django`] and [`Envelope::Platform`] for theirs.
     pub envelope: Envelope,
 }
 
@@ -406,7 +426,15 @@ enum Opener {
     /// A wrapper line such as `Error handling request /x`.
     Intro(Classified),
     /// The socketserver banner: dashes and `Exception happened ... from (addr)`.
-    Banner { dashes: Classified, announce: Classified, client: String },
+    Banner(Box<Banner>),
+}
+
+/// The socketserver banner's two lines and the client address it names.
+#[derive(Debug)]
+struct Banner {
+    dashes: Classified,
+    announce: Classified,
+    client: String,
 }
 
 /// Lookahead kept between two lines.
@@ -419,7 +447,7 @@ enum Pending {
     /// 40 dashes, which may open a socketserver banner.
     Dashes(Classified),
     /// The dashes and the `Exception happened during processing of request` line.
-    Banner { dashes: Classified, announce: Classified, client: String },
+    Banner(Box<Banner>),
     /// A traceback block being collected.
     Block(Box<Block>),
 }
@@ -510,6 +538,8 @@ impl Sink<ConsoleRecord> for Tally {
                 Envelope::Werkzeug => self.werkzeug_log += 1,
                 Envelope::Plain if STARTUP.is_match(l.message.as_bytes()) => self.startup += 1,
                 Envelope::Plain => return,
+                // Counted as recognised; the sniff reason names the formats it tallies.
+                Envelope::Uwsgi | Envelope::Nginx | Envelope::Django | Envelope::Platform => {}
             },
             ConsoleRecord::Access(a) if a.envelope == Envelope::Werkzeug => {
                 self.werkzeug_access += 1;
@@ -579,6 +609,9 @@ impl Parser {
                     path: text::lossy(r.path).into_owned(),
                     status: r.status,
                     bytes: r.bytes,
+                    elapsed_ms: None,
+                    request_id: None,
+                    pid: None,
                     envelope: if werkzeug { Envelope::Werkzeug } else { Envelope::Gunicorn },
                 }),
                 Err(_) => ConsoleRecord::Log(ConsoleLog {
@@ -649,7 +682,7 @@ impl Parser {
         let Some(collector) = Collector::start(header) else {
             return;
         };
-        let banner = matches!(opener, Opener::Banner { .. });
+        let banner = matches!(opener, Opener::Banner(_));
         let (first, header_offset, intro, client, ts, ts_inferred) = match opener {
             Opener::Header => {
                 let (ts, inferred) = self.inferred_ts(no, sink);
@@ -665,7 +698,8 @@ impl Parser {
                     _ => (c.no, 1, None, None, c.own_ts, false),
                 }
             }
-            Opener::Banner { dashes, announce, client } => {
+            Opener::Banner(b) => {
+                let Banner { dashes, announce, client } = *b;
                 let (ts, inferred) = self.inferred_ts(dashes.no, sink);
                 if announce.notes.0.contains(&Some(Note::LossyUtf8)) {
                     sink.note(announce.no, Note::LossyUtf8);
@@ -806,16 +840,17 @@ impl LineParser for Parser {
             Pending::Dashes(dashes) => {
                 if let Some(client) = banner_client(clean) {
                     let announce = self.classify(clean, bad_utf8, no);
-                    self.pending = Pending::Banner { dashes, announce, client };
+                    self.pending = Pending::Banner(Box::new(Banner { dashes, announce, client }));
                     return;
                 }
                 self.emit(dashes, sink);
             }
-            Pending::Banner { dashes, announce, client } => {
+            Pending::Banner(b) => {
                 if traceback::is_header(clean) {
-                    self.start_block(Opener::Banner { dashes, announce, client }, clean, no, sink);
+                    self.start_block(Opener::Banner(b), clean, no, sink);
                     return;
                 }
+                let Banner { dashes, announce, .. } = *b;
                 self.emit(dashes, sink);
                 self.emit(announce, sink);
             }
@@ -828,9 +863,9 @@ impl LineParser for Parser {
             Pending::Nothing => {}
             Pending::Block(b) => Self::finish_block(*b, sink),
             Pending::Intro(c) | Pending::Dashes(c) => self.emit(c, sink),
-            Pending::Banner { dashes, announce, .. } => {
-                self.emit(dashes, sink);
-                self.emit(announce, sink);
+            Pending::Banner(b) => {
+                self.emit(b.dashes, sink);
+                self.emit(b.announce, sink);
             }
         }
     }

@@ -55,6 +55,9 @@ fn access(
         path: path.to_string(),
         status,
         bytes,
+        elapsed_ms: None,
+        request_id: None,
+        pid: None,
         envelope,
     })
 }
@@ -128,6 +131,9 @@ fn single_lines() {
                 path: "/api/v1/x?y=1".to_string(),
                 status: Some(201),
                 bytes: Some(1234),
+                elapsed_ms: None,
+                request_id: None,
+                pid: None,
                 envelope: Gunicorn,
             }),
             &[],
