@@ -143,7 +143,7 @@ pub fn role(format: Option<Format>) -> &'static str {
         Some(f) if f.is_loadtest() => "loadtest",
         Some(Format::JsonLog) => "app",
         Some(Format::Console) => "console",
-        Some(Format::Postgres) => "postgres",
+        Some(f) if f.is_postgres() => "postgres",
         _ => "other",
     }
 }

@@ -5,6 +5,7 @@ mod cli;
 mod compare;
 mod corpus;
 mod correlation;
+mod destinations;
 mod hostile;
 mod html;
 mod hypotheses;

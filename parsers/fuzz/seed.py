@@ -158,6 +158,11 @@ def postgres():
             yield spec.encode() + b"\n" + head
 
 
+def postgres_structured():
+    for p in files("parsers/tests/fixtures/postgres/*.csv", "parsers/tests/fixtures/postgres/*.json"):
+        yield from spread(chunks(read(p), 10), PER_FILE // 2)
+
+
 # One stamp of each grammar `time` reads, and near misses.
 STAMPS = [
     "2026-11-25T15:39:20.139Z",
@@ -222,6 +227,7 @@ TARGETS = {
     "traceback": traceback,
     "console": console,
     "postgres": postgres,
+    "postgres_structured": postgres_structured,
     "timestamps": timestamps,
     "sniff": sniff,
 }

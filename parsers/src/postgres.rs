@@ -925,7 +925,15 @@ fn severity(i: &[u8]) -> PResult<'_, Kind> {
         [] => (rest, rest),
         _ => tag(&b"  "[..]).parse(rest)?,
     };
-    let kind = match w {
+    let Some(kind) = word_kind(w) else {
+        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag)));
+    };
+    Ok((rest, kind))
+}
+
+/// What a severity word (`LOG`, `DEBUG2`, `DETAIL`...) starts; `None` for any other word.
+fn word_kind(w: &[u8]) -> Option<Kind> {
+    Some(match w {
         b"LOG" => Kind::Main(Severity::Log),
         b"ERROR" => Kind::Main(Severity::Error),
         b"FATAL" => Kind::Main(Severity::Fatal),
@@ -941,9 +949,37 @@ fn severity(i: &[u8]) -> PResult<'_, Kind> {
         b"CONTEXT" => Kind::Sub(Part::Context),
         b"QUERY" => Kind::Sub(Part::Query),
         b"LOCATION" => Kind::Sub(Part::Location),
-        _ => return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag))),
-    };
-    Ok((rest, kind))
+        _ => return None,
+    })
+}
+
+impl Severity {
+    /// The severity of an entry's main line from its word (`LOG`, `FATAL`, `DEBUG2`); `None`
+    /// for a follow-up word (`DETAIL`) or anything else.
+    pub fn from_word(w: &[u8]) -> Option<Severity> {
+        match word_kind(w)? {
+            Kind::Main(s) => Some(s),
+            Kind::Sub(_) => None,
+        }
+    }
+}
+
+/// Appends a whole field of a structured entry (csvlog, jsonlog) to `out`: its lines cleaned
+/// as a stderr entry's pieces are and joined with `\n`, at most [`MAX_FIELD_BYTES`] (then
+/// ending in `…`). Sets `lossy` when invalid UTF-8 was replaced.
+fn field_into(out: &mut String, v: &[u8], lossy: &mut bool) {
+    let start = out.len();
+    for (k, piece) in v.split(|&c| c == b'\n').enumerate() {
+        let sep = usize::from(k > 0);
+        let room = MAX_FIELD_BYTES.saturating_sub(out.len() - start + sep);
+        if k > 0 {
+            out.push('\n');
+        }
+        if clean_into(out, text::trim_cr(piece), room, lossy) {
+            out.push('…');
+            break;
+        }
+    }
 }
 
 /// Length of the severity-like word (upper-case letters, digits) that ends `before`.
@@ -1188,6 +1224,127 @@ impl PgRecord {
     }
 }
 
+/// Reads a structured entry's texts, remembering whether invalid UTF-8 was replaced.
+#[derive(Debug)]
+struct Texts<'s> {
+    lossy: bool,
+    /// Where a lean parser checks the fields it does not keep.
+    scratch: &'s mut String,
+}
+
+impl Texts<'_> {
+    /// The field's text; `None` when absent or empty.
+    fn get(&mut self, v: Option<&[u8]>) -> Option<String> {
+        let v = v.filter(|v| !v.is_empty())?;
+        let mut out = String::with_capacity(v.len().min(MAX_FIELD_BYTES));
+        field_into(&mut out, v, &mut self.lossy);
+        Some(out)
+    }
+
+    /// [`Texts::get`] when `keep`, else `None` after reading the field as it would (so the
+    /// notes are the same).
+    fn keep(&mut self, keep: bool, v: Option<&[u8]>) -> Option<String> {
+        if keep {
+            return self.get(v);
+        }
+        if let Some(v) = v {
+            self.scratch.clear();
+            field_into(self.scratch, v, &mut self.lossy);
+        }
+        None
+    }
+}
+
+/// The fields of one structured entry (a csvlog row, a jsonlog object) as read from it,
+/// before they become a [`PgRecord`].
+#[derive(Debug, Default)]
+struct Structured<'a> {
+    ts: Option<&'a [u8]>,
+    user: Option<&'a [u8]>,
+    db: Option<&'a [u8]>,
+    client: Option<&'a [u8]>,
+    port: Option<u16>,
+    pid: Option<u32>,
+    session_id: Option<&'a [u8]>,
+    session_line: Option<u64>,
+    command_tag: Option<&'a [u8]>,
+    vxid: Option<&'a [u8]>,
+    xid: Option<u64>,
+    severity: Option<&'a [u8]>,
+    sqlstate: Option<&'a [u8]>,
+    message: Option<&'a [u8]>,
+    detail: Option<&'a [u8]>,
+    hint: Option<&'a [u8]>,
+    query: Option<&'a [u8]>,
+    context: Option<&'a [u8]>,
+    statement: Option<&'a [u8]>,
+    location: Option<Cow<'a, [u8]>>,
+    app: Option<&'a [u8]>,
+    backend_type: Option<&'a [u8]>,
+    query_id: Option<i64>,
+}
+
+impl Structured<'_> {
+    /// The record of the entry at line `no`; notes an unreadable time, an assumed zone and
+    /// replaced invalid UTF-8 there. With `lean`, the strings [`Parser::lean`] does not keep
+    /// are left out (read into `scratch`, for the same notes).
+    fn record(
+        self,
+        time: &TimeOptions,
+        lean: bool,
+        scratch: &mut String,
+        no: LineNo,
+        sink: &mut dyn Sink<PgRecord>,
+    ) -> PgRecord {
+        let ts = match self.ts.filter(|t| !t.is_empty()).map(|t| time::parse(t, time)) {
+            Some(Some(st)) => {
+                if let Some(note) = st.caveat() {
+                    sink.note(no, note);
+                }
+                Some(st.micros)
+            }
+            Some(None) => {
+                sink.note(no, Note::BadTimestamp);
+                None
+            }
+            None => {
+                sink.note(no, Note::NoTimestamp);
+                None
+            }
+        };
+        let mut t = Texts { lossy: false, scratch };
+        let rec = PgRecord {
+            ts,
+            pid: self.pid,
+            severity: self.severity.and_then(Severity::from_word),
+            sqlstate: t.get(self.sqlstate),
+            message: t.get(self.message).unwrap_or_default(),
+            detail: t.get(self.detail),
+            hint: t.get(self.hint),
+            statement: t.get(self.statement),
+            context: t.get(self.context),
+            query: t.get(self.query),
+            location: t.get(self.location.as_deref()),
+            user: t.keep(!lean, self.user),
+            db: t.keep(!lean, self.db),
+            app: t.keep(!lean, self.app),
+            client: t.keep(!lean, self.client),
+            session_id: t.keep(!lean, self.session_id),
+            backend_type: t.keep(!lean, self.backend_type),
+            command_tag: t.keep(!lean, self.command_tag),
+            vxid: t.keep(!lean, self.vxid),
+            port: self.port,
+            session_line: self.session_line,
+            xid: self.xid,
+            query_id: self.query_id,
+        };
+        if t.lossy {
+            sink.note(no, Note::LossyUtf8);
+        }
+        rec
+    }
+}
+
 /// The streaming parser.
 ///
 /// A line that matches the prefix and has a main severity (`LOG`, `ERROR`, `DEBUG1`...) starts
@@ -1374,6 +1531,9 @@ impl LineParser for Parser {
         self.flush(sink);
     }
 }
+
+pub mod csv;
+pub mod json;
 
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,10 @@ pub enum Format {
     JsonLog,
     /// Postgres stderr log.
     Postgres,
+    /// Postgres `csvlog` destination.
+    PostgresCsv,
+    /// Postgres `jsonlog` destination (PostgreSQL 15+).
+    PostgresJson,
     /// A server's console: gunicorn/werkzeug lines and Python tracebacks.
     Console,
     /// k6 `--out csv` metric samples.
@@ -39,11 +43,13 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order they are tried.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 10] = [
         Format::LocustCsv,
         Format::K6Csv,
         Format::VegetaCsv,
+        Format::PostgresCsv,
         Format::LoadTestCsv,
+        Format::PostgresJson,
         Format::JsonLog,
         Format::Postgres,
         Format::WrkText,
@@ -56,12 +62,19 @@ impl Format {
             Format::LoadTestCsv => "loadtest-csv",
             Format::JsonLog => "json-log",
             Format::Postgres => "postgres",
+            Format::PostgresCsv => "postgres-csv",
+            Format::PostgresJson => "postgres-json",
             Format::Console => "console",
             Format::K6Csv => "k6-csv",
             Format::VegetaCsv => "vegeta-csv",
             Format::LocustCsv => "locust-csv",
             Format::WrkText => "wrk-text",
         }
+    }
+
+    /// True for the Postgres server's logs, whatever their destination.
+    pub fn is_postgres(self) -> bool {
+        matches!(self, Format::Postgres | Format::PostgresCsv | Format::PostgresJson)
     }
 
     /// True for the outputs of load tools (per-request rows or aggregates).
@@ -81,6 +94,8 @@ impl Format {
             Format::LoadTestCsv => loadtest::sniff(head),
             Format::JsonLog => jsonlog::sniff(head),
             Format::Postgres => postgres::sniff(head),
+            Format::PostgresCsv => postgres::csv::sniff(head),
+            Format::PostgresJson => postgres::json::sniff(head),
             Format::Console => console::sniff(head),
             Format::K6Csv => k6::sniff(head),
             Format::VegetaCsv => vegeta::sniff(head),

@@ -1005,6 +1005,16 @@ fn ingest_post<'a>(
                 None => count_unknown(&mut lr, &mut c),
             }
         }
+        Some(Format::PostgresCsv) => {
+            let p = postgres::csv::Parser::new(o.time);
+            let mut p = if analysis.is_some() { p.lean() } else { p };
+            run(&mut p, &mut lr, &mut c, &mut post)
+        }
+        Some(Format::PostgresJson) => {
+            let p = postgres::json::Parser::new(o.time);
+            let mut p = if analysis.is_some() { p.lean() } else { p };
+            run(&mut p, &mut lr, &mut c, &mut post)
+        }
         Some(Format::Console) => run(&mut console::Parser::new(o.time), &mut lr, &mut c, &mut post),
         Some(Format::K6Csv) => run(&mut k6::Parser::new(lt_opts), &mut lr, &mut c, &mut post),
         Some(Format::VegetaCsv) => {

@@ -1,0 +1,73 @@
+//! Postgres's three log destinations: one real run written as stderr, csvlog and jsonlog at
+//! once (PostgreSQL 15.18, `parsers/tests/fixtures/postgres/make-pg15.sh`) gives one report.
+
+use std::path::PathBuf;
+
+use crate::util::analyze_json;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("parsers/tests/fixtures/postgres").join(name)
+}
+
+/// Lines of the stderr log whose message (after `SEVERITY:  `) starts with `text`: counted
+/// from the file, not from the tool.
+fn stderr_count(severity: &str, text: &str) -> u64 {
+    let log = std::fs::read_to_string(fixture("pg15-stderr.log")).expect("fixture");
+    let needle = format!("] {severity}:  {text}");
+    log.lines().filter(|l| l.contains(&needle)).count() as u64
+}
+
+fn signature_counts(report: &serde_json::Value) -> Vec<(String, u64, String)> {
+    let mut v: Vec<_> = report["signatures"]
+        .as_array()
+        .expect("signatures")
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap_or_default().to_string(),
+                s["count"].as_u64().unwrap_or_default(),
+                s["first_seen"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn csvlog_and_jsonlog_give_the_report_of_the_stderr_log() {
+    let runs: Vec<(&str, serde_json::Value)> = [
+        ("pg15-stderr.log", "postgres"),
+        ("pg15.csv", "postgres-csv"),
+        ("pg15.json", "postgres-json"),
+    ]
+    .into_iter()
+    .map(|(file, format)| {
+        let path = fixture(file);
+        let report = analyze_json(&[path.to_str().expect("utf-8 path")]);
+        let input = &report["inputs"][0];
+        assert_eq!(input["format"], format, "{file}: {input}");
+        // Every line read into an entry, none skipped.
+        assert_eq!(input["skipped"], 0, "{file}: {input}");
+        assert_eq!(input["parsed"], input["lines"], "{file}: {input}");
+        (file, report)
+    })
+    .collect();
+    let (_, stderr) = &runs[0];
+    let sigs = signature_counts(stderr);
+    let count = |id: &str| sigs.iter().find(|s| s.0 == id).map_or(0, |s| s.1);
+    assert_eq!(count("pg_too_many_clients"), stderr_count("FATAL", "sorry, too many clients"));
+    assert_eq!(count("pg_reserved_slots"), stderr_count("FATAL", "remaining connection slots"));
+    assert_eq!(count("pg_eof_open_transaction"), stderr_count("LOG", "unexpected EOF on client"));
+    assert_eq!(count("pg_conn_received"), stderr_count("LOG", "connection received"));
+    assert!(count("pg_too_many_clients") > 0 && count("pg_eof_open_transaction") > 0, "{sigs:?}");
+    assert!(stderr["hypotheses"][0]["root"].is_string(), "{}", stderr["hypotheses"]);
+    for (file, report) in &runs[1..] {
+        assert_eq!(signature_counts(report), sigs, "{file}");
+        assert_eq!(report["facts"]["pg_connections"], stderr["facts"]["pg_connections"], "{file}");
+        for key in ["root", "chain", "summary", "confidence"] {
+            assert_eq!(report["hypotheses"][0][key], stderr["hypotheses"][0][key], "{file}: {key}");
+        }
+        assert_eq!(report["inputs"][0]["records"], stderr["inputs"][0]["records"], "{file}");
+    }
+}
