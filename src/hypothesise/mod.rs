@@ -910,6 +910,17 @@ fn remedy(id: &str, remediation: &str, inp: &Input<'_>) -> String {
                 ));
             }
             facts.push(pg_sentence);
+            if let Some(class) = async_workers(procs).filter(|_| id != "queuepool_exhausted") {
+                facts.push(format!(
+                    "gunicorn ran {class} workers: a greenlet serving a request opens its own \
+                     database connection unless the app shares one bounded pool per process, so \
+                     each process holds as many connections as it has requests in flight (up to \
+                     its worker_connections, 1000 by default) and the processes together outgrow \
+                     Postgres under load. Share a bounded pool (pool_size × processes below \
+                     max_connections), put PgBouncer in front, or serve with a fixed thread pool \
+                     (gthread, waitress)."
+                ));
+            }
             if let (Some(k), Some(p)) = (limit, procs) {
                 let each = k / p.count.max(1);
                 facts.push(format!(
@@ -1007,6 +1018,14 @@ fn remedy(id: &str, remediation: &str, inp: &Input<'_>) -> String {
     } else {
         format!("{} {remediation}", facts.join(" "))
     }
+}
+
+/// The worker class when it is an asynchronous one (gevent, eventlet): one greenlet per
+/// request in flight, each free to open its own connection.
+fn async_workers(procs: Option<&facts::Processes>) -> Option<&str> {
+    let class = procs?.worker_class.as_deref()?;
+    let lower = class.to_ascii_lowercase();
+    (lower.contains("gevent") || lower.contains("eventlet")).then_some(class)
 }
 
 fn capitalise(s: &str) -> String {

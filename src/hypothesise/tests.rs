@@ -246,3 +246,41 @@ fn a_root_that_stopped_long_before_the_failures_loses_precedence() {
     );
     assert!(h.confidence < 0.5, "{}", h.confidence);
 }
+
+#[test]
+fn refusals_under_gevent_workers_name_the_connection_per_greenlet() {
+    let cat = Catalog::builtin().expect("catalog");
+    let edges = [edge("pg_too_many_clients", "symptom:http_5xx", 10)];
+    let fails: Vec<f64> = (0..20).map(|i| 10.0 + f64::from(i)).collect();
+    let refusals: Vec<f64> = fails.iter().map(|t| t - 0.1).collect();
+    let findings = [finding(&cat, "pg_too_many_clients", &refusals)];
+    let s = Symptoms { list: vec![http_5xx(&fails, 200)], ..Symptoms::default() };
+    let lt = load(200, 20);
+    let fix_with = |class: &str| {
+        let facts = Facts {
+            processes: Some(facts::Processes {
+                count: 2,
+                how: "gunicorn booted 2 workers at once".into(),
+                worker_class: Some(class.into()),
+            }),
+            ..Facts::default()
+        };
+        let d = hypothesise(&Input {
+            lt: &lt,
+            funnel: &Funnel::default(),
+            findings: &findings,
+            catalog: &cat,
+            edges: &edges,
+            symptoms: &s,
+            facts,
+        });
+        assert_eq!(d.hypotheses[0].root_id, "pg_too_many_clients");
+        d.hypotheses[0].fix.clone()
+    };
+    let gevent = fix_with("gevent");
+    assert!(gevent.contains("gunicorn ran gevent workers: a greenlet serving a request opens its own database connection"), "{gevent}");
+    // Threads share the process's pool: no such sentence for them.
+    let gthread = fix_with("gthread");
+    assert!(!gthread.contains("greenlet"), "{gthread}");
+    assert!(gthread.contains("2 server processes"), "{gthread}");
+}
