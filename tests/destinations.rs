@@ -71,3 +71,46 @@ fn csvlog_and_jsonlog_give_the_report_of_the_stderr_log() {
         assert_eq!(report["inputs"][0]["records"], stderr["inputs"][0]["records"], "{file}");
     }
 }
+
+#[test]
+fn a_log_written_to_several_destinations_is_read_once() {
+    // A log directory as `log_destination = 'stderr,csvlog,jsonlog'` leaves it.
+    let dir = crate::util::TempDir::new("destinations");
+    for f in ["pg15-stderr.log", "pg15.csv", "pg15.json"] {
+        std::fs::copy(fixture(f), dir.join(f)).expect("copy");
+    }
+    let all = analyze_json(&[dir.0.to_str().expect("utf-8 path")]);
+    let one = analyze_json(&[fixture("pg15.csv").to_str().expect("utf-8 path")]);
+    assert_eq!(signature_counts(&all), signature_counts(&one));
+    assert_eq!(all["facts"]["pg_connections"], one["facts"]["pg_connections"]);
+    let inputs = all["inputs"].as_array().expect("inputs");
+    let read: Vec<&str> = inputs
+        .iter()
+        .filter(|i| i["copy_of"].is_null())
+        .filter_map(|i| i["path"].as_str())
+        .collect();
+    assert_eq!(read.len(), 1, "{inputs:?}");
+    assert!(read[0].ends_with("pg15.csv"), "the csvlog is the one read: {read:?}");
+    for i in inputs.iter().filter(|i| !i["copy_of"].is_null()) {
+        assert!(i["copy_of"].as_str().is_some_and(|p| p.ends_with("pg15.csv")), "{i}");
+        assert_eq!(i["lines"], 0, "{i}");
+        assert!(i["reason"].as_str().is_some_and(|r| r.starts_with("not read: the same")), "{i}");
+    }
+    let warnings = all["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.iter().filter(|w| w.to_string().contains("Not read: ")).count(), 2);
+    let table = crate::util::run(crate::util::cmd().args(["analyze"]).arg(&dir.0));
+    let table = String::from_utf8_lossy(&table.stdout).to_string();
+    assert!(table.contains("Not read: ") && !table.contains("Skipped while walking"), "{table}");
+    // Two stderr logs of different servers are both read.
+    let other = dir.join("other.log");
+    std::fs::write(
+        &other,
+        "2026-11-26 17:00:00.001 UTC [1] LOG:  database system is ready to accept connections\n",
+    )
+    .expect("write");
+    let both = analyze_json(&[
+        fixture("pg15-stderr.log").to_str().expect("utf-8"),
+        other.to_str().expect("utf-8"),
+    ]);
+    assert!(both["inputs"].as_array().expect("inputs").iter().all(|i| i["copy_of"].is_null()));
+}

@@ -17,6 +17,7 @@
 //! An input that cannot be read is kept in [`Ingested::sources`] with its error; the other
 //! inputs are still analysed.
 
+pub mod copies;
 pub mod discover;
 pub mod post;
 pub mod read;
@@ -194,6 +195,9 @@ pub struct SourceInfo {
     pub stats: LineStats,
     /// Why it could not be read (fully), if so.
     pub error: Option<String>,
+    /// The input it is a copy of, when it was not read for that: another destination of the
+    /// same Postgres server log ([`copies`]).
+    pub copy_of: Option<SourceId>,
 }
 
 /// Everything ingested.
@@ -243,12 +247,16 @@ pub fn ingest_for(
     pool: &rayon::ThreadPool,
     analysis: Option<Analysis<'_>>,
 ) -> Ingested {
+    let copies = pool.install(|| copies::find(inputs, o));
     let mut started: Vec<(usize, (SourceInfo, Post<'_>))> = pool.install(|| {
         start_order(inputs, o)
             .into_iter()
             .par_bridge()
             .map(|i| {
                 let input = &inputs[i];
+                if let Some((of, format)) = copies[i] {
+                    return (i, (not_read_copy(i, input, format, of, inputs), Post::new(analysis)));
+                }
                 let opened = read::open(input.path(), o.max_decompressed);
                 (i, ingest_post(i as SourceId, input, opened, o, analysis))
             })
@@ -283,6 +291,33 @@ pub fn ingest_for(
     ingested.stages.finish();
     ingested.events = events;
     ingested
+}
+
+/// What is said of an input not read because it is a copy of input `of` ([`copies`]).
+fn not_read_copy(
+    i: usize,
+    input: &Input,
+    format: Format,
+    of: usize,
+    inputs: &[Input],
+) -> SourceInfo {
+    let other = inputs.get(of).map_or_else(String::new, Input::display);
+    SourceInfo {
+        id: i as SourceId,
+        input: input.clone(),
+        format: Some(format),
+        reason: format!(
+            "not read: the same Postgres entries as {other} (the server writes each entry to \
+             every log_destination)"
+        ),
+        detail: None,
+        dialect: None,
+        compression: Compression::None,
+        bytes: 0,
+        stats: LineStats::default(),
+        error: None,
+        copy_of: Some(of as SourceId),
+    }
 }
 
 /// Inputs sniffed ahead to order them ([`start_order`]), at most: past it, many files keep
@@ -942,6 +977,7 @@ fn ingest_post<'a>(
         bytes: 0,
         stats: LineStats::default(),
         error: None,
+        copy_of: None,
     };
     let (reader, compression) = match opened {
         Ok(x) => x,

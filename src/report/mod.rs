@@ -195,6 +195,9 @@ pub struct InputOut {
     pub notes: BTreeMap<&'static str, u64>,
     /// Why the input could not be read (fully), if so.
     pub error: Option<String>,
+    /// The input whose copy this one is, when it was not read for that (another
+    /// `log_destination` of the same Postgres server log), else null.
+    pub copy_of: Option<String>,
 }
 
 /// Lines whose time needed help, over all inputs: the totals of the inputs' time notes.
@@ -1030,6 +1033,7 @@ pub fn build(p: &Parts<'_>) -> Report {
                 .collect(),
             notes: s.stats.notes.iter().map(|(k, v)| (*k, v.count)).collect(),
             error: s.error.as_deref().map(sanitize),
+            copy_of: s.copy_of.map(path_of),
         })
         .collect();
     // Paths given that could not be opened at all are inputs too: a ticket must show them.
@@ -1050,14 +1054,25 @@ pub fn build(p: &Parts<'_>) -> Report {
             skipped_first_lines: BTreeMap::new(),
             notes: BTreeMap::new(),
             error: Some(sanitize(&e.message)),
+            copy_of: None,
         });
     }
+    let copies = p.ingested.sources.iter().filter_map(|s| {
+        let of = s.copy_of?;
+        Some(format!(
+            "Not read: {} holds the same Postgres entries as {} (another log_destination of \
+             the same server; its signatures are counted once)",
+            sanitize(&s.input.display()),
+            path_of(of)
+        ))
+    });
     let warnings = p
         .ingested
         .discover_errors
         .iter()
         .filter(|e| !e.fatal)
         .map(|e| sanitize(&format!("{}: {}", e.path, e.message)))
+        .chain(copies)
         .collect();
     let lt = p.loadtest;
     let o = OutcomeCounts::from(&lt.outcomes);

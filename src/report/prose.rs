@@ -213,8 +213,12 @@ pub fn not_understood(i: &InputOut) -> Vec<NotUnderstood> {
     rows
 }
 
-/// A warning from walking the input folders, as a sentence.
+/// A warning as a sentence: one from walking the input folders gets its context; one about
+/// an input not read (a copy of another, see `crate::ingest::copies`) is one already.
 pub fn walk_warning(w: &str) -> String {
+    if w.starts_with("Not read: ") {
+        return w.to_string();
+    }
     format!("Skipped while walking folders: {w}")
 }
 

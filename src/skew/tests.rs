@@ -20,6 +20,7 @@ fn source(id: SourceId, path: &str, format: Format) -> SourceInfo {
         bytes: 0,
         stats: Default::default(),
         error: None,
+        copy_of: None,
     }
 }
 
