@@ -13,6 +13,8 @@
 
 use std::collections::HashSet;
 
+use rayon::prelude::*;
+
 use rootcause_parsers::postgres::{self, PgRecord};
 use rootcause_parsers::sniff::Format;
 use rootcause_parsers::time::SECOND;
@@ -41,7 +43,7 @@ pub fn find(inputs: &[Input], o: &IngestOptions) -> Vec<Option<(usize, Format)>>
     if inputs.len() < 2 {
         return out;
     }
-    let starts: Vec<Option<(Format, Vec<Key>)>> = inputs.iter().map(|i| start(i, o)).collect();
+    let starts: Vec<Option<(Format, Vec<Key>)>> = inputs.par_iter().map(|i| start(i, o)).collect();
     let rank = |f: Format| match f {
         Format::PostgresCsv => 0,
         Format::PostgresJson => 1,
