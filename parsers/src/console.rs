@@ -1,21 +1,36 @@
-//! A server's console output: gunicorn and werkzeug log lines, access lines and tracebacks.
+//! A server's console output: gunicorn, werkzeug, uWSGI, nginx and Django log lines, access
+//! lines and tracebacks.
 //!
-//! [`Parser`] is a streaming [`LineParser`] for what a Python web server writes to its
-//! terminal or `stderr.log`. Each line becomes one [`ConsoleRecord`]:
+//! [`Parser`] is a streaming [`LineParser`] for what a Python web server (or the proxy in front
+//! of it) writes to its terminal, `stderr.log` or log file. Each line becomes one
+//! [`ConsoleRecord`]:
 //! - gunicorn error-log lines `[2026-11-25 15:42:08 +0000] [29798] [CRITICAL] WORKER TIMEOUT
 //!   (pid:29804)` and Flask's default `[2026-11-25 15:42:08,123] ERROR in app: ...` become
 //!   [`ConsoleLog`]s with their envelope's timestamp, pid and level;
-//! - werkzeug request lines `127.0.0.1 - - [25/Nov/2026 15:40:52] "GET /x HTTP/1.1" 200 -`
-//!   and common-log-format access lines (gunicorn's access log) become [`Access`] records;
-//!   other werkzeug-envelope lines become werkzeug [`ConsoleLog`]s;
+//! - uWSGI's lines with the `ctime` prefix `Wed Nov 25 15:42:08 2026 - msg` (`--log-date`, and
+//!   the master's HARAKIRI lines always) become uWSGI [`ConsoleLog`]s; its unprefixed lines
+//!   (`DAMN ! worker 1 (pid: 123) died, ...`, `Respawned uWSGI worker 1 (new pid: 130)`) are
+//!   plain lines;
+//! - nginx error-log lines `2026/11/25 15:42:08 [error] 12#12: *3 msg` become nginx
+//!   [`ConsoleLog`]s with pid and level (`emerg`, `alert`, `crit` read as critical, `notice` as
+//!   info); the connection number `*3 ` is left out of the message, so that the same error
+//!   reads the same on every connection;
+//! - werkzeug request lines `127.0.0.1 - - [25/Nov/2026 15:40:52] "GET /x HTTP/1.1" 200 -`,
+//!   common-log-format access lines (gunicorn's access log, nginx's `combined`), uWSGI's
+//!   request log line `[pid: 12|app: 0|req: 3/7] 127.0.0.1 () {34 vars in 512 bytes} [Wed Nov
+//!   25 15:42:08 2026] GET /x => generated 12 bytes in 3 msecs (HTTP/1.1 200) ...` (with its
+//!   pid and elapsed time) and Django's development server `[25/Nov/2026 15:42:08] "GET /x
+//!   HTTP/1.1" 500 145` become [`Access`] records; other werkzeug- or Django-envelope lines
+//!   become [`ConsoleLog`]s of that envelope;
 //! - a Python traceback, with the wrapper line that introduced it (`Error handling request`,
-//!   `Exception in worker process`, `Error on request:`, ...) or the socketserver banner
-//!   around it, becomes one multi-line [`ConsoleTraceback`];
+//!   `Exception in worker process`, `Error on request:`, Django's `Internal Server Error: /x`,
+//!   ...) or the socketserver banner around it, becomes one multi-line [`ConsoleTraceback`];
 //! - anything else is a plain [`ConsoleLog`] whose timestamp is inferred from the previous
 //!   timestamped line; blank lines are skipped.
 //!
-//! ANSI colour codes and other control characters never reach a message. werkzeug stamps have
-//! no zone: the [`TimeOptions`] default offset is applied and [`Note::ZoneAssumed`] reported.
+//! ANSI colour codes and other control characters never reach a message. werkzeug, uWSGI,
+//! nginx and Django stamps have no zone: the [`TimeOptions`] default offset is applied and
+//! [`Note::ZoneAssumed`] reported.
 //! Lookahead is bounded: a possible traceback intro, the two banner lines, or the blank lines
 //! that may separate chained tracebacks are held until the next line decides; a traceback block
 //! is capped at 20 000 lines. Every line fed ends up in exactly one record or skip.
@@ -37,6 +52,27 @@
 //! assert_eq!(out.records[1].lines, 5);
 //! assert_eq!(tb.intro.as_deref(), Some("Error handling request /businesses"));
 //! assert_eq!(tb.traceback.last().unwrap().exc_type, "SystemExit");
+//! ```
+//!
+//! uWSGI and nginx:
+//!
+//! ```
+//! use rootcause_parsers::console::{ConsoleRecord, Envelope, Parser};
+//! use rootcause_parsers::{Level, parse_bytes};
+//! let log = b"[pid: 28676|app: 0|req: 1/2] 127.0.0.1 () {28 vars in 294 bytes} \
+//! [Thu Nov 26 16:09:36 2026] GET /boom => generated 0 bytes in 336 micros (HTTP/1.1 500) \
+//! 0 headers in 0 bytes (0 switches on core 0)\n\
+//! Thu Nov 26 16:09:38 2026 - *** HARAKIRI ON WORKER 2 (pid: 28677, try: 1, graceful: yes) ***\n\
+//! 2026/11/26 16:09:58 [error] 29027#29027: *2 upstream timed out (110: Connection timed out) \
+//! while reading response header from upstream\n";
+//! let out = parse_bytes(&mut Parser::default(), log);
+//! let ConsoleRecord::Access(a) = &out.records[0].rec else { panic!() };
+//! assert_eq!((a.status, a.pid, a.elapsed_ms), (Some(500), Some(28676), Some(0.336)));
+//! let ConsoleRecord::Log(l) = &out.records[1].rec else { panic!() };
+//! assert_eq!(l.envelope, Envelope::Uwsgi);
+//! let ConsoleRecord::Log(l) = &out.records[2].rec else { panic!() };
+//! assert_eq!((l.envelope, l.level, l.pid), (Envelope::Nginx, Some(Level::Error), Some(29027)));
+//! assert!(l.message.starts_with("upstream timed out (110: "));
 //! ```
 
 use std::sync::LazyLock;
@@ -446,7 +482,8 @@ static BANNER: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Start-up lines of the werkzeug/Flask development server and waitress (for [`sniff`]).
+/// Start-up lines of the werkzeug/Flask development server, waitress and Django's `runserver`
+/// (for [`sniff`]).
 static STARTUP: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"(?x)
@@ -492,6 +529,8 @@ static UWSGI_PLAIN: LazyLock<Regex> = LazyLock::new(|| {
           | mapped\x20\d+\x20bytes\x20\(
           | (?:lock\x20engine|thunder\x20lock):\x20
           | !!!\x20no\x20internal\x20routing\x20support
+          | \x20?\*\*\*\x20WARNING:\x20you\x20(?:are\x20running\x20uWSGI|have\x20enabled)
+          | (?:os|nodename|machine):\x20                      # uname(), printed at start-up
         )",
     )
 });
@@ -629,8 +668,9 @@ enum Flow {
 /// How sure we are that `head` is a server console log.
 ///
 /// Runs the parser over the first 200 lines and scores the share of non-blank lines it
-/// recognised (gunicorn, Flask and werkzeug envelopes, access lines, tracebacks, the
-/// development server's start-up lines). `None` when nothing was recognised, as for CSV,
+/// recognised (gunicorn, Flask, werkzeug, uWSGI, nginx and Django envelopes, access lines,
+/// tracebacks, the development servers' start-up lines, uWSGI's unprefixed lines), and says
+/// how many of each it counted. `None` when nothing was recognised, as for CSV,
 /// JSON lines or a Postgres log.
 pub fn sniff(head: &[u8]) -> Option<Detection> {
     const SNIFF_LINES: usize = 200;
