@@ -12,6 +12,7 @@ mod loadtest;
 mod readme;
 mod reports;
 mod scenarios;
+mod servers;
 mod signatures;
 mod timeline;
 mod util;

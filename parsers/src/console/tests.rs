@@ -591,7 +591,10 @@ fn sniffing() {
         (
             "uWSGI with --log-date",
             UWSGI_DATE,
-            Some((1.0, "3 uWSGI request lines, 46 uWSGI log lines, 1 traceback in the first 53 lines")),
+            Some((
+                1.0,
+                "3 uWSGI request lines, 46 uWSGI log lines, 1 traceback in the first 53 lines",
+            )),
         ),
         (
             "uWSGI without --log-date",
@@ -683,12 +686,18 @@ fn uwsgi_with_log_date() {
 
     let ls = logs(&out);
     let (_, first) = ls[0];
-    assert_eq!(first.message, "*** Starting uWSGI 2.0.31 (64bit) on [Thu Nov 26 16:09:09 2026] ***");
+    assert_eq!(
+        first.message,
+        "*** Starting uWSGI 2.0.31 (64bit) on [Thu Nov 26 16:09:09 2026] ***"
+    );
     assert_eq!(first.ts, ts("2026-11-26T16:09:09Z"));
     assert!(!first.ts_inferred);
     let (line, harakiri) = ls[39];
     assert_eq!(line, 46);
-    assert_eq!(harakiri.message, "*** HARAKIRI ON WORKER 1 (pid: 28352, try: 1, graceful: yes) ***");
+    assert_eq!(
+        harakiri.message,
+        "*** HARAKIRI ON WORKER 1 (pid: 28352, try: 1, graceful: yes) ***"
+    );
     assert_eq!(harakiri.ts, ts("2026-11-26T16:09:13Z"));
     assert_eq!((harakiri.pid, harakiri.level), (None, None));
     let (_, damn) = ls[44];
@@ -716,7 +725,10 @@ fn uwsgi_with_log_date() {
         }
     );
     assert_eq!(acc[0].1.pid, Some(28352));
-    assert_eq!((acc[2].1.status, acc[2].1.bytes, acc[2].1.path.as_str()), (Some(200), Some(12), "/"));
+    assert_eq!(
+        (acc[2].1.status, acc[2].1.bytes, acc[2].1.path.as_str()),
+        (Some(200), Some(12), "/")
+    );
 
     // The traceback uWSGI printed between two request lines is stitched, its time inferred.
     let (line, tb) = tracebacks(&out)[0];
@@ -729,7 +741,10 @@ fn uwsgi_with_log_date() {
 
     // No stamp has a zone: each timestamped line says so.
     assert_eq!(count_notes(&out, Note::ZoneAssumed), 49);
-    assert_eq!(out.notes.iter().find(|(_, n)| *n == Note::TimestampInferred), Some(&(41, Note::TimestampInferred)));
+    assert_eq!(
+        out.notes.iter().find(|(_, n)| *n == Note::TimestampInferred),
+        Some(&(41, Note::TimestampInferred))
+    );
     assert_eq!(out.notes.len(), 50);
 }
 
@@ -752,7 +767,10 @@ fn uwsgi_without_log_date() {
     assert_eq!(count_notes(&out, Note::NoTimestamp), 39);
     let (line, damn) = ls[44];
     assert_eq!(line, 51);
-    assert_eq!(damn.message, "DAMN ! worker 2 (pid: 28677) died, killed by signal 9 :( trying respawn ...");
+    assert_eq!(
+        damn.message,
+        "DAMN ! worker 2 (pid: 28677) died, killed by signal 9 :( trying respawn ..."
+    );
     assert_eq!(damn.envelope, Envelope::Plain);
     assert!(damn.ts_inferred);
     assert_eq!(damn.ts, ts("2026-11-26T16:09:38Z"));
@@ -803,7 +821,12 @@ fn nginx_error_log() {
     let (_, first) = ls[0];
     assert_eq!(
         (first.ts, first.pid, first.level, first.message.as_str()),
-        (ts("2026-11-26T16:09:56Z"), Some(29021), Some(Level::Info), "using the \"epoll\" event method")
+        (
+            ts("2026-11-26T16:09:56Z"),
+            Some(29021),
+            Some(Level::Info),
+            "using the \"epoll\" event method"
+        )
     );
     let errors: Vec<&ConsoleLog> =
         ls.iter().map(|(_, l)| *l).filter(|l| l.level == Some(Level::Error)).collect();
@@ -970,7 +993,11 @@ fn django_server_lines() {
     let (_, l) = logs(&out)[0];
     assert_eq!(
         (l.envelope, l.ts, l.message.as_str()),
-        (Envelope::Django, ts("2026-11-26T16:10:17Z"), "code 400, message Bad request syntax ('x')")
+        (
+            Envelope::Django,
+            ts("2026-11-26T16:10:17Z"),
+            "code 400, message Bad request syntax ('x')"
+        )
     );
     assert!(django_server(b"[2026-11-26 16:10:17] x", &o).is_none());
     assert!(django_server(b"[26/Nov/2026 16:10:17", &o).is_none());
