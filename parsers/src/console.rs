@@ -370,12 +370,9 @@ fn uwsgi_request(line: &[u8], o: &TimeOptions) -> Option<(Access, Option<Stamp>)
         Ok((b"", st)) => Some(st),
         _ => None,
     };
-    let elapsed_ms = number("time").map(|t| {
-        // u64 to f64 may round beyond 2^53 µs (285 years): harmless for a duration.
-        #[allow(clippy::cast_precision_loss)]
-        let t = t as f64;
-        if field("unit") == b"micros" { t / 1000.0 } else { t }
-    });
+    // `micros` with --log-micros, else `msecs`.
+    let elapsed_ms = number("time")
+        .map(|t| if field("unit") == b"micros" { t as f64 / 1000.0 } else { t as f64 });
     let access = Access {
         ts: stamp.map(|s| s.micros),
         client: text::lossy(field("addr")).into_owned(),
