@@ -40,7 +40,11 @@ fn found(report: &serde_json::Value, id: &str) -> (u64, Vec<u64>) {
 fn assert_found(report: &serde_json::Value, rel: &str, id: &str, needle: &str) {
     let want = lines_with(rel, needle);
     assert!(!want.is_empty(), "{rel}: no line has {needle:?}");
-    assert_eq!(found(report, id), (want.len() as u64, want), "{rel}: {id}");
+    let (count, lines) = found(report, id);
+    assert_eq!(count, want.len() as u64, "{rel}: {id}");
+    // The report cites the first few (at most 5) of them.
+    assert!(!lines.is_empty() && lines.len() <= 5, "{rel}: {id}: {lines:?}");
+    assert_eq!(lines, want[..lines.len()], "{rel}: {id}");
 }
 
 #[test]
@@ -59,6 +63,13 @@ fn uwsgi_harakiri_kills_and_respawns() {
     }
     let rel = "uwsgi/uwsgi-harakiri.log";
     assert_found(&analyze(rel), rel, "uw_lifecycle", "goodbye to uWSGI");
+}
+
+#[test]
+fn uwsgi_listen_queue_full() {
+    let rel = "uwsgi/uwsgi-listen-queue-full.log";
+    let report = analyze(rel);
+    assert_found(&report, rel, "uw_listen_queue_full", "*** uWSGI listen queue of socket ");
 }
 
 #[test]

@@ -11,6 +11,7 @@ const SEED_BANNER: &[u8] =
     include_bytes!("../../tests/fixtures/console/seed-socketserver-banner.log");
 const UWSGI_DATE: &[u8] = include_bytes!("../../tests/fixtures/uwsgi/uwsgi-log-date-harakiri.log");
 const UWSGI: &[u8] = include_bytes!("../../tests/fixtures/uwsgi/uwsgi-harakiri.log");
+const UWSGI_QUEUE: &[u8] = include_bytes!("../../tests/fixtures/uwsgi/uwsgi-listen-queue-full.log");
 const NGINX_ERROR: &[u8] = include_bytes!("../../tests/fixtures/nginx/error.log");
 const NGINX_ACCESS: &[u8] = include_bytes!("../../tests/fixtures/nginx/access-combined.log");
 const DJANGO: &[u8] = include_bytes!("../../tests/fixtures/django/runserver-too-many-clients.log");
@@ -604,6 +605,14 @@ fn sniffing() {
                 "3 uWSGI request lines, 5 uWSGI log lines, 46 unprefixed uWSGI lines, 1 traceback in the first 58 lines",
             )),
         ),
+        (
+            "uWSGI listen queue full",
+            UWSGI_QUEUE,
+            Some((
+                1.0,
+                "3 uWSGI request lines, 15 uWSGI log lines, 39 unprefixed uWSGI lines in the first 57 lines",
+            )),
+        ),
         ("nginx error log", NGINX_ERROR, Some((1.0, "19 nginx error lines in the first 19 lines"))),
         (
             "nginx access log",
@@ -785,6 +794,39 @@ fn uwsgi_without_log_date() {
     let pids: Vec<Option<u32>> = acc.iter().map(|(_, a)| a.pid).collect();
     assert_eq!(pids, vec![Some(28677), Some(28676), Some(28676)]);
     assert_eq!(tracebacks(&out)[0].1.traceback.last().unwrap().exc_type, "RuntimeError");
+}
+
+#[test]
+fn uwsgi_listen_queue_full() {
+    // One worker busy 5 s per request, --listen 2: the master says the queue is full each second.
+    let out = run(UWSGI_QUEUE);
+    assert_eq!(out.lines, 57);
+    assert_eq!(out.records.len(), 57);
+    let full: Vec<&ConsoleLog> = logs(&out)
+        .into_iter()
+        .map(|(_, l)| l)
+        .filter(|l| {
+            l.message.starts_with(
+                "*** uWSGI listen queue of socket \"127.0.0.1:18933\" (fd: 3) full !!! (",
+            )
+        })
+        .collect();
+    assert_eq!(full.len(), 15);
+    assert!(full.iter().all(|l| l.envelope == Envelope::Uwsgi && !l.ts_inferred));
+    assert_eq!(full[0].ts, ts("2026-11-26T16:18:01Z"));
+    let acc = accesses(&out);
+    let got: Vec<(LineNo, Option<f64>, Option<Micros>)> =
+        acc.iter().map(|(l, a)| (*l, a.elapsed_ms, a.ts)).collect();
+    // The request line is written at the end, stamped with the request's start.
+    assert_eq!(
+        got,
+        vec![
+            (42, Some(5001.0), ts("2026-11-26T16:18:01Z")),
+            (48, Some(5000.0), ts("2026-11-26T16:18:06Z")),
+            (54, Some(5001.0), ts("2026-11-26T16:18:11Z")),
+        ]
+    );
+    assert!(acc.iter().all(|(_, a)| a.pid == Some(31268) && a.path == "/slow"));
 }
 
 #[test]
