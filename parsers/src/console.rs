@@ -812,8 +812,10 @@ impl Parser {
             }
         };
         if let Some((access, stamp)) = uwsgi_request(line, o) {
-            if let Some(st) = &stamp {
-                zone_note(st, &mut notes);
+            match &stamp {
+                Some(st) => zone_note(st, &mut notes),
+                // A stamp that does not read: the line is kept, its time unknown.
+                None => notes.push(Note::NoTimestamp),
             }
             let ts = access.ts;
             return Classified { no, rec: ConsoleRecord::Access(access), notes, own_ts: ts };

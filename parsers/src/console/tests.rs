@@ -844,6 +844,7 @@ fn uwsgi_request_lines() {
     let line = b"[pid: 1|app: -1|req: -1/9] 127.0.0.1 () {28 vars in 286 bytes} [Thu Nov 36 16:09:36 2026] GET / => generated 12 bytes in 3 msecs (HTTP/1.1 200) 2 headers in 65 bytes (1 switches on core 0)";
     let (a, stamp) = uwsgi_request(line, &o).unwrap();
     assert_eq!((a.ts, stamp.is_none(), a.elapsed_ms, a.status), (None, true, Some(3.0), Some(200)));
+    assert_eq!(run(line).notes, vec![(1, Note::NoTimestamp)]);
     // The ctime prefix needs its ` - ` at column 24 and a stamp that reads.
     assert!(uwsgi_ctime(b"Thu Nov 26 16:09:38 2026 - x", &o).is_some());
     assert!(uwsgi_ctime(b"Thu Nov 26 16:09:38 2026 -x", &o).is_none());
