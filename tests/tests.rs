@@ -13,6 +13,7 @@ mod loadtest;
 mod readme;
 mod reports;
 mod scenarios;
+mod servers;
 mod signatures;
 mod timeline;
 mod util;

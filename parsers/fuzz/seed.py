@@ -34,6 +34,14 @@ PER_FILE = 120
 MARKERS = re.compile(rb"Traceback|ERROR|FATAL|CRITICAL|error|exception|Exception|DETAIL|\t|\x1b")
 
 
+# Real uWSGI, nginx and Django output (the console parser's other envelopes).
+SERVER_LOGS = (
+    "parsers/tests/fixtures/uwsgi/*.log",
+    "parsers/tests/fixtures/nginx/*.log",
+    "parsers/tests/fixtures/django/*.log",
+)
+
+
 def read(path):
     return path.read_bytes()
 
@@ -116,7 +124,7 @@ def traceback_blocks(data, width=40):
 def traceback():
     for p in files("parsers/tests/fixtures/traceback/*.txt", "parsers/tests/fixtures/console/*.log"):
         yield read(p)[:MAX_SEED]
-    for p in files("samples/*/stderr.log"):
+    for p in files("samples/*/stderr.log", *SERVER_LOGS):
         yield from spread(list(traceback_blocks(read(p))), PER_FILE // 4)
     # Tracebacks carried inside JSON log lines.
     for p in files("samples/*/app.log"):
@@ -136,7 +144,7 @@ def traceback():
 def console():
     for p in files("parsers/tests/fixtures/console/*.log"):
         yield read(p)[:MAX_SEED]
-    for p in files("samples/*/stderr.log"):
+    for p in files("samples/*/stderr.log", *SERVER_LOGS):
         yield from spread(chunks(read(p), 24), PER_FILE)
 
 
@@ -208,7 +216,7 @@ def timestamps():
     for p in files("samples/*/hammer.csv"):
         for line in lines(read(p))[1:400:40]:
             yield line.split(b",", 1)[0]
-    for p in files("samples/*/postgresql.log", "samples/*/stderr.log"):
+    for p in files("samples/*/postgresql.log", "samples/*/stderr.log", *SERVER_LOGS):
         for line in lines(read(p))[:400:40]:
             yield line[:32].rstrip(b"\n")
 

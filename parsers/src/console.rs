@@ -1,21 +1,36 @@
-//! A server's console output: gunicorn and werkzeug log lines, access lines and tracebacks.
+//! A server's console output: gunicorn, werkzeug, uWSGI, nginx and Django log lines, access
+//! lines and tracebacks.
 //!
-//! [`Parser`] is a streaming [`LineParser`] for what a Python web server writes to its
-//! terminal or `stderr.log`. Each line becomes one [`ConsoleRecord`]:
+//! [`Parser`] is a streaming [`LineParser`] for what a Python web server (or the proxy in front
+//! of it) writes to its terminal, `stderr.log` or log file. Each line becomes one
+//! [`ConsoleRecord`]:
 //! - gunicorn error-log lines `[2026-11-25 15:42:08 +0000] [29798] [CRITICAL] WORKER TIMEOUT
 //!   (pid:29804)` and Flask's default `[2026-11-25 15:42:08,123] ERROR in app: ...` become
 //!   [`ConsoleLog`]s with their envelope's timestamp, pid and level;
-//! - werkzeug request lines `127.0.0.1 - - [25/Nov/2026 15:40:52] "GET /x HTTP/1.1" 200 -`
-//!   and common-log-format access lines (gunicorn's access log) become [`Access`] records;
-//!   other werkzeug-envelope lines become werkzeug [`ConsoleLog`]s;
+//! - uWSGI's lines with the `ctime` prefix `Wed Nov 25 15:42:08 2026 - msg` (`--log-date`, and
+//!   the master's HARAKIRI lines always) become uWSGI [`ConsoleLog`]s; its unprefixed lines
+//!   (`DAMN ! worker 1 (pid: 123) died, ...`, `Respawned uWSGI worker 1 (new pid: 130)`) are
+//!   plain lines;
+//! - nginx error-log lines `2026/11/25 15:42:08 [error] 12#12: *3 msg` become nginx
+//!   [`ConsoleLog`]s with pid and level (`emerg`, `alert`, `crit` read as critical, `notice` as
+//!   info); the connection number `*3 ` is left out of the message, so that the same error
+//!   reads the same on every connection;
+//! - werkzeug request lines `127.0.0.1 - - [25/Nov/2026 15:40:52] "GET /x HTTP/1.1" 200 -`,
+//!   common-log-format access lines (gunicorn's access log, nginx's `combined`), uWSGI's
+//!   request log line `[pid: 12|app: 0|req: 3/7] 127.0.0.1 () {34 vars in 512 bytes} [Wed Nov
+//!   25 15:42:08 2026] GET /x => generated 12 bytes in 3 msecs (HTTP/1.1 200) ...` (with its
+//!   pid and elapsed time) and Django's development server `[25/Nov/2026 15:42:08] "GET /x
+//!   HTTP/1.1" 500 145` become [`Access`] records; other werkzeug- or Django-envelope lines
+//!   become [`ConsoleLog`]s of that envelope;
 //! - a Python traceback, with the wrapper line that introduced it (`Error handling request`,
-//!   `Exception in worker process`, `Error on request:`, ...) or the socketserver banner
-//!   around it, becomes one multi-line [`ConsoleTraceback`];
+//!   `Exception in worker process`, `Error on request:`, Django's `Internal Server Error: /x`,
+//!   ...) or the socketserver banner around it, becomes one multi-line [`ConsoleTraceback`];
 //! - anything else is a plain [`ConsoleLog`] whose timestamp is inferred from the previous
 //!   timestamped line; blank lines are skipped.
 //!
-//! ANSI colour codes and other control characters never reach a message. werkzeug stamps have
-//! no zone: the [`TimeOptions`] default offset is applied and [`Note::ZoneAssumed`] reported.
+//! ANSI colour codes and other control characters never reach a message. werkzeug, uWSGI,
+//! nginx and Django stamps have no zone: the [`TimeOptions`] default offset is applied and
+//! [`Note::ZoneAssumed`] reported.
 //! Lookahead is bounded: a possible traceback intro, the two banner lines, or the blank lines
 //! that may separate chained tracebacks are held until the next line decides; a traceback block
 //! is capped at 20 000 lines. Every line fed ends up in exactly one record or skip.
@@ -37,6 +52,27 @@
 //! assert_eq!(out.records[1].lines, 5);
 //! assert_eq!(tb.intro.as_deref(), Some("Error handling request /businesses"));
 //! assert_eq!(tb.traceback.last().unwrap().exc_type, "SystemExit");
+//! ```
+//!
+//! uWSGI and nginx:
+//!
+//! ```
+//! use rootcause_parsers::console::{ConsoleRecord, Envelope, Parser};
+//! use rootcause_parsers::{Level, parse_bytes};
+//! let log = b"[pid: 28676|app: 0|req: 1/2] 127.0.0.1 () {28 vars in 294 bytes} \
+//! [Thu Nov 26 16:09:36 2026] GET /boom => generated 0 bytes in 336 micros (HTTP/1.1 500) \
+//! 0 headers in 0 bytes (0 switches on core 0)\n\
+//! Thu Nov 26 16:09:38 2026 - *** HARAKIRI ON WORKER 2 (pid: 28677, try: 1, graceful: yes) ***\n\
+//! 2026/11/26 16:09:58 [error] 29027#29027: *2 upstream timed out (110: Connection timed out) \
+//! while reading response header from upstream\n";
+//! let out = parse_bytes(&mut Parser::default(), log);
+//! let ConsoleRecord::Access(a) = &out.records[0].rec else { panic!() };
+//! assert_eq!((a.status, a.pid, a.elapsed_ms), (Some(500), Some(28676), Some(0.336)));
+//! let ConsoleRecord::Log(l) = &out.records[1].rec else { panic!() };
+//! assert_eq!(l.envelope, Envelope::Uwsgi);
+//! let ConsoleRecord::Log(l) = &out.records[2].rec else { panic!() };
+//! assert_eq!((l.envelope, l.level, l.pid), (Envelope::Nginx, Some(Level::Error), Some(29027)));
+//! assert!(l.message.starts_with("upstream timed out (110: "));
 //! ```
 
 use std::sync::LazyLock;
@@ -99,7 +135,7 @@ pub struct ConsoleLog {
 pub struct Access {
     /// Timestamp.
     pub ts: Option<Micros>,
-    /// Client address.
+    /// Client address; empty when the line does not say (Django's development server).
     pub client: String,
     /// Request method.
     pub method: String,
@@ -290,6 +326,131 @@ fn address_tuple(i: &[u8]) -> PResult<'_, (&[u8], u32)> {
     Ok((i, (host, port)))
 }
 
+/// `Wed Nov 25 15:42:08 2026 - msg`: uWSGI's `uwsgi_log_verbose` prefix (`core/logging.c`: the
+/// 24 characters of `ctime()` and ` - `), on every line with `--log-date` and on the master's
+/// HARAKIRI lines without it. Returns the stamp and the message.
+fn uwsgi_ctime<'a>(line: &'a [u8], o: &TimeOptions) -> Option<(Stamp, &'a [u8])> {
+    const CTIME: usize = 24;
+    if !line.first().is_some_and(u8::is_ascii_uppercase) || line.get(CTIME..CTIME + 3)? != b" - " {
+        return None;
+    }
+    match time::timestamp(line.get(..CTIME)?, o) {
+        Ok((b"", st)) => Some((st, line.get(CTIME + 3..)?)),
+        _ => None,
+    }
+}
+
+/// uWSGI's request log line (`core/logging.c`, `uwsgi_logit_simple`), after a `[pid: ` byte test.
+static UWSGI_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?x)
+        ^\[pid:\x20(?P<pid>\d+)\|app:\x20-?\d+\|req:\x20-?\d+/\d+\]\x20  # worker, app, request counts
+        (?P<addr>\S+)\x20\([^)]*\)\x20                                # client address, (remote user)
+        \{\d+\x20vars\x20in\x20\d+\x20bytes\}\x20                     # CGI vars
+        \[(?P<ts>[^\]]+)\]\x20                                        # ctime of the request's start
+        (?P<method>\S+)\x20(?P<uri>\S+)\x20                           # method and URI
+        =>\x20generated\x20(?P<bytes>\d+)\x20bytes\x20in\x20
+        (?P<time>\d+)\x20(?P<unit>msecs|micros)\x20                   # --log-micros prints micros
+        [^(]*\((?P<proto>[^\x20)]+)\x20(?P<status>\d{3})\)           # `via sendfile() ` and the like, then (HTTP/1.1 200)
+        ",
+    )
+});
+
+/// `[pid: 12|app: 0|req: 3/7] 127.0.0.1 () {34 vars in 512 bytes} [Wed Nov 25 15:42:08 2026]
+/// GET /x => generated 12 bytes in 3 msecs (HTTP/1.1 200) 2 headers in 79 bytes (1 switches
+/// on core 0)`.
+fn uwsgi_request(line: &[u8], o: &TimeOptions) -> Option<(Access, Option<Stamp>)> {
+    if !line.starts_with(b"[pid: ") {
+        return None;
+    }
+    let caps = UWSGI_REQUEST.captures(line)?;
+    let field = |n: &str| caps.name(n).map_or(&b""[..], |m| m.as_bytes());
+    let number = |n: &str| std::str::from_utf8(field(n)).ok().and_then(|s| s.parse::<u64>().ok());
+    let stamp = match time::timestamp(field("ts"), o) {
+        Ok((b"", st)) => Some(st),
+        _ => None,
+    };
+    // `micros` with --log-micros, else `msecs`.
+    let elapsed_ms = number("time")
+        .map(|t| if field("unit") == b"micros" { t as f64 / 1000.0 } else { t as f64 });
+    let access = Access {
+        ts: stamp.map(|s| s.micros),
+        client: text::lossy(field("addr")).into_owned(),
+        method: text::lossy(field("method")).into_owned(),
+        path: text::lossy(field("uri")).into_owned(),
+        status: number("status").and_then(|s| u16::try_from(s).ok()),
+        bytes: number("bytes"),
+        elapsed_ms,
+        request_id: None,
+        pid: number("pid").and_then(|p| u32::try_from(p).ok()),
+        envelope: Envelope::Uwsgi,
+    };
+    Some((access, stamp))
+}
+
+/// `2026/11/25 15:42:08 [error] 12#12: *3 msg`: nginx's error log (`src/core/ngx_log.c`:
+/// local time, `[level]`, `pid#tid: `, `*connection ` when a connection is known). The
+/// connection number is left out of the message, so that one error reads the same on every
+/// connection (the catalog's `ng_*` patterns read the message from the error's text on).
+fn nginx_error<'a>(line: &'a [u8], o: &TimeOptions) -> Option<Enveloped<'a>> {
+    const STAMP: usize = 19;
+    if line.get(4) != Some(&b'/') || !line.first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let stamp = match time::timestamp(line.get(..STAMP)?, o) {
+        Ok((b"", st)) => st,
+        _ => return None,
+    };
+    let parsed: PResult<'_, (Level, u32)> = (
+        tag(" ["),
+        take_till1(|c| c == b']'),
+        tag("] "),
+        nom::character::complete::u32,
+        char('#'),
+        nom::character::complete::u32,
+        tag(": "),
+    )
+        .map(|(_, level, _, pid, _, _tid, _)| (level, pid))
+        .parse(line.get(STAMP..)?)
+        .and_then(|(rest, (word, pid))| match nginx_level(word) {
+            Some(level) => Ok((rest, (level, pid))),
+            None => {
+                Err(nom::Err::Error(nom::error::Error::new(rest, nom::error::ErrorKind::Verify)))
+            }
+        });
+    let (rest, (level, pid)) = parsed.ok()?;
+    let connection: PResult<'_, _> =
+        (char('*'), nom::character::complete::digit1, char(' ')).parse(rest);
+    let message = connection.map_or(rest, |(message, _)| message);
+    Some(Enveloped { stamp, pid: Some(pid), level, message })
+}
+
+/// nginx's level words (`src/core/ngx_log.c` `err_levels`).
+fn nginx_level(word: &[u8]) -> Option<Level> {
+    Some(match word {
+        b"emerg" | b"alert" | b"crit" => Level::Critical,
+        b"error" => Level::Error,
+        b"warn" => Level::Warning,
+        b"notice" | b"info" => Level::Info,
+        b"debug" => Level::Debug,
+        _ => return None,
+    })
+}
+
+/// `[25/Nov/2026 15:42:08] msg`: Django's development server (`django.server` logger, format
+/// `[{server_time}] {message}`); the message of a request is `"GET /x HTTP/1.1" 500 145`.
+fn django_server<'a>(line: &'a [u8], o: &TimeOptions) -> Option<(Stamp, &'a [u8])> {
+    // Day-first stamps only, as for werkzeug's (see `clf`).
+    let &[b'[', day, c2, c3] = line.get(..4)? else {
+        return None;
+    };
+    if !day.is_ascii_digit() || !(c2 == b'/' || c3 == b'/') {
+        return None;
+    }
+    let (rest, stamp) = bracketed_stamp(line, o).ok()?;
+    Some((stamp, rest.strip_prefix(b" ").unwrap_or(rest)))
+}
+
 /// Lines that may introduce a traceback printed right after them.
 static INTRO: LazyLock<Regex> = LazyLock::new(|| {
     compile(
@@ -318,7 +479,8 @@ static BANNER: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Start-up lines of the werkzeug/Flask development server and waitress (for [`sniff`]).
+/// Start-up lines of the werkzeug/Flask development server, waitress and Django's `runserver`
+/// (for [`sniff`]).
 static STARTUP: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"(?x)
@@ -328,6 +490,44 @@ static STARTUP: LazyLock<Regex> = LazyLock::new(|| {
           | WARNING:\x20This\x20is\x20a\x20development\x20server   # werkzeug's warning
           | Press\x20CTRL\+C\x20to\x20quit                       # werkzeug
           | Serving\x20on\x20https?://                          # waitress
+          | Starting\x20development\x20server\x20at\x20         # Django runserver
+          | Quit\x20the\x20server\x20with\x20                   # Django runserver
+          | Performing\x20system\x20checks\.\.\.              # Django runserver
+          | System\x20check\x20identified\x20                   # Django runserver
+          | Watching\x20for\x20file\x20changes\x20with\x20     # Django's autoreloader
+          | Django\x20version\x20\d[^,]*,\x20using\x20settings  # Django runserver
+        )",
+    )
+});
+
+/// uWSGI's own lines without the `ctime` prefix (start-up, worker deaths and respawns,
+/// shutdown), for [`sniff`]: `core/uwsgi.c`, `core/master.c`, `core/master_utils.c`.
+static UWSGI_PLAIN: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?x)
+        ^(?:
+            \*\*\*\x20(?:Starting\x20uWSGI|Operational\x20MODE|uWSGI\x20|HARAKIRI\x20ON\x20WORKER)
+          | (?:spawned|Respawned)\x20uWSGI\x20
+          | DAMN\x20!\x20worker\x20
+          | WSGI\x20app\x20\d+\x20\(mountpoint=
+          | uWSGI\x20(?:http\x20bound|running\x20as\x20root)
+          | uwsgi\x20socket\x20\d+\x20bound\x20to
+          | worker\x20\d+\x20(?:buried|killed\x20successfully|lifetime\x20reached)
+          | gateway\x20\x22uWSGI\x20
+          | goodbye\x20to\x20uWSGI
+          | SIGINT/SIGTERM\x20received
+          | \.\.\.The\x20work\x20of\x20process\x20\d+\x20is\x20done
+          | Gracefully\x20killing\x20worker\x20
+          | (?:compiled\x20with\x20version|detected\x20binary\x20path|current\x20working\x20directory|clock\x20source):\x20
+          | detected\x20(?:number\x20of\x20CPU\x20cores|max\x20file\x20descriptor\x20number):
+          | your\x20(?:processes\x20number\x20limit|memory\x20page\x20size|server\x20socket\x20listen\x20backlog|mercy\x20for)
+          | Python\x20(?:version:|main\x20interpreter\x20initialized)
+          | python\x20threads\x20support
+          | mapped\x20\d+\x20bytes\x20\(
+          | (?:lock\x20engine|thunder\x20lock):\x20
+          | !!!\x20no\x20internal\x20routing\x20support
+          | \x20?\*\*\*\x20WARNING:\x20you\x20(?:are\x20running\x20uWSGI|have\x20enabled)
+          | (?:os|nodename|machine):\x20                      # uname(), printed at start-up
         )",
     )
 });
@@ -465,8 +665,9 @@ enum Flow {
 /// How sure we are that `head` is a server console log.
 ///
 /// Runs the parser over the first 200 lines and scores the share of non-blank lines it
-/// recognised (gunicorn, Flask and werkzeug envelopes, access lines, tracebacks, the
-/// development server's start-up lines). `None` when nothing was recognised, as for CSV,
+/// recognised (gunicorn, Flask, werkzeug, uWSGI, nginx and Django envelopes, access lines,
+/// tracebacks, the development servers' start-up lines, uWSGI's unprefixed lines), and says
+/// how many of each it counted. `None` when nothing was recognised, as for CSV,
 /// JSON lines or a Postgres log.
 pub fn sniff(head: &[u8]) -> Option<Detection> {
     const SNIFF_LINES: usize = 200;
@@ -501,6 +702,14 @@ struct Tally {
     clf_access: u64,
     tracebacks: u64,
     startup: u64,
+    uwsgi_log: u64,
+    uwsgi_request: u64,
+    uwsgi_plain: u64,
+    nginx_error: u64,
+    django_access: u64,
+    django_log: u64,
+    platform_log: u64,
+    platform_access: u64,
     /// Lines inside recognised records.
     recognised: u64,
     blank: u64,
@@ -518,6 +727,14 @@ impl Tally {
                 "access-log line (common log format)",
                 "access-log lines (common log format)",
             ),
+            (self.uwsgi_request, "uWSGI request line", "uWSGI request lines"),
+            (self.uwsgi_log, "uWSGI log line", "uWSGI log lines"),
+            (self.uwsgi_plain, "unprefixed uWSGI line", "unprefixed uWSGI lines"),
+            (self.nginx_error, "nginx error line", "nginx error lines"),
+            (self.django_access, "Django request line", "Django request lines"),
+            (self.django_log, "Django server line", "Django server lines"),
+            (self.platform_access, "platform router request line", "platform router request lines"),
+            (self.platform_log, "platform log line", "platform log lines"),
             (self.startup, "server start-up line", "server start-up lines"),
             (self.tracebacks, "traceback", "tracebacks"),
         ]
@@ -536,15 +753,25 @@ impl Sink<ConsoleRecord> for Tally {
                 Envelope::Gunicorn => self.gunicorn += 1,
                 Envelope::Flask => self.flask += 1,
                 Envelope::Werkzeug => self.werkzeug_log += 1,
+                Envelope::Uwsgi => self.uwsgi_log += 1,
+                Envelope::Nginx => self.nginx_error += 1,
+                Envelope::Django => self.django_log += 1,
+                Envelope::Platform => self.platform_log += 1,
                 Envelope::Plain if STARTUP.is_match(l.message.as_bytes()) => self.startup += 1,
+                Envelope::Plain if UWSGI_PLAIN.is_match(l.message.as_bytes()) => {
+                    self.uwsgi_plain += 1;
+                }
                 Envelope::Plain => return,
-                // Counted as recognised; the sniff reason names the formats it tallies.
-                Envelope::Uwsgi | Envelope::Nginx | Envelope::Django | Envelope::Platform => {}
             },
-            ConsoleRecord::Access(a) if a.envelope == Envelope::Werkzeug => {
-                self.werkzeug_access += 1;
-            }
-            ConsoleRecord::Access(_) => self.clf_access += 1,
+            ConsoleRecord::Access(a) => match a.envelope {
+                Envelope::Werkzeug => self.werkzeug_access += 1,
+                Envelope::Uwsgi => self.uwsgi_request += 1,
+                Envelope::Django => self.django_access += 1,
+                Envelope::Platform => self.platform_access += 1,
+                Envelope::Gunicorn | Envelope::Nginx | Envelope::Flask | Envelope::Plain => {
+                    self.clf_access += 1;
+                }
+            },
             ConsoleRecord::Traceback(_) => self.tracebacks += 1,
         }
         self.recognised += u64::from(lines);
@@ -584,6 +811,15 @@ impl Parser {
                 notes.push(c);
             }
         };
+        if let Some((access, stamp)) = uwsgi_request(line, o) {
+            match &stamp {
+                Some(st) => zone_note(st, &mut notes),
+                // A stamp that does not read: the line is kept, its time unknown.
+                None => notes.push(Note::NoTimestamp),
+            }
+            let ts = access.ts;
+            return Classified { no, rec: ConsoleRecord::Access(access), notes, own_ts: ts };
+        }
         if let Ok((_, e)) = gunicorn_error(line, o).or_else(|_| flask(line, o)) {
             zone_note(&e.stamp, &mut notes);
             let envelope = if e.pid.is_some() { Envelope::Gunicorn } else { Envelope::Flask };
@@ -596,6 +832,33 @@ impl Parser {
                 envelope,
             });
             return Classified { no, rec, notes, own_ts: Some(e.stamp.micros) };
+        }
+        if let Some((stamp, rest)) = django_server(line, o) {
+            zone_note(&stamp, &mut notes);
+            let ts = Some(stamp.micros);
+            let rec = match request(rest) {
+                Ok((_, r)) => ConsoleRecord::Access(Access {
+                    ts,
+                    client: String::new(),
+                    method: text::lossy(r.method).into_owned(),
+                    path: text::lossy(r.path).into_owned(),
+                    status: r.status,
+                    bytes: r.bytes,
+                    elapsed_ms: None,
+                    request_id: None,
+                    pid: None,
+                    envelope: Envelope::Django,
+                }),
+                Err(_) => ConsoleRecord::Log(ConsoleLog {
+                    ts,
+                    ts_inferred: false,
+                    pid: None,
+                    level: None,
+                    message: text::lossy(rest).into_owned(),
+                    envelope: Envelope::Django,
+                }),
+            };
+            return Classified { no, rec, notes, own_ts: ts };
         }
         if let Ok((_, c)) = clf(line, o) {
             zone_note(&c.stamp, &mut notes);
@@ -625,6 +888,27 @@ impl Parser {
             };
             return Classified { no, rec, notes, own_ts: ts };
         }
+        let prefixed = match nginx_error(line, o) {
+            Some(e) => Some((e, Envelope::Nginx)),
+            None => uwsgi_ctime(line, o).map(|(stamp, message)| {
+                let e = Enveloped { stamp, pid: None, level: Level::Info, message };
+                (e, Envelope::Uwsgi)
+            }),
+        };
+        if let Some((e, envelope)) = prefixed {
+            zone_note(&e.stamp, &mut notes);
+            let level =
+                if envelope == Envelope::Nginx { Some(e.level) } else { plain_level(e.message) };
+            let rec = ConsoleRecord::Log(ConsoleLog {
+                ts: Some(e.stamp.micros),
+                ts_inferred: false,
+                pid: e.pid,
+                level,
+                message: text::lossy(e.message).into_owned(),
+                envelope,
+            });
+            return Classified { no, rec, notes, own_ts: Some(e.stamp.micros) };
+        }
         let ts_inferred = self.last_ts.is_some();
         notes.push(if ts_inferred { Note::TimestampInferred } else { Note::NoTimestamp });
         let rec = ConsoleRecord::Log(ConsoleLog {
@@ -650,8 +934,14 @@ impl Parser {
     fn is_envelope(&self, line: &[u8]) -> bool {
         let o = &self.time;
         let bracketed = line.first() == Some(&b'[')
-            && (gunicorn_error(line, o).is_ok() || flask(line, o).is_ok());
-        bracketed || clf(line, o).is_ok()
+            && (gunicorn_error(line, o).is_ok()
+                || flask(line, o).is_ok()
+                || uwsgi_request(line, o).is_some()
+                || django_server(line, o).is_some());
+        bracketed
+            || clf(line, o).is_ok()
+            || nginx_error(line, o).is_some()
+            || uwsgi_ctime(line, o).is_some()
     }
 
     /// Timestamp of a block no line of which carries one, with its note.

@@ -9,6 +9,12 @@ const WERKZEUG: &[u8] =
 const EDGE: &[u8] = include_bytes!("../../tests/fixtures/console/edge-cases.log");
 const SEED_BANNER: &[u8] =
     include_bytes!("../../tests/fixtures/console/seed-socketserver-banner.log");
+const UWSGI_DATE: &[u8] = include_bytes!("../../tests/fixtures/uwsgi/uwsgi-log-date-harakiri.log");
+const UWSGI: &[u8] = include_bytes!("../../tests/fixtures/uwsgi/uwsgi-harakiri.log");
+const UWSGI_QUEUE: &[u8] = include_bytes!("../../tests/fixtures/uwsgi/uwsgi-listen-queue-full.log");
+const NGINX_ERROR: &[u8] = include_bytes!("../../tests/fixtures/nginx/error.log");
+const NGINX_ACCESS: &[u8] = include_bytes!("../../tests/fixtures/nginx/access-combined.log");
+const DJANGO: &[u8] = include_bytes!("../../tests/fixtures/django/runserver-too-many-clients.log");
 const POOL_STDERR: &[u8] = include_bytes!("../../../samples/pool-exhaustion/stderr.log");
 const EOF_STDERR: &[u8] = include_bytes!("../../../samples/eof-open-transaction/stderr.log");
 const HEALTHY_STDERR: &[u8] = include_bytes!("../../../samples/healthy-baseline/stderr.log");
@@ -583,6 +589,44 @@ fn sniffing() {
                 "8 gunicorn error-log lines, 2 access-log lines (common log format), 1 traceback in the first 25 lines",
             )),
         ),
+        (
+            "uWSGI with --log-date",
+            UWSGI_DATE,
+            Some((
+                1.0,
+                "3 uWSGI request lines, 46 uWSGI log lines, 1 traceback in the first 53 lines",
+            )),
+        ),
+        (
+            "uWSGI without --log-date",
+            UWSGI,
+            Some((
+                1.0,
+                "3 uWSGI request lines, 5 uWSGI log lines, 46 unprefixed uWSGI lines, 1 traceback in the first 58 lines",
+            )),
+        ),
+        (
+            "uWSGI listen queue full",
+            UWSGI_QUEUE,
+            Some((
+                1.0,
+                "3 uWSGI request lines, 15 uWSGI log lines, 39 unprefixed uWSGI lines in the first 57 lines",
+            )),
+        ),
+        ("nginx error log", NGINX_ERROR, Some((1.0, "19 nginx error lines in the first 19 lines"))),
+        (
+            "nginx access log",
+            NGINX_ACCESS,
+            Some((1.0, "4 access-log lines (common log format) in the first 4 lines")),
+        ),
+        (
+            "Django runserver",
+            DJANGO,
+            Some((
+                147.0 / 152.0,
+                "5 Django request lines, 6 server start-up lines, 2 tracebacks in the first 157 lines",
+            )),
+        ),
         ("postgres log", include_bytes!("../../../samples/pool-exhaustion/postgresql.log"), None),
         ("json lines", include_bytes!("../../../samples/pool-exhaustion/app.log"), None),
         ("csv", include_bytes!("../../../samples/pool-exhaustion/hammer.csv"), None),
@@ -608,4 +652,397 @@ fn sniffing() {
     // A few recognised lines among prose score low.
     let mixed = b"hello\nworld\nmore\n[2026-11-25 15:42:18 +0000] [1] [INFO] x\n";
     assert!((sniff(mixed).unwrap().score - 0.25).abs() < 1e-6);
+}
+
+/// The records of a parse, by kind.
+fn logs(out: &VecSink<ConsoleRecord>) -> Vec<(LineNo, &ConsoleLog)> {
+    out.records
+        .iter()
+        .filter_map(|r| match &r.rec {
+            ConsoleRecord::Log(l) => Some((r.line, l)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn accesses(out: &VecSink<ConsoleRecord>) -> Vec<(LineNo, &Access)> {
+    out.records
+        .iter()
+        .filter_map(|r| match &r.rec {
+            ConsoleRecord::Access(a) => Some((r.line, a)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn count_notes(out: &VecSink<ConsoleRecord>, note: Note) -> usize {
+    out.notes.iter().filter(|(_, n)| *n == note).count()
+}
+
+#[test]
+fn uwsgi_with_log_date() {
+    // uWSGI 2.0.31 --log-date: every line of its own has the ctime prefix; the request log
+    // lines and Python's traceback do not.
+    let out = run(UWSGI_DATE);
+    assert_eq!(out.lines, 53);
+    let mut want: Vec<(LineNo, u32, &str)> = (1..=39).map(|l| (l, 1, "log Uwsgi")).collect();
+    want.extend([(40, 1, "access Some(200)"), (41, 4, "traceback RuntimeError")]);
+    want.push((45, 1, "access Some(500)"));
+    want.extend((46..=52).map(|l| (l, 1, "log Uwsgi")));
+    want.push((53, 1, "access Some(200)"));
+    assert_eq!(shape(&out), owned(&want));
+    assert!(out.skipped.is_empty());
+
+    let ls = logs(&out);
+    let (_, first) = ls[0];
+    assert_eq!(
+        first.message,
+        "*** Starting uWSGI 2.0.31 (64bit) on [Thu Nov 26 16:09:09 2026] ***"
+    );
+    assert_eq!(first.ts, ts("2026-11-26T16:09:09Z"));
+    assert!(!first.ts_inferred);
+    let (line, harakiri) = ls[39];
+    assert_eq!(line, 46);
+    assert_eq!(
+        harakiri.message,
+        "*** HARAKIRI ON WORKER 1 (pid: 28352, try: 1, graceful: yes) ***"
+    );
+    assert_eq!(harakiri.ts, ts("2026-11-26T16:09:13Z"));
+    assert_eq!((harakiri.pid, harakiri.level), (None, None));
+    let (_, damn) = ls[44];
+    assert_eq!(
+        damn.message,
+        "DAMN ! worker 1 (pid: 28352) died, killed by signal 9 :( trying respawn ..."
+    );
+    assert_eq!(damn.ts, ts("2026-11-26T16:09:14Z"));
+    assert_eq!(ls[45].1.message, "Respawned uWSGI worker 1 (new pid: 28390)");
+
+    let acc = accesses(&out);
+    assert_eq!(
+        *acc[1].1,
+        Access {
+            ts: ts("2026-11-26T16:09:11Z"),
+            client: "127.0.0.1".to_string(),
+            method: "GET".to_string(),
+            path: "/boom".to_string(),
+            status: Some(500),
+            bytes: Some(0),
+            elapsed_ms: Some(0.0),
+            request_id: None,
+            pid: Some(28353),
+            envelope: Envelope::Uwsgi,
+        }
+    );
+    assert_eq!(acc[0].1.pid, Some(28352));
+    assert_eq!(
+        (acc[2].1.status, acc[2].1.bytes, acc[2].1.path.as_str()),
+        (Some(200), Some(12), "/")
+    );
+
+    // The traceback uWSGI printed between two request lines is stitched, its time inferred.
+    let (line, tb) = tracebacks(&out)[0];
+    assert_eq!(line, 41);
+    assert_eq!(tb.intro, None);
+    assert!(tb.ts_inferred);
+    assert_eq!(tb.ts, ts("2026-11-26T16:09:11Z"));
+    let last = tb.traceback.last().unwrap();
+    assert_eq!((last.exc_type.as_str(), last.message.as_str()), ("RuntimeError", "boom in /boom"));
+
+    // No stamp has a zone: each timestamped line says so.
+    assert_eq!(count_notes(&out, Note::ZoneAssumed), 49);
+    assert_eq!(
+        out.notes.iter().find(|(_, n)| *n == Note::TimestampInferred),
+        Some(&(41, Note::TimestampInferred))
+    );
+    assert_eq!(out.notes.len(), 50);
+}
+
+#[test]
+fn uwsgi_without_log_date() {
+    // Without --log-date only the master's HARAKIRI lines carry the prefix; --log-micros.
+    let out = run(UWSGI);
+    assert_eq!(out.lines, 58);
+    let mut want: Vec<(LineNo, u32, &str)> = (1..=39).map(|l| (l, 1, "log Plain")).collect();
+    want.extend([(40, 1, "access Some(200)"), (41, 4, "traceback RuntimeError")]);
+    want.push((45, 1, "access Some(500)"));
+    want.extend((46..=50).map(|l| (l, 1, "log Uwsgi")));
+    want.extend([(51, 1, "log Plain"), (52, 1, "log Plain"), (53, 1, "access Some(200)")]);
+    want.extend((54..=58).map(|l| (l, 1, "log Plain")));
+    assert_eq!(shape(&out), owned(&want));
+
+    let ls = logs(&out);
+    // Before the first stamp there is no time to infer.
+    assert!(ls[..39].iter().all(|(_, l)| l.ts.is_none() && !l.ts_inferred));
+    assert_eq!(count_notes(&out, Note::NoTimestamp), 39);
+    let (line, damn) = ls[44];
+    assert_eq!(line, 51);
+    assert_eq!(
+        damn.message,
+        "DAMN ! worker 2 (pid: 28677) died, killed by signal 9 :( trying respawn ..."
+    );
+    assert_eq!(damn.envelope, Envelope::Plain);
+    assert!(damn.ts_inferred);
+    assert_eq!(damn.ts, ts("2026-11-26T16:09:38Z"));
+    assert_eq!(ls[45].1.message, "Respawned uWSGI worker 2 (new pid: 28737)");
+    let (_, goodbye) = ls.last().unwrap();
+    assert_eq!(goodbye.message, "goodbye to uWSGI.");
+    assert_eq!(goodbye.ts, ts("2026-11-26T16:09:39Z"));
+
+    let acc = accesses(&out);
+    let elapsed: Vec<Option<f64>> = acc.iter().map(|(_, a)| a.elapsed_ms).collect();
+    assert_eq!(elapsed, vec![Some(0.163), Some(0.336), Some(0.118)], "micros read as ms");
+    let pids: Vec<Option<u32>> = acc.iter().map(|(_, a)| a.pid).collect();
+    assert_eq!(pids, vec![Some(28677), Some(28676), Some(28676)]);
+    assert_eq!(tracebacks(&out)[0].1.traceback.last().unwrap().exc_type, "RuntimeError");
+}
+
+#[test]
+fn uwsgi_listen_queue_full() {
+    // One worker busy 5 s per request, --listen 2: the master says the queue is full each second.
+    let out = run(UWSGI_QUEUE);
+    assert_eq!(out.lines, 57);
+    assert_eq!(out.records.len(), 57);
+    let full: Vec<&ConsoleLog> = logs(&out)
+        .into_iter()
+        .map(|(_, l)| l)
+        .filter(|l| {
+            l.message.starts_with(
+                "*** uWSGI listen queue of socket \"127.0.0.1:18933\" (fd: 3) full !!! (",
+            )
+        })
+        .collect();
+    assert_eq!(full.len(), 15);
+    assert!(full.iter().all(|l| l.envelope == Envelope::Uwsgi && !l.ts_inferred));
+    assert_eq!(full[0].ts, ts("2026-11-26T16:18:01Z"));
+    let acc = accesses(&out);
+    let got: Vec<(LineNo, Option<f64>, Option<Micros>)> =
+        acc.iter().map(|(l, a)| (*l, a.elapsed_ms, a.ts)).collect();
+    // The request line is written at the end, stamped with the request's start.
+    assert_eq!(
+        got,
+        vec![
+            (42, Some(5001.0), ts("2026-11-26T16:18:01Z")),
+            (48, Some(5000.0), ts("2026-11-26T16:18:06Z")),
+            (54, Some(5001.0), ts("2026-11-26T16:18:11Z")),
+        ]
+    );
+    assert!(acc.iter().all(|(_, a)| a.pid == Some(31268) && a.path == "/slow"));
+}
+
+#[test]
+fn uwsgi_request_lines() {
+    let o = TimeOptions::default();
+    // Not request lines: nothing is read from them.
+    for line in [
+        &b"[pid: 1|app: 0|req: 1/1] 127.0.0.1 () {28 vars in 286 bytes} [Thu Nov 26 16:09:36 2026] GET / => generated 12 bytes in 163 seconds (HTTP/1.1 200)"[..],
+        b"[pid: x|app: 0|req: 1/1]",
+        b"[pid: 1|app: 0|req: 1/1] 127.0.0.1 () {28 vars in 286 bytes} [Thu Nov 26 16:09:36 2026] GET / => generated 12 bytes in 163 msecs (HTTP/1.1 2000)",
+    ] {
+        assert_eq!(uwsgi_request(line, &o), None, "{}", String::from_utf8_lossy(line));
+    }
+    // A request stamp that does not read leaves the time unknown, not the line.
+    let line = b"[pid: 1|app: -1|req: -1/9] 127.0.0.1 () {28 vars in 286 bytes} [Thu Nov 36 16:09:36 2026] GET / => generated 12 bytes in 3 msecs (HTTP/1.1 200) 2 headers in 65 bytes (1 switches on core 0)";
+    let (a, stamp) = uwsgi_request(line, &o).unwrap();
+    assert_eq!((a.ts, stamp.is_none(), a.elapsed_ms, a.status), (None, true, Some(3.0), Some(200)));
+    assert_eq!(run(line).notes, vec![(1, Note::NoTimestamp)]);
+    // The ctime prefix needs its ` - ` at column 24 and a stamp that reads.
+    assert!(uwsgi_ctime(b"Thu Nov 26 16:09:38 2026 - x", &o).is_some());
+    assert!(uwsgi_ctime(b"Thu Nov 26 16:09:38 2026 -x", &o).is_none());
+    assert!(uwsgi_ctime(b"Thu Nov 36 16:09:38 2026 - x", &o).is_none());
+    assert!(uwsgi_ctime(b"The quick brown fox jumps - over", &o).is_none());
+}
+
+#[test]
+fn nginx_error_log() {
+    let out = run(NGINX_ERROR);
+    assert_eq!(out.lines, 19);
+    let ls = logs(&out);
+    assert_eq!(ls.len(), 19);
+    assert!(ls.iter().all(|(_, l)| l.envelope == Envelope::Nginx && !l.ts_inferred));
+    assert_eq!(count_notes(&out, Note::ZoneAssumed), 19);
+    assert_eq!(out.notes.len(), 19);
+    let (_, first) = ls[0];
+    assert_eq!(
+        (first.ts, first.pid, first.level, first.message.as_str()),
+        (
+            ts("2026-11-26T16:09:56Z"),
+            Some(29021),
+            Some(Level::Info),
+            "using the \"epoll\" event method"
+        )
+    );
+    let errors: Vec<&ConsoleLog> =
+        ls.iter().map(|(_, l)| *l).filter(|l| l.level == Some(Level::Error)).collect();
+    assert_eq!(errors.len(), 3);
+    // The connection number `*2 ` is not part of the message.
+    assert_eq!(
+        errors[0].message,
+        "upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: _, request: \"GET /slow?id=7 HTTP/1.1\", upstream: \"http://127.0.0.1:18941/slow?id=7\", host: \"127.0.0.1:18940\""
+    );
+    assert_eq!(errors[0].pid, Some(29027));
+    assert_eq!(errors[0].ts, ts("2026-11-26T16:09:58Z"));
+    assert!(errors[1].message.starts_with("connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1,"));
+    assert!(errors[1].message.ends_with(", referrer: \"http://127.0.0.1/start\""));
+    assert_eq!(ls[6].1.message, "client 127.0.0.1 closed keepalive connection");
+    assert_eq!(ls[18].1.message, "exit");
+
+    // Local time: the default offset applies.
+    let line = b"2026/11/26 17:09:58 [error] 29027#29027: *2 upstream timed out";
+    let out = parse_bytes(&mut Parser::new(TimeOptions { default_offset_secs: 3600 }), line);
+    let (_, l) = logs(&out)[0];
+    assert_eq!(l.ts, ts("2026-11-26T16:09:58Z"));
+    assert_eq!(l.message, "upstream timed out");
+}
+
+#[test]
+fn nginx_levels_and_non_lines() {
+    let o = TimeOptions::default();
+    for (word, level) in [
+        ("emerg", Level::Critical),
+        ("alert", Level::Critical),
+        ("crit", Level::Critical),
+        ("error", Level::Error),
+        ("warn", Level::Warning),
+        ("notice", Level::Info),
+        ("info", Level::Info),
+        ("debug", Level::Debug),
+    ] {
+        let line = format!("2026/11/26 16:09:56 [{word}] 1#0: x");
+        let e = nginx_error(line.as_bytes(), &o).unwrap();
+        assert_eq!((e.level, e.pid, e.message), (level, Some(1), &b"x"[..]), "{word}");
+    }
+    for line in [
+        &b"2026/11/26 16:09:56 [warning] 1#0: x"[..],
+        b"2026/11/26 16:09:56 [error] 1: x",
+        b"2026/11/26 16:09:56 [error] 1#0 x",
+        b"2026/13/26 16:09:56 [error] 1#0: x",
+        b"2026/11/26",
+        b"1234/",
+    ] {
+        assert!(nginx_error(line, &o).is_none(), "{}", String::from_utf8_lossy(line));
+    }
+    // `*` not followed by a connection number stays in the message.
+    let e = nginx_error(b"2026/11/26 16:09:56 [error] 1#0: *x y", &o).unwrap();
+    assert_eq!(e.message, b"*x y");
+}
+
+#[test]
+fn nginx_combined_access_log() {
+    let out = run(NGINX_ACCESS);
+    let acc = accesses(&out);
+    assert_eq!(acc.len(), 4);
+    assert_eq!(
+        *acc[2].1,
+        Access {
+            ts: ts("2026-11-26T16:09:58Z"),
+            client: "127.0.0.1".to_string(),
+            method: "GET".to_string(),
+            path: "/down".to_string(),
+            status: Some(502),
+            bytes: Some(157),
+            elapsed_ms: None,
+            request_id: None,
+            pid: None,
+            envelope: Envelope::Gunicorn,
+        }
+    );
+    let statuses: Vec<Option<u16>> = acc.iter().map(|(_, a)| a.status).collect();
+    assert_eq!(statuses, vec![Some(200), Some(504), Some(502), Some(504)]);
+    assert_eq!(acc[1].1.path, "/slow?id=7");
+    assert!(out.notes.is_empty(), "the stamp has its zone");
+}
+
+#[test]
+fn django_runserver() {
+    let out = run(DJANGO);
+    assert_eq!(out.lines, 157);
+    let p = "log Plain";
+    let db_error = "traceback django.db.utils.OperationalError";
+    assert_eq!(
+        shape(&out),
+        owned(&[
+            (1, 1, p),
+            (3, 1, p),
+            (5, 1, p),
+            (6, 1, p),
+            (7, 1, p),
+            (8, 1, p),
+            (9, 1, p),
+            (10, 1, p),
+            (12, 1, p),
+            (13, 1, p),
+            (14, 1, "access Some(200)"),
+            (15, 1, "access Some(200)"),
+            (16, 67, db_error),
+            (84, 1, "access Some(500)"),
+            (85, 69, db_error),
+            (155, 1, "access Some(500)"),
+            (156, 1, p),
+            (157, 1, "access Some(404)"),
+        ])
+    );
+    let blanks: Vec<LineNo> = out.skipped.iter().map(|(l, _)| *l).collect();
+    assert_eq!(blanks, vec![2, 4, 11, 83, 154]);
+
+    let tbs = tracebacks(&out);
+    let (_, clients) = tbs[0];
+    assert_eq!(clients.intro.as_deref(), Some("Internal Server Error: /businesses/"));
+    assert_eq!(clients.header_offset, 1);
+    assert!(clients.ts_inferred);
+    assert_eq!(clients.ts, ts("2026-11-26T16:10:15Z"));
+    assert_eq!(clients.traceback.sections.len(), 2);
+    assert_eq!(clients.traceback.sections[1].link, Some(Link::Cause));
+    let last = clients.traceback.last().unwrap();
+    assert_eq!(last.exc_type, "django.db.utils.OperationalError");
+    assert_eq!(
+        last.message,
+        "connection to server at \"127.0.0.1\", port 18950 failed: FATAL:  sorry, too many clients already"
+    );
+    assert_eq!(clients.traceback.root().unwrap().exc_type, "psycopg2.OperationalError");
+    let (_, refused) = tbs[1];
+    assert_eq!(refused.intro.as_deref(), Some("Internal Server Error: /down/"));
+    assert_eq!(
+        refused.traceback.last().unwrap().message,
+        "connection to server at \"127.0.0.1\", port 18959 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?"
+    );
+
+    let acc = accesses(&out);
+    assert_eq!(
+        *acc[2].1,
+        Access {
+            ts: ts("2026-11-26T16:10:17Z"),
+            client: String::new(),
+            method: "GET".to_string(),
+            path: "/businesses/".to_string(),
+            status: Some(500),
+            bytes: Some(138_387),
+            elapsed_ms: None,
+            request_id: None,
+            pid: None,
+            envelope: Envelope::Django,
+        }
+    );
+    assert!(acc.iter().all(|(_, a)| a.envelope == Envelope::Django));
+    assert_eq!(count_notes(&out, Note::ZoneAssumed), 5);
+    let (_, not_found) = logs(&out).pop().unwrap();
+    assert_eq!(not_found.message, "Not Found: /missing");
+}
+
+#[test]
+fn django_server_lines() {
+    let o = TimeOptions::default();
+    // What django.server logs besides requests is a Django log line.
+    let out = run(b"[26/Nov/2026 16:10:17] code 400, message Bad request syntax ('x')");
+    let (_, l) = logs(&out)[0];
+    assert_eq!(
+        (l.envelope, l.ts, l.message.as_str()),
+        (
+            Envelope::Django,
+            ts("2026-11-26T16:10:17Z"),
+            "code 400, message Bad request syntax ('x')"
+        )
+    );
+    assert!(django_server(b"[2026-11-26 16:10:17] x", &o).is_none());
+    assert!(django_server(b"[26/Nov/2026 16:10:17", &o).is_none());
+    assert!(django_server(b"[1/Nov", &o).is_none());
 }
