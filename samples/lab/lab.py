@@ -69,6 +69,7 @@ BASE = {
     "run_as_user": None,  # e.g. "nobody": the app runs as that user (RLIMIT_NPROC applies)
     "ulimit_u": None,  # RLIMIT_NPROC for the app process (needs run_as_user when root)
     "pg_log_destinations": [],  # extra Postgres destinations: "csvlog", "jsonlog"
+    "app_venv": None,  # venv the server runs from (default: the lab's own, sys.prefix)
     "logger": "structlog",
     "pool_size": 5,
     "max_overflow": 10,
@@ -196,6 +197,9 @@ SCENARIOS = {
         "query_sleep_ms": 1000,
         "run_as_user": "nobody",
         "ulimit_u": 20,
+        # the lab's venv links to an interpreter under /root (not readable by nobody): the app
+        # runs from a second venv of Debian's python3.11 with the same packages (README.md)
+        "app_venv": "/tmp/rcl-venv-user",
         "schedule": phase(30, 200) + phase(100, 20) + phase(30, 200),
     },
     "pool-exhaustion": {
@@ -525,7 +529,7 @@ def server_command(sc, port, venv_bin):
         # loads the app itself (--lazy-apps), so every process has its own engine and pool.
         args = [str(venv_bin / "uwsgi"), "--http-socket", f"127.0.0.1:{port}", "--master",
                 "--processes", str(sc["workers"]), "--threads", str(sc["threads"]),
-                "--lazy-apps", "--virtualenv", sys.prefix, "--wsgi-file", "labapp.py",
+                "--lazy-apps", "--virtualenv", str(venv_bin.parent), "--wsgi-file", "labapp.py",
                 "--callable", "app", "--need-app", "--log-date"]
         if sc["uwsgi_harakiri"]:
             args += ["--harakiri", str(sc["uwsgi_harakiri"])]
@@ -816,6 +820,7 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
 
     # each server-side kill or failed thread start leaves one request without a response
     no_resp = outcomes.get("no_response", 0)
+    check_notes = {}
     n_timeouts = sig_by_file.get("gunicorn_worker_timeout", {}).get("stderr.log", 0)
     if n_timeouts:
         checks["worker_timeouts_equal_no_response"] = n_timeouts == no_resp
@@ -826,6 +831,11 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
         checks["app_in_transaction_sleeps_at_least_worker_timeouts"] = in_txn_sleeps >= n_timeouts
     n_thread = sig_by_file.get("thread_start_failed", {}).get("stderr.log", 0)
     if n_thread:
+        # a request whose thread could not start never reaches the app (no "function hit")
+        checks["hammer_sent_minus_thread_start_failures_equal_app_hit"] = sent - n_thread == counts["hit"]
+        check_notes["hammer_sent_equal_app_hit"] = (
+            "false by design here: the server could not start a thread for the requests without "
+            "a response, so the app never saw them (see the check above)")
         checks["thread_start_failures_equal_no_response"] = n_thread == no_resp
         checks["socketserver_banners_equal_thread_start_failures"] = (
             other["stderr_socketserver_exception"] == n_thread)
@@ -888,6 +898,7 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
         "hammer_timestamp_utc_offset_min": 0,
         "app_processes_counted": len(workers),
         "consistency_checks": checks,
+        "consistency_check_notes": check_notes,
         "run_seconds": round(run_seconds, 1),
         "config": {
             "server": sc["server"],
@@ -934,6 +945,8 @@ def main():
                     help="case folder to write (default samples/lab-SCENARIO for the issue-10 cases, "
                          "else samples/SCENARIO)")
     ap.add_argument("--seed", type=int, default=20261125, help="seed for ids and the hammer's picks")
+    ap.add_argument("--app-venv", type=Path,
+                    help="venv the app server runs from (default: the scenario's, else the lab's)")
     ap.add_argument("--keep-temp", action="store_true", help="keep the temporary folder")
     a = ap.parse_args()
     sc = dict(SCENARIOS[a.scenario])
@@ -947,7 +960,13 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     for name in LOG_FILES + list(PG_DEST_FILES.values()) + ["truth.json"]:
         (out / name).unlink(missing_ok=True)
-    venv_bin = Path(sys.prefix) / "bin"
+    if a.app_venv:
+        sc["app_venv"] = str(a.app_venv)
+    app_venv = Path(sc["app_venv"] or sys.prefix)
+    venv_bin = app_venv / "bin"
+    app_stdlib = subprocess.run(
+        [str(venv_bin / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"],
+        capture_output=True, text=True, check=True).stdout.strip()
     exe = {"werkzeug": "flask", "uwsgi": "uwsgi", "waitress": "waitress-serve"}.get(sc["server"], "gunicorn")
     if not (venv_bin / exe).exists():
         raise SystemExit(f"lab: no {exe} in {venv_bin}; run lab.py with the venv's python")
@@ -976,7 +995,9 @@ def main():
             {
                 str(app_dir): "/srv/app",
                 sys.prefix: "/srv/app/venv",
+                str(app_venv): "/srv/app/venv",
                 sysconfig.get_paths()["stdlib"]: "/opt/python/lib/python3.11",
+                app_stdlib: "/opt/python/lib/python3.11",
                 str(root): "/tmp/rootcause-lab",
             },
         )
