@@ -207,13 +207,13 @@ SCENARIOS = {
         "server": "uwsgi",
         "fault": "pool_exhaustion",
         "description": (
-            "uWSGI (--master --processes 2 --threads 32, --harakiri 30), each process with a "
+            "uWSGI (--master --processes 2 --threads 48, --harakiri 30), each process with a "
             "SQLAlchemy QueuePool of 5+10 (pool_timeout 2 s), ~1.5 s queries, Postgres "
-            "max_connections=100. Gentle bursts (5 req/s), heavy bursts (50 req/s), gentle "
+            "max_connections=100. Gentle bursts (5 req/s), heavy bursts (100 req/s), gentle "
             "again. Postgres also writes csvlog."
         ),
         "root_cause": (
-            "Each process runs 32 request threads but its pool holds at most 15 connections, each "
+            "Each process runs 48 request threads but its pool holds at most 15 connections, each "
             "busy ~1.5 s: under the heavy bursts threads wait for a connection longer than "
             "pool_timeout and SQLAlchemy raises 'QueuePool limit of size 5 overflow 10 reached, "
             "connection timed out, timeout 2.00' -> HTTP 500."
@@ -221,11 +221,11 @@ SCENARIOS = {
         "planned_signatures": ["queuepool_exhausted"],
         "primary_signature": "queuepool_exhausted",
         "workers": 2,
-        "threads": 32,
+        "threads": 48,
         "uwsgi_harakiri": 30,
         "query_sleep_ms": 1500,
         "pg_log_destinations": ["csvlog"],
-        "schedule": phase(30, 200) + phase(100, 20) + phase(30, 200),
+        "schedule": phase(30, 200) + phase(150, 10) + phase(30, 200),
     },
     "too-many-clients-gevent": {
         **BASE,
