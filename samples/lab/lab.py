@@ -599,7 +599,11 @@ def start_app(sc, root, out, pg, role, venv_bin):
                             stdin=subprocess.DEVNULL, **kw)
     os.close(fd)
     n_proc = app_processes(sc)
-    wait_for(lambda: len(list(counters.glob("worker-*.json"))) >= n_proc, 60, "the app's processes")
+    def ready():
+        if proc.poll() is not None:
+            raise SystemExit(f"lab: the server exited ({proc.returncode}); see {out / 'stderr.log'}")
+        return len(list(counters.glob("worker-*.json"))) >= n_proc
+    wait_for(ready, 60, "the app's processes")
     if sc["server"] in ("werkzeug", "waitress"):  # the app is imported before the socket listens
         def listening():
             try:
