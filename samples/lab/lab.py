@@ -283,6 +283,7 @@ SCENARIOS = {
         "workers": 1,
         "threads": 8,
         "query_sleep_ms": 900,
+        "baseline_case": "lab-healthy",  # same stack and load at ~300 ms
         "schedule": phase(40, 200) + phase(40, 150),
     },
 }
@@ -895,6 +896,7 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
         "app_uncaught_by_type": uncaught_by_type,
         "app_in_transaction_sleeps": in_txn_sleeps,
         "latency_200_ms": latency_stats(all_lat),
+        "baseline_case": sc.get("baseline_case"),
         "funnel_by_route": funnel_by_route,
         "hammer_by_route": hammer_by_route,
         "outcome_first_last_sent_utc": {
