@@ -54,12 +54,22 @@ def phase(count, offset_ms):
     return [[r, count, offset_ms] for r in ROUTES]
 
 
+SERVERS = ["werkzeug", "gunicorn-sync", "gunicorn-gthread", "gunicorn-gevent", "uwsgi", "waitress"]
+
 BASE = {
-    "server": "gunicorn",
-    "workers": 4,
-    "worker_class": "gthread",
-    "threads": 8,
+    "server": "gunicorn-gthread",
+    "workers": 4,  # gunicorn workers / uWSGI processes (werkzeug and waitress: one process)
+    "threads": 8,  # gunicorn gthread / uWSGI / waitress threads (werkzeug: one per request)
     "gunicorn_timeout": 30,
+    "worker_connections": 1000,  # gunicorn gevent
+    "uwsgi_harakiri": None,
+    "pool_class": "queue",
+    "legacy_sleep_s": 0,
+    "legacy_pct": 0,
+    "run_as_user": None,  # e.g. "nobody": the app runs as that user (RLIMIT_NPROC applies)
+    "ulimit_u": None,  # RLIMIT_NPROC for the app process (needs run_as_user when root)
+    "pg_log_destinations": [],  # extra Postgres destinations: "csvlog", "jsonlog"
+    "app_venv": None,  # venv the server runs from (default: the lab's own, sys.prefix)
     "logger": "structlog",
     "pool_size": 5,
     "max_overflow": 10,
@@ -134,7 +144,154 @@ SCENARIOS = {
         "primary_signature": None,
         "schedule": phase(40, 200) + phase(40, 150),
     },
+    # ---- the lab's cases committed as samples/lab-<name> (issue 10) ----
+    "worker-timeout": {
+        **BASE,
+        "server": "gunicorn-sync",
+        "fault": "worker_timeout_eof",
+        "description": (
+            "gunicorn sync (4 workers, --timeout 3), SQLAlchemy 5+10 per worker, ~20 ms queries; "
+            "3 % of requests run an 8 s side query (pg_sleep on a second connection) after their "
+            "first statement, while the session's transaction is open (a slow legacy path). "
+            "Postgres also writes csvlog and jsonlog."
+        ),
+        "root_cause": (
+            "A request on the slow path keeps its sync worker busy for 8 s, longer than gunicorn's "
+            "3 s timeout: the arbiter logs WORKER TIMEOUT and kills the worker (SIGABRT, then "
+            "SIGKILL) while its transaction is open; Postgres logs 'unexpected EOF on client "
+            "connection with an open transaction' and the client gets no response."
+        ),
+        "planned_signatures": ["gunicorn_worker_timeout", "pg_eof_open_transaction"],
+        "primary_signature": "gunicorn_worker_timeout",
+        "gunicorn_timeout": 3,
+        "threads": 1,
+        "query_sleep_ms": 20,
+        "legacy_sleep_s": 8,
+        "legacy_pct": 3,
+        "pg_log_destinations": ["csvlog", "jsonlog"],
+        "schedule": phase(60, 150) + phase(30, 500),
+    },
+    "thread-exhaustion": {
+        **BASE,
+        "server": "werkzeug",
+        "fault": "thread_exhaustion",
+        "description": (
+            "Flask's development server (werkzeug, threaded: one new thread per request) run as "
+            "the unprivileged user nobody with RLIMIT_NPROC (ulimit -u) 20, SQLAlchemy 10+10 "
+            "(pool_timeout 5 s), ~1 s queries, Postgres max_connections=100. Gentle bursts "
+            "(5 req/s), heavy bursts (50 req/s), gentle again."
+        ),
+        "root_cause": (
+            "Each request holds its thread for about a second; under the heavy bursts the "
+            "process needs ~50 threads but the user may run only 20 tasks: pthread_create fails, "
+            "socketserver's process_request raises 'RuntimeError: can't start new thread', the "
+            "server prints the traceback and closes the connection; the client gets no response."
+        ),
+        "planned_signatures": ["thread_start_failed"],
+        "primary_signature": "thread_start_failed",
+        "workers": 1,
+        "threads": None,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout_s": 5,
+        "query_sleep_ms": 1000,
+        "run_as_user": "nobody",
+        "ulimit_u": 20,
+        # the lab's venv links to an interpreter under /root (not readable by nobody): the app
+        # runs from a second venv of Debian's python3.11 with the same packages (README.md)
+        "app_venv": "/tmp/rcl-venv-user",
+        "schedule": phase(30, 200) + phase(100, 20) + phase(30, 200),
+    },
+    "pool-exhaustion": {
+        **BASE,
+        "server": "uwsgi",
+        "fault": "pool_exhaustion",
+        "description": (
+            "uWSGI (--master --processes 2 --threads 48, --harakiri 30), each process with a "
+            "SQLAlchemy QueuePool of 5+10 (pool_timeout 2 s), ~1.5 s queries, Postgres "
+            "max_connections=100. Gentle bursts (5 req/s), heavy bursts (100 req/s), gentle "
+            "again. Postgres also writes csvlog."
+        ),
+        "root_cause": (
+            "Each process runs 48 request threads but its pool holds at most 15 connections, each "
+            "busy ~1.5 s: under the heavy bursts threads wait for a connection longer than "
+            "pool_timeout and SQLAlchemy raises 'QueuePool limit of size 5 overflow 10 reached, "
+            "connection timed out, timeout 2.00' -> HTTP 500."
+        ),
+        "planned_signatures": ["queuepool_exhausted"],
+        "primary_signature": "queuepool_exhausted",
+        "workers": 2,
+        "threads": 48,
+        "uwsgi_harakiri": 30,
+        "query_sleep_ms": 1500,
+        "pg_log_destinations": ["csvlog"],
+        "schedule": phase(30, 200) + phase(150, 10) + phase(30, 200),
+    },
+    "too-many-clients-gevent": {
+        **BASE,
+        "server": "gunicorn-gevent",
+        "fault": "too_many_clients",
+        "description": (
+            "gunicorn gevent (2 workers, 1000 worker_connections, psycopg2 made cooperative with "
+            "psycogreen), SQLAlchemy NullPool (a connection per request, as Django's default "
+            "CONN_MAX_AGE=0 in the Heroku notes), ~300 ms queries, Postgres max_connections=20 "
+            "(superuser_reserved_connections=3; the app connects as a superuser). Gentle bursts "
+            "(5 req/s), heavy bursts (100 req/s), gentle again. Postgres also writes jsonlog."
+        ),
+        "root_cause": (
+            "Every greenlet opens its own connection and nothing bounds their number: under the "
+            "heavy bursts ~30 requests are in flight, Postgres allows 20 and refuses the rest with "
+            "FATAL 'sorry, too many clients already'; psycopg2 raises OperationalError at connect "
+            "and the request fails with HTTP 500."
+        ),
+        "planned_signatures": ["pg_too_many_clients"],
+        "primary_signature": "pg_too_many_clients",
+        "workers": 2,
+        "threads": None,
+        "pool_class": "null",
+        "pg_max_connections": 20,
+        "pg_superuser_reserved": 3,
+        "pg_log_destinations": ["jsonlog"],
+        "schedule": phase(25, 200) + phase(100, 10) + phase(25, 200),
+    },
+    "healthy-waitress": {
+        **BASE,
+        "server": "waitress",
+        "fault": "none",
+        "description": (
+            "waitress (--threads 8), SQLAlchemy 5+10, ~300 ms queries, Postgres "
+            "max_connections=100, gentle bursts only; every request should succeed."
+        ),
+        "root_cause": "No fault: capacity exceeds the offered load.",
+        "planned_signatures": ["none"],
+        "primary_signature": None,
+        "workers": 1,
+        "threads": 8,
+        "schedule": phase(40, 200) + phase(40, 150),
+    },
+    "healthy-slower": {
+        **BASE,
+        "server": "waitress",
+        "fault": "none",
+        "description": (
+            "As healthy-waitress (waitress --threads 8, same load), but every query takes ~900 ms "
+            "instead of ~300 ms; nothing fails, latency is about three times higher."
+        ),
+        "root_cause": "No fault: slower queries, but capacity still exceeds the offered load.",
+        "planned_signatures": ["none"],
+        "primary_signature": None,
+        "workers": 1,
+        "threads": 8,
+        "query_sleep_ms": 900,
+        "baseline_case": "lab-healthy",  # same stack and load at ~300 ms
+        "schedule": phase(40, 200) + phase(40, 150),
+    },
 }
+# Output folder of each scenario (default of --out, relative to samples/).
+OUT_NAMES = {"worker-timeout": "lab-worker-timeout", "thread-exhaustion": "lab-thread-exhaustion",
+             "pool-exhaustion": "lab-pool-exhaustion",
+             "too-many-clients-gevent": "lab-too-many-clients-gevent",
+             "healthy-waitress": "lab-healthy", "healthy-slower": "lab-healthy-slower"}
 
 # Signature ids (SIGNATURES.md / the rootcause catalog) and the text grepped for them.
 SIGNATURE_PATTERNS = {
@@ -149,7 +306,15 @@ SIGNATURE_PATTERNS = {
 OTHER_PATTERNS = {
     "app_uncaught_exception": ("app.log", r'"event": "Uncaught exception"'),
     "app_operational_error": ("app.log", r"OperationalError"),
-    "stderr_socketserver_exception": ("stderr.log", r"Exception happened during processing of request"),
+    "stderr_socketserver_exception":
+        ("stderr.log", r"Exception (?:happened|occurred) during processing of request"),
+    "stderr_gunicorn_error_handling": ("stderr.log", r"Error handling request"),
+    "stderr_gunicorn_worker_exiting": ("stderr.log", r"Worker exiting \(pid: \d+\)"),
+    "stderr_waitress_queue_depth": ("stderr.log", r"Task queue depth is \d+"),
+    "stderr_waitress_connection_limit": ("stderr.log", r"total open connections reached the connection limit"),
+    "stderr_uwsgi_harakiri": ("stderr.log", r"HARAKIRI ON WORKER"),
+    "stderr_uwsgi_listen_queue_full": ("stderr.log", r"listen queue of socket .* full"),
+    "stderr_uwsgi_worker_died": ("stderr.log", r"DAMN ! worker \d+"),
     "stderr_worker_sigkill": ("stderr.log", r"was sent SIGKILL"),
     "stderr_worker_boot": ("stderr.log", r"Booting worker with pid"),
     "pg_unexpected_eof_any": ("postgresql.log", r"unexpected EOF on client connection"),
@@ -161,10 +326,19 @@ OTHER_PATTERNS = {
     "pg_disconnection": ("postgresql.log", r"disconnection: session time: "),
     "pg_connection_received": ("postgresql.log", r"connection received: host="),
     "pg_fatal": ("postgresql.log", r"\] FATAL:  "),
-    "stderr_access_lines": ("stderr.log", r'^127\.0\.0\.1 - - \[[^]]+\] "GET '),
     "stderr_traceback": ("stderr.log", r"^Traceback \(most recent call last\):"),
 }
 LOG_FILES = ["hammer.csv", "app.log", "stderr.log", "postgresql.log"]
+# Access lines in stderr.log, by server (waitress has no access log of its own).
+ACCESS_PATTERNS = {
+    "werkzeug": r'^127\.0\.0\.1 - - \[[^]]+\] "GET ',
+    "gunicorn-sync": r'^127\.0\.0\.1 - - \[[^]]+\] "GET ',
+    "gunicorn-gthread": r'^127\.0\.0\.1 - - \[[^]]+\] "GET ',
+    "gunicorn-gevent": r'^127\.0\.0\.1 - - \[[^]]+\] "GET ',
+    "uwsgi": r"\[pid: \d+\|app: -?\d+\|req: \d+/\d+\] 127\.0\.0\.1 .* GET ",
+    "waitress": None,
+}
+PG_DEST_FILES = {"csvlog": "postgresql.csv", "jsonlog": "postgresql.json"}
 
 
 def free_port():
@@ -191,10 +365,21 @@ def wait_for(pred, timeout, what):
 
 
 class Postgres:
-    """A private PostgreSQL 15 cluster in ROOT/pgdata, stderr to LOG_PATH."""
+    """A private PostgreSQL 15 cluster in ROOT/pgdata, stderr to LOG_PATH.
+
+    With extra destinations (csvlog, jsonlog) the logging collector is on and writes
+    ROOT/pglog/postgresql.log (stderr form), .csv and .json; the server's own stderr then
+    holds only the lines before the collector started (ROOT/postgres-stderr.log), and
+    collect() copies the collector's files to the case folder."""
 
     def __init__(self, root, log_path, sc):
-        self.root, self.log_path, self.sc = root, log_path, sc
+        self.root, self.sc = root, sc
+        self.out_log = log_path
+        self.dests = list(sc.get("pg_log_destinations") or [])
+        self.log_dir = root / "pglog"
+        # the file the server's stderr goes to, and the one holding its stderr-form log
+        self.stderr_path = root / "postgres-stderr.log" if self.dests else log_path
+        self.log_path = self.log_dir / "postgresql.log" if self.dests else log_path
         self.data = root / "pgdata"
         self.sock = root / "pgsock"
         self.port = free_port()
@@ -221,7 +406,7 @@ class Postgres:
         return grp.getgrgid(pwd.getpwnam(self.user).pw_gid).gr_name
 
     def start(self):
-        for d in (self.data, self.sock):
+        for d in (self.data, self.sock) + ((self.log_dir,) if self.dests else ()):
             d.mkdir()
             if self.user:
                 shutil.chown(d, self.user, self._group())
@@ -248,15 +433,37 @@ class Postgres:
             "log_destination": "stderr",
             "log_timezone": "UTC",
         }
+        if self.dests:
+            settings.update({
+                "logging_collector": "on",
+                "log_destination": ",".join(["stderr"] + self.dests),
+                "log_directory": str(self.log_dir),
+                "log_filename": "postgresql.log",  # -> postgresql.csv / postgresql.json
+                "log_rotation_age": "0",
+                "log_rotation_size": "0",
+                "log_file_mode": "0644",
+            })
         args = [str(PG_BIN / "postgres"), "-D", str(self.data)]
         for k, v in settings.items():
             args += ["-c", f"{k}={v}"]
-        self.logf = open(self.log_path, "ab")
+        self.logf = open(self.stderr_path, "ab")
         self.proc = self._popen(args, stdout=self.logf, stderr=self.logf)
         wait_for(
-            lambda: b"database system is ready to accept connections" in self.log_path.read_bytes(),
+            lambda: self.log_path.exists()
+            and b"database system is ready to accept connections" in self.log_path.read_bytes(),
             60, "postgres to start",
         )
+
+    def collect(self, out):
+        """Copy the collector's files to OUT (after stop); return the extra files written."""
+        extra = []
+        if self.dests:
+            shutil.copyfile(self.log_path, self.out_log)
+            for d in self.dests:
+                name = PG_DEST_FILES[d]
+                shutil.copyfile(self.log_dir / name, out / name)
+                extra.append(out / name)
+        return extra
 
     def connect(self, dbname="postgres", user="postgres"):
         return psycopg2.connect(host="127.0.0.1", port=self.port, user=user, dbname=dbname)
@@ -301,6 +508,46 @@ def load_businesses(pg, sc, rng):
     return [r[0] for r in rows], [r[1] for r in rows], role
 
 
+def server_command(sc, port, venv_bin):
+    """The server's command line (run in the app folder)."""
+    server = sc["server"]
+    if server == "werkzeug":
+        # Flask's development server: werkzeug, threaded (a new thread per request), no reloader.
+        return [str(venv_bin / "flask"), "--app", "labapp", "run", "--host", "127.0.0.1",
+                "--port", str(port), "--with-threads", "--no-reload", "--no-debugger"]
+    if server.startswith("gunicorn-"):
+        args = [str(venv_bin / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+                "--workers", str(sc["workers"]), "--worker-class", server.split("-", 1)[1],
+                "--timeout", str(sc["gunicorn_timeout"])]
+        if server == "gunicorn-gthread":
+            args += ["--threads", str(sc["threads"])]
+        if server == "gunicorn-gevent":
+            args += ["--worker-connections", str(sc["worker_connections"])]
+        return args + ["--access-logfile", "-", "labapp:app"]
+    if server == "uwsgi":
+        # HTTP straight into the workers (--http-socket, no router process); every line of
+        # uWSGI's own log (request lines included) prefixed with --log-date's date; each worker
+        # loads the app itself (--lazy-apps), so every process has its own engine and pool.
+        args = [str(venv_bin / "uwsgi"), "--http-socket", f"127.0.0.1:{port}", "--master",
+                "--processes", str(sc["workers"]), "--threads", str(sc["threads"]),
+                "--lazy-apps", "--virtualenv", str(venv_bin.parent), "--wsgi-file", "labapp.py",
+                "--callable", "app", "--need-app", "--log-date"]
+        if sc["uwsgi_harakiri"]:
+            args += ["--harakiri", str(sc["uwsgi_harakiri"])]
+        return args
+    if server == "waitress":
+        return [str(venv_bin / "waitress-serve"), "--listen", f"127.0.0.1:{port}",
+                "--threads", str(sc["threads"]), "labapp:app"]
+    raise SystemExit(f"lab: unknown server {server}")
+
+
+def app_processes(sc):
+    """How many processes load the app (one counters file each)."""
+    if sc["server"].startswith("gunicorn-") or sc["server"] == "uwsgi":
+        return sc["workers"]
+    return 1
+
+
 def start_app(sc, root, out, pg, role, venv_bin):
     app_dir = root / "app"
     app_dir.mkdir()
@@ -319,30 +566,62 @@ def start_app(sc, root, out, pg, role, venv_bin):
         LAB_POOL_SIZE=str(sc["pool_size"]),
         LAB_MAX_OVERFLOW=str(sc["max_overflow"]),
         LAB_POOL_TIMEOUT_S=str(sc["pool_timeout_s"]),
+        LAB_POOL_CLASS=sc["pool_class"],
         LAB_QUERY_SLEEP_MS=str(sc["query_sleep_ms"]),
         LAB_REF_EXTRA_SLEEP_MS=str(sc["ref_extra_sleep_ms"]),
+        LAB_LEGACY_SLEEP_S=str(sc["legacy_sleep_s"]),
+        LAB_LEGACY_PCT=str(sc["legacy_pct"]),
     )
-    args = [
-        str(venv_bin / "gunicorn"),
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(sc["workers"]),
-        "--worker-class", sc["worker_class"],
-        "--threads", str(sc["threads"]),
-        "--timeout", str(sc["gunicorn_timeout"]),
-        "--access-logfile", "-",
-        "labapp:app",
-    ]
-    # stdout (access log) and stderr (error log) share one O_APPEND file, like a console.
+    if sc["server"] == "gunicorn-gevent":
+        env["LAB_PSYCOGREEN"] = "1"
+    env.pop("FLASK_DEBUG", None)
+    args = server_command(sc, port, venv_bin)
+    # stdout and stderr share one O_APPEND file, like a console.
     fd = os.open(out / "stderr.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    proc = subprocess.Popen(args, cwd=app_dir, env=env, stdout=fd, stderr=fd, stdin=subprocess.DEVNULL)
+    kw = {}
+    user = sc["run_as_user"]
+    if user:
+        import grp
+        import pwd
+
+        pw = pwd.getpwnam(user)
+        group = grp.getgrgid(pw.pw_gid).gr_name
+        for path in (app_dir, counters, out / "app.log"):
+            path.touch(exist_ok=True)
+            shutil.chown(path, user, group)
+        env.update(USER=user, LOGNAME=user)
+        kw.update(user=user, group=group, extra_groups=[])
+    if sc["ulimit_u"]:
+        import resource
+
+        n = sc["ulimit_u"]
+        kw["preexec_fn"] = lambda: resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+    proc = subprocess.Popen(args, cwd=app_dir, env=env, stdout=fd, stderr=fd,
+                            stdin=subprocess.DEVNULL, **kw)
     os.close(fd)
-    wait_for(lambda: len(list(counters.glob("worker-*.json"))) >= sc["workers"], 60, "gunicorn workers")
+    n_proc = app_processes(sc)
+    def ready():
+        if proc.poll() is not None:
+            raise SystemExit(f"lab: the server exited ({proc.returncode}); see {out / 'stderr.log'}")
+        return len(list(counters.glob("worker-*.json"))) >= n_proc
+    wait_for(ready, 60, "the app's processes")
+    if sc["server"] in ("werkzeug", "waitress"):  # the app is imported before the socket listens
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return True
+            except OSError:
+                return False
+        wait_for(listening, 30, "the server to listen")
     return proc, port, app_dir, counters
 
 
-def stop_app(proc):
+def stop_app(proc, sc):
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)  # graceful: workers finish their requests
+        # gunicorn: SIGTERM is a graceful stop; uWSGI: SIGINT stops it (SIGTERM would reload);
+        # werkzeug and waitress stop on SIGINT (KeyboardInterrupt) as at a console.
+        sig = signal.SIGTERM if sc["server"].startswith("gunicorn-") else signal.SIGINT
+        proc.send_signal(sig)
         try:
             proc.wait(60)
         except subprocess.TimeoutExpired:
@@ -432,10 +711,11 @@ def latency_stats(values):
         return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
     return {"n": len(v), "mean": round(sum(v) / len(v), 1), "p50": round(pct(0.5), 1),
-            "p95": round(pct(0.95), 1), "max": round(v[-1], 1)}
+            "p90": round(pct(0.9), 1), "p95": round(pct(0.95), 1), "p99": round(pct(0.99), 1),
+            "max": round(v[-1], 1)}
 
 
-def build_truth(sc, out, results, workers, run_seconds):
+def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
     # hammer tallies
     sent = len(results)
     outcomes = {"200": 0, "500": 0, "404": 0, "no_response": 0}
@@ -458,6 +738,7 @@ def build_truth(sc, out, results, workers, run_seconds):
 
     # app counters, summed over the worker processes
     app = {r: {"hit": 0, "started": 0, "completed": 0, "status": {}} for r in ROUTES}
+    in_txn_sleeps = sum(w.get("in_transaction_sleeps", 0) for w in workers)
     uncaught = 0
     uncaught_by_type = {}
     for w in workers:
@@ -484,6 +765,14 @@ def build_truth(sc, out, results, workers, run_seconds):
         if nz:
             sig_by_file[sig] = nz
     other = {k: grep_count(files[f], rx) for k, (f, rx) in OTHER_PATTERNS.items()}
+    access_rx = ACCESS_PATTERNS[sc["server"]]
+    other["stderr_access_lines"] = grep_count(files["stderr.log"], access_rx) if access_rx else None
+    # the same run's other Postgres destinations: the signatures' lines in each
+    pg_dest_counts = {}
+    for path in pg_extra_files:
+        pg_dest_counts[path.name] = {sig: grep_count(path, rx) for sig, rx in SIGNATURE_PATTERNS.items()}
+        for k in ("pg_connection_received", "pg_connection_authorized", "pg_disconnection"):
+            pg_dest_counts[path.name][k] = grep_count(path, OTHER_PATTERNS[k][1])
 
     observed = [s for s in SIGNATURE_PATTERNS if sig_counts[s] > 0]
     expected = observed or ["none"]
@@ -518,8 +807,9 @@ def build_truth(sc, out, results, workers, run_seconds):
         "hammer_200_equal_app_200": outcomes.get("200", 0) == app_200,
         "hammer_500_equal_app_500": outcomes.get("500", 0) == app_500,
         "hammer_sent_equal_app_hit": sent == counts["hit"],
-        "stderr_access_lines_equal_responses": other["stderr_access_lines"] == responses,
     }
+    if access_rx:
+        checks["stderr_access_lines_equal_responses"] = other["stderr_access_lines"] == responses
     checks["pg_refusals_equal_app_operational_errors"] = pg_refusals == other["app_operational_error"]
     checks["pg_fatal_lines_equal_refusals"] = other["pg_fatal"] == pg_refusals
     # "too many clients" is raised before authentication (no "connection authorized" line);
@@ -533,6 +823,35 @@ def build_truth(sc, out, results, workers, run_seconds):
         checks["pg_authorized_minus_reserved_refusals_equal_disconnections"] = (
             other["pg_connection_authorized"] - pg_reserved == other["pg_disconnection"])
 
+    # each server-side kill or failed thread start leaves one request without a response
+    no_resp = outcomes.get("no_response", 0)
+    check_notes = {}
+    n_timeouts = sig_by_file.get("gunicorn_worker_timeout", {}).get("stderr.log", 0)
+    if n_timeouts:
+        checks["worker_timeouts_equal_no_response"] = n_timeouts == no_resp
+        # a worker killed on the slow path held two connections in a transaction: its session's
+        # (idle in transaction: EOF at the kill) and the side query's (EOF when pg_sleep ends)
+        checks["pg_eof_open_transaction_equal_two_per_worker_timeout"] = (
+            sig_by_file.get("pg_eof_open_transaction", {}).get("postgresql.log", 0) == 2 * n_timeouts)
+        checks["app_in_transaction_sleeps_at_least_worker_timeouts"] = in_txn_sleeps >= n_timeouts
+    n_thread = sig_by_file.get("thread_start_failed", {}).get("stderr.log", 0)
+    if n_thread:
+        # a request whose thread could not start never reaches the app (no "function hit")
+        checks["hammer_sent_minus_thread_start_failures_equal_app_hit"] = sent - n_thread == counts["hit"]
+        check_notes["hammer_sent_equal_app_hit"] = (
+            "false by design here: the server could not start a thread for the requests without "
+            "a response, so the app never saw them (see the check above)")
+        checks["thread_start_failures_equal_no_response"] = n_thread == no_resp
+        checks["socketserver_banners_equal_thread_start_failures"] = (
+            other["stderr_socketserver_exception"] == n_thread)
+    for name, per in pg_dest_counts.items():
+        for sig in SIGNATURE_PATTERNS:
+            if per[sig] or sig_by_file.get(sig, {}).get("postgresql.log", 0):
+                checks[f"{name}_{sig}_lines_equal_postgresql_log"] = (
+                    per[sig] == sig_by_file.get(sig, {}).get("postgresql.log", 0))
+        for k in ("pg_connection_received", "pg_connection_authorized", "pg_disconnection"):
+            checks[f"{name}_{k}_equal_postgresql_log"] = per[k] == other[k]
+
     funnel_by_route, hammer_by_route = {}, {}
     for r in ROUTES:
         br = by_route[r]
@@ -544,7 +863,22 @@ def build_truth(sc, out, results, workers, run_seconds):
     def iso(t):
         return t.isoformat(timespec="milliseconds")
 
+    all_lat = [e for _s, _r, st, e, _x in results if st == 200]
+    server_cfg = {"name": sc["server"], "command": None}
+    if sc["server"].startswith("gunicorn-"):
+        server_cfg.update(workers=sc["workers"], worker_class=sc["server"].split("-", 1)[1],
+                          threads=sc["threads"] if sc["server"] == "gunicorn-gthread" else 1,
+                          timeout=sc["gunicorn_timeout"])
+        if sc["server"] == "gunicorn-gevent":
+            server_cfg["worker_connections"] = sc["worker_connections"]
+    elif sc["server"] == "uwsgi":
+        server_cfg.update(processes=sc["workers"], threads=sc["threads"], harakiri=sc["uwsgi_harakiri"])
+    elif sc["server"] == "waitress":
+        server_cfg.update(threads=sc["threads"])
+    else:
+        server_cfg.update(threaded=True)
     return {
+        "server": sc["server"],
         "fault": sc["fault"],
         "description": sc["description"],
         "expected_signatures": expected,
@@ -556,9 +890,13 @@ def build_truth(sc, out, results, workers, run_seconds):
         "planned_signatures": planned,
         "signature_line_counts": sig_counts,
         "signature_lines_by_file": sig_by_file,
+        "postgres_other_destinations": pg_dest_counts,
         "other_line_counts": other,
         "app_uncaught_exceptions": uncaught,
         "app_uncaught_by_type": uncaught_by_type,
+        "app_in_transaction_sleeps": in_txn_sleeps,
+        "latency_200_ms": latency_stats(all_lat),
+        "baseline_case": sc.get("baseline_case"),
         "funnel_by_route": funnel_by_route,
         "hammer_by_route": hammer_by_route,
         "outcome_first_last_sent_utc": {
@@ -566,21 +904,22 @@ def build_truth(sc, out, results, workers, run_seconds):
         "hammer_timestamp_utc_offset_min": 0,
         "app_processes_counted": len(workers),
         "consistency_checks": checks,
+        "consistency_check_notes": check_notes,
         "run_seconds": round(run_seconds, 1),
         "config": {
             "server": sc["server"],
-            "gunicorn": {"workers": sc["workers"], "worker_class": sc["worker_class"],
-                         "threads": sc["threads"], "timeout": sc["gunicorn_timeout"]},
+            "server_options": server_cfg,
             "logger": sc["logger"],
             "pool_size": sc["pool_size"],
             "max_overflow": sc["max_overflow"],
             "pool_timeout_s": sc["pool_timeout_s"],
             "query_sleep_ms": sc["query_sleep_ms"],
             "ref_extra_sleep_ms": sc["ref_extra_sleep_ms"],
-            "legacy_sleep_s": 0,
-            "legacy_pct": 0,
-            "run_as_unprivileged_user": False,
-            "ulimit_u": None,
+            "pool_class": sc["pool_class"],
+            "legacy_sleep_s": sc["legacy_sleep_s"],
+            "legacy_pct": sc["legacy_pct"],
+            "run_as_unprivileged_user": sc["run_as_user"] or False,
+            "ulimit_u": sc["ulimit_u"],
             "app_db_role": sc["app_db_role"],
             "postgres": {
                 "prefix": "%m [%p] ",
@@ -588,6 +927,8 @@ def build_truth(sc, out, results, workers, run_seconds):
                 "log_disconnections": sc["pg_log_disconnections"],
                 "max_connections": sc["pg_max_connections"],
                 "superuser_reserved": sc["pg_superuser_reserved"],
+                "log_destination": ",".join(["stderr"] + sc["pg_log_destinations"]),
+                "logging_collector": bool(sc["pg_log_destinations"]),
             },
             "hammer_timeout_s": sc["hammer_timeout_s"],
             "schedule": sc["schedule"],
@@ -604,18 +945,37 @@ def order_fl(d):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="too-many-clients", choices=sorted(SCENARIOS))
-    ap.add_argument("--out", type=Path, help="case folder to write (default samples/SCENARIO)")
+    ap.add_argument("--server", choices=SERVERS,
+                    help="the app server (default: the scenario's; see README.md)")
+    ap.add_argument("--out", type=Path,
+                    help="case folder to write (default samples/lab-SCENARIO for the issue-10 cases, "
+                         "else samples/SCENARIO)")
     ap.add_argument("--seed", type=int, default=20261125, help="seed for ids and the hammer's picks")
+    ap.add_argument("--app-venv", type=Path,
+                    help="venv the app server runs from (default: the scenario's, else the lab's)")
     ap.add_argument("--keep-temp", action="store_true", help="keep the temporary folder")
     a = ap.parse_args()
-    sc = SCENARIOS[a.scenario]
-    out = (a.out or HERE.parent / a.scenario).resolve()
+    sc = dict(SCENARIOS[a.scenario])
+    if a.server:
+        sc["server"] = a.server
+        if a.server in ("werkzeug", "waitress"):
+            sc["workers"] = 1
+        if a.server in ("gunicorn-gthread", "uwsgi", "waitress") and not sc["threads"]:
+            sc["threads"] = BASE["threads"]
+    out = (a.out or HERE.parent / OUT_NAMES.get(a.scenario, a.scenario)).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    for name in LOG_FILES + ["truth.json"]:
+    for name in LOG_FILES + list(PG_DEST_FILES.values()) + ["truth.json"]:
         (out / name).unlink(missing_ok=True)
-    venv_bin = Path(sys.prefix) / "bin"
-    if not (venv_bin / "gunicorn").exists():
-        raise SystemExit(f"lab: no gunicorn in {venv_bin}; run lab.py with the venv's python")
+    if a.app_venv:
+        sc["app_venv"] = str(a.app_venv)
+    app_venv = Path(sc["app_venv"] or sys.prefix)
+    venv_bin = app_venv / "bin"
+    app_stdlib = subprocess.run(
+        [str(venv_bin / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    exe = {"werkzeug": "flask", "uwsgi": "uwsgi", "waitress": "waitress-serve"}.get(sc["server"], "gunicorn")
+    if not (venv_bin / exe).exists():
+        raise SystemExit(f"lab: no {exe} in {venv_bin}; run lab.py with the venv's python")
     rng = random.Random(a.seed)
     root = Path(tempfile.mkdtemp(prefix="rcl-"))
     root.chmod(0o755)
@@ -629,27 +989,32 @@ def main():
         time.sleep(1.0)
         results = Hammer(f"http://127.0.0.1:{port}", sc, ids, refs, out / "hammer.csv", rng).run()
         time.sleep(1.0)
-        stop_app(app_proc)
+        stop_app(app_proc, sc)
         pg.stop()
+        pg_extra = pg.collect(out)
         run_seconds = time.monotonic() - t_start
         workers = [json.loads(p.read_text()) for p in sorted(counters_dir.glob("worker-*.json"))]
+        if sc["run_as_user"]:
+            shutil.chown(out / "app.log", "root", "root")
         rewrite_paths(
-            [out / "app.log", out / "stderr.log", out / "postgresql.log"],
+            [out / "app.log", out / "stderr.log", out / "postgresql.log"] + pg_extra,
             {
                 str(app_dir): "/srv/app",
                 sys.prefix: "/srv/app/venv",
+                str(app_venv): "/srv/app/venv",
                 sysconfig.get_paths()["stdlib"]: "/opt/python/lib/python3.11",
+                app_stdlib: "/opt/python/lib/python3.11",
                 str(root): "/tmp/rootcause-lab",
             },
         )
-        truth = build_truth(sc, out, results, workers, run_seconds)
+        truth = build_truth(sc, out, results, workers, run_seconds, pg_extra)
         (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
         print(json.dumps({k: truth[k] for k in ("counts", "outcomes", "signature_line_counts",
                                                  "expected_signatures", "primary_signature",
                                                  "consistency_checks")}, indent=1))
     finally:
         if app_proc is not None:
-            stop_app(app_proc)
+            stop_app(app_proc, sc)
         if pg.proc is not None and pg.proc.poll() is None:
             pg.stop()
         if a.keep_temp:

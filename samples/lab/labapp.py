@@ -1,6 +1,6 @@
 """The incident lab's app: a small ras-party-like service (Flask + SQLAlchemy + psycopg2).
 
-Run by lab.py under gunicorn; every setting comes from LAB_* environment variables. Each
+Run by lab.py under gunicorn, werkzeug, uWSGI or waitress; every setting comes from LAB_* environment variables. Each
 request logs structlog JSON lines ("function hit", "query started", "query completed", or
 "Uncaught exception" with status 500 and the formatted traceback) to LAB_APP_LOG, one
 os.write per line on an O_APPEND descriptor so that the workers' lines never interleave.
@@ -10,8 +10,14 @@ GET /_counters returns the serving worker's counters and is neither logged nor c
 """
 import json
 import os
+import random
 import threading
 import uuid
+
+if os.environ.get("LAB_PSYCOGREEN") == "1":  # gunicorn gevent: make psycopg2 yield to the hub
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()
 
 import structlog
 from flask import Flask, g, jsonify, request
@@ -27,6 +33,11 @@ MAX_OVERFLOW = int(os.environ.get("LAB_MAX_OVERFLOW", "10"))
 POOL_TIMEOUT_S = float(os.environ.get("LAB_POOL_TIMEOUT_S", "2"))
 QUERY_SLEEP_S = float(os.environ.get("LAB_QUERY_SLEEP_MS", "300")) / 1000.0
 REF_EXTRA_SLEEP_S = float(os.environ.get("LAB_REF_EXTRA_SLEEP_MS", "0")) / 1000.0
+# "legacy" slow path: this share of requests sleeps in Python after the first statement, with
+# the transaction open (as the corpus's eof-open-transaction run).
+LEGACY_SLEEP_S = float(os.environ.get("LAB_LEGACY_SLEEP_S", "0"))
+LEGACY_PCT = float(os.environ.get("LAB_LEGACY_PCT", "0"))
+POOL_CLASS = os.environ.get("LAB_POOL_CLASS", "queue")  # "queue" (QueuePool) or "null" (NullPool)
 SERVICE = "ras-party"
 
 
@@ -61,12 +72,17 @@ structlog.configure(
 )
 log = structlog.get_logger()
 
-engine = create_engine(
-    DB_URL,
-    pool_size=POOL_SIZE,
-    max_overflow=MAX_OVERFLOW,
-    pool_timeout=POOL_TIMEOUT_S,
-)
+if POOL_CLASS == "null":  # a new connection per session, as Django with CONN_MAX_AGE=0
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(DB_URL, poolclass=NullPool)
+else:
+    engine = create_engine(
+        DB_URL,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_S,
+    )
 Session = sessionmaker(bind=engine)
 
 ROUTES = ("/businesses?id=", "/businesses/id/", "/businesses/ref/")
@@ -76,6 +92,7 @@ _counters = {
     "routes": {r: {"hit": 0, "started": 0, "completed": 0, "status": {}} for r in ROUTES},
     "uncaught_exceptions": 0,
     "uncaught_by_type": {},
+    "in_transaction_sleeps": 0,
 }
 
 
@@ -87,8 +104,10 @@ def _snapshot():
     os.replace(tmp, path)
 
 
-def _count(route, stage=None, status=None, exc_type=None):
+def _count(route, stage=None, status=None, exc_type=None, in_txn_sleep=False):
     with _lock:
+        if in_txn_sleep:
+            _counters["in_transaction_sleeps"] += 1
         if stage:
             _counters["routes"][route][stage] += 1
         if status is not None:
@@ -118,6 +137,13 @@ def _lookup(route, column, value):
         session.execute(text("SELECT pg_sleep(:s)"), {"s": QUERY_SLEEP_S})
         if route == "/businesses/ref/" and REF_EXTRA_SLEEP_S > 0:
             session.execute(text("SELECT pg_sleep(:s)"), {"s": REF_EXTRA_SLEEP_S})
+        if LEGACY_SLEEP_S > 0 and random.random() * 100.0 < LEGACY_PCT:
+            # the slow legacy side query, on a second connection, while this session's
+            # transaction stays open (idle in transaction); psycopg2 waits in C, so a signal's
+            # Python handler (gunicorn's SIGABRT) only runs when the query returns
+            _count(route, in_txn_sleep=True)
+            with engine.connect() as side:
+                side.execute(text("SELECT pg_sleep(:s)"), {"s": LEGACY_SLEEP_S})
         row = session.execute(
             text(f"SELECT id, ref, name, postcode FROM businesses WHERE {column} = :v"),
             {"v": value},
