@@ -12,7 +12,7 @@ const FAILURE_SIGNATURES: [&str; 5] = [
     "gunicorn_worker_timeout",
 ];
 
-fn report(name: &str) -> Value {
+pub(crate) fn report(name: &str) -> Value {
     analyze_json(&[case(name).to_str().expect("utf-8 path")])
 }
 
@@ -21,7 +21,7 @@ fn u(v: &Value) -> u64 {
 }
 
 /// Funnel, outcomes and per-route numbers equal the truth's counters.
-fn check_counts(name: &str) {
+pub(crate) fn check_counts(name: &str) {
     let (rep, t) = (report(name), truth(name));
     for stage in ["sent", "hit", "started", "completed"] {
         assert_eq!(rep["funnel"][stage], t["counts"][stage], "{name}: funnel.{stage}");
@@ -54,7 +54,7 @@ fn check_counts(name: &str) {
 }
 
 /// Latency of successful requests per route agrees with the hammer's own tallies.
-fn check_latency(name: &str) {
+pub(crate) fn check_latency(name: &str) {
     let (rep, t) = (report(name), truth(name));
     for (route, want) in t["hammer_by_route"].as_object().expect("hammer_by_route") {
         let w = &want["latency_200_ms"];
@@ -78,7 +78,7 @@ fn check_latency(name: &str) {
 }
 
 /// Signature ids, counts and the top hypothesis match the truth.
-fn check_signatures(name: &str) {
+pub(crate) fn check_signatures(name: &str) {
     let (rep, t) = (report(name), truth(name));
     let found: Vec<(&str, u64)> = rep["signatures"]
         .as_array()
@@ -171,6 +171,19 @@ fn check_signatures(name: &str) {
 
 /// Every line of every log is accounted for, and the logs are read as the right formats.
 fn check_inputs(name: &str) {
+    let want = [
+        ("app.log", "json-log"),
+        ("hammer.csv", "loadtest-csv"),
+        ("postgresql.log", "postgres"),
+        ("stderr.log", "console"),
+        ("truth.json", "unknown"),
+    ];
+    check_inputs_as(name, &want);
+}
+
+/// Every line of every log read is accounted for, and the files of case `name` are read as
+/// the formats `want` gives (file name, format).
+pub(crate) fn check_inputs_as(name: &str, want: &[(&str, &str)]) {
     let rep = report(name);
     let formats: Vec<(String, String)> = rep["inputs"]
         .as_array()
@@ -182,13 +195,6 @@ fn check_inputs(name: &str) {
             (file, i["format"].as_str().expect("format").to_string())
         })
         .collect();
-    let want = [
-        ("app.log", "json-log"),
-        ("hammer.csv", "loadtest-csv"),
-        ("postgresql.log", "postgres"),
-        ("stderr.log", "console"),
-        ("truth.json", "unknown"),
-    ];
     let want: Vec<(String, String)> =
         want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     assert_eq!(formats, want, "{name}");

@@ -9,6 +9,7 @@ mod destinations;
 mod hostile;
 mod html;
 mod hypotheses;
+mod lab;
 mod loadtest;
 mod readme;
 mod reports;

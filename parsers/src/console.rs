@@ -489,7 +489,7 @@ static STARTUP: LazyLock<Regex> = LazyLock::new(|| {
                    |Debugger\x20is\x20active|Debugger\x20PIN|Detected\x20change)  # flask run / werkzeug
           | WARNING:\x20This\x20is\x20a\x20development\x20server   # werkzeug's warning
           | Press\x20CTRL\+C\x20to\x20quit                       # werkzeug
-          | Serving\x20on\x20https?://                          # waitress
+          | (?:INFO:waitress:)?Serving\x20on\x20https?://       # waitress (logging's default format)
           | Starting\x20development\x20server\x20at\x20         # Django runserver
           | Quit\x20the\x20server\x20with\x20                   # Django runserver
           | Performing\x20system\x20checks\.\.\.              # Django runserver

@@ -627,6 +627,11 @@ fn sniffing() {
                 "5 Django request lines, 6 server start-up lines, 2 tracebacks in the first 157 lines",
             )),
         ),
+        (
+            "waitress, Python logging's default format",
+            b"INFO:waitress:Serving on http://127.0.0.1:35791\n",
+            Some((1.0, "1 server start-up line in the first 1 lines")),
+        ),
         ("postgres log", include_bytes!("../../../samples/pool-exhaustion/postgresql.log"), None),
         ("json lines", include_bytes!("../../../samples/pool-exhaustion/app.log"), None),
         ("csv", include_bytes!("../../../samples/pool-exhaustion/hammer.csv"), None),
