@@ -32,7 +32,7 @@ use rootcause_parsers::sniff::{self, Format};
 use rootcause_parsers::time::TimeOptions;
 use rootcause_parsers::{
     LineNo, LineParser, Micros, Note, Sink, SkipReason, console, jsonlog, k6, loadtest, locust,
-    vegeta, wrk,
+    platform, vegeta, wrk,
 };
 
 use crate::funnel::{StageMatcher, StageMemo};
@@ -521,6 +521,15 @@ impl IntoEvent for console::ConsoleRecord {
             console::ConsoleRecord::Traceback(t) => t.ts,
         };
         (ts, EventKind::Console(Box::new(self)))
+    }
+}
+
+impl IntoEvent for platform::PlatformRecord {
+    fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind) {
+        match self {
+            platform::PlatformRecord::Console(r) => r.into_event(c),
+            platform::PlatformRecord::App(e) => e.into_event(c),
+        }
     }
 }
 
@@ -1014,6 +1023,9 @@ fn ingest_post<'a>(
             run(&mut locust::Parser::new(lt_opts), &mut lr, &mut c, &mut post)
         }
         Some(Format::WrkText) => run(&mut wrk::Parser::new(lt_opts), &mut lr, &mut c, &mut post),
+        Some(Format::Heroku | Format::CloudFoundry) => {
+            run(&mut platform::Parser::new(o.time), &mut lr, &mut c, &mut post)
+        }
         None => count_unknown(&mut lr, &mut c),
     };
     if let Err(e) = result {
