@@ -9,6 +9,7 @@ mod hostile;
 mod html;
 mod hypotheses;
 mod loadtest;
+mod platform;
 mod readme;
 mod reports;
 mod scenarios;

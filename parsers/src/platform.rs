@@ -619,10 +619,9 @@ impl LineParser for Parser {
             }
             return;
         };
-        if std::str::from_utf8(line).is_err() {
-            sink.note(no, Note::LossyUtf8);
-        }
-        if let Some(c) = e.caveat {
+        // The envelope's zone caveat, on a line that is not skipped (an instance's parser
+        // skips a blank payload).
+        if let Some(c) = e.caveat.filter(|_| !text::is_blank(e.payload)) {
             sink.note(no, c);
         }
         if e.is_router() {
@@ -631,6 +630,10 @@ impl LineParser for Parser {
                 Platform::CloudFoundry => gorouter(e.payload, e.ts),
             };
             if let Some(rec) = rec {
+                // The app-log and console parsers note invalid UTF-8 in what they read.
+                if std::str::from_utf8(line).is_err() {
+                    sink.note(no, Note::LossyUtf8);
+                }
                 sink.record(no, 1, PlatformRecord::Console(rec));
                 return;
             }
