@@ -530,7 +530,7 @@ impl Parser {
     }
 
     /// Feeds `payload` (line `no`, envelope time `ts`) to the parser of instance `key`.
-    fn to_instance(
+    fn feed_instance(
         &mut self,
         key: &[u8],
         payload: &[u8],
@@ -664,7 +664,7 @@ impl LineParser for Parser {
                 return;
             }
         }
-        self.to_instance(&key, e.payload, no, e.ts, sink);
+        self.feed_instance(&key, e.payload, no, e.ts, sink);
     }
 
     fn finish(&mut self, sink: &mut dyn Sink<PlatformRecord>) {
