@@ -87,3 +87,19 @@ fn cf_router_error_and_crash_are_found() {
     assert_eq!(found.get("cf_app_crashed"), Some(&1), "{found:?}");
     assert_eq!(r["funnel"]["hit"], 1);
 }
+
+#[test]
+fn published_lines_match_the_catalog() {
+    // Real `heroku logs` lines: every H12, in the logfmt and the pre-2013 form.
+    let (path, text) = fixture("heroku/published.log");
+    let r = analyze_json(&[&path]);
+    assert_eq!(r["inputs"][0]["format"], "heroku");
+    let h12 = lines_with(&text, &["code=H12"]) + lines_with(&text, &["Error H12 ("]);
+    assert_eq!(h12, 4);
+    assert_eq!(counts(&r).get("heroku_h12"), Some(&h12));
+    // Real `cf logs` lines: the crash event of cf-butler#392.
+    let (path, _) = fixture("cf/published.log");
+    let r = analyze_json(&[&path]);
+    assert_eq!(r["inputs"][0]["format"], "cf-logs");
+    assert_eq!(counts(&r).get("cf_app_crashed"), Some(&1));
+}
