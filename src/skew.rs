@@ -144,6 +144,7 @@ pub fn role(format: Option<Format>) -> &'static str {
         Some(Format::JsonLog) => "app",
         Some(Format::Console) => "console",
         Some(f) if f.is_postgres() => "postgres",
+        Some(Format::Heroku | Format::CloudFoundry) => "platform",
         _ => "other",
     }
 }
@@ -208,7 +209,11 @@ pub fn correct_with_apps(
     let apps = fold::finish(apps, &given);
     let is_reference: Vec<bool> = sources
         .iter()
-        .map(|s| s.format == Some(Format::JsonLog) && !given.contains_key(&s.id))
+        // A platform stream carries the app's own lines (and clock) like its JSON log.
+        .map(|s| {
+            matches!(s.format, Some(Format::JsonLog | Format::Heroku | Format::CloudFoundry))
+                && !given.contains_key(&s.id)
+        })
         .collect();
     stages.shift(&given);
     let mut estimated: BTreeMap<SourceId, Micros> = BTreeMap::new();

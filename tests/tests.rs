@@ -11,6 +11,7 @@ mod html;
 mod hypotheses;
 mod lab;
 mod loadtest;
+mod platform;
 mod readme;
 mod reports;
 mod scenarios;

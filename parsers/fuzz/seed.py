@@ -228,12 +228,19 @@ def sniff():
         yield read(p)[:MAX_SEED]
 
 
+def platform():
+    for p in files("parsers/tests/fixtures/heroku/*.log", "parsers/tests/fixtures/cf/*.log"):
+        yield from spread(chunks(read(p), 8), PER_FILE)
+        yield read(p)[:MAX_SEED]
+
+
 TARGETS = {
     "loadtest_csv": loadtest_csv,
     "loadtools": loadtools,
     "json_log": json_log,
     "traceback": traceback,
     "console": console,
+    "platform": platform,
     "postgres": postgres,
     "postgres_structured": postgres_structured,
     "timestamps": timestamps,

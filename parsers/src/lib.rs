@@ -22,6 +22,8 @@
 //! - [`traceback`]: Python tracebacks with their exception chains;
 //! - [`postgres`]: the Postgres stderr log with an inferred or given `log_line_prefix`;
 //! - [`console`]: a server's console output (gunicorn/werkzeug lines and tracebacks);
+//! - [`platform`]: Heroku and Cloud Foundry log streams (router lines, app output per
+//!   instance, JSON app logs inside them);
 //! - [`sniff`]: picks a format from the first bytes of content.
 //!
 //! ```
@@ -39,6 +41,7 @@ pub mod jsonlog;
 pub mod k6;
 pub mod loadtest;
 pub mod locust;
+pub mod platform;
 pub mod postgres;
 pub mod sniff;
 pub mod text;

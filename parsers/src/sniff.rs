@@ -14,7 +14,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Detection, console, jsonlog, k6, loadtest, locust, postgres, vegeta, wrk};
+use crate::{Detection, console, jsonlog, k6, loadtest, locust, platform, postgres, vegeta, wrk};
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,17 +39,25 @@ pub enum Format {
     LocustCsv,
     /// wrk or wrk2 text summary.
     WrkText,
+    /// A Heroku log stream (`heroku logs`, a logplex drain).
+    Heroku,
+    /// Cloud Foundry's `cf logs` output.
+    CloudFoundry,
 }
 
 impl Format {
     /// Every format, in the order they are tried.
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 12] = [
         Format::LocustCsv,
         Format::K6Csv,
         Format::VegetaCsv,
         Format::PostgresCsv,
         Format::LoadTestCsv,
         Format::PostgresJson,
+        // Before JSON lines and the console: a platform stream carries both inside its
+        // envelopes, and wins a tie.
+        Format::Heroku,
+        Format::CloudFoundry,
         Format::JsonLog,
         Format::Postgres,
         Format::WrkText,
@@ -69,6 +77,8 @@ impl Format {
             Format::VegetaCsv => "vegeta-csv",
             Format::LocustCsv => "locust-csv",
             Format::WrkText => "wrk-text",
+            Format::Heroku => "heroku",
+            Format::CloudFoundry => "cf-logs",
         }
     }
 
@@ -101,6 +111,8 @@ impl Format {
             Format::VegetaCsv => vegeta::sniff(head),
             Format::LocustCsv => locust::sniff(head),
             Format::WrkText => wrk::sniff(head),
+            Format::Heroku => platform::sniff(head),
+            Format::CloudFoundry => platform::sniff_cf(head),
         }
     }
 }

@@ -33,7 +33,7 @@ use rootcause_parsers::sniff::{self, Format};
 use rootcause_parsers::time::TimeOptions;
 use rootcause_parsers::{
     LineNo, LineParser, Micros, Note, Sink, SkipReason, console, jsonlog, k6, loadtest, locust,
-    vegeta, wrk,
+    platform, vegeta, wrk,
 };
 
 use crate::funnel::{StageMatcher, StageMemo};
@@ -559,6 +559,15 @@ impl IntoEvent for console::ConsoleRecord {
     }
 }
 
+impl IntoEvent for platform::PlatformRecord {
+    fn into_event(self, c: Conv<'_>) -> (Option<Micros>, EventKind) {
+        match self {
+            platform::PlatformRecord::Console(r) => r.into_event(c),
+            platform::PlatformRecord::App(e) => e.into_event(c),
+        }
+    }
+}
+
 impl<R: IntoEvent> Sink<R> for Collector<'_> {
     fn record(&mut self, line: LineNo, lines: u32, rec: R) {
         self.add(line, lines, rec);
@@ -1060,6 +1069,9 @@ fn ingest_post<'a>(
             run(&mut locust::Parser::new(lt_opts), &mut lr, &mut c, &mut post)
         }
         Some(Format::WrkText) => run(&mut wrk::Parser::new(lt_opts), &mut lr, &mut c, &mut post),
+        Some(Format::Heroku | Format::CloudFoundry) => {
+            run(&mut platform::Parser::new(o.time), &mut lr, &mut c, &mut post)
+        }
         None => count_unknown(&mut lr, &mut c),
     };
     if let Err(e) = result {

@@ -171,3 +171,39 @@ pub fn assert_detection(d: Option<&rootcause_parsers::Detection>) {
 pub fn has_control(s: &str) -> bool {
     s.bytes().any(|c| (c < 0x20 && c != b'\t' && c != b'\n') || c == 0x7f)
 }
+
+/// The invariant for the platform streams, whose records gather the lines of one instance that
+/// interleave with other instances' and are finished out of line order: every line fed is
+/// counted exactly once (`lines` of records + consumed + skipped), no line starts two records
+/// or is both a record's first line and skipped, and every line named is one that was fed.
+pub fn assert_counted<R>(l: &Ledger<R>) {
+    let n = l.lines;
+    let mut starts = vec![0u8; usize::try_from(n).unwrap_or(0)];
+    let firsts = l
+        .records
+        .iter()
+        .map(|(line, _, _)| (*line, "record"))
+        .chain(l.skipped.iter().map(|(line, _)| (*line, "skip")));
+    for (line, what) in firsts {
+        let k = slot(line, n, what);
+        starts[k] = starts[k].saturating_add(1);
+        assert!(starts[k] == 1, "line {line} starts two records or skips (second: a {what})");
+    }
+    for (line, note) in &l.notes {
+        slot(*line, n, "note");
+        assert!(
+            l.skipped.iter().all(|(s, _)| s != line),
+            "note {note:?} on line {line}, which was skipped"
+        );
+    }
+    let mut total: u64 = l.skipped.len() as u64;
+    for (line, lines, _) in &l.records {
+        assert!(*lines >= 1, "empty record at line {line}");
+        total += u64::from(*lines);
+    }
+    for (line, lines) in &l.consumed {
+        slot(*line, n, "consumed span");
+        total += u64::from(*lines);
+    }
+    assert_eq!(total, n, "lines counted {total} != lines fed {n}");
+}
