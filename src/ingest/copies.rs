@@ -76,10 +76,12 @@ fn same_log(a: &[Key], b: &[Key]) -> bool {
     shared as f64 >= SHARE * short.len() as f64
 }
 
-/// The format and first entries of a Postgres input; `None` for any other input, stdin (read
-/// once) and what cannot be read.
+/// The format and first entries of a Postgres input; `None` for any other input, for stdin,
+/// a pipe or a device (read once: not read ahead) and for what cannot be read.
 fn start(input: &Input, o: &IngestOptions) -> Option<(Format, Vec<Key>)> {
-    input.path()?;
+    if !std::fs::metadata(input.path()?).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
     let (r, _) = read::open(input.path(), o.max_decompressed).ok()?;
     let mut lr = LineReader::new(r, o.max_line);
     let nul = lr.skip_leading_nul().ok()?;
