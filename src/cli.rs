@@ -139,7 +139,9 @@ pub struct InputArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Read PATH as FORMAT instead of sniffing it (loadtest-csv, json-log, postgres, console).
+    /// Read PATH as FORMAT instead of sniffing it (loadtest-csv, k6-csv, vegeta-csv,
+    /// locust-csv, wrk-text, json-log, postgres, postgres-csv, postgres-json, console, heroku,
+    /// cf-logs).
     #[arg(long = "input-format", value_name = "PATH=FORMAT", help_heading = heading::INPUT)]
     pub input_format: Vec<String>,
 
@@ -411,4 +413,26 @@ pub struct CheckArgs {
     /// Clock skew and buckets.
     #[command(flatten)]
     pub correlate: CorrelateArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use rootcause_parsers::sniff::Format;
+
+    use super::Cli;
+
+    #[test]
+    fn input_format_help_names_every_format() {
+        let cli = Cli::command();
+        for sub in ["analyze", "check", "diff", "timeline"] {
+            let cmd = cli.find_subcommand(sub).expect("subcommand");
+            let arg =
+                cmd.get_arguments().find(|a| a.get_id() == "input_format").expect("--input-format");
+            let help = arg.get_help().expect("help").to_string();
+            for f in Format::ALL {
+                assert!(help.contains(f.as_str()), "{sub}: --input-format help lacks {f}");
+            }
+        }
+    }
 }
