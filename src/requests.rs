@@ -768,3 +768,44 @@ impl LostCounts {
 
 #[cfg(test)]
 mod tests;
+
+/// With no load-test input, a platform router's access lines (Heroku, Cloud Foundry) are the
+/// requests: the router passed every request on to the app and logged its status, the time the
+/// app took (`service=`, `response_time:`) and its request id. Each becomes a request sent at
+/// its line's time minus that time (the router logs when the response is done), its route
+/// from the path, the router's error (`at=error code=H12 ...`) as its error text. With a
+/// load-test input they are dropped: the load tool's rows are the requests, and the router's
+/// would count each twice. Returns how many requests each input's lines became.
+pub fn from_router(events: &mut Vec<Event>, has_loadtest: bool) -> BTreeMap<SourceId, u64> {
+    use rootcause_parsers::console::{ConsoleRecord, Envelope};
+    let is_router = |e: &Event| {
+        matches!(&e.kind, EventKind::Console(c)
+            if matches!(&**c, ConsoleRecord::Access(a) if a.envelope == Envelope::Platform))
+    };
+    let mut made = BTreeMap::new();
+    if has_loadtest {
+        events.retain(|e| !is_router(e));
+        return made;
+    }
+    let mut strings = crate::model::Strings::default();
+    for e in events.iter_mut().filter(|e| is_router(e)) {
+        let EventKind::Console(c) = &mut e.kind else { continue };
+        let ConsoleRecord::Access(a) = &mut **c else { continue };
+        let elapsed = a.elapsed_ms.filter(|ms| ms.is_finite() && *ms >= 0.0);
+        let sent = e.ts.map(|t| t - elapsed.map_or(0, |ms| (ms * 1000.0).round() as Micros));
+        let request = rootcause_parsers::loadtest::Request {
+            ts: sent,
+            url: Some(std::mem::take(&mut a.path)),
+            status: a.status,
+            elapsed_ms: elapsed,
+            error: a.error.take(),
+            method: Some(std::mem::take(&mut a.method)),
+            request_id: a.request_id.take(),
+            ..Default::default()
+        };
+        e.ts = sent;
+        e.kind = EventKind::Request(crate::model::Req::new(request, &mut strings, false));
+        *made.entry(e.source).or_default() += 1;
+    }
+    made
+}

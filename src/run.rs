@@ -90,6 +90,11 @@ fn prepare_for(
     ingested.discover_errors = discover_errors;
     t.lap(&format!("ingest ({} events kept)", ingested.events.len()));
     let mut events = std::mem::take(&mut ingested.events);
+    if analysis.is_some() {
+        let has_loadtest =
+            ingested.sources.iter().any(|s| s.format.is_some_and(|f| f.is_loadtest()));
+        ingested.router_requests = crate::requests::from_router(&mut events, has_loadtest);
+    }
     // Read for an analysis, the stage events were folded during ingest; kept whole, they are
     // among the events.
     let (apps, stages) = match analysis {

@@ -78,6 +78,36 @@ fn heroku_gevent_incident_finds_the_refusals_and_the_router_errors() {
     }
     let fix = top["fix"].as_str().expect("fix");
     assert!(fix.contains("gunicorn ran gevent workers"), "{fix}");
+    // No load-test file: the router's lines are the requests, with their statuses, and the
+    // chain ends in the 5xx they saw.
+    let routed = lines_with(&text, &["heroku[router]:"]);
+    assert_eq!(r["outcomes"]["total"].as_u64(), Some(routed));
+    assert_eq!(r["funnel"]["sent"].as_u64(), Some(routed));
+    let status = |s: &str| lines_with(&text, &["heroku[router]:", &format!("status={s} ")]);
+    for s in ["200", "500", "503"] {
+        assert_eq!(r["outcomes"]["status"][s].as_u64().unwrap_or(0), status(s), "status {s}");
+    }
+    assert!(chain.contains(&"symptom:http_5xx"), "{chain:?}");
+    let warned = r["warnings"].as_array().expect("warnings").iter().any(|w| {
+        w.as_str().is_some_and(|w| {
+            w.starts_with(&format!(
+                "No load-test input: the {routed} requests counted are the router's"
+            ))
+        })
+    });
+    assert!(warned, "{}", r["warnings"]);
+}
+
+#[test]
+fn router_lines_are_not_requests_beside_a_load_test() {
+    let (path, _) = fixture("heroku/gevent-too-many-clients.log");
+    let hammer = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/pool-exhaustion/hammer.csv");
+    let rows = crate::util::read_csv(&hammer).len() as u64;
+    let r = analyze_json(&[&path, hammer.to_str().expect("utf-8")]);
+    assert_eq!(r["outcomes"]["total"].as_u64(), Some(rows));
+    assert!(!r["warnings"].to_string().contains("No load-test input"), "{}", r["warnings"]);
+    // The router's errors are still found.
+    assert_eq!(counts(&r).get("heroku_h12"), Some(&1));
 }
 
 #[test]

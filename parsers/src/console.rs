@@ -153,6 +153,10 @@ pub struct Access {
     pub request_id: Option<String>,
     /// Process id of the worker that served it, when the line says (uWSGI's `[pid: 12|...]`).
     pub pid: Option<u32>,
+    /// The router's error, when the line reports one (Heroku's `at=error code=H12 desc=...`,
+    /// Cloud Foundry's `x_cf_routererror:`): the line's text after its envelope, which the
+    /// catalog reads as a message.
+    pub error: Option<String>,
     /// [`Envelope::Werkzeug`] for werkzeug request lines (no zone in the stamp),
     /// [`Envelope::Gunicorn`] for common-log-format lines (gunicorn's access log, nginx's),
     /// [`Envelope::Uwsgi`], [`Envelope::Django`] and [`Envelope::Platform`] for theirs.
@@ -383,6 +387,7 @@ fn uwsgi_request(line: &[u8], o: &TimeOptions) -> Option<(Access, Option<Stamp>)
         elapsed_ms,
         request_id: None,
         pid: number("pid").and_then(|p| u32::try_from(p).ok()),
+        error: None,
         envelope: Envelope::Uwsgi,
     };
     Some((access, stamp))
@@ -624,7 +629,7 @@ enum Opener {
     /// The header is the first line.
     Header,
     /// A wrapper line such as `Error handling request /x`.
-    Intro(Classified),
+    Intro(Box<Classified>),
     /// The socketserver banner: dashes and `Exception happened ... from (addr)`.
     Banner(Box<Banner>),
 }
@@ -847,6 +852,7 @@ impl Parser {
                     elapsed_ms: None,
                     request_id: None,
                     pid: None,
+                    error: None,
                     envelope: Envelope::Django,
                 }),
                 Err(_) => ConsoleRecord::Log(ConsoleLog {
@@ -875,6 +881,7 @@ impl Parser {
                     elapsed_ms: None,
                     request_id: None,
                     pid: None,
+                    error: None,
                     envelope: if werkzeug { Envelope::Werkzeug } else { Envelope::Gunicorn },
                 }),
                 Err(_) => ConsoleRecord::Log(ConsoleLog {
@@ -979,6 +986,7 @@ impl Parser {
                 (no, 0, None, None, ts, inferred)
             }
             Opener::Intro(c) => {
+                let c = *c;
                 c.notes.emit(c.no, sink);
                 if c.own_ts.is_some() {
                     self.last_ts = c.own_ts;
@@ -1122,7 +1130,7 @@ impl LineParser for Parser {
             },
             Pending::Intro(c) => {
                 if traceback::is_header(clean) {
-                    self.start_block(Opener::Intro(c), clean, no, sink);
+                    self.start_block(Opener::Intro(Box::new(c)), clean, no, sink);
                     return;
                 }
                 self.emit(c, sink);

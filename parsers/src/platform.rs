@@ -8,12 +8,12 @@
 //!   [`ConsoleRecord::Access`] records with [`Envelope::Platform`]: the envelope's time,
 //!   method, path, status, bytes, the router's elapsed time (`service=`, `response_time:` in
 //!   seconds × 1000), the request id (`request_id=`, `vcap_request_id:`) and the client
-//!   (`fwd=`, the remote address). **Except** router lines that carry an error (Heroku
-//!   `at=error code=H12 ...` and the pre-2013 `Error H12 (Request timeout) -> ...`, a gorouter
-//!   line whose `x_cf_routererror` is not `"-"`): the signature catalog matches log messages,
-//!   never access records, so those become [`ConsoleRecord::Log`]s with
-//!   [`Envelope::Platform`], level error, and the text after the envelope as the message
-//!   (`at=error code=H12 desc="Request timeout" ...`);
+//!   (`fwd=`, the remote address). A router line that reports an error (Heroku `at=error
+//!   code=H12 ...` and the pre-2013 `Error H12 (Request timeout) -> ...`, a gorouter line
+//!   whose `x_cf_routererror` is not `"-"`) is such a record too, with the text after the
+//!   envelope as its `error` (`at=error code=H12 desc="Request timeout" ...`), which the
+//!   signature catalog reads; one whose request cannot be read is a [`ConsoleRecord::Log`]
+//!   with [`Envelope::Platform`], level error and that text as the message;
 //! - **app lines whose payload is a JSON object** (`app[web.1]: {"event": ...}`,
 //!   `[APP/PROC/WEB/0] OUT {...}`) are read by the JSON app-log parser ([`crate::jsonlog`])
 //!   into [`PlatformRecord::App`] events; an event without a time of its own takes the
@@ -274,36 +274,56 @@ fn some_text(b: &[u8]) -> Option<String> {
     (!b.is_empty() && b != b"-").then(|| owned(b))
 }
 
-/// A Heroku router line: an access record, or an error log for the catalog.
+/// A Heroku router line: an access record, with the line's text as its `error` when it
+/// reports one (`at=error code=H12 ...`, `Error H12 (...) -> ...`): the catalog reads that.
+/// An error line whose request cannot be read is an error log instead.
 fn heroku_router(msg: &[u8], ts: Option<Micros>) -> Option<ConsoleRecord> {
-    if msg.starts_with(b"at=error") || msg.starts_with(b"Error ") {
-        return Some(router_error(msg, ts));
+    let error = msg.starts_with(b"at=error") || msg.starts_with(b"Error ");
+    let access =
+        if msg.starts_with(b"at=") { logfmt_access(msg, ts) } else { legacy_access(msg, ts) };
+    match (access, error) {
+        (Some(mut a), true) => {
+            a.error = Some(owned(msg));
+            Some(ConsoleRecord::Access(a))
+        }
+        (None, true) => Some(router_error(msg, ts)),
+        (a, false) => a.map(ConsoleRecord::Access),
     }
-    if msg.starts_with(b"at=") {
-        let method = logfmt(msg, b"method")?;
-        let path = logfmt(msg, b"path")?;
-        return Some(ConsoleRecord::Access(Access {
-            ts,
-            client: logfmt(msg, b"fwd").map(owned).unwrap_or_default(),
-            method: owned(method),
-            path: owned(path),
-            status: logfmt(msg, b"status").and_then(text::unsigned).and_then(status),
-            bytes: logfmt(msg, b"bytes").and_then(text::unsigned),
-            elapsed_ms: logfmt(msg, b"service").and_then(millis),
-            request_id: logfmt(msg, b"request_id").and_then(some_text),
-            pid: None,
-            envelope: Envelope::Platform,
-        }));
-    }
-    // Pre-2013 info lines: `GET app.herokuapp.com/x dyno=web.1 queue=0 wait=0ms service=23ms
-    // status=200 bytes=512`.
-    let (method, rest) = token(msg)?;
+}
+
+/// `at=info method=GET path="/x" ... service=23ms status=200 bytes=512`.
+fn logfmt_access(msg: &[u8], ts: Option<Micros>) -> Option<Access> {
+    let method = logfmt(msg, b"method")?;
+    let path = logfmt(msg, b"path")?;
+    Some(Access {
+        ts,
+        client: logfmt(msg, b"fwd").map(owned).unwrap_or_default(),
+        method: owned(method),
+        path: owned(path),
+        status: logfmt(msg, b"status").and_then(text::unsigned).and_then(status),
+        bytes: logfmt(msg, b"bytes").and_then(text::unsigned),
+        elapsed_ms: logfmt(msg, b"service").and_then(millis),
+        request_id: logfmt(msg, b"request_id").and_then(some_text),
+        pid: None,
+        error: None,
+        envelope: Envelope::Platform,
+    })
+}
+
+/// Pre-2013 lines: `GET app.herokuapp.com/x dyno=web.1 queue=0 wait=0ms service=23ms
+/// status=200 bytes=512`, and `Error H12 (Request timeout) -> GET app.herokuapp.com/x ...`.
+fn legacy_access(msg: &[u8], ts: Option<Micros>) -> Option<Access> {
+    let request = match memchr::memmem::find(msg, b" -> ") {
+        Some(at) if msg.starts_with(b"Error ") => &msg[at + 4..],
+        _ => msg,
+    };
+    let (method, rest) = token(request)?;
     if !method.iter().all(u8::is_ascii_uppercase) || method.len() > 10 {
         return None;
     }
     let (hostpath, _) = token(rest)?;
     let slash = memchr::memchr(b'/', hostpath)?;
-    Some(ConsoleRecord::Access(Access {
+    Some(Access {
         ts,
         client: String::new(),
         method: owned(method),
@@ -313,8 +333,9 @@ fn heroku_router(msg: &[u8], ts: Option<Micros>) -> Option<ConsoleRecord> {
         elapsed_ms: logfmt(msg, b"service").and_then(millis),
         request_id: None,
         pid: None,
+        error: None,
         envelope: Envelope::Platform,
-    }))
+    })
 }
 
 fn status(v: u64) -> Option<u16> {
@@ -338,9 +359,19 @@ fn router_error(msg: &[u8], ts: Option<Micros>) -> ConsoleRecord {
 /// ... vcap_request_id:"..." response_time:0.123 ... x_cf_routererror:"-"`; older lines leave
 /// the remote address and the request id unquoted.
 fn gorouter(msg: &[u8], ts: Option<Micros>) -> Option<ConsoleRecord> {
-    if colon_field(msg, b"x_cf_routererror").is_some() {
-        return Some(router_error(msg, ts));
+    let error = colon_field(msg, b"x_cf_routererror").is_some();
+    match (gorouter_access(msg, ts), error) {
+        (Some(mut a), true) => {
+            a.error = Some(owned(msg));
+            Some(ConsoleRecord::Access(a))
+        }
+        (None, true) => Some(router_error(msg, ts)),
+        (a, false) => a.map(ConsoleRecord::Access),
     }
+}
+
+/// The request of a gorouter access line.
+fn gorouter_access(msg: &[u8], ts: Option<Micros>) -> Option<Access> {
     let q = memchr::memchr(b'"', msg)?;
     let after = &msg[q + 1..];
     let end = memchr::memchr(b'"', after)?;
@@ -363,7 +394,7 @@ fn gorouter(msg: &[u8], ts: Option<Micros>) -> Option<ConsoleRecord> {
         Some(r) => &r[..memchr::memchr(b'"', r).unwrap_or(r.len())],
         None => token(rest).map(|(t, _)| t).unwrap_or_default(),
     };
-    Some(ConsoleRecord::Access(Access {
+    Some(Access {
         ts,
         client: if client == b"-" { String::new() } else { owned(client) },
         method: owned(method),
@@ -373,8 +404,9 @@ fn gorouter(msg: &[u8], ts: Option<Micros>) -> Option<ConsoleRecord> {
         elapsed_ms: colon_field(msg, b"response_time").and_then(text::decimal).map(|s| s * 1000.0),
         request_id: colon_field(msg, b"vcap_request_id").map(owned),
         pid: None,
+        error: None,
         envelope: Envelope::Platform,
-    }))
+    })
 }
 
 /// The level a platform line says outright: Heroku `Error R14 (...)`, a Heroku Postgres

@@ -1080,7 +1080,14 @@ fn texts<'a>(ev: &'a Event, out: &mut Vec<Text<'a>>) {
                 // Section offsets of a console traceback count from the record's first line.
                 tb(&t.traceback, &|off| ev.line + u64::from(off), TextLevel::Unknown, out);
             }
-            ConsoleRecord::Access(_) => {}
+            // A router's access line that reports an error (`at=error code=H12 ...`).
+            ConsoleRecord::Access(a) => {
+                if let Some(e) = &a.error {
+                    let text = Cow::Borrowed(e.as_str());
+                    let level = TextLevel::Log(Level::Error);
+                    out.push(Text { on: On::Message, text, line: ev.line, level });
+                }
+            }
         },
         EventKind::Db(r) => {
             let level = r.severity.map_or(TextLevel::Unknown, TextLevel::Pg);

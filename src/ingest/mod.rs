@@ -203,6 +203,9 @@ pub struct SourceInfo {
 /// Everything ingested.
 #[derive(Debug, Clone, Default)]
 pub struct Ingested {
+    /// With an analysis and no load-test input: how many requests each input's router
+    /// access lines became ([`crate::requests::from_router`]).
+    pub router_requests: BTreeMap<SourceId, u64>,
     /// Every input, in order, readable or not.
     pub sources: Vec<SourceInfo>,
     /// Every event kept, grouped by source (the largest input first, then the others in input

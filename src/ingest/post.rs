@@ -12,7 +12,7 @@
 //! so that an input is never without events. The time span of every input is kept aside, so
 //! the run's span is that of all its lines.
 
-use rootcause_parsers::console::ConsoleRecord;
+use rootcause_parsers::console::{ConsoleRecord, Envelope};
 use rootcause_parsers::{LineNo, Micros};
 
 use super::LineStats;
@@ -251,7 +251,10 @@ fn thin(e: &mut Event) -> bool {
         }
         EventKind::Console(c) => match &**c {
             ConsoleRecord::Log(l) => crate::hypothesise::facts::wants(&l.message),
-            ConsoleRecord::Access(_) | ConsoleRecord::Traceback(_) => false,
+            // A router saw every request: with no load-test input, its access lines are the
+            // requests ([`crate::requests::from_router`]).
+            ConsoleRecord::Access(a) => a.envelope == Envelope::Platform,
+            ConsoleRecord::Traceback(_) => false,
         },
         EventKind::Db(r) => {
             let keep = crate::symptoms::conn_line(r.severity, &r.message).is_some();

@@ -1066,6 +1066,14 @@ pub fn build(p: &Parts<'_>) -> Report {
             path_of(of)
         ))
     });
+    let routers = p.ingested.router_requests.iter().map(|(&source, n)| {
+        format!(
+            "No load-test input: the {n} requests counted are the router's access lines of {} \
+             (each request the router passed on, with its status and the time the app took; \
+             sent at the line's time minus that time)",
+            path_of(source)
+        )
+    });
     let warnings = p
         .ingested
         .discover_errors
@@ -1073,6 +1081,7 @@ pub fn build(p: &Parts<'_>) -> Report {
         .filter(|e| !e.fatal)
         .map(|e| sanitize(&format!("{}: {}", e.path, e.message)))
         .chain(copies)
+        .chain(routers)
         .collect();
     let lt = p.loadtest;
     let o = OutcomeCounts::from(&lt.outcomes);

@@ -216,7 +216,7 @@ pub fn not_understood(i: &InputOut) -> Vec<NotUnderstood> {
 /// A warning as a sentence: one from walking the input folders gets its context; one about
 /// an input not read (a copy of another, see `crate::ingest::copies`) is one already.
 pub fn walk_warning(w: &str) -> String {
-    if w.starts_with("Not read: ") {
+    if w.starts_with("Not read: ") || w.starts_with("No load-test input: ") {
         return w.to_string();
     }
     format!("Skipped while walking folders: {w}")

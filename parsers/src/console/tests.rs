@@ -64,6 +64,7 @@ fn access(
         elapsed_ms: None,
         request_id: None,
         pid: None,
+        error: None,
         envelope,
     })
 }
@@ -140,6 +141,7 @@ fn single_lines() {
                 elapsed_ms: None,
                 request_id: None,
                 pid: None,
+                error: None,
                 envelope: Gunicorn,
             }),
             &[],
@@ -735,6 +737,7 @@ fn uwsgi_with_log_date() {
             elapsed_ms: Some(0.0),
             request_id: None,
             pid: Some(28353),
+            error: None,
             envelope: Envelope::Uwsgi,
         }
     );
@@ -948,6 +951,7 @@ fn nginx_combined_access_log() {
             elapsed_ms: None,
             request_id: None,
             pid: None,
+            error: None,
             envelope: Envelope::Gunicorn,
         }
     );
@@ -1024,6 +1028,7 @@ fn django_runserver() {
             elapsed_ms: None,
             request_id: None,
             pid: None,
+            error: None,
             envelope: Envelope::Django,
         }
     );

@@ -72,19 +72,24 @@ fn app(r: &Located<PlatformRecord>) -> &AppEvent {
 }
 
 #[test]
-fn heroku_router_errors_are_logs_the_catalog_reads() {
+fn heroku_router_errors_are_requests_with_the_error_the_catalog_reads() {
     let out = run(HEROKU);
     assert_eq!((out.lines, out.records.len()), (11, 11));
     for line in [1, 2, 6] {
-        let l = log(at(&out, line));
-        assert_eq!(l.level, Some(Level::Error), "line {line}");
-        assert_eq!(l.envelope, Envelope::Platform);
-        assert!(l.message.starts_with("at=error code=H12 desc=\"Request timeout\""), "{l:?}");
+        let a = access(at(&out, line));
+        assert_eq!(a.envelope, Envelope::Platform);
+        assert_eq!(a.status, Some(503), "line {line}");
+        assert!(a.elapsed_ms.is_some_and(|ms| ms >= 30000.0), "line {line}: {a:?}");
+        let e = a.error.as_deref().expect("the router's error");
+        assert!(e.starts_with("at=error code=H12 desc=\"Request timeout\""), "{a:?}");
     }
     assert_eq!(ts(at(&out, 1)), "2016-01-15T16:13:56.982182Z");
-    // The pre-2013 form, with a whole-second stamp.
-    let old = log(at(&out, 3));
-    assert!(old.message.starts_with("Error H12 (Request timeout) -> POST "), "{old:?}");
+    // The pre-2013 form, with a whole-second stamp: its request after `->`.
+    let old = access(at(&out, 3));
+    let e = old.error.as_deref().expect("the router's error");
+    assert!(e.starts_with("Error H12 (Request timeout) -> POST "), "{old:?}");
+    assert_eq!(old.method, "POST");
+    assert!(old.path.starts_with('/'), "{old:?}");
     assert_eq!(ts(at(&out, 3)), "2012-01-20T02:10:47.000000Z");
     // `at=info` with a code and empty values: an access line without size or time.
     let a = access(at(&out, 4));
@@ -116,11 +121,18 @@ fn router_access_lines_carry_time_elapsed_request_id_and_client() {
             _ => None,
         })
         .collect();
-    assert_eq!(statuses, [200, 200, 500, 500, 500]);
-    let h12 = log(at(&out, 65));
-    assert!(h12.message.starts_with("at=error code=H12 "), "{h12:?}");
-    let h13 = log(at(&out, 66));
-    assert!(h13.message.starts_with("at=error code=H13 "), "{h13:?}");
+    assert_eq!(statuses, [200, 200, 500, 500, 500, 503, 503]);
+    let errors: Vec<&str> = out
+        .records
+        .iter()
+        .filter_map(|r| match &r.rec {
+            PlatformRecord::Console(ConsoleRecord::Access(a)) => a.error.as_deref(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors.len(), 2);
+    assert!(errors[0].starts_with("at=error code=H12 "), "{errors:?}");
+    assert!(errors[1].starts_with("at=error code=H13 "), "{errors:?}");
 }
 
 #[test]
@@ -142,11 +154,12 @@ fn gorouter_lines_old_and_new() {
     assert!((a.elapsed_ms.unwrap() - 41.503).abs() < 1e-9, "{a:?}");
     assert_eq!(a.request_id.as_deref(), Some("0a1b2c3d-4e5f-6789-abcd-ef0123456789"));
     assert_eq!(a.client, "10.0.0.7:51230");
-    // A router error is a log with the gorouter line as its message.
-    let e = log(at(&out, 14));
-    assert_eq!(e.level, Some(Level::Error));
-    assert!(e.message.starts_with("app.example.com - [2026-11-25T15:42:18"), "{e:?}");
-    assert!(e.message.ends_with("x_cf_routererror:\"endpoint_failure\""), "{e:?}");
+    // A router error is a request with the gorouter line as its error.
+    let e = access(at(&out, 14));
+    assert_eq!((e.method.as_str(), e.path.as_str(), e.status), ("GET", "/businesses", Some(502)));
+    let text = e.error.as_deref().expect("the router's error");
+    assert!(text.starts_with("app.example.com - [2026-11-25T15:42:18"), "{e:?}");
+    assert!(text.ends_with("x_cf_routererror:\"endpoint_failure\""), "{e:?}");
     // The crash event has the error level, and the padded / bracketed old forms read.
     let crash = log(at(&out, 16));
     assert!(crash.message.starts_with("App instance exited with guid "), "{crash:?}");
