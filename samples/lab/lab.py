@@ -227,6 +227,31 @@ SCENARIOS = {
         "pg_log_destinations": ["csvlog"],
         "schedule": phase(30, 200) + phase(150, 10) + phase(30, 200),
     },
+    "pool-exhaustion-waitress": {
+        **BASE,
+        "server": "waitress",
+        "fault": "pool_exhaustion",
+        "description": (
+            "waitress (--threads 32, one process), SQLAlchemy QueuePool 5+10 (pool_timeout 2 s), "
+            "~1.5 s queries, Postgres max_connections=100. Gentle bursts (5 req/s), heavy bursts "
+            "(50 req/s), gentle again; the hammer's timeout is 30 s."
+        ),
+        "root_cause": (
+            "waitress runs 32 request threads but the pool holds at most 15 connections, each "
+            "busy ~1.5 s: under the heavy bursts threads wait for a connection longer than "
+            "pool_timeout and SQLAlchemy raises 'QueuePool limit of size 5 overflow 10 reached, "
+            "connection timed out, timeout 2.00' -> HTTP 500; requests beyond the 32 threads "
+            "queue inside waitress ('Task queue depth is N' warnings)."
+        ),
+        "planned_signatures": ["queuepool_exhausted"],
+        "primary_signature": "queuepool_exhausted",
+        "workers": 1,
+        "threads": 32,
+        "query_sleep_ms": 1500,
+        # a queued request may wait >10 s inside waitress: the hammer waits up to 30 s here
+        "hammer_timeout_s": 30.0,
+        "schedule": phase(30, 200) + phase(100, 20) + phase(30, 200),
+    },
     "too-many-clients-gevent": {
         **BASE,
         "server": "gunicorn-gevent",
@@ -290,6 +315,7 @@ SCENARIOS = {
 # Output folder of each scenario (default of --out, relative to samples/).
 OUT_NAMES = {"worker-timeout": "lab-worker-timeout", "thread-exhaustion": "lab-thread-exhaustion",
              "pool-exhaustion": "lab-pool-exhaustion",
+             "pool-exhaustion-waitress": "lab-pool-exhaustion-waitress",
              "too-many-clients-gevent": "lab-too-many-clients-gevent",
              "healthy-waitress": "lab-healthy", "healthy-slower": "lab-healthy-slower"}
 
@@ -956,7 +982,8 @@ def main():
     ap.add_argument("--keep-temp", action="store_true", help="keep the temporary folder")
     a = ap.parse_args()
     sc = dict(SCENARIOS[a.scenario])
-    if a.server:
+    if a.server and a.server != sc["server"]:
+        sc["description"] += f" [Run with --server {a.server} instead of the scenario's {sc['server']}.]"
         sc["server"] = a.server
         if a.server in ("werkzeug", "waitress"):
             sc["workers"] = 1
