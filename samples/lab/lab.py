@@ -3,13 +3,15 @@
 
 Starts a private PostgreSQL 15 (initdb in a temporary folder, 127.0.0.1 on a free port, unix
 socket in that folder, run as the `postgres` system user when started as root), loads 10 000
-businesses, runs labapp.py (Flask + SQLAlchemy + psycopg2, structlog JSON) under gunicorn,
+businesses, runs labapp.py (Flask + SQLAlchemy + psycopg2, structlog JSON) under the
+scenario's server (--server: werkzeug, gunicorn-sync/-gthread/-gevent, uwsgi, waitress),
 hammers it with bounded bursts per route and writes the case folder:
 
   hammer.csv      the hammer's rows, written as each request finishes
   app.log         the app's structlog JSON lines (all workers, O_APPEND)
-  stderr.log      gunicorn's console: error log and access log (stdout and stderr)
-  postgresql.log  the server's stderr, prefix '%m [%p] '
+  stderr.log      the app server's console as it prints it (stdout and stderr)
+  postgresql.log  the server's stderr, prefix '%m [%p] ' (with the logging collector: its
+                  stderr-form file; postgresql.csv / postgresql.json beside it)
   truth.json      from the hammer's own tallies and the workers' in-memory counters, plus
                   line counts grepped from the files above and consistency checks
 
@@ -602,6 +604,8 @@ def start_app(sc, root, out, pg, role, venv_bin):
         env["LAB_PSYCOGREEN"] = "1"
     env.pop("FLASK_DEBUG", None)
     args = server_command(sc, port, venv_bin)
+    venv = str(venv_bin.parent)
+    sc["server_command"] = [a.replace(venv, "/srv/app/venv").replace(str(port), "PORT") for a in args]
     # stdout and stderr share one O_APPEND file, like a console.
     fd = os.open(out / "stderr.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     kw = {}
@@ -890,7 +894,7 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
         return t.isoformat(timespec="milliseconds")
 
     all_lat = [e for _s, _r, st, e, _x in results if st == 200]
-    server_cfg = {"name": sc["server"], "command": None}
+    server_cfg = {"name": sc["server"], "command": sc.get("server_command")}
     if sc["server"].startswith("gunicorn-"):
         server_cfg.update(workers=sc["workers"], worker_class=sc["server"].split("-", 1)[1],
                           threads=sc["threads"] if sc["server"] == "gunicorn-gthread" else 1,
@@ -935,6 +939,9 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
         "config": {
             "server": sc["server"],
             "server_options": server_cfg,
+            # the key earlier lab runs (samples/too-many-clients) wrote; gunicorn servers only
+            "gunicorn": ({k: server_cfg[k] for k in ("workers", "worker_class", "threads", "timeout")}
+                         if sc["server"].startswith("gunicorn-") else None),
             "logger": sc["logger"],
             "pool_size": sc["pool_size"],
             "max_overflow": sc["max_overflow"],
