@@ -3,13 +3,15 @@
 
 Starts a private PostgreSQL 15 (initdb in a temporary folder, 127.0.0.1 on a free port, unix
 socket in that folder, run as the `postgres` system user when started as root), loads 10 000
-businesses, runs labapp.py (Flask + SQLAlchemy + psycopg2, structlog JSON) under gunicorn,
+businesses, runs labapp.py (Flask + SQLAlchemy + psycopg2, structlog JSON) under the
+scenario's server (--server: werkzeug, gunicorn-sync/-gthread/-gevent, uwsgi, waitress),
 hammers it with bounded bursts per route and writes the case folder:
 
   hammer.csv      the hammer's rows, written as each request finishes
   app.log         the app's structlog JSON lines (all workers, O_APPEND)
-  stderr.log      gunicorn's console: error log and access log (stdout and stderr)
-  postgresql.log  the server's stderr, prefix '%m [%p] '
+  stderr.log      the app server's console as it prints it (stdout and stderr)
+  postgresql.log  the server's stderr, prefix '%m [%p] ' (with the logging collector: its
+                  stderr-form file; postgresql.csv / postgresql.json beside it)
   truth.json      from the hammer's own tallies and the workers' in-memory counters, plus
                   line counts grepped from the files above and consistency checks
 
@@ -227,6 +229,31 @@ SCENARIOS = {
         "pg_log_destinations": ["csvlog"],
         "schedule": phase(30, 200) + phase(150, 10) + phase(30, 200),
     },
+    "pool-exhaustion-waitress": {
+        **BASE,
+        "server": "waitress",
+        "fault": "pool_exhaustion",
+        "description": (
+            "waitress (--threads 32, one process), SQLAlchemy QueuePool 5+10 (pool_timeout 2 s), "
+            "~1.5 s queries, Postgres max_connections=100. Gentle bursts (5 req/s), heavy bursts "
+            "(50 req/s), gentle again; the hammer's timeout is 30 s."
+        ),
+        "root_cause": (
+            "waitress runs 32 request threads but the pool holds at most 15 connections, each "
+            "busy ~1.5 s: under the heavy bursts threads wait for a connection longer than "
+            "pool_timeout and SQLAlchemy raises 'QueuePool limit of size 5 overflow 10 reached, "
+            "connection timed out, timeout 2.00' -> HTTP 500; requests beyond the 32 threads "
+            "queue inside waitress ('Task queue depth is N' warnings)."
+        ),
+        "planned_signatures": ["queuepool_exhausted"],
+        "primary_signature": "queuepool_exhausted",
+        "workers": 1,
+        "threads": 32,
+        "query_sleep_ms": 1500,
+        # a queued request may wait >10 s inside waitress: the hammer waits up to 30 s here
+        "hammer_timeout_s": 30.0,
+        "schedule": phase(30, 200) + phase(100, 20) + phase(30, 200),
+    },
     "too-many-clients-gevent": {
         **BASE,
         "server": "gunicorn-gevent",
@@ -290,6 +317,7 @@ SCENARIOS = {
 # Output folder of each scenario (default of --out, relative to samples/).
 OUT_NAMES = {"worker-timeout": "lab-worker-timeout", "thread-exhaustion": "lab-thread-exhaustion",
              "pool-exhaustion": "lab-pool-exhaustion",
+             "pool-exhaustion-waitress": "lab-pool-exhaustion-waitress",
              "too-many-clients-gevent": "lab-too-many-clients-gevent",
              "healthy-waitress": "lab-healthy", "healthy-slower": "lab-healthy-slower"}
 
@@ -576,6 +604,8 @@ def start_app(sc, root, out, pg, role, venv_bin):
         env["LAB_PSYCOGREEN"] = "1"
     env.pop("FLASK_DEBUG", None)
     args = server_command(sc, port, venv_bin)
+    venv = str(venv_bin.parent)
+    sc["server_command"] = [a.replace(venv, "/srv/app/venv").replace(str(port), "PORT") for a in args]
     # stdout and stderr share one O_APPEND file, like a console.
     fd = os.open(out / "stderr.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     kw = {}
@@ -864,7 +894,7 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
         return t.isoformat(timespec="milliseconds")
 
     all_lat = [e for _s, _r, st, e, _x in results if st == 200]
-    server_cfg = {"name": sc["server"], "command": None}
+    server_cfg = {"name": sc["server"], "command": sc.get("server_command")}
     if sc["server"].startswith("gunicorn-"):
         server_cfg.update(workers=sc["workers"], worker_class=sc["server"].split("-", 1)[1],
                           threads=sc["threads"] if sc["server"] == "gunicorn-gthread" else 1,
@@ -909,6 +939,9 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
         "config": {
             "server": sc["server"],
             "server_options": server_cfg,
+            # the key earlier lab runs (samples/too-many-clients) wrote; gunicorn servers only
+            "gunicorn": ({k: server_cfg[k] for k in ("workers", "worker_class", "threads", "timeout")}
+                         if sc["server"].startswith("gunicorn-") else None),
             "logger": sc["logger"],
             "pool_size": sc["pool_size"],
             "max_overflow": sc["max_overflow"],
@@ -956,7 +989,8 @@ def main():
     ap.add_argument("--keep-temp", action="store_true", help="keep the temporary folder")
     a = ap.parse_args()
     sc = dict(SCENARIOS[a.scenario])
-    if a.server:
+    if a.server and a.server != sc["server"]:
+        sc["description"] += f" [Run with --server {a.server} instead of the scenario's {sc['server']}.]"
         sc["server"] = a.server
         if a.server in ("werkzeug", "waitress"):
             sc["workers"] = 1
