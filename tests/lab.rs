@@ -160,3 +160,21 @@ fn healthy_but_slower_waitress_is_healthy_and_fails_a_latency_check() {
         .arg(case(baseline)));
     assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
 }
+
+#[test]
+fn pool_exhaustion_waitress() {
+    check_case("lab-pool-exhaustion-waitress", &[("postgresql.log", "postgres")]);
+    // waitress's queue warnings say its threads were all busy, waiting on the pool.
+    let rep = report("lab-pool-exhaustion-waitress");
+    let stderr = std::fs::read_to_string(case("lab-pool-exhaustion-waitress").join("stderr.log"))
+        .expect("stderr.log");
+    let queued = stderr.lines().filter(|l| l.contains("Task queue depth is ")).count() as u64;
+    let found = rep["signatures"]
+        .as_array()
+        .expect("signatures")
+        .iter()
+        .find(|s| s["id"] == "waitress_queue_depth")
+        .map_or(0, |s| s["count"].as_u64().expect("count"));
+    assert!(queued > 0);
+    assert_eq!(found, queued);
+}

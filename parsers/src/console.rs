@@ -505,6 +505,12 @@ static STARTUP: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Python logging's default format, `%(levelname)s:%(name)s:%(message)s` (`logging.basicConfig`,
+/// and what waitress prints when nothing configured its logging): `WARNING:waitress.queue:Task
+/// queue depth is 2` (for [`sniff`]).
+static PYTHON_LOGGING: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[A-Za-z_][\w.]*:"));
+
 /// uWSGI's own lines without the `ctime` prefix (start-up, worker deaths and respawns,
 /// shutdown), for [`sniff`]: `core/uwsgi.c`, `core/master.c`, `core/master_utils.c`.
 static UWSGI_PLAIN: LazyLock<Regex> = LazyLock::new(|| {
@@ -715,6 +721,7 @@ struct Tally {
     django_log: u64,
     platform_log: u64,
     platform_access: u64,
+    python_logging: u64,
     /// Lines inside recognised records.
     recognised: u64,
     blank: u64,
@@ -741,6 +748,11 @@ impl Tally {
             (self.platform_access, "platform router request line", "platform router request lines"),
             (self.platform_log, "platform log line", "platform log lines"),
             (self.startup, "server start-up line", "server start-up lines"),
+            (
+                self.python_logging,
+                "line in Python logging's default format",
+                "lines in Python logging's default format",
+            ),
             (self.tracebacks, "traceback", "tracebacks"),
         ]
         .iter()
@@ -765,6 +777,9 @@ impl Sink<ConsoleRecord> for Tally {
                 Envelope::Plain if STARTUP.is_match(l.message.as_bytes()) => self.startup += 1,
                 Envelope::Plain if UWSGI_PLAIN.is_match(l.message.as_bytes()) => {
                     self.uwsgi_plain += 1;
+                }
+                Envelope::Plain if PYTHON_LOGGING.is_match(l.message.as_bytes()) => {
+                    self.python_logging += 1;
                 }
                 Envelope::Plain => return,
             },

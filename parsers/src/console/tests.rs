@@ -634,6 +634,16 @@ fn sniffing() {
             b"INFO:waitress:Serving on http://127.0.0.1:35791\n",
             Some((1.0, "1 server start-up line in the first 1 lines")),
         ),
+        (
+            "waitress's queue warnings",
+            b"INFO:waitress:Serving on http://127.0.0.1:56933\n\
+              WARNING:waitress.queue:Task queue depth is 1\n\
+              WARNING:waitress.queue:Task queue depth is 2\n",
+            Some((
+                1.0,
+                "1 server start-up line, 2 lines in Python logging's default format in the first 3 lines",
+            )),
+        ),
         ("postgres log", include_bytes!("../../../samples/pool-exhaustion/postgresql.log"), None),
         ("json lines", include_bytes!("../../../samples/pool-exhaustion/app.log"), None),
         ("csv", include_bytes!("../../../samples/pool-exhaustion/hammer.csv"), None),
