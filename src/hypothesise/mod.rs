@@ -616,7 +616,21 @@ fn build(
         steps.push(st);
     }
     let mut effects_order: Vec<usize> = reached.iter().copied().filter(|&b| b != root).collect();
-    effects_order.sort_by_key(|&b| (nodes[b].first.is_none(), nodes[b].first, nodes[b].id));
+    // In time order; at the same time, a cause before its effects (the steps from the root
+    // to it), so that a chain logged within one second still reads cause first.
+    let depth = |mut b: usize| {
+        let mut d = 0usize;
+        while let Some(l) = parent.get(&b) {
+            d += 1;
+            b = l.from;
+            if b == root || d > nodes.len() {
+                break;
+            }
+        }
+        d
+    };
+    effects_order
+        .sort_by_key(|&b| (nodes[b].first.is_none(), nodes[b].first, depth(b), nodes[b].id));
     steps.push(step(r, Role::Root, None, nodes));
     for b in effects_order {
         steps.push(step(&nodes[b], Role::Effect, parent.get(&b).copied(), nodes));
