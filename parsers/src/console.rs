@@ -90,13 +90,14 @@ use crate::traceback::{self, Collector, Step, Traceback, compile};
 use crate::{Detection, Level, LineNo, LineParser, Note, Sink, SkipReason, text};
 
 /// Which envelope a console line was written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Envelope {
     /// gunicorn's error log: `[2026-11-25 15:42:08 +0000] [29798] [INFO] msg`.
     Gunicorn,
     /// werkzeug's logger: `127.0.0.1 - - [25/Nov/2026 15:40:52] msg`.
     Werkzeug,
     /// No envelope: plain text.
+    #[default]
     Plain,
     /// Flask's default log handler: `[2026-11-25 15:42:08,123] ERROR in app: msg`.
     Flask,
@@ -131,7 +132,7 @@ pub struct ConsoleLog {
 }
 
 /// An HTTP access line (werkzeug, gunicorn access log).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Access {
     /// Timestamp.
     pub ts: Option<Micros>,
@@ -385,10 +386,9 @@ fn uwsgi_request(line: &[u8], o: &TimeOptions) -> Option<(Access, Option<Stamp>)
         status: number("status").and_then(|s| u16::try_from(s).ok()),
         bytes: number("bytes"),
         elapsed_ms,
-        request_id: None,
         pid: number("pid").and_then(|p| u32::try_from(p).ok()),
-        error: None,
         envelope: Envelope::Uwsgi,
+        ..Access::default()
     };
     Some((access, stamp))
 }
@@ -864,11 +864,8 @@ impl Parser {
                     path: text::lossy(r.path).into_owned(),
                     status: r.status,
                     bytes: r.bytes,
-                    elapsed_ms: None,
-                    request_id: None,
-                    pid: None,
-                    error: None,
                     envelope: Envelope::Django,
+                    ..Access::default()
                 }),
                 Err(_) => ConsoleRecord::Log(ConsoleLog {
                     ts,
@@ -893,11 +890,8 @@ impl Parser {
                     path: text::lossy(r.path).into_owned(),
                     status: r.status,
                     bytes: r.bytes,
-                    elapsed_ms: None,
-                    request_id: None,
-                    pid: None,
-                    error: None,
                     envelope: if werkzeug { Envelope::Werkzeug } else { Envelope::Gunicorn },
+                    ..Access::default()
                 }),
                 Err(_) => ConsoleRecord::Log(ConsoleLog {
                     ts,

@@ -454,16 +454,6 @@ impl Quote {
     }
 }
 
-/// What became of a line given to an open [`Joiner`].
-pub(crate) enum Joined {
-    /// The quote is still open.
-    Open,
-    /// The record is whole: its text, first line and number of lines.
-    Done(Vec<u8>, LineNo, u32),
-    /// The record grew past the limits: its lines, to skip as an unterminated quote.
-    Unterminated(LineNo, u32),
-}
-
 impl Joiner {
     /// True while a record is being joined.
     pub(crate) fn is_open(&self) -> bool {
@@ -487,23 +477,27 @@ impl Joiner {
         true
     }
 
-    /// Adds the next line of the open record.
-    pub(crate) fn push(&mut self, line: &[u8], delim: u8) -> Joined {
+    /// Adds the next line of the open record: its text, first line and number of lines once
+    /// the quote closes; `None` while it is open, and when the record grew past the limits
+    /// (its lines are then skipped into `sink` as an unterminated quote).
+    pub(crate) fn push<R>(
+        &mut self,
+        line: &[u8],
+        delim: u8,
+        sink: &mut dyn Sink<R>,
+    ) -> Option<(Vec<u8>, LineNo, u32)> {
         self.text.push(b'\n');
         self.text.extend_from_slice(line);
         self.lines += 1;
         self.quote = self.quote.scan(b"\n", delim).scan(line, delim);
         if self.quote != Quote::Quoted {
             let lines = std::mem::take(&mut self.lines);
-            Joined::Done(std::mem::take(&mut self.text), self.first, lines)
-        } else if (self.lines as usize) < MAX_RECORD_LINES && self.text.len() < MAX_RECORD_BYTES {
-            Joined::Open
-        } else {
-            match self.abandon() {
-                Some((first, lines)) => Joined::Unterminated(first, lines),
-                None => Joined::Open,
-            }
+            return Some((std::mem::take(&mut self.text), self.first, lines));
         }
+        if (self.lines as usize) >= MAX_RECORD_LINES || self.text.len() >= MAX_RECORD_BYTES {
+            self.flush(sink);
+        }
+        None
     }
 
     /// Ends the open record unfinished: its first line and number of lines.
@@ -681,12 +675,8 @@ impl LineParser for Parser {
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<Request>) {
         if self.pending.is_open() {
             let delim = self.schema.header.as_ref().map_or(b',', |s| s.delimiter);
-            match self.pending.push(line, delim) {
-                Joined::Open => {}
-                Joined::Done(text, first, lines) => self.record(&text, first, lines, sink),
-                Joined::Unterminated(first, lines) => {
-                    skip_span(sink, first, lines, SkipReason::CsvUnterminatedQuote)
-                }
+            if let Some((text, first, lines)) = self.pending.push(line, delim, sink) {
+                self.record(&text, first, lines, sink);
             }
             return;
         }

@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 
 use crate::aggregate::{Aggregate, ExceptionGroup, FailureGroup, Latency, Sample, Tool, Totals};
-use crate::loadtest::{FieldsError, Joined, Joiner, Options, fields, skip_span};
+use crate::loadtest::{FieldsError, Joiner, Options, fields, skip_span};
 use crate::text::{decimal as number, is_blank, lossy, unsigned as count};
 use crate::time::{self, Micros};
 use crate::{Detection, LineNo, LineParser, Note, Sink, SkipReason};
@@ -378,12 +378,8 @@ impl LineParser for Parser {
 
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<Aggregate>) {
         if self.pending.is_open() {
-            match self.pending.push(line, b',') {
-                Joined::Open => {}
-                Joined::Done(text, first, lines) => self.row(&text, first, lines, sink),
-                Joined::Unterminated(first, lines) => {
-                    skip_span(sink, first, lines, SkipReason::CsvUnterminatedQuote)
-                }
+            if let Some((text, first, lines)) = self.pending.push(line, b',', sink) {
+                self.row(&text, first, lines, sink);
             }
             return;
         }

@@ -304,9 +304,8 @@ fn logfmt_access(msg: &[u8], ts: Option<Micros>) -> Option<Access> {
         bytes: logfmt(msg, b"bytes").and_then(text::unsigned),
         elapsed_ms: logfmt(msg, b"service").and_then(millis),
         request_id: logfmt(msg, b"request_id").and_then(some_text),
-        pid: None,
-        error: None,
         envelope: Envelope::Platform,
+        ..Access::default()
     })
 }
 
@@ -331,10 +330,8 @@ fn legacy_access(msg: &[u8], ts: Option<Micros>) -> Option<Access> {
         status: logfmt(msg, b"status").and_then(text::unsigned).and_then(status),
         bytes: logfmt(msg, b"bytes").and_then(text::unsigned),
         elapsed_ms: logfmt(msg, b"service").and_then(millis),
-        request_id: None,
-        pid: None,
-        error: None,
         envelope: Envelope::Platform,
+        ..Access::default()
     })
 }
 
@@ -403,9 +400,8 @@ fn gorouter_access(msg: &[u8], ts: Option<Micros>) -> Option<Access> {
         bytes: text::unsigned(sent),
         elapsed_ms: colon_field(msg, b"response_time").and_then(text::decimal).map(|s| s * 1000.0),
         request_id: colon_field(msg, b"vcap_request_id").map(owned),
-        pid: None,
-        error: None,
         envelope: Envelope::Platform,
+        ..Access::default()
     })
 }
 

@@ -1284,19 +1284,23 @@ struct Structured<'a> {
     query_id: Option<i64>,
 }
 
-impl Structured<'_> {
+/// What the csvlog and jsonlog parsers share: how they read an entry's fields into a record.
+#[derive(Debug, Default)]
+struct EntryReader {
+    time: TimeOptions,
+    /// See [`Parser::lean`].
+    lean: bool,
+    /// Where a lean reader checks the fields it does not keep.
+    scratch: String,
+}
+
+impl EntryReader {
     /// The record of the entry at line `no`; notes an unreadable time, an assumed zone and
-    /// replaced invalid UTF-8 there. With `lean`, the strings [`Parser::lean`] does not keep
-    /// are left out (read into `scratch`, for the same notes).
-    fn record(
-        self,
-        time: &TimeOptions,
-        lean: bool,
-        scratch: &mut String,
-        no: LineNo,
-        sink: &mut dyn Sink<PgRecord>,
-    ) -> PgRecord {
-        let ts = match self.ts.filter(|t| !t.is_empty()).map(|t| time::parse(t, time)) {
+    /// replaced invalid UTF-8 there. A lean reader leaves out the strings [`Parser::lean`]
+    /// does not keep (reading them into its scratch, for the same notes).
+    fn read(&mut self, e: Structured<'_>, no: LineNo, sink: &mut dyn Sink<PgRecord>) -> PgRecord {
+        let (time, lean, scratch) = (&self.time, self.lean, &mut self.scratch);
+        let ts = match e.ts.filter(|t| !t.is_empty()).map(|t| time::parse(t, time)) {
             Some(Some(st)) => {
                 if let Some(note) = st.caveat() {
                     sink.note(no, note);
@@ -1315,28 +1319,28 @@ impl Structured<'_> {
         let mut t = Texts { lossy: false, scratch };
         let rec = PgRecord {
             ts,
-            pid: self.pid,
-            severity: self.severity.and_then(Severity::from_word),
-            sqlstate: t.get(self.sqlstate),
-            message: t.get(self.message).unwrap_or_default(),
-            detail: t.get(self.detail),
-            hint: t.get(self.hint),
-            statement: t.get(self.statement),
-            context: t.get(self.context),
-            query: t.get(self.query),
-            location: t.get(self.location.as_deref()),
-            user: t.keep(!lean, self.user),
-            db: t.keep(!lean, self.db),
-            app: t.keep(!lean, self.app),
-            client: t.keep(!lean, self.client),
-            session_id: t.keep(!lean, self.session_id),
-            backend_type: t.keep(!lean, self.backend_type),
-            command_tag: t.keep(!lean, self.command_tag),
-            vxid: t.keep(!lean, self.vxid),
-            port: self.port,
-            session_line: self.session_line,
-            xid: self.xid,
-            query_id: self.query_id,
+            pid: e.pid,
+            severity: e.severity.and_then(Severity::from_word),
+            sqlstate: t.get(e.sqlstate),
+            message: t.get(e.message).unwrap_or_default(),
+            detail: t.get(e.detail),
+            hint: t.get(e.hint),
+            statement: t.get(e.statement),
+            context: t.get(e.context),
+            query: t.get(e.query),
+            location: t.get(e.location.as_deref()),
+            user: t.keep(!lean, e.user),
+            db: t.keep(!lean, e.db),
+            app: t.keep(!lean, e.app),
+            client: t.keep(!lean, e.client),
+            session_id: t.keep(!lean, e.session_id),
+            backend_type: t.keep(!lean, e.backend_type),
+            command_tag: t.keep(!lean, e.command_tag),
+            vxid: t.keep(!lean, e.vxid),
+            port: e.port,
+            session_line: e.session_line,
+            xid: e.xid,
+            query_id: e.query_id,
         };
         if t.lossy {
             sink.note(no, Note::LossyUtf8);

@@ -200,6 +200,25 @@ pub struct SourceInfo {
     pub copy_of: Option<SourceId>,
 }
 
+impl SourceInfo {
+    /// Input `id` before it is read: no format, nothing read.
+    pub fn new(id: SourceId, input: &Input) -> SourceInfo {
+        SourceInfo {
+            id,
+            input: input.clone(),
+            format: None,
+            reason: String::new(),
+            detail: None,
+            dialect: None,
+            compression: Compression::None,
+            bytes: 0,
+            stats: LineStats::default(),
+            error: None,
+            copy_of: None,
+        }
+    }
+}
+
 /// Everything ingested.
 #[derive(Debug, Clone, Default)]
 pub struct Ingested {
@@ -306,20 +325,13 @@ fn not_read_copy(
 ) -> SourceInfo {
     let other = inputs.get(of).map_or_else(String::new, Input::display);
     SourceInfo {
-        id: i as SourceId,
-        input: input.clone(),
         format: Some(format),
         reason: format!(
             "not read: the same Postgres entries as {other} (the server writes each entry to \
              every log_destination)"
         ),
-        detail: None,
-        dialect: None,
-        compression: Compression::None,
-        bytes: 0,
-        stats: LineStats::default(),
-        error: None,
         copy_of: Some(of as SourceId),
+        ..SourceInfo::new(i as SourceId, input)
     }
 }
 
@@ -978,19 +990,7 @@ fn ingest_post<'a>(
     analysis: Option<Analysis<'a>>,
 ) -> (SourceInfo, Post<'a>) {
     let mut post = Post::new(analysis);
-    let mut info = SourceInfo {
-        id,
-        input: input.clone(),
-        format: None,
-        reason: String::new(),
-        detail: None,
-        dialect: None,
-        compression: Compression::None,
-        bytes: 0,
-        stats: LineStats::default(),
-        error: None,
-        copy_of: None,
-    };
+    let mut info = SourceInfo::new(id, input);
     let (reader, compression) = match opened {
         Ok(x) => x,
         Err(e) => {

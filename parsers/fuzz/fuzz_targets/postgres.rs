@@ -7,31 +7,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rootcause_parsers::postgres::{MAX_FIELD_BYTES, Parser, PgRecord, Prefix, infer_prefix};
+use rootcause_parsers::postgres::{Parser, PgRecord, Prefix, infer_prefix};
 use rootcause_parsers::time::TimeOptions;
 use rootcause_parsers_fuzz::{
-    Ledger, assert_detection, assert_folded, assert_untimed_noted, feed, has_control,
+    Ledger, assert_detection, assert_folded, assert_pg_texts, assert_untimed_noted, feed,
 };
-
-/// A cut field ends with `…` (3 bytes) after at most [`MAX_FIELD_BYTES`].
-const MAX_KEPT: usize = MAX_FIELD_BYTES + '…'.len_utf8();
 
 fn check(ledger: &Ledger<PgRecord>) {
     assert_folded(ledger);
     assert_untimed_noted(ledger, |r| r.ts.is_none());
-    for (line, _, r) in &ledger.records {
-        let long = [&r.detail, &r.hint, &r.statement, &r.context, &r.query, &r.location];
-        for t in std::iter::once(&r.message).chain(long.into_iter().flatten()) {
-            assert!(t.len() <= MAX_KEPT, "line {line}: a field of {} bytes", t.len());
-            assert!(!has_control(t), "line {line}: control character in {t:?}");
-        }
-        let short = [&r.sqlstate, &r.user, &r.db, &r.app, &r.client, &r.session_id];
-        let short = short.into_iter().chain([&r.backend_type, &r.command_tag, &r.vxid]);
-        for t in short.flatten() {
-            assert!(t.len() <= MAX_KEPT, "line {line}: a prefix field of {} bytes", t.len());
-            assert!(!has_control(t) && !t.contains('\n'), "line {line}: {t:?}");
-        }
-    }
+    assert_pg_texts(ledger, false);
 }
 
 /// Reads `data` with the full parser and with the lean one, checks both, and that they agree.

@@ -8,27 +8,15 @@
 
 use libfuzzer_sys::fuzz_target;
 use rootcause_parsers::LineParser;
-use rootcause_parsers::postgres::{MAX_FIELD_BYTES, PgRecord, csv, json};
-use rootcause_parsers_fuzz::{Ledger, assert_contiguous, assert_untimed_noted, feed, has_control};
-
-/// A cut field ends with `…` (3 bytes) after at most [`MAX_FIELD_BYTES`].
-const MAX_KEPT: usize = MAX_FIELD_BYTES + '…'.len_utf8();
+use rootcause_parsers::postgres::{PgRecord, csv, json};
+use rootcause_parsers_fuzz::{
+    Ledger, assert_contiguous, assert_pg_texts, assert_untimed_noted, feed,
+};
 
 fn check(ledger: &Ledger<PgRecord>) {
     assert_contiguous(ledger);
     assert_untimed_noted(ledger, |r| r.ts.is_none());
-    for (line, _, r) in &ledger.records {
-        let long = [&r.detail, &r.hint, &r.statement, &r.context, &r.query, &r.location];
-        for t in std::iter::once(&r.message).chain(long.into_iter().flatten()) {
-            assert!(t.len() <= MAX_KEPT, "line {line}: a field of {} bytes", t.len());
-            assert!(!has_control(t), "line {line}: control character in {t:?}");
-        }
-        let short = [&r.sqlstate, &r.user, &r.db, &r.app, &r.client, &r.session_id];
-        for t in short.into_iter().chain([&r.backend_type, &r.command_tag, &r.vxid]).flatten() {
-            assert!(t.len() <= MAX_KEPT, "line {line}: a field of {} bytes", t.len());
-            assert!(!has_control(t), "line {line}: control character in {t:?}");
-        }
-    }
+    assert_pg_texts(ledger, true);
 }
 
 /// Reads `data` with `full` and `lean`, checks both, and that they agree.

@@ -207,3 +207,30 @@ pub fn assert_counted<R>(l: &Ledger<R>) {
     }
     assert_eq!(total, n, "lines counted {total} != lines fed {n}");
 }
+
+/// Longest text a Postgres record keeps in a field: [`MAX_FIELD_BYTES`] and the `…` of a cut.
+///
+/// [`MAX_FIELD_BYTES`]: rootcause_parsers::postgres::MAX_FIELD_BYTES
+pub const PG_MAX_KEPT: usize = rootcause_parsers::postgres::MAX_FIELD_BYTES + '…'.len_utf8();
+
+/// Every text a Postgres record keeps is at most [`PG_MAX_KEPT`] bytes without a control
+/// character (only the long fields, a message or a statement, may hold newlines; the short
+/// ones, a user or a session id, may only when `short_newlines`: a csvlog cell can).
+pub fn assert_pg_texts(
+    ledger: &Ledger<rootcause_parsers::postgres::PgRecord>,
+    short_newlines: bool,
+) {
+    for (line, _, r) in &ledger.records {
+        let long = [&r.detail, &r.hint, &r.statement, &r.context, &r.query, &r.location];
+        for t in std::iter::once(&r.message).chain(long.into_iter().flatten()) {
+            assert!(t.len() <= PG_MAX_KEPT, "line {line}: a field of {} bytes", t.len());
+            assert!(!has_control(t), "line {line}: control character in {t:?}");
+        }
+        let short = [&r.sqlstate, &r.user, &r.db, &r.app, &r.client, &r.session_id];
+        for t in short.into_iter().chain([&r.backend_type, &r.command_tag, &r.vxid]).flatten() {
+            assert!(t.len() <= PG_MAX_KEPT, "line {line}: a short field of {} bytes", t.len());
+            assert!(!has_control(t), "line {line}: control character in {t:?}");
+            assert!(short_newlines || !t.contains('\n'), "line {line}: newline in {t:?}");
+        }
+    }
+}

@@ -61,11 +61,8 @@ fn access(
         path: path.to_string(),
         status,
         bytes,
-        elapsed_ms: None,
-        request_id: None,
-        pid: None,
-        error: None,
         envelope,
+        ..Access::default()
     })
 }
 
@@ -138,11 +135,8 @@ fn single_lines() {
                 path: "/api/v1/x?y=1".to_string(),
                 status: Some(201),
                 bytes: Some(1234),
-                elapsed_ms: None,
-                request_id: None,
-                pid: None,
-                error: None,
                 envelope: Gunicorn,
+                ..Access::default()
             }),
             &[],
         ),
@@ -745,10 +739,9 @@ fn uwsgi_with_log_date() {
             status: Some(500),
             bytes: Some(0),
             elapsed_ms: Some(0.0),
-            request_id: None,
             pid: Some(28353),
-            error: None,
             envelope: Envelope::Uwsgi,
+            ..Access::default()
         }
     );
     assert_eq!(acc[0].1.pid, Some(28352));
@@ -958,11 +951,8 @@ fn nginx_combined_access_log() {
             path: "/down".to_string(),
             status: Some(502),
             bytes: Some(157),
-            elapsed_ms: None,
-            request_id: None,
-            pid: None,
-            error: None,
             envelope: Envelope::Gunicorn,
+            ..Access::default()
         }
     );
     let statuses: Vec<Option<u16>> = acc.iter().map(|(_, a)| a.status).collect();
@@ -1035,11 +1025,8 @@ fn django_runserver() {
             path: "/businesses/".to_string(),
             status: Some(500),
             bytes: Some(138_387),
-            elapsed_ms: None,
-            request_id: None,
-            pid: None,
-            error: None,
             envelope: Envelope::Django,
+            ..Access::default()
         }
     );
     assert!(acc.iter().all(|(_, a)| a.envelope == Envelope::Django));

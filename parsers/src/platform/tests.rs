@@ -12,14 +12,7 @@ const CF_CRASH: &[u8] = include_bytes!("../../tests/fixtures/cf/gorouter-crash.l
 /// and not skipped (their other lines may interleave with other instances').
 fn run(input: &[u8]) -> VecSink<PlatformRecord> {
     let out = parse_bytes(&mut Parser::default(), input);
-    assert!(
-        out.accounts_for_every_line(),
-        "lines {} != in records {} + consumed {} + skipped {}",
-        out.lines,
-        out.lines_in_records(),
-        out.consumed,
-        out.skipped.len()
-    );
+    crate::testutil::assert_counted(&out);
     let mut firsts: Vec<LineNo> = out.records.iter().map(|r| r.line).collect();
     firsts.extend(out.skipped.iter().map(|s| s.0));
     let n = firsts.len();

@@ -32,8 +32,8 @@
 
 use std::borrow::Cow;
 
-use super::{PgRecord, Structured, ascii_num};
-use crate::loadtest::{Joined, Joiner, fields, skip_span};
+use super::{EntryReader, PgRecord, Structured, ascii_num};
+use crate::loadtest::{Joiner, fields, skip_span};
 use crate::text::{self, is_blank};
 use crate::time::TimeOptions;
 use crate::{Detection, LineNo, LineParser, Sink, SkipReason};
@@ -72,10 +72,7 @@ mod col {
 /// The streaming parser.
 #[derive(Debug, Default)]
 pub struct Parser {
-    time: TimeOptions,
-    lean: bool,
-    /// Where a lean parser checks the fields it does not keep.
-    scratch: String,
+    read: EntryReader,
     /// A row whose quoted cell is still open.
     pending: Joiner,
 }
@@ -84,14 +81,14 @@ impl Parser {
     /// A parser reading stamps without a zone with `time`'s offset (csvlog always prints
     /// the zone of `log_timezone`, so this only matters for a zone name it does not know).
     pub fn new(time: TimeOptions) -> Parser {
-        Parser { time, ..Parser::default() }
+        Parser { read: EntryReader { time, ..EntryReader::default() }, ..Parser::default() }
     }
 
     /// The parser that does not copy the strings an analysis does not read (user, database,
     /// application, client, session id, backend type, command tag, virtual transaction id),
     /// as [`super::Parser::lean`].
     pub fn lean(mut self) -> Parser {
-        self.lean = true;
+        self.read.lean = true;
         self
     }
 
@@ -136,7 +133,7 @@ impl Parser {
             backend_type: cell(col::BACKEND_TYPE),
             query_id: cell(col::QUERY_ID).and_then(signed),
         };
-        let rec = entry.record(&self.time, self.lean, &mut self.scratch, first, sink);
+        let rec = self.read.read(entry, first, sink);
         sink.record(first, lines, rec);
     }
 }
@@ -167,12 +164,8 @@ impl LineParser for Parser {
     fn line(&mut self, line: &[u8], no: LineNo, sink: &mut dyn Sink<PgRecord>) {
         let line = text::trim_cr(line);
         if self.pending.is_open() {
-            match self.pending.push(line, b',') {
-                Joined::Open => {}
-                Joined::Done(text, first, lines) => self.row(&text, first, lines, sink),
-                Joined::Unterminated(first, lines) => {
-                    skip_span(sink, first, lines, SkipReason::CsvUnterminatedQuote)
-                }
+            if let Some((text, first, lines)) = self.pending.push(line, b',', sink) {
+                self.row(&text, first, lines, sink);
             }
             return;
         }

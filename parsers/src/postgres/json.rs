@@ -29,7 +29,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{PgRecord, Structured};
+use super::{EntryReader, PgRecord, Structured};
 use crate::text::{self, is_blank};
 use crate::time::TimeOptions;
 use crate::{Detection, LineNo, LineParser, Note, Sink, SkipReason};
@@ -92,23 +92,20 @@ struct Entry<'a> {
 /// The streaming parser.
 #[derive(Debug, Default)]
 pub struct Parser {
-    time: TimeOptions,
-    lean: bool,
-    /// Where a lean parser checks the fields it does not keep.
-    scratch: String,
+    read: EntryReader,
 }
 
 impl Parser {
     /// A parser reading stamps without a zone with `time`'s offset (jsonlog always prints
     /// the zone of `log_timezone`, so this only matters for a zone name it does not know).
     pub fn new(time: TimeOptions) -> Parser {
-        Parser { time, ..Parser::default() }
+        Parser { read: EntryReader { time, ..EntryReader::default() } }
     }
 
     /// The parser that does not copy the strings an analysis does not read, as
     /// [`super::Parser::lean`].
     pub fn lean(mut self) -> Parser {
-        self.lean = true;
+        self.read.lean = true;
         self
     }
 
@@ -161,7 +158,7 @@ impl Parser {
             backend_type: bytes(&e.backend_type),
             query_id: e.query_id,
         };
-        let rec = entry.record(&self.time, self.lean, &mut self.scratch, no, sink);
+        let rec = self.read.read(entry, no, sink);
         sink.record(no, 1, rec);
     }
 }
