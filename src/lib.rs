@@ -35,6 +35,7 @@ pub mod ingest;
 pub mod loadtest;
 pub mod model;
 pub mod pattern;
+pub mod patterns;
 pub mod phases;
 pub mod points;
 pub mod report;
