@@ -11,6 +11,7 @@
 //! | rule | example | becomes |
 //! |---|---|---|
 //! | quoted string opening a token or after `( [ { = : , <` (to the matching quote followed by a non-alphanumeric byte, at most 2048 bytes away; `\"` escapes) | `address "127.0.0.1",` · `app 'labapp'` | `address <STR>,` · `app <STR>` |
+//! | C's ctime, spaces included | `[Thu Nov 26 16:41:15 2026]` | `[<TS>]` |
 //! | slash date, CLF date (with its `:time`) | `2026/11/25` · `[25/Nov/2026:15:42:08` | `<TS>` · `[<TS>` |
 //! | ISO date or date-time, with fraction and zone | `2026-11-25T15:39:20.145862Z` | `<TS>` |
 //! | a clock time (`,`/`.` fraction allowed) right after a date token, then a numeric zone token, join the date | `[2026-11-25 15:42:08 +0000]` | `[<TS>]` |
@@ -28,8 +29,8 @@
 //! the words of paths (`/srv/app/.gunicorn/gunicorn.ctl` stays; `/businesses/ref/42` becomes
 //! `/businesses/ref/<NUM>`, a path segment being an atom like any other). Choices and limits:
 //! an all-digit SQLSTATE (`53300`) and HTTP statuses become `<NUM>` (digits are digits);
-//! `python3.11` becomes `python3.<NUM>`; a ctime stamp (`Thu Nov 26 16:41:15 2026`) is not
-//! recognised as one (`Thu Nov <NUM> <DUR> <NUM>`); literal `<NUM>` or `<*>` in the input reads
+//! `python3.11` becomes `python3.<NUM>`; other spellings of dates (`26 November 2026`,
+//! `May  9 2026, 07:35:25`) are not recognised as stamps (`<NUM> November <NUM>`); literal `<NUM>` or `<*>` in the input reads
 //! as the placeholder. Signs are part of numbers only at the start of a token or after
 //! punctuation (`x=-5` → `x=<NUM>`, `64-bit` → `<NUM>-bit`).
 
@@ -179,6 +180,13 @@ impl Masker<'_> {
                 if let Some(close) = closing_quote(b, j) {
                     self.put(STR);
                     j = close + 1;
+                    continue;
+                }
+            }
+            if c.is_ascii_uppercase() && (j == s || !is_word(b[j - 1])) {
+                if let Some(l) = ctime_len(b, j) {
+                    self.put(TS);
+                    j += l;
                     continue;
                 }
             }
@@ -575,6 +583,60 @@ fn slash_date(b: &[u8], s: usize) -> Option<(usize, bool)> {
         }
     }
     Some((l, false))
+}
+
+fn is_month(m: &[u8]) -> bool {
+    matches!(
+        m,
+        b"Jan"
+            | b"Feb"
+            | b"Mar"
+            | b"Apr"
+            | b"May"
+            | b"Jun"
+            | b"Jul"
+            | b"Aug"
+            | b"Sep"
+            | b"Oct"
+            | b"Nov"
+            | b"Dec"
+    )
+}
+
+/// `Www Mmm d hh:mm:ss yyyy` (C's `ctime`, as uWSGI writes it; the day may be padded with a
+/// space) at `s`: its length.
+fn ctime_len(b: &[u8], s: usize) -> Option<usize> {
+    let day = b.get(s..s + 3)?;
+    if !matches!(day, b"Mon" | b"Tue" | b"Wed" | b"Thu" | b"Fri" | b"Sat" | b"Sun") {
+        return None;
+    }
+    if b.get(s + 3) != Some(&b' ') || !is_month(b.get(s + 4..s + 7)?) || b.get(s + 7) != Some(&b' ')
+    {
+        return None;
+    }
+    let mut i = s + 8;
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let d = if digits(b, i, 2) {
+        2
+    } else if digits(b, i, 1) {
+        1
+    } else {
+        return None;
+    };
+    i += d;
+    if b.get(i) != Some(&b' ') || clock_len(b, i + 1) != Some(8) {
+        return None;
+    }
+    i += 9;
+    if b.get(i) != Some(&b' ')
+        || !digits(b, i + 1, 4)
+        || b.get(i + 5).is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    Some(i + 5 - s)
 }
 
 fn is_uuid(a: &[u8]) -> bool {

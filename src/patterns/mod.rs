@@ -29,8 +29,10 @@
 //! and their templates end in `<...>`), then by its first `depth - 2` tokens, a token holding a
 //! digit or a placeholder going to the wildcard child, as does any new token once a node has
 //! [`MinerConfig::max_children`] children. The leaf lists groups; the message joins the most
-//! similar one if the share of positions where the group's template and the message agree
-//! (a `<*>` in the template agrees with anything; a placeholder agrees with itself) is at least
+//! similar one if the share of positions where the group's template and the message hold the
+//! same token (a placeholder agrees with itself; a `<*>` agrees with nothing, as in the paper,
+//! so that a template that has become mostly wildcards stops swallowing unrelated messages) is
+//! at least
 //! [`MinerConfig::sim_th`] (0.5: half the tokens, the paper's usual setting), ties going to the
 //! group with the earliest example. Joining turns the positions that differ into `<*>`, so a
 //! template is the position-wise meet of its messages, whatever their order. Otherwise the
@@ -512,12 +514,8 @@ impl Miner {
         let mut best: Option<(f64, (bool, i64, u32, u64), u32)> = None;
         for &g in &self.nodes[leaf as usize].groups {
             let grp = &self.groups[g as usize];
-            let same = grp
-                .hashes
-                .iter()
-                .zip(hashes)
-                .filter(|&(&a, &b)| a == b || a == self.wild || b == self.wild)
-                .count();
+            let same =
+                grp.hashes.iter().zip(hashes).filter(|&(&a, &b)| a == b && a != self.wild).count();
             let sim = if hashes.is_empty() { 1.0 } else { same as f64 / hashes.len() as f64 };
             let better = match best {
                 None => true,
