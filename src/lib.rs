@@ -23,6 +23,7 @@
 //!
 //! Parsing itself lives in the pure `rootcause-parsers` crate.
 
+pub mod changes;
 pub mod cli;
 pub mod compare;
 pub mod config;
@@ -34,6 +35,7 @@ pub mod hypothesise;
 pub mod ingest;
 pub mod loadtest;
 pub mod model;
+pub mod onset;
 pub mod pattern;
 pub mod phases;
 pub mod points;
@@ -44,4 +46,6 @@ pub mod signatures;
 pub mod skew;
 pub mod stats;
 pub mod symptoms;
+#[cfg(test)]
+mod testrng;
 pub mod timeline;
