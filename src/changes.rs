@@ -27,7 +27,7 @@
 //!   restart), so the real rate can be higher.
 //! - An item is left out of the family when it cannot be significant whatever its split: when
 //!   even its most extreme split (all `n` before, or all after) has a p-value above the FDR
-//!   level (for example fewer than 7 occurrences when the windows are equal: `2·0.5⁷ ≈ 0.016`).
+//!   level (for example 7 occurrences or fewer when the windows are equal: `2·0.5⁷ ≈ 0.016`).
 //!   Its `p_value` is `None`. This depends only on `n` and the window lengths, not on the split,
 //!   so it leaves the test valid; it makes the family smaller, so the correction is less severe
 //!   for the items that can carry evidence (Tarone's argument).

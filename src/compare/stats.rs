@@ -381,6 +381,28 @@ mod tests {
     }
 
     #[test]
+    fn binom_two_sided_is_exact_and_quick_at_large_n() {
+        // scipy 1.17.1, as above. Up to 10⁷ trials: ln Γ's relative error (about 1e-15 of
+        // ln Γ(10⁷) ≈ 1.5e8) allows a relative error near 1e-7 here; measured: 6e-9 at most.
+        let large = [
+            (1000, 1_000_000, 0.001, 1.0),
+            (1100, 1_000_000, 0.001, 0.0018266320291499593),
+            (900, 1_000_000, 0.001, 0.0013931053511917549),
+            (2_503_000, 10_000_000, 0.25, 0.028486170580406575),
+            (3, 2_000_000, 5e-7, 0.080301351086443),
+            (499_000, 1_000_000, 0.5, 0.0456082998653896),
+        ];
+        let started = std::time::Instant::now();
+        for (k, n, p, want) in large {
+            let got = binom_two_sided(k, n, p).expect("p-value");
+            assert!((got - want).abs() <= 1e-7 * want, "{k}/{n} at {p}: {got} vs {want}");
+        }
+        // Only the tails are summed (about 40 standard deviations, not n terms); generous for
+        // a debug build on a shared machine.
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    }
+
+    #[test]
     fn benjamini_hochberg_matches_scipy() {
         // scipy.stats.false_discovery_control(p, method="bh"), scipy 1.17.1.
         let p = [0.01, 0.04, 0.03, 0.002, 0.5, 0.2, 0.04, 0.9];
