@@ -16,6 +16,9 @@
 //! - [`loadtest`] computes outcomes and latency from the load tool's rows.
 //! - [`funnel`] counts requests through sent → hit → started → completed.
 //! - [`detect`] matches the signature catalog.
+//! - [`onset`] finds when the run turned bad (change points in the bad rate or latency), and
+//!   [`changes`] which templates and field values changed rate at that moment (both pure
+//!   statistics, not wired into the analysis yet).
 //! - [`hypothesise`] turns findings into a ranked causal explanation.
 //! - [`signatures`] lists and explains the catalog (`rootcause signatures`).
 //! - [`report`] builds the one [`report::Report`] value and renders it (tables, JSON); it is the
@@ -23,6 +26,7 @@
 //!
 //! Parsing itself lives in the pure `rootcause-parsers` crate.
 
+pub mod changes;
 pub mod cli;
 pub mod compare;
 pub mod config;
@@ -34,6 +38,7 @@ pub mod hypothesise;
 pub mod ingest;
 pub mod loadtest;
 pub mod model;
+pub mod onset;
 pub mod pattern;
 pub mod patterns;
 pub mod phases;
@@ -45,4 +50,6 @@ pub mod signatures;
 pub mod skew;
 pub mod stats;
 pub mod symptoms;
+#[cfg(test)]
+mod testrng;
 pub mod timeline;

@@ -1,7 +1,11 @@
 //! The tests `diff` and `check` judge changes with: Mann-Whitney U for latency distributions, a
 //! bootstrap of the percentile difference for tail latency, Fisher's exact test for rates, and
-//! a conditional binomial test for event counts. Every p-value is one-sided ("is the candidate
-//! worse?", or "better?"); none is a bare ratio.
+//! a conditional binomial test for event counts. Every p-value `diff` and `check` use is one-sided
+//! ("is the candidate worse?", or "better?"); none is a bare ratio.
+//!
+//! The onset and "what changed" analyses ([`crate::onset`], [`crate::changes`]) add the exact
+//! two-sided binomial test ([`binom_two_sided`], scipy's `binomtest` definition) and the
+//! Benjamini–Hochberg correction ([`benjamini_hochberg`]).
 
 /// The standard normal upper tail `P(Z > z)` (Abramowitz & Stegun 7.1.26 through erfc; absolute
 /// error below 1.5e-7).
@@ -178,6 +182,93 @@ pub fn rate_greater(c1: u64, n1: u64, c2: u64, n2: u64) -> Option<f64> {
     Some(p.min(1.0))
 }
 
+/// `ln P(X = k)` for `X ~ Binomial(n, p)`; `-inf` when `k > n` or the probability is zero.
+pub fn binom_ln_pmf(k: u64, n: u64, p: f64) -> f64 {
+    if k > n {
+        return f64::NEG_INFINITY;
+    }
+    if p <= 0.0 {
+        return if k == 0 { 0.0 } else { f64::NEG_INFINITY };
+    }
+    if p >= 1.0 {
+        return if k == n { 0.0 } else { f64::NEG_INFINITY };
+    }
+    ln_choose(n, k) + k as f64 * p.ln() + (n - k) as f64 * (-p).ln_1p()
+}
+
+/// Sums `P(X = i)` for `i` from `from` outward (down to 0 when `down`, else up to `n`), where
+/// the terms only shrink: it stops once a term no longer changes the sum.
+fn binom_tail(from: u64, n: u64, p: f64, down: bool) -> f64 {
+    let mut sum = 0.0;
+    let mut i = from;
+    loop {
+        let term = binom_ln_pmf(i, n, p).exp();
+        sum += term;
+        if term <= 1e-17 * sum || (down && i == 0) || (!down && i >= n) {
+            return sum;
+        }
+        i = if down { i - 1 } else { i + 1 };
+    }
+}
+
+/// The exact two-sided binomial test of `k` successes in `n` trials with success probability
+/// `p`: the sum of the probabilities of every outcome no more likely than `k` (with scipy's
+/// relative tolerance 1e-7 for ties), as `scipy.stats.binomtest(k, n, p).pvalue` computes it.
+///
+/// The probabilities are computed in log space through [`ln_gamma`], and only the two tails are
+/// summed, from their inner ends outward until the terms stop counting: the cost grows like
+/// `√n`, so there is no normal approximation at any `n`. `None` when `k > n` or `p` is not in
+/// `0..=1`.
+pub fn binom_two_sided(k: u64, n: u64, p: f64) -> Option<f64> {
+    if k > n || !(0.0..=1.0).contains(&p) {
+        return None;
+    }
+    let mean = n as f64 * p;
+    if n == 0 || k as f64 == mean {
+        return Some(1.0);
+    }
+    // Outcomes as likely as `k` up to float error count as ties (scipy's `rerr`).
+    let lim = binom_ln_pmf(k, n, p) + 1e-7f64.ln_1p();
+    let as_likely = |i: u64| binom_ln_pmf(i, n, p) > lim;
+    let p = if (k as f64) < mean {
+        // The pmf does not increase above ⌈np⌉: the first outcome there that is no more likely
+        // than `k` starts the other tail.
+        let (mut lo, mut hi) = ((mean.ceil() as u64).min(n), n + 1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if as_likely(mid) { lo = mid + 1 } else { hi = mid }
+        }
+        binom_tail(k, n, p, true) + if lo <= n { binom_tail(lo, n, p, false) } else { 0.0 }
+    } else {
+        // The pmf does not decrease below ⌊np⌋: the last outcome there that is no more likely
+        // than `k` ends the other tail.
+        let (mut lo, mut hi) = (0u64, (mean.floor() as u64).min(n) + 1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if as_likely(mid) { hi = mid } else { lo = mid + 1 }
+        }
+        binom_tail(k, n, p, false) + if lo > 0 { binom_tail(lo - 1, n, p, true) } else { 0.0 }
+    };
+    Some(p.min(1.0))
+}
+
+/// Benjamini–Hochberg adjusted p-values (q-values), in the order of `p`: `q(i)` is the smallest
+/// `p(j)·m / rank(j)` over the p-values `p(j) ≥ p(i)`, capped at 1 (scipy's
+/// `false_discovery_control(p, method="bh")`). Rejecting every `q ≤ α` keeps the expected share
+/// of false discoveries at or below `α` for independent tests.
+pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut q = vec![1.0; m];
+    let mut running = 1.0f64;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        running = running.min(p[i] * m as f64 / (rank + 1) as f64);
+        q[i] = running;
+    }
+    q
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,5 +340,76 @@ mod tests {
         assert!(rate_greater(0, 1000, 20, 1000).expect("p") < 1e-5);
         assert!(rate_greater(10, 1000, 10, 1000).expect("p") > 0.4);
         assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-12);
+    }
+
+    /// `(k, n, p, scipy.stats.binomtest(k, n, p).pvalue)`, two-sided, computed with scipy 1.17.1.
+    const BINOMTEST: [(u64, u64, f64, f64); 17] = [
+        (3, 10, 0.5, 0.34375),
+        (0, 20, 0.3, 0.0010589696700355874),
+        (7, 7, 0.4, 0.0016384000000000006),
+        (5, 40, 0.25, 0.06951886665575854),
+        (30, 40, 0.25, 4.630880897739289e-11),
+        (12, 100, 0.2, 0.045348959953569634),
+        (250, 1000, 0.2, 0.00012262983509634797),
+        (1, 1, 0.5, 1.0),
+        (0, 5, 0.5, 0.0625),
+        (9, 12, 0.6, 0.3835495751679999),
+        (5100, 10000, 0.5, 0.04658552770494645),
+        (49, 200000, 0.0004, 0.0002674331921105182),
+        (130, 200000, 0.0004, 2.3848218838613394e-07),
+        (4, 4, 0.33, 0.011859210000000002),
+        (0, 3, 0.05, 1.0),
+        (600, 2000, 0.27, 0.0027234910975560246),
+        (17, 60, 0.7, 3.533084620254036e-11),
+    ];
+
+    #[test]
+    fn binom_two_sided_matches_scipy() {
+        for (k, n, p, want) in BINOMTEST {
+            let got = binom_two_sided(k, n, p).expect("p-value");
+            assert!(
+                (got - want).abs() <= 1e-9 * want.max(1e-300),
+                "{k}/{n} at {p}: {got} vs {want}"
+            );
+        }
+        assert_eq!(binom_two_sided(3, 2, 0.5), None);
+        assert_eq!(binom_two_sided(1, 2, 1.5), None);
+        assert_eq!(binom_two_sided(0, 0, 0.5), Some(1.0));
+        // Certain outcomes: the observed one has probability 1, any other 0.
+        assert_eq!(binom_two_sided(0, 10, 0.0), Some(1.0));
+        assert_eq!(binom_two_sided(1, 10, 0.0), Some(0.0));
+    }
+
+    #[test]
+    fn binom_two_sided_is_exact_and_quick_at_large_n() {
+        // scipy 1.17.1, as above. Up to 10⁷ trials: ln Γ's relative error (about 1e-15 of
+        // ln Γ(10⁷) ≈ 1.5e8) allows a relative error near 1e-7 here; measured: 6e-9 at most.
+        let large = [
+            (1000, 1_000_000, 0.001, 1.0),
+            (1100, 1_000_000, 0.001, 0.0018266320291499593),
+            (900, 1_000_000, 0.001, 0.0013931053511917549),
+            (2_503_000, 10_000_000, 0.25, 0.028486170580406575),
+            (3, 2_000_000, 5e-7, 0.080301351086443),
+            (499_000, 1_000_000, 0.5, 0.0456082998653896),
+        ];
+        let started = std::time::Instant::now();
+        for (k, n, p, want) in large {
+            let got = binom_two_sided(k, n, p).expect("p-value");
+            assert!((got - want).abs() <= 1e-7 * want, "{k}/{n} at {p}: {got} vs {want}");
+        }
+        // Only the tails are summed (about 40 standard deviations, not n terms); generous for
+        // a debug build on a shared machine.
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn benjamini_hochberg_matches_scipy() {
+        // scipy.stats.false_discovery_control(p, method="bh"), scipy 1.17.1.
+        let p = [0.01, 0.04, 0.03, 0.002, 0.5, 0.2, 0.04, 0.9];
+        let want = [0.04, 0.064, 0.064, 0.016, 0.5714285714285714, 0.26666666666666666, 0.064, 0.9];
+        for (got, want) in benjamini_hochberg(&p).iter().zip(want) {
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+        assert!(benjamini_hochberg(&[]).is_empty());
     }
 }
