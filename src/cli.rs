@@ -46,6 +46,15 @@ pub enum Command {
     /// Print the events of all inputs merged in corrected time order, each with its source and
     /// line: what happened around the first failure.
     Timeline(TimelineArgs),
+    /// List the log templates of every input (messages with their variable parts masked,
+    /// grouped Drain-style), most changed at the run's onset first, or most frequent.
+    ///
+    /// Each template has its count, first and last seen, the kinds of text it came from and
+    /// an example with its file and line. When the failure rate rose at a moment of the run
+    /// (found by change-point detection), each template's rate before and after it is tested
+    /// (two-sided conditional binomial test, Benjamini–Hochberg at a 1 % false discovery
+    /// rate): templates new after the onset come first, then significant rises.
+    Patterns(PatternsArgs),
     /// List the signature catalog, or explain one signature.
     ///
     /// Without ID: every signature (id, severity, failure or context, component, inputs,
@@ -253,6 +262,53 @@ pub struct SniffArgs {
     pub format: OutputFormat,
 }
 
+/// `rootcause patterns`.
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Order: `changed` (most changed at the onset first; most frequent when the run has no
+    /// onset) or `count` (most frequent first).
+    #[arg(long, value_enum, default_value_t = PatternSort::Changed, help_heading = heading::OUTPUT)]
+    pub sort: PatternSort,
+
+    /// Show at most N templates (0: all).
+    #[arg(long, value_name = "N", default_value_t = 30, help_heading = heading::OUTPUT)]
+    pub limit: usize,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table, help_heading = heading::OUTPUT)]
+    pub format: OutputFormat,
+
+    /// Width of the table in characters (default: the terminal's, else 100).
+    #[arg(long, value_name = "N", help_heading = heading::OUTPUT)]
+    pub width: Option<u16>,
+
+    /// Recognise funnel stage NAME (hit, started, completed) by a regex over the app event's
+    /// message; repeatable.
+    #[arg(long, value_name = "NAME=PATTERN", help_heading = heading::ANALYSIS)]
+    pub stage: Vec<String>,
+
+    /// The signature catalog.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+
+    /// Clock skew.
+    #[command(flatten)]
+    pub correlate: CorrelateArgs,
+}
+
+/// The orders of `patterns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PatternSort {
+    /// Most changed at the onset first.
+    Changed,
+    /// Most frequent first.
+    Count,
+}
+
 /// `rootcause timeline`.
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
@@ -425,7 +481,7 @@ mod tests {
     #[test]
     fn input_format_help_names_every_format() {
         let cli = Cli::command();
-        for sub in ["analyze", "check", "diff", "timeline"] {
+        for sub in ["analyze", "check", "diff", "timeline", "patterns"] {
             let cmd = cli.find_subcommand(sub).expect("subcommand");
             let arg =
                 cmd.get_arguments().find(|a| a.get_id() == "input_format").expect("--input-format");

@@ -173,6 +173,25 @@ pub struct TimelineConfig {
     pub catalog: CatalogConfig,
 }
 
+/// `patterns`, resolved.
+#[derive(Debug, Clone)]
+pub struct PatternsConfig {
+    /// Inputs.
+    pub input: InputConfig,
+    /// Clock skew.
+    pub correlate: CorrelateConfig,
+    /// The signature catalog.
+    pub catalog: CatalogConfig,
+    /// `--sort`.
+    pub sort: crate::mined::Sort,
+    /// `--limit` (0: none).
+    pub limit: usize,
+    /// Output format.
+    pub format: OutputFormat,
+    /// Table width.
+    pub width: usize,
+}
+
 /// `sniff`, resolved.
 #[derive(Debug, Clone)]
 pub struct SniffConfig {
@@ -515,6 +534,30 @@ pub fn analyze(a: AnalyzeArgs) -> Result<AnalyzeConfig, UsageError> {
         output: a.output,
         render: RenderOptions { color, width: width.max(40) },
         evidence: a.evidence,
+    })
+}
+
+/// Resolves `patterns`' arguments.
+pub fn patterns(a: crate::cli::PatternsArgs) -> Result<PatternsConfig, UsageError> {
+    if a.input.paths.is_empty() {
+        return Err(UsageError("give the files or folders to read".into()));
+    }
+    let width = a.width.map(usize::from).unwrap_or_else(|| {
+        let tty = std::io::stdout().is_terminal();
+        let detected = if tty { comfy_table::Table::new().width() } else { None };
+        detected.map_or(100, usize::from)
+    });
+    Ok(PatternsConfig {
+        catalog: catalog(a.catalog)?,
+        correlate: correlate(&a.correlate)?,
+        sort: match a.sort {
+            crate::cli::PatternSort::Changed => crate::mined::Sort::Changed,
+            crate::cli::PatternSort::Count => crate::mined::Sort::Count,
+        },
+        limit: a.limit,
+        format: a.format,
+        width,
+        input: input(a.input, &a.stage)?,
     })
 }
 

@@ -37,6 +37,7 @@ pub mod funnel;
 pub mod hypothesise;
 pub mod ingest;
 pub mod loadtest;
+pub mod mined;
 pub mod model;
 pub mod onset;
 pub mod pattern;

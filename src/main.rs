@@ -14,8 +14,8 @@ use anyhow::Context;
 use clap::Parser;
 use rootcause::cli::{Cli, Command, DiffFormat, OutputFormat, ReportFormat};
 use rootcause::config::{
-    self, AnalyzeConfig, CatalogConfig, CheckConfig, DiffConfig, SignaturesConfig, SniffConfig,
-    TimelineConfig, UsageError,
+    self, AnalyzeConfig, CatalogConfig, CheckConfig, DiffConfig, PatternsConfig, SignaturesConfig,
+    SniffConfig, TimelineConfig, UsageError,
 };
 use rootcause::ingest::{self, Ingested, discover};
 use rootcause::{compare, detect, report, run};
@@ -49,6 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(a) => analyze(config::analyze(a)?),
         Command::Sniff(a) => sniff(config::sniff(a)?),
         Command::Timeline(a) => timeline(config::timeline(a)?),
+        Command::Patterns(a) => patterns(config::patterns(a)?),
         Command::Diff(a) => diff(config::diff(a)?),
         Command::Check(a) => check(config::check(a)?),
         Command::Signatures(a) => signatures(config::signatures(a)?),
@@ -283,6 +284,33 @@ fn timeline(c: TimelineConfig) -> anyhow::Result<ExitCode> {
         .map_err(anyhow::Error::msg)?;
     let mut out = BufWriter::new(io::stdout().lock());
     rootcause::timeline::render(&prepared, &c, &selection, &mut out)?;
+    out.flush()?;
+    Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn patterns(c: PatternsConfig) -> anyhow::Result<ExitCode> {
+    let catalog = catalog(&c.catalog)?;
+    let pool = pool(c.input.threads)?;
+    let (rep, mut ingested) =
+        run::report_mined(&c.input.paths, &c.input, &c.correlate, 5, &pool, &catalog, true)?;
+    let had_errors = report_input_errors(&ingested);
+    let templates = ingested.templates.take().map(|m| m.templates()).unwrap_or_default();
+    let span = ingested.spans.iter().map(|(_, s)| *s).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let path_of = |s: u32| -> String {
+        ingested
+            .sources
+            .get(s as usize)
+            .map_or_else(|| "?".to_string(), |i| report::sanitize(&i.input.display()))
+    };
+    let listing = rootcause::mined::build(&templates, &rep.onset, span, c.sort, c.limit, &path_of);
+    let mut out = BufWriter::new(io::stdout().lock());
+    match c.format {
+        OutputFormat::Table => rootcause::mined::render(&listing, c.width, &mut out)?,
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &listing)?;
+            writeln!(out)?;
+        }
+    }
     out.flush()?;
     Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

@@ -467,3 +467,20 @@ pub fn latency_onset(buckets: &[LatencyBucket], o: &Options) -> Finding {
 
 #[cfg(test)]
 mod tests;
+
+/// How [`of_flow`] finds the onset, in a sentence for reports.
+pub const RATE_METHOD: &str = "binary segmentation of the failure rate (5xx or no response) over the \
+    funnel's time buckets, binomial cost with a BIC penalty scaled by the measured \
+    overdispersion; the first change point after which the rate rose, by Fisher's exact test \
+    at p <= 0.001";
+
+/// The onset of a run from its per-request funnel over time: each bucket's sent requests and
+/// those that failed (5xx or no response), by send time.
+pub fn of_flow(flow: &crate::flow::Flow) -> Finding {
+    let buckets: Vec<Bucket> = flow
+        .buckets
+        .iter()
+        .map(|b| Bucket { start_us: b.start, total: b.sent, bad: b.status_5xx + b.no_response })
+        .collect();
+    rate_onset(&buckets, &Options::default())
+}

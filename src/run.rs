@@ -107,6 +107,15 @@ fn prepare_for(
         })
         .map_err(UsageError)?;
     t.lap("skew");
+    // Each input's templates on the corrected clock, then merged into one miner.
+    for (source, miner) in std::mem::take(&mut ingested.miners) {
+        let mut miner = miner;
+        miner.shift(-applied_skew(&skews, source));
+        match &mut ingested.templates {
+            Some(all) => all.merge(miner),
+            None => ingested.templates = Some(miner),
+        }
+    }
     let mut timeline = pool.install(|| correlate::correlate_with(events, stages));
     // The span of every line read, not only of the events kept.
     for &(source, (lo, hi)) in &ingested.spans {
@@ -133,7 +142,21 @@ pub fn report(
     pool: &rayon::ThreadPool,
     catalog: &detect::Catalog,
 ) -> Result<(report::Report, Ingested), UsageError> {
-    let analysis = ingest::Analysis { catalog, evidence };
+    report_mined(paths, input, corr, evidence, pool, catalog, false)
+}
+
+/// [`report`], with the texts of every input mined for templates ([`crate::patterns`]) when
+/// `mine`: they are in the returned [`Ingested::templates`], on the corrected clock.
+pub fn report_mined(
+    paths: &[PathBuf],
+    input: &InputConfig,
+    corr: &CorrelateConfig,
+    evidence: usize,
+    pool: &rayon::ThreadPool,
+    catalog: &detect::Catalog,
+    mine: bool,
+) -> Result<(report::Report, Ingested), UsageError> {
+    let analysis = ingest::Analysis { catalog, evidence, mine };
     let mut prepared = prepare_for(paths, input, corr, pool, Some(analysis))?;
     let per_input = std::mem::take(&mut prepared.ingested.findings);
     let skews = &prepared.skews;
@@ -228,7 +251,7 @@ mod tests {
             let (paths, input, corr) = sample_run(&root, sample);
             let whole = prepare(&paths, &input, &corr, &pool).expect("prepare");
             let want = detect::detect(&whole.timeline, &catalog, 5);
-            let analysis = ingest::Analysis { catalog: &catalog, evidence: 5 };
+            let analysis = ingest::Analysis { catalog: &catalog, evidence: 5, mine: false };
             let mut p = prepare_for(&paths, &input, &corr, &pool, Some(analysis)).expect("prep");
             let per_input = std::mem::take(&mut p.ingested.findings);
             let got = detect::combine(per_input, &|s| applied_skew(&p.skews, s), &catalog, 5);

@@ -11,6 +11,7 @@ mod html;
 mod hypotheses;
 mod lab;
 mod loadtest;
+mod patterns;
 mod platform;
 mod readme;
 mod reports;

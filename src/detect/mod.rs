@@ -1117,6 +1117,28 @@ fn excerpt(text: &str) -> String {
     s
 }
 
+/// Mines the texts the catalog reads of `events` into `miner` (issue 11): a traceback's
+/// sections as `Type: message` (kind "exception"), an application event's or a console line's
+/// message ("app", "console"), a Postgres message ("postgres"), each at its own line and the
+/// event's time (on the input's own clock).
+pub fn mine(events: &[Event], miner: &mut crate::patterns::Miner) {
+    let mut buf = Vec::new();
+    for ev in events {
+        buf.clear();
+        texts(ev, &mut buf);
+        for t in buf.iter().filter(|t| !t.text.trim().is_empty()) {
+            let kind = match (t.on, &ev.kind) {
+                (On::Exception, _) => "exception",
+                (On::Pg, _) => "postgres",
+                (On::Message, EventKind::App { .. }) => "app",
+                (On::Message, _) => "console",
+            };
+            let at = crate::patterns::Occurrence { source: ev.source, line: t.line, ts: ev.ts };
+            miner.add(kind, &t.text, at);
+        }
+    }
+}
+
 /// Matches the catalog over `events` (in any order); one finding per signature of the
 /// catalog, in catalog order, most of them empty. Partial results of consecutive chunks are
 /// combined with [`merge_partial`].

@@ -222,6 +222,11 @@ impl SourceInfo {
 /// Everything ingested.
 #[derive(Debug, Clone, Default)]
 pub struct Ingested {
+    /// With an analysis that mines templates: each input's, on its own clock (moved to
+    /// [`Ingested::templates`] once the skews are known).
+    pub miners: Vec<(SourceId, crate::patterns::Miner)>,
+    /// With an analysis that mines templates: those of every input, on the corrected clock.
+    pub templates: Option<crate::patterns::Miner>,
     /// With an analysis and no load-test input: how many requests each input's router
     /// access lines became ([`crate::requests::from_router`]).
     pub router_requests: BTreeMap<SourceId, u64>,
@@ -293,6 +298,9 @@ pub fn ingest_for(
         if analysis.is_some() {
             ingested.findings.push((info.id, std::mem::take(&mut post.kept().findings)));
             ingested.apps.push((info.id, post.kept().take_apps()));
+            if let Some(m) = post.kept().take_miner() {
+                ingested.miners.push((info.id, m));
+            }
         }
         if let Some(span) = post.kept().span {
             ingested.spans.push((info.id, span));
@@ -1269,7 +1277,7 @@ mod batched_tests {
         let catalog = crate::detect::Catalog::builtin().expect("catalog");
         let stages = StageMatcher::default();
         let mut c = Collector::new(3, &stages, true);
-        let mut post = Post::new(Some(Analysis { catalog: &catalog, evidence: 1000 }));
+        let mut post = Post::new(Some(Analysis { catalog: &catalog, evidence: 1000, mine: false }));
         read_json(batched, &mut LineReader::new(bytes, 1 << 16), &mut c, &mut post);
         let kept = post.kept();
         let findings = std::mem::take(&mut kept.findings);

@@ -19,6 +19,7 @@ use super::LineStats;
 use super::times::Settler;
 use crate::detect::{self, Catalog, Finding};
 use crate::model::{Blocks, Event, EventKind};
+use crate::patterns::{Miner, MinerConfig};
 use crate::points::{PointMaker, StageMaker, StageTimes};
 use crate::requests::fold::{ChunkApps, InputApps};
 
@@ -29,6 +30,8 @@ pub struct Analysis<'a> {
     pub catalog: &'a Catalog,
     /// Evidence locations kept per signature.
     pub evidence: usize,
+    /// Whether the texts are mined for templates ([`crate::patterns`]).
+    pub mine: bool,
 }
 
 /// A chunk once matched and thinned.
@@ -40,6 +43,8 @@ pub(crate) struct Done {
     stages: StageTimes,
     findings: Vec<Finding>,
     span: Option<(Micros, Micros)>,
+    /// The chunk's templates, when the analysis mines them.
+    miner: Option<Miner>,
 }
 
 impl Done {
@@ -83,6 +88,8 @@ pub(crate) struct Kept<'a> {
     stages: StageTimes,
     /// Earliest and latest time of the input's lines.
     pub span: Option<(Micros, Micros)>,
+    /// The input's templates so far, when the analysis mines them.
+    miner: Option<Miner>,
 }
 
 /// Events parsed before a sequential parser's events are settled and thinned.
@@ -97,6 +104,7 @@ impl<'a> Post<'a> {
             apps: InputApps::default(),
             stages: StageTimes::default(),
             span: None,
+            miner: None,
         };
         Post { settler: Settler::default(), kept }
     }
@@ -136,9 +144,15 @@ impl<'a> Post<'a> {
                 stages: StageTimes::default(),
                 findings: Vec::new(),
                 span,
+                miner: None,
             };
         };
         let findings = detect::scan(a.catalog, &events, a.evidence);
+        let miner = a.mine.then(|| {
+            let mut m = Miner::new(MinerConfig::default());
+            detect::mine(&events, &mut m);
+            m
+        });
         let mut first = true;
         let mut maker = PointMaker::default();
         let mut stages = StageMaker::default();
@@ -158,7 +172,7 @@ impl<'a> Post<'a> {
             keep
         });
         events.shrink_to_fit();
-        Done { events, apps, stages: stages.done(), findings, span }
+        Done { events, apps, stages: stages.done(), findings, span, miner }
     }
 
     /// Adds a processed chunk, in input order (sequential).
@@ -216,6 +230,16 @@ impl Kept<'_> {
         self.events.extend(d.events);
         self.apps.absorb(d.apps);
         self.stages.merge(d.stages);
+        match (&mut self.miner, d.miner) {
+            (Some(m), Some(other)) => m.merge(other),
+            (None, Some(other)) => self.miner = Some(other),
+            _ => {}
+        }
+    }
+
+    /// Takes the input's templates out, when the analysis mined them.
+    pub fn take_miner(&mut self) -> Option<Miner> {
+        self.miner.take()
     }
 
     /// Takes the stage times out (not yet finished).

@@ -63,6 +63,7 @@
 //! histogram of at most [`MAX_BUCKETS`] buckets (about 40 KiB at worst, typically a few).
 
 mod mask;
+mod shift;
 #[cfg(test)]
 mod tests;
 

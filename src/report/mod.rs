@@ -71,6 +71,8 @@ pub struct Report {
     pub facts: FactsOut,
     /// Ranked hypotheses; empty when no failure signature was found.
     pub hypotheses: Vec<HypothesisOut>,
+    /// When the run turned bad, found from its failure rate over time ([`crate::onset`]).
+    pub onset: OnsetReport,
     /// What was skipped on purpose while walking folders (symlink loops, ...).
     pub warnings: Vec<String>,
     /// What the charts draw (not part of the JSON).
@@ -1287,7 +1289,88 @@ pub fn build(p: &Parts<'_>) -> Report {
         symptom_notes: p.symptoms.notes.iter().map(|n| sanitize(n)).collect(),
         facts,
         hypotheses,
+        onset: OnsetReport::of(&crate::onset::of_flow(p.flow)),
         warnings,
+    }
+}
+
+/// Requests and failed ones in a window.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct WindowCounts {
+    /// Requests sent.
+    pub requests: u64,
+    /// Of those, failed (5xx or no response).
+    pub failed: u64,
+}
+
+impl From<(u64, u64)> for WindowCounts {
+    fn from((requests, failed): (u64, u64)) -> WindowCounts {
+        WindowCounts { requests, failed }
+    }
+}
+
+/// The onset of a run ([`crate::onset`]).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OnsetReport {
+    /// `onset` (the run turned bad at `at`), `from_start` (bad from its first bucket),
+    /// `stable` (nothing rose significantly), `too_few` (fewer requests than the test needs).
+    pub status: &'static str,
+    /// Start of the first bucket of the bad window, RFC 3339.
+    pub at: Option<String>,
+    /// Start of the first bucket after it, when the run recovered.
+    pub until: Option<String>,
+    /// The segment before the onset.
+    pub before: Option<WindowCounts>,
+    /// The bad window.
+    pub after: Option<WindowCounts>,
+    /// One-sided p-value of the rise (nominal: the split was fitted to the data).
+    pub p_value: Option<f64>,
+    /// How it was found.
+    pub method: &'static str,
+    /// `at` in µs, for the stages that measure at the onset.
+    #[serde(skip)]
+    pub at_us: Option<Micros>,
+    /// `until` in µs.
+    #[serde(skip)]
+    pub until_us: Option<Micros>,
+}
+
+impl OnsetReport {
+    /// The report of a search's finding.
+    pub fn of(f: &crate::onset::Finding) -> OnsetReport {
+        use crate::onset::Finding;
+        let empty = OnsetReport {
+            status: "stable",
+            at: None,
+            until: None,
+            before: None,
+            after: None,
+            p_value: None,
+            method: crate::onset::RATE_METHOD,
+            at_us: None,
+            until_us: None,
+        };
+        match f {
+            Finding::Onset(o) => OnsetReport {
+                status: "onset",
+                at: ts(Some(o.at_us)),
+                until: ts(o.until_us),
+                before: Some(o.before.into()),
+                after: Some(o.after.into()),
+                p_value: Some(o.p_value),
+                at_us: Some(o.at_us),
+                until_us: o.until_us,
+                ..empty
+            },
+            Finding::FromStart { first, until_us } => OnsetReport {
+                status: "from_start",
+                until: ts(*until_us),
+                after: Some((*first).into()),
+                ..empty
+            },
+            Finding::Stable => empty,
+            Finding::TooFew { .. } => OnsetReport { status: "too_few", ..empty },
+        }
     }
 }
 

@@ -1,0 +1,290 @@
+//! What `rootcause patterns` reports: the templates mined from every input's texts
+//! ([`crate::patterns`]), each with its count, first and last seen, kinds of source and an
+//! example with its location, and, when the run has an onset ([`crate::onset`]), how its rate
+//! changed between the time before the onset and the bad window ([`crate::changes`]).
+//!
+//! A template's occurrences are split at the onset by its per-second histogram: a bucket
+//! counts before the onset when it starts before it, in the bad window when it starts in it
+//! (buckets are one second wide unless the run is long, see [`crate::patterns::MAX_BUCKETS`]).
+//! The windows are the run's span up to the onset, and the bad window up to its end (or the
+//! run's end). Templates whose rate changed are ranked as [`crate::changes::changes`] ranks
+//! them: new ones first, then significant rises, then falls.
+
+use serde::Serialize;
+
+use crate::changes::{self, Change, Item, Windows};
+use crate::patterns::Template;
+use crate::report::OnsetReport;
+use rootcause_parsers::Micros;
+
+/// How the templates are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Most frequent first.
+    Count,
+    /// Most changed at the onset first (most frequent when there is no onset).
+    Changed,
+}
+
+/// One template as reported.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TemplateOut {
+    /// The template's id (the order of its example).
+    pub id: u32,
+    /// Its text, variable parts masked (`<NUM>`, `<ID>`, `<*>`...).
+    pub template: String,
+    /// Messages it groups.
+    pub count: u64,
+    /// Of those, messages without a time.
+    pub untimed: u64,
+    /// First seen, RFC 3339.
+    pub first_seen: Option<String>,
+    /// Last seen, RFC 3339.
+    pub last_seen: Option<String>,
+    /// Kinds of text it came from: `app`, `console`, `exception`, `postgres`.
+    pub kinds: Vec<&'static str>,
+    /// The inputs it came from.
+    pub sources: Vec<String>,
+    /// The earliest message, as logged (cut to 500 bytes).
+    pub example: String,
+    /// Where the example is: `path:line`.
+    pub example_at: String,
+    /// Its change at the onset; null without an onset.
+    pub change: Option<ChangeOut>,
+}
+
+/// A template's change at the onset.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChangeOut {
+    /// Occurrences before the onset.
+    pub before: u64,
+    /// Occurrences in the bad window.
+    pub after: u64,
+    /// Per second before.
+    pub rate_before: f64,
+    /// Per second in the bad window.
+    pub rate_after: f64,
+    /// Two-sided conditional binomial test; null when too few occurrences to be tested.
+    pub p_value: Option<f64>,
+    /// Benjamini–Hochberg adjusted over the templates tested.
+    pub q_value: Option<f64>,
+    /// q ≤ the false discovery rate ([`changes::FDR`]).
+    pub significant: bool,
+    /// None before the onset, some after.
+    pub new: bool,
+    /// Some before, none after.
+    pub gone: bool,
+    /// First seen relative to the onset, in seconds (negative: before it).
+    pub first_vs_onset_s: Option<f64>,
+}
+
+/// The patterns report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Patterns {
+    /// `rootcause.patterns/v1`.
+    pub schema: &'static str,
+    /// The onset the changes are measured at.
+    pub onset: OnsetReport,
+    /// Templates found in all, the overflow template included.
+    pub total: usize,
+    /// The templates listed, in the order asked.
+    pub templates: Vec<TemplateOut>,
+}
+
+/// The schema name of [`Patterns`].
+pub const SCHEMA: &str = "rootcause.patterns/v1";
+
+/// The report of `templates` (mined over a run that spans `span`, whose onset search found
+/// `onset`), ordered by `sort`, at most `limit` of them (0: all). `path_of` names an input.
+pub fn build(
+    templates: &[Template],
+    onset: &OnsetReport,
+    span: Option<(Micros, Micros)>,
+    sort: Sort,
+    limit: usize,
+    path_of: &dyn Fn(u32) -> String,
+) -> Patterns {
+    let changes = match (onset.at_us, span) {
+        (Some(at), Some((start, end))) => {
+            let until = onset.until_us.unwrap_or(end).max(at);
+            Some(changes_at(templates, start, at, until))
+        }
+        _ => None,
+    };
+    let mut order: Vec<usize> = (0..templates.len()).collect();
+    match (&changes, sort) {
+        (Some(c), Sort::Changed) => {
+            // `changes` ranks its items (the keys are the templates' indexes); the templates
+            // it did not judge (none in either window, the overflow) follow by count.
+            let judged: Vec<usize> = c.iter().filter_map(|ch| ch.key.parse().ok()).collect();
+            let mut seen = vec![false; templates.len()];
+            for &i in &judged {
+                if let Some(s) = seen.get_mut(i) {
+                    *s = true;
+                }
+            }
+            let mut rest: Vec<usize> = order.into_iter().filter(|&i| !seen[i]).collect();
+            rest.sort_by_key(|&i| (std::cmp::Reverse(templates[i].count), templates[i].id));
+            order = judged.into_iter().chain(rest).collect();
+        }
+        _ => order.sort_by_key(|&i| (std::cmp::Reverse(templates[i].count), templates[i].id)),
+    }
+    if limit > 0 {
+        order.truncate(limit);
+    }
+    let by_index: std::collections::HashMap<usize, &Change> = changes
+        .iter()
+        .flatten()
+        .filter_map(|c| Some((c.key.parse::<usize>().ok()?, c)))
+        .collect();
+    let change_of = |i: usize| by_index.get(&i).map(|c| change_out(c));
+    let out = order
+        .into_iter()
+        .map(|i| {
+            let t = &templates[i];
+            TemplateOut {
+                id: t.id,
+                template: crate::report::sanitize(&t.text),
+                count: t.count,
+                untimed: t.untimed,
+                first_seen: t.first.map(rootcause_parsers::time::format_rfc3339_micros),
+                last_seen: t.last.map(rootcause_parsers::time::format_rfc3339_micros),
+                kinds: t.kinds.iter().copied().collect(),
+                sources: t.sources.iter().map(|&s| path_of(s)).collect(),
+                example: crate::report::sanitize(&t.example),
+                example_at: format!("{}:{}", path_of(t.example_at.source), t.example_at.line),
+                change: change_of(i),
+            }
+        })
+        .collect();
+    Patterns { schema: SCHEMA, onset: onset.clone(), total: templates.len(), templates: out }
+}
+
+/// The templates' changes between `[start, onset)` and `[onset, until)`.
+fn changes_at(templates: &[Template], start: Micros, onset: Micros, until: Micros) -> Vec<Change> {
+    let second = 1_000_000;
+    let (onset_s, until_s) = (onset.div_euclid(second), until.div_euclid(second));
+    let items: Vec<Item> = templates
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.overflow)
+        .map(|(i, t)| {
+            let (mut before, mut after) = (0, 0);
+            for (&k, &n) in &t.per_second {
+                if k < onset_s {
+                    before += n;
+                } else if k <= until_s {
+                    after += n;
+                }
+            }
+            let item = Item::new(i.to_string(), before, after);
+            match t.first {
+                Some(f) => item.first_at(f),
+                None => item,
+            }
+        })
+        .collect();
+    let w = Windows {
+        before_s: ((onset - start) as f64 / 1e6).max(1.0),
+        after_s: ((until - onset) as f64 / 1e6).max(1.0),
+        onset_us: onset,
+    };
+    changes::changes(&items, &w, &changes::Options::default())
+}
+
+fn change_out(c: &Change) -> ChangeOut {
+    ChangeOut {
+        before: c.before,
+        after: c.after,
+        rate_before: c.rate_before,
+        rate_after: c.rate_after,
+        p_value: c.p_value,
+        q_value: c.q_value,
+        significant: c.significant,
+        new: c.new,
+        gone: c.gone,
+        first_vs_onset_s: c.first_after_onset_us.map(|d| d as f64 / 1e6),
+    }
+}
+
+/// The patterns report as terminal text: a sentence on the onset, then one table row per
+/// template (its change when there is an onset), then each template's example and location.
+pub fn render(p: &Patterns, width: usize, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use crate::report::table::{RenderOptions, table, wrap};
+    let o = &p.onset;
+    let onset = match (o.status, &o.at, o.before, o.after) {
+        ("onset", Some(at), Some(b), Some(a)) => format!(
+            "Onset: the failure rate rose at {at} ({} of {} requests failed before, {} of {} \
+             after; p = {:.1e}). Templates are ranked by their change there.",
+            b.failed,
+            b.requests,
+            a.failed,
+            a.requests,
+            o.p_value.unwrap_or(f64::NAN)
+        ),
+        ("from_start", ..) => {
+            "Onset: none, the run failed from its start; templates by count.".to_string()
+        }
+        ("too_few", ..) => "Onset: too few requests to find one; templates by count.".to_string(),
+        _ => "Onset: none, the failure rate did not rise; templates by count.".to_string(),
+    };
+    writeln!(out, "{}", wrap(&onset, width, "  "))?;
+    writeln!(out, "{} templates in all, {} shown.", p.total, p.templates.len())?;
+    let w = u16::try_from(width).unwrap_or(u16::MAX);
+    let changed = p.templates.iter().any(|t| t.change.is_some());
+    let header: &[&str] = if changed {
+        &["#", "count", "before/s", "after/s", "q", "first vs onset", "kinds", "template"]
+    } else {
+        &["#", "count", "first seen", "last seen", "kinds", "template"]
+    };
+    let mut t = table(&RenderOptions::plain(w), header);
+    for (k, row) in p.templates.iter().enumerate() {
+        let kinds = row.kinds.join(",");
+        let mut cells: Vec<String> = vec![(k + 1).to_string(), row.count.to_string()];
+        match &row.change {
+            Some(c) if changed => {
+                let mark = if c.new && c.significant {
+                    " new"
+                } else if c.significant {
+                    " *"
+                } else {
+                    ""
+                };
+                cells.push(format!("{:.3}", c.rate_before));
+                cells.push(format!("{:.3}{mark}", c.rate_after));
+                cells.push(c.q_value.map_or("-".to_string(), |q| format!("{q:.1e}")));
+                cells.push(c.first_vs_onset_s.map_or("-".to_string(), |s| format!("{s:+.1} s")));
+            }
+            None if changed => cells.extend(["-", "-", "-", "-"].map(String::from)),
+            _ => {
+                let hms = |t: &Option<String>| {
+                    t.as_deref().and_then(|t| t.get(11..23)).unwrap_or("-").to_string()
+                };
+                cells.push(hms(&row.first_seen));
+                cells.push(hms(&row.last_seen));
+            }
+        }
+        cells.push(kinds);
+        cells.push(row.template.clone());
+        t.add_row(cells);
+    }
+    writeln!(out, "{t}")?;
+    if changed {
+        writeln!(
+            out,
+            "{}",
+            wrap(
+                "Rates per second before the onset and in the bad window; q: the two-sided \
+                 conditional binomial test's p-value, Benjamini-Hochberg adjusted; * significant \
+                 at q <= 0.01, new: none before the onset.",
+                width,
+                ""
+            )
+        )?;
+    }
+    writeln!(out, "\nExamples")?;
+    for (k, row) in p.templates.iter().enumerate() {
+        writeln!(out, "  {:>3}. {}  {}", k + 1, row.example_at, row.example)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! `rootcause patterns` (issue 11): templates mined from every input, ranked by their change
+//! at the run's onset; the real binary on real sample logs.
+
+use serde_json::Value;
+
+use crate::util::{case, cmd, run};
+
+fn patterns(args: &[&str]) -> Value {
+    let out = run(cmd().arg("patterns").args(args).args(["--format", "json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+fn lines_with(path: &std::path::Path, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(path).expect("sample");
+    text.lines().filter(|l| l.contains(needle)).count() as u64
+}
+
+#[test]
+fn the_pool_timeout_is_a_new_template_at_the_onset() {
+    let dir = case("pool-exhaustion");
+    let p = patterns(&[dir.to_str().expect("utf-8")]);
+    assert_eq!(p["schema"], "rootcause.patterns/v1");
+    assert_eq!(p["onset"]["status"], "onset");
+    let templates = p["templates"].as_array().expect("templates");
+    let at = templates
+        .iter()
+        .position(|t| {
+            t["template"].as_str().is_some_and(|s| {
+                s.contains(
+                    "QueuePool limit of size <NUM> overflow <NUM> reached, connection timed out",
+                )
+            })
+        })
+        .expect("the QueuePool template");
+    assert!(at < 3, "ranked {}: {templates:?}", at + 1);
+    let t = &templates[at];
+    // Every exception the app logged for it, counted in the file: one per JSON line.
+    let logged = lines_with(&dir.join("app.log"), "QueuePool limit of size");
+    assert_eq!(t["count"].as_u64(), Some(logged));
+    let change = &t["change"];
+    assert_eq!(
+        (change["new"].as_bool(), change["significant"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(change["before"], 0);
+    assert!(change["q_value"].as_f64().is_some_and(|q| q < 1e-6), "{change}");
+    assert_eq!(t["kinds"], serde_json::json!(["exception"]));
+    // The example is the first such line, cited where it is.
+    let example_at = t["example_at"].as_str().expect("example_at");
+    let (path, line) = example_at.rsplit_once(':').expect("path:line");
+    let line: usize = line.parse().expect("line");
+    let text = std::fs::read_to_string(path).expect("example's file");
+    assert!(text.lines().nth(line - 1).is_some_and(|l| l.contains("QueuePool limit")));
+}
+
+#[test]
+fn a_healthy_run_has_no_onset_and_no_change() {
+    let p = patterns(&[case("healthy-baseline").to_str().expect("utf-8")]);
+    assert_eq!(p["onset"]["status"], "stable");
+    let templates = p["templates"].as_array().expect("templates");
+    assert!(!templates.is_empty());
+    assert!(templates.iter().all(|t| t["change"].is_null()));
+    // Without an onset: most frequent first.
+    let counts: Vec<u64> = templates.iter().filter_map(|t| t["count"].as_u64()).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+}
+
+#[test]
+fn thread_exhaustion_ranks_the_failed_thread_start_first() {
+    let dir = case("lab-thread-exhaustion");
+    let p = patterns(&[dir.to_str().expect("utf-8"), "--limit", "3"]);
+    let top = &p["templates"][0];
+    assert_eq!(top["template"], "RuntimeError: can't start new thread");
+    let logged = lines_with(&dir.join("stderr.log"), "RuntimeError: can't start new thread");
+    assert_eq!(top["count"].as_u64(), Some(logged));
+    assert_eq!(top["change"]["significant"], true);
+    assert_eq!(p["templates"].as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn by_count_and_as_a_table() {
+    let dir = case("pool-exhaustion");
+    let p = patterns(&[dir.to_str().expect("utf-8"), "--sort", "count", "--limit", "0"]);
+    let templates = p["templates"].as_array().expect("templates");
+    assert_eq!(templates.len() as u64, p["total"].as_u64().expect("total"));
+    let counts: Vec<u64> = templates.iter().filter_map(|t| t["count"].as_u64()).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    let out = run(cmd().args(["patterns", "--width", "120", "--limit", "0"]).arg(&dir));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Onset: the failure rate rose at "), "{text}");
+    assert!(text.contains("QueuePool"), "{text}");
+    assert!(text.contains(&format!("{} templates in all, {} shown.", counts.len(), counts.len())));
+    assert!(text.contains("\nExamples\n"), "{text}");
+}
