@@ -87,9 +87,10 @@ pub fn mask(text: &str) -> Masked {
     m
 }
 
-/// Masks `text` into `out` (cleared first), reading at most `max_tokens` tokens; `truncated`
-/// says whether more followed.
-pub(crate) fn mask_into(text: &str, max_tokens: usize, out: &mut Masked) {
+/// Masks `text` into `out` (cleared first, its buffers reused), reading at most `max_tokens`
+/// tokens; `out.truncated` says whether more followed. What [`Miner::add`](super::Miner::add)
+/// calls.
+pub fn mask_into(text: &str, max_tokens: usize, out: &mut Masked) {
     out.text.clear();
     out.tokens.clear();
     out.truncated = false;
