@@ -58,7 +58,8 @@
 //! compared by hash; a collision between two different tokens at the same position of messages
 //! of the same shape is the only way hashes could mislead, odds around 2^-64 per comparison),
 //! two hash-map lookups down the tree and a comparison with the groups of one leaf. Nothing is
-//! allocated unless a group is created or an earlier example replaces the current one. Memory:
+//! allocated unless a group is created, an earlier example replaces the current one, or a
+//! histogram or source list grows. Memory:
 //! per template its tokens, an example of at most [`EXAMPLE_CAP`] bytes, its sources and a
 //! histogram of at most [`MAX_BUCKETS`] buckets (about 40 KiB at worst, typically a few).
 
