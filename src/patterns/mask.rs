@@ -87,9 +87,10 @@ pub fn mask(text: &str) -> Masked {
     m
 }
 
-/// Masks `text` into `out` (cleared first), reading at most `max_tokens` tokens; `truncated`
-/// says whether more followed.
-pub(crate) fn mask_into(text: &str, max_tokens: usize, out: &mut Masked) {
+/// Masks `text` into `out` (cleared first, its buffers reused), reading at most `max_tokens`
+/// tokens; `out.truncated` says whether more followed. What [`Miner::add`](super::Miner::add)
+/// calls.
+pub fn mask_into(text: &str, max_tokens: usize, out: &mut Masked) {
     out.text.clear();
     out.tokens.clear();
     out.truncated = false;
@@ -105,9 +106,10 @@ pub(crate) fn mask_into(text: &str, max_tokens: usize, out: &mut Masked) {
         }
         // A clock after a date, or a zone after a date-time, joins the previous token.
         let joined = match m.last {
-            Last::Date => clock_len(b, i).filter(|&l| boundary(b, i + l)).map(|l| {
-                let z = zone_len(b, i + l).filter(|&z| boundary(b, i + l + z)).unwrap_or(0);
-                (l + z, if z > 0 { Last::Other } else { Last::DateTime })
+            Last::Date => clock_len(b, i).and_then(|l| {
+                let z = zone_len(b, i + l).unwrap_or(0);
+                let last = if z > 0 { Last::Other } else { Last::DateTime };
+                boundary(b, i + l + z).then_some((l + z, last))
             }),
             Last::DateTime => {
                 zone_len(b, i).filter(|&l| boundary(b, i + l)).map(|l| (l, Last::Other))

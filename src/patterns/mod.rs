@@ -1,5 +1,5 @@
 //! Log templates (issue 11): messages from every source are grouped into templates by masking
-//! their variable parts ([`mask`]) and clustering the masked token sequences with Drain (He et
+//! their variable parts ([`mask()`], rules in [`mask`](mod@mask)) and clustering the masked token sequences with Drain (He et
 //! al. 2017, "Drain: An Online Log Parsing Approach with Fixed Depth Tree").
 //!
 //! A [`Miner`] takes messages one at a time ([`Miner::add`]) with the kind of source they come
@@ -58,11 +58,12 @@
 //! compared by hash; a collision between two different tokens at the same position of messages
 //! of the same shape is the only way hashes could mislead, odds around 2^-64 per comparison),
 //! two hash-map lookups down the tree and a comparison with the groups of one leaf. Nothing is
-//! allocated unless a group is created or an earlier example replaces the current one. Memory:
+//! allocated unless a group is created, an earlier example replaces the current one, or a
+//! histogram or source list grows. Memory:
 //! per template its tokens, an example of at most [`EXAMPLE_CAP`] bytes, its sources and a
 //! histogram of at most [`MAX_BUCKETS`] buckets (about 40 KiB at worst, typically a few).
 
-mod mask;
+pub mod mask;
 mod shift;
 #[cfg(test)]
 mod tests;
@@ -74,7 +75,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 
-pub use mask::{DUR, ID, IP, Masked, NUM, STR, TS, WILDCARD, mask};
+pub use mask::{DUR, ID, IP, Masked, NUM, STR, TS, WILDCARD, mask, mask_into};
 
 /// Longest example kept per template, in bytes (cut on a character boundary).
 pub const EXAMPLE_CAP: usize = 500;
@@ -98,9 +99,12 @@ pub struct Occurrence {
     pub ts: Option<i64>,
 }
 
+/// The order of examples: untimed last, time, source, line.
+type OrderKey = (bool, i64, u32, u64);
+
 impl Occurrence {
     /// The order of examples: by time (untimed last), then source, then line.
-    fn key(&self) -> (bool, i64, u32, u64) {
+    fn key(&self) -> OrderKey {
         (self.ts.is_none(), self.ts.unwrap_or(0), self.source, self.line)
     }
 }
@@ -327,7 +331,7 @@ impl Group {
         self.hist.merge(&o.hist);
     }
 
-    fn order(&self) -> (bool, i64, u32, u64) {
+    fn order(&self) -> OrderKey {
         self.example_at.key()
     }
 }
@@ -349,7 +353,7 @@ fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 impl Miner {
     /// A miner with no templates.
     pub fn new(cfg: MinerConfig) -> Miner {
-        let hasher = FixedState::with_seed(0x5eed_11);
+        let hasher = FixedState::with_seed(0x005e_ed11);
         let wild = hasher.hash_one(WILDCARD);
         Miner {
             cfg,
@@ -512,7 +516,7 @@ impl Miner {
 
     /// The group of `leaf` most similar to `hashes`, if similar enough.
     fn best(&self, leaf: u32, hashes: &[u64]) -> Option<u32> {
-        let mut best: Option<(f64, (bool, i64, u32, u64), u32)> = None;
+        let mut best: Option<(f64, OrderKey, u32)> = None;
         for &g in &self.nodes[leaf as usize].groups {
             let grp = &self.groups[g as usize];
             let same =

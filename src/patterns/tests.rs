@@ -154,6 +154,11 @@ fn masking_rules_on_real_messages() {
             "database system was shut down at <TS> UTC",
         ),
         (
+            "a stamp with a zone glued to the time (Postgres' timestamptz)",
+            "at 2026-11-25 15:39:20.145+00 done",
+            "at <TS> done",
+        ),
+        (
             "psycopg2: a quoted host, a name with a digit kept",
             "psycopg2.OperationalError: connection to server at \"127.0.0.1\", port 40069 failed: FATAL:  sorry, too many clients already",
             "psycopg2.OperationalError: connection to server at <STR>, port <NUM> failed: FATAL: sorry, too many clients already",
