@@ -132,11 +132,8 @@ pub fn build(
     if limit > 0 {
         order.truncate(limit);
     }
-    let by_index: std::collections::HashMap<usize, &Change> = changes
-        .iter()
-        .flatten()
-        .filter_map(|c| Some((c.key.parse::<usize>().ok()?, c)))
-        .collect();
+    let by_index: std::collections::HashMap<usize, &Change> =
+        changes.iter().flatten().filter_map(|c| Some((c.key.parse::<usize>().ok()?, c))).collect();
     let change_of = |i: usize| by_index.get(&i).map(|c| change_out(c));
     let out = order
         .into_iter()

@@ -145,7 +145,7 @@ pub fn report(
     report_mined(paths, input, corr, evidence, pool, catalog, false)
 }
 
-/// [`report`], with the texts of every input mined for templates ([`crate::patterns`]) when
+/// [`report()`], with the texts of every input mined for templates ([`crate::patterns`]) when
 /// `mine`: they are in the returned [`Ingested::templates`], on the corrected clock.
 pub fn report_mined(
     paths: &[PathBuf],
