@@ -124,10 +124,11 @@ impl Default for Options {
     }
 }
 
-/// One item judged.
-#[derive(Debug, Clone, PartialEq)]
+/// One item judged (serialised as `rootcause patterns` reports a template's change).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Change {
     /// The item's key.
+    #[serde(skip)]
     pub key: String,
     /// Occurrences before the onset.
     pub before: u64,

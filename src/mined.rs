@@ -50,32 +50,7 @@ pub struct TemplateOut {
     /// Where the example is: `path:line`.
     pub example_at: String,
     /// Its change at the onset; null without an onset.
-    pub change: Option<ChangeOut>,
-}
-
-/// A template's change at the onset.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ChangeOut {
-    /// Occurrences before the onset.
-    pub before: u64,
-    /// Occurrences in the bad window.
-    pub after: u64,
-    /// Per second before.
-    pub rate_before: f64,
-    /// Per second in the bad window.
-    pub rate_after: f64,
-    /// Two-sided conditional binomial test; null when too few occurrences to be tested.
-    pub p_value: Option<f64>,
-    /// Benjamini–Hochberg adjusted over the templates tested.
-    pub q_value: Option<f64>,
-    /// q ≤ the false discovery rate ([`changes::FDR`]).
-    pub significant: bool,
-    /// None before the onset, some after.
-    pub new: bool,
-    /// Some before, none after.
-    pub gone: bool,
-    /// First seen relative to the onset, in seconds (negative: before it).
-    pub first_vs_onset_s: Option<f64>,
+    pub change: Option<Change>,
 }
 
 /// The patterns report.
@@ -134,7 +109,7 @@ pub fn build(
     }
     let by_index: std::collections::HashMap<usize, &Change> =
         changes.iter().flatten().filter_map(|c| Some((c.key.parse::<usize>().ok()?, c))).collect();
-    let change_of = |i: usize| by_index.get(&i).map(|c| change_out(c));
+    let change_of = |i: usize| by_index.get(&i).map(|&c| c.clone());
     let out = order
         .into_iter()
         .map(|i| {
@@ -189,21 +164,6 @@ fn changes_at(templates: &[Template], start: Micros, onset: Micros, until: Micro
     changes::changes(&items, &w, &changes::Options::default())
 }
 
-fn change_out(c: &Change) -> ChangeOut {
-    ChangeOut {
-        before: c.before,
-        after: c.after,
-        rate_before: c.rate_before,
-        rate_after: c.rate_after,
-        p_value: c.p_value,
-        q_value: c.q_value,
-        significant: c.significant,
-        new: c.new,
-        gone: c.gone,
-        first_vs_onset_s: c.first_after_onset_us.map(|d| d as f64 / 1e6),
-    }
-}
-
 /// The patterns report as terminal text: a sentence on the onset, then one table row per
 /// template (its change when there is an onset), then each template's example and location.
 pub fn render(p: &Patterns, width: usize, out: &mut dyn std::io::Write) -> std::io::Result<()> {
@@ -250,7 +210,8 @@ pub fn render(p: &Patterns, width: usize, out: &mut dyn std::io::Write) -> std::
                 cells.push(format!("{:.3}", c.rate_before));
                 cells.push(format!("{:.3}{mark}", c.rate_after));
                 cells.push(c.q_value.map_or("-".to_string(), |q| format!("{q:.1e}")));
-                cells.push(c.first_vs_onset_s.map_or("-".to_string(), |s| format!("{s:+.1} s")));
+                let first = c.first_after_onset_us.map(|us| us as f64 / 1e6);
+                cells.push(first.map_or("-".to_string(), |s| format!("{s:+.1} s")));
             }
             None if changed => cells.extend(["-", "-", "-", "-"].map(String::from)),
             _ => {

@@ -554,22 +554,7 @@ fn slash_date(b: &[u8], s: usize) -> Option<(usize, bool)> {
         } else {
             return None;
         };
-        let m = b.get(s + d + 1..s + d + 4)?;
-        let month = matches!(
-            m,
-            b"Jan"
-                | b"Feb"
-                | b"Mar"
-                | b"Apr"
-                | b"May"
-                | b"Jun"
-                | b"Jul"
-                | b"Aug"
-                | b"Sep"
-                | b"Oct"
-                | b"Nov"
-                | b"Dec"
-        );
+        let month = is_month(b.get(s + d + 1..s + d + 4)?);
         if b[s + d] != b'/' || !month || b.get(s + d + 4) != Some(&b'/') || !digits(b, s + d + 5, 4)
         {
             return None;
