@@ -135,6 +135,12 @@ pub struct SignaturesArgs {
     #[arg(long, value_name = "COLUMNS", help_heading = heading::OUTPUT)]
     pub width: Option<u16>,
 
+    /// Instead of listing the catalog, read the logs at PATH (files or folders) and print
+    /// catalog entries (TOML, for --signatures FILE) for the templates that rose at the run's
+    /// onset and that no signature of the catalog matches (see `rootcause patterns`).
+    #[arg(long, value_name = "PATH", num_args = 1.., help_heading = heading::OUTPUT)]
+    pub suggest: Vec<PathBuf>,
+
     /// The catalog.
     #[command(flatten)]
     pub catalog: CatalogArgs,

@@ -63,6 +63,9 @@ impl CatalogConfig {
 pub struct SignaturesConfig {
     /// The signature to explain; `None` lists them all.
     pub id: Option<String>,
+    /// `--suggest PATH...`: the inputs to suggest catalog entries from, read with the default
+    /// input options.
+    pub suggest: Option<InputConfig>,
     /// Output format.
     pub format: SignaturesFormat,
     /// Table width.
@@ -88,12 +91,31 @@ pub fn signatures(a: SignaturesArgs) -> Result<SignaturesConfig, UsageError> {
         let detected = if tty { comfy_table::Table::new().width() } else { None };
         detected.unwrap_or(140)
     });
+    let suggest = match a.suggest.as_slice() {
+        [] => None,
+        paths => Some(default_input(paths)?),
+    };
     Ok(SignaturesConfig {
         id: a.id,
+        suggest,
         format: a.format,
         width: width.max(40),
         catalog: catalog(a.catalog)?,
     })
+}
+
+/// `paths` read with the default input options (as `analyze PATH...` reads them).
+fn default_input(paths: &[PathBuf]) -> Result<InputConfig, UsageError> {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Only {
+        #[command(flatten)]
+        input: InputArgs,
+    }
+    let args = ["rootcause", "--"].map(std::ffi::OsString::from);
+    let only = Only::try_parse_from(args.into_iter().chain(paths.iter().map(|p| p.into())))
+        .map_err(|e| UsageError(e.to_string()))?;
+    input(only.input, &[])
 }
 
 /// Inputs and how to read them.

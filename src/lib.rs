@@ -50,6 +50,7 @@ pub mod run;
 pub mod signatures;
 pub mod skew;
 pub mod stats;
+pub mod suggest;
 pub mod symptoms;
 #[cfg(test)]
 mod testrng;

@@ -64,6 +64,17 @@ fn catalog(c: &CatalogConfig) -> anyhow::Result<detect::Catalog> {
 
 fn signatures(c: SignaturesConfig) -> anyhow::Result<ExitCode> {
     let catalog = catalog(&c.catalog)?;
+    if let Some(input) = &c.suggest {
+        // Ranked by their change at the onset: the suggestions are the templates that rose.
+        let sort = rootcause::mined::Sort::Changed;
+        let (listing, had_errors) = mine(input, &Default::default(), &catalog, sort, 0)?;
+        let (toml, n) = rootcause::suggest::suggest(&listing, &catalog, 0);
+        let mut out = BufWriter::new(io::stdout().lock());
+        out.write_all(toml.as_bytes())?;
+        out.flush()?;
+        eprintln!("rootcause: {n} catalog entries suggested");
+        return Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS });
+    }
     let mut out = BufWriter::new(io::stdout().lock());
     rootcause::signatures::render(&catalog, &c, &mut out)?;
     out.flush()?;
@@ -288,11 +299,18 @@ fn timeline(c: TimelineConfig) -> anyhow::Result<ExitCode> {
     Ok(if had_errors { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
-fn patterns(c: PatternsConfig) -> anyhow::Result<ExitCode> {
-    let catalog = catalog(&c.catalog)?;
-    let pool = pool(c.input.threads)?;
+/// The templates of a run read from `input`, ordered by `sort`, at most `limit`; true when
+/// an input could not be read (fully).
+fn mine(
+    input: &config::InputConfig,
+    correlate: &config::CorrelateConfig,
+    catalog: &detect::Catalog,
+    sort: rootcause::mined::Sort,
+    limit: usize,
+) -> anyhow::Result<(rootcause::mined::Patterns, bool)> {
+    let pool = pool(input.threads)?;
     let (rep, mut ingested) =
-        run::report_mined(&c.input.paths, &c.input, &c.correlate, 5, &pool, &catalog, true)?;
+        run::report_mined(&input.paths, input, correlate, 5, &pool, catalog, true)?;
     let had_errors = report_input_errors(&ingested);
     let templates = ingested.templates.take().map(|m| m.templates()).unwrap_or_default();
     let span = ingested.spans.iter().map(|(_, s)| *s).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
@@ -302,7 +320,13 @@ fn patterns(c: PatternsConfig) -> anyhow::Result<ExitCode> {
             .get(s as usize)
             .map_or_else(|| "?".to_string(), |i| report::sanitize(&i.input.display()))
     };
-    let listing = rootcause::mined::build(&templates, &rep.onset, span, c.sort, c.limit, &path_of);
+    let listing = rootcause::mined::build(&templates, &rep.onset, span, sort, limit, &path_of);
+    Ok((listing, had_errors))
+}
+
+fn patterns(c: PatternsConfig) -> anyhow::Result<ExitCode> {
+    let catalog = catalog(&c.catalog)?;
+    let (listing, had_errors) = mine(&c.input, &c.correlate, &catalog, c.sort, c.limit)?;
     let mut out = BufWriter::new(io::stdout().lock());
     match c.format {
         OutputFormat::Table => rootcause::mined::render(&listing, c.width, &mut out)?,

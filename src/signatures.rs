@@ -405,6 +405,7 @@ mod tests {
         let catalog = Catalog::builtin()?;
         let c = SignaturesConfig {
             id: id.map(str::to_string),
+            suggest: None,
             format,
             width: 100,
             catalog: Default::default(),

@@ -93,3 +93,71 @@ fn by_count_and_as_a_table() {
     assert!(text.contains(&format!("{} templates in all, {} shown.", counts.len(), counts.len())));
     assert!(text.contains("\nExamples\n"), "{text}");
 }
+
+/// A catalog file without any signature: the catalog emptied.
+fn empty_catalog(dir: &crate::util::TempDir) -> std::path::PathBuf {
+    let path = dir.join("empty.toml");
+    std::fs::write(&path, "schema = \"rootcause.catalog/v1\"\n").expect("write");
+    path
+}
+
+#[test]
+fn suggested_entries_load_back_and_find_the_uncatalogued_cause() {
+    let tmp = crate::util::TempDir::new("suggest");
+    let empty = empty_catalog(&tmp);
+    let dir = case("lab-thread-exhaustion");
+    let out = run(cmd()
+        .args(["signatures", "--no-builtin-signatures", "--signatures"])
+        .arg(&empty)
+        .arg("--suggest")
+        .arg(&dir));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let toml = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(toml.matches("[[signature]]").count(), 1, "{toml}");
+    assert!(
+        toml.contains("title = \"Uncatalogued pattern: RuntimeError: can't start new thread\"")
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 catalog entries suggested"));
+    // Saved and loaded as the only catalog, it finds every line of the template.
+    let file = tmp.join("suggested.toml");
+    std::fs::write(&file, &toml).expect("write");
+    let out = run(cmd()
+        .args(["analyze", "--format", "json", "--no-builtin-signatures", "--signatures"])
+        .arg(&file)
+        .arg(&dir));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rep: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let sig = &rep["signatures"][0];
+    let id = sig["id"].as_str().expect("id");
+    assert!(id.starts_with("suggested_runtimeerror"), "{id}");
+    let logged = lines_with(&dir.join("stderr.log"), "RuntimeError: can't start new thread");
+    assert_eq!(sig["count"].as_u64(), Some(logged));
+    assert_eq!(rep["hypotheses"][0]["root"], id);
+    // With the built-in catalog, the same cause is catalogued: nothing to suggest.
+    let out = run(cmd().args(["signatures", "--suggest"]).arg(&dir));
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("[[signature]]"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 catalog entries suggested"));
+}
+
+#[test]
+fn with_the_catalog_emptied_the_pool_timeout_still_ranks_among_the_top_changes() {
+    let tmp = crate::util::TempDir::new("emptied");
+    let empty = empty_catalog(&tmp);
+    let dir = case("pool-exhaustion");
+    let p = patterns(&[
+        dir.to_str().expect("utf-8"),
+        "--no-builtin-signatures",
+        "--signatures",
+        empty.to_str().expect("utf-8"),
+        "--limit",
+        "3",
+    ]);
+    let top: Vec<&str> = p["templates"]
+        .as_array()
+        .expect("templates")
+        .iter()
+        .filter_map(|t| t["template"].as_str())
+        .collect();
+    assert!(top.iter().any(|t| t.contains("QueuePool limit of size <NUM>")), "{top:?}");
+}
