@@ -12,6 +12,7 @@
 //! let catalog = Catalog::builtin().unwrap();
 //! let c = SignaturesConfig {
 //!     id: Some("queuepool_exhausted".into()),
+//!     suggest: None,
 //!     format: SignaturesFormat::Table,
 //!     width: 100,
 //!     catalog: Default::default(),
