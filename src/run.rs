@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use rootcause_parsers::sniff::Format;
+
 use crate::config::{CorrelateConfig, InputConfig, UsageError};
 use crate::correlate::{self, Timeline};
 use crate::ingest::{self, Ingested, discover};
@@ -90,7 +92,9 @@ fn prepare_for(
     ingested.discover_errors = discover_errors;
     t.lap(&format!("ingest ({} events kept)", ingested.events.len()));
     let mut events = std::mem::take(&mut ingested.events);
-    if analysis.is_some() {
+    // Router lines come only from platform streams: the other runs skip the pass.
+    let platform = |f: Format| matches!(f, Format::Heroku | Format::CloudFoundry);
+    if analysis.is_some() && ingested.sources.iter().any(|s| s.format.is_some_and(platform)) {
         let has_loadtest =
             ingested.sources.iter().any(|s| s.format.is_some_and(|f| f.is_loadtest()));
         ingested.router_requests = crate::requests::from_router(&mut events, has_loadtest);

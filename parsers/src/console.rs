@@ -456,6 +456,38 @@ fn django_server<'a>(line: &'a [u8], o: &TimeOptions) -> Option<(Stamp, &'a [u8]
     Some((stamp, rest.strip_prefix(b" ").unwrap_or(rest)))
 }
 
+/// The record of a line whose message after its envelope may be a request
+/// (`"GET /x HTTP/1.1" 500 145`): an [`Access`] of envelope `access` when it reads so, else a
+/// log line of envelope `log` with that message.
+fn request_line(
+    ts: Option<Micros>,
+    client: &[u8],
+    rest: &[u8],
+    access: Envelope,
+    log: Envelope,
+) -> ConsoleRecord {
+    match request(rest) {
+        Ok((_, r)) => ConsoleRecord::Access(Access {
+            ts,
+            client: text::lossy(client).into_owned(),
+            method: text::lossy(r.method).into_owned(),
+            path: text::lossy(r.path).into_owned(),
+            status: r.status,
+            bytes: r.bytes,
+            envelope: access,
+            ..Access::default()
+        }),
+        Err(_) => ConsoleRecord::Log(ConsoleLog {
+            ts,
+            ts_inferred: false,
+            pid: None,
+            level: None,
+            message: text::lossy(rest).into_owned(),
+            envelope: log,
+        }),
+    }
+}
+
 /// Lines that may introduce a traceback printed right after them.
 static INTRO: LazyLock<Regex> = LazyLock::new(|| {
     compile(
@@ -856,52 +888,15 @@ impl Parser {
         if let Some((stamp, rest)) = django_server(line, o) {
             zone_note(&stamp, &mut notes);
             let ts = Some(stamp.micros);
-            let rec = match request(rest) {
-                Ok((_, r)) => ConsoleRecord::Access(Access {
-                    ts,
-                    client: String::new(),
-                    method: text::lossy(r.method).into_owned(),
-                    path: text::lossy(r.path).into_owned(),
-                    status: r.status,
-                    bytes: r.bytes,
-                    envelope: Envelope::Django,
-                    ..Access::default()
-                }),
-                Err(_) => ConsoleRecord::Log(ConsoleLog {
-                    ts,
-                    ts_inferred: false,
-                    pid: None,
-                    level: None,
-                    message: text::lossy(rest).into_owned(),
-                    envelope: Envelope::Django,
-                }),
-            };
+            let rec = request_line(ts, b"", rest, Envelope::Django, Envelope::Django);
             return Classified { no, rec, notes, own_ts: ts };
         }
         if let Ok((_, c)) = clf(line, o) {
             zone_note(&c.stamp, &mut notes);
             let ts = Some(c.stamp.micros);
             let werkzeug = c.stamp.zone == ZoneKind::Assumed;
-            let rec = match request(c.rest) {
-                Ok((_, r)) => ConsoleRecord::Access(Access {
-                    ts,
-                    client: text::lossy(c.client).into_owned(),
-                    method: text::lossy(r.method).into_owned(),
-                    path: text::lossy(r.path).into_owned(),
-                    status: r.status,
-                    bytes: r.bytes,
-                    envelope: if werkzeug { Envelope::Werkzeug } else { Envelope::Gunicorn },
-                    ..Access::default()
-                }),
-                Err(_) => ConsoleRecord::Log(ConsoleLog {
-                    ts,
-                    ts_inferred: false,
-                    pid: None,
-                    level: None,
-                    message: text::lossy(c.rest).into_owned(),
-                    envelope: Envelope::Werkzeug,
-                }),
-            };
+            let access = if werkzeug { Envelope::Werkzeug } else { Envelope::Gunicorn };
+            let rec = request_line(ts, c.client, c.rest, access, Envelope::Werkzeug);
             return Classified { no, rec, notes, own_ts: ts };
         }
         let prefixed = match nginx_error(line, o) {

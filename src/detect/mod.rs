@@ -1117,25 +1117,20 @@ fn excerpt(text: &str) -> String {
     s
 }
 
-/// Mines the texts the catalog reads of `events` into `miner` (issue 11): a traceback's
-/// sections as `Type: message` (kind "exception"), an application event's or a console line's
-/// message ("app", "console"), a Postgres message ("postgres"), each at its own line and the
-/// event's time (on the input's own clock).
-pub fn mine(events: &[Event], miner: &mut crate::patterns::Miner) {
-    let mut buf = Vec::new();
-    for ev in events {
-        buf.clear();
-        texts(ev, &mut buf);
-        for t in buf.iter().filter(|t| !t.text.trim().is_empty()) {
-            let kind = match (t.on, &ev.kind) {
-                (On::Exception, _) => "exception",
-                (On::Pg, _) => "postgres",
-                (On::Message, EventKind::App { .. }) => "app",
-                (On::Message, _) => "console",
-            };
-            let at = crate::patterns::Occurrence { source: ev.source, line: t.line, ts: ev.ts };
-            miner.add(kind, &t.text, at);
-        }
+/// Mines the texts of one event into `miner` (issue 11): a traceback's sections as
+/// `Type: message` (kind "exception"), an application event's or a console line's message
+/// ("app", "console"), a Postgres message ("postgres"), each at its own line and the event's
+/// time (on the input's own clock).
+fn mine(ev: &Event, texts: &[Text<'_>], miner: &mut crate::patterns::Miner) {
+    for t in texts.iter().filter(|t| !t.text.trim().is_empty()) {
+        let kind = match (t.on, &ev.kind) {
+            (On::Exception, _) => "exception",
+            (On::Pg, _) => "postgres",
+            (On::Message, EventKind::App { .. }) => "app",
+            (On::Message, _) => "console",
+        };
+        let at = crate::patterns::Occurrence { source: ev.source, line: t.line, ts: ev.ts };
+        miner.add(kind, &t.text, at);
     }
 }
 
@@ -1143,6 +1138,17 @@ pub fn mine(events: &[Event], miner: &mut crate::patterns::Miner) {
 /// catalog, in catalog order, most of them empty. Partial results of consecutive chunks are
 /// combined with [`merge_partial`].
 pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Finding> {
+    scan_mining(catalog, events, max_evidence, None)
+}
+
+/// [`scan`], the texts it reads also mined into `miner` when there is one (each event's texts
+/// are made once for both).
+pub fn scan_mining(
+    catalog: &Catalog,
+    events: &[Event],
+    max_evidence: usize,
+    mut miner: Option<&mut crate::patterns::Miner>,
+) -> Vec<Finding> {
     let mut findings: Vec<Finding> = (0..catalog.signatures.len()).map(Finding::new).collect();
     let mut buf = Vec::new();
     let mut hit = vec![false; catalog.signatures.len()];
@@ -1154,6 +1160,9 @@ pub fn scan(catalog: &Catalog, events: &[Event], max_evidence: usize) -> Vec<Fin
         texts(ev, &mut buf);
         if buf.is_empty() {
             continue;
+        }
+        if let Some(m) = miner.as_deref_mut() {
+            mine(ev, &buf, m);
         }
         let source = Source::of(&ev.kind);
         hit.iter_mut().for_each(|h| *h = false);

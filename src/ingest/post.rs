@@ -147,12 +147,8 @@ impl<'a> Post<'a> {
                 miner: None,
             };
         };
-        let findings = detect::scan(a.catalog, &events, a.evidence);
-        let miner = a.mine.then(|| {
-            let mut m = Miner::new(MinerConfig::default());
-            detect::mine(&events, &mut m);
-            m
-        });
+        let mut miner = a.mine.then(|| Miner::new(MinerConfig::default()));
+        let findings = detect::scan_mining(a.catalog, &events, a.evidence, miner.as_mut());
         let mut first = true;
         let mut maker = PointMaker::default();
         let mut stages = StageMaker::default();
