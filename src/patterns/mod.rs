@@ -185,7 +185,15 @@ pub struct Miner {
     overflow: Option<Group>,
     scratch: Masked,
     hashes: Vec<u64>,
+    /// Texts seen lately and the group each joined: a text seen again joins its group without
+    /// being masked and looked up (see [`Miner::add`]). At most [`EXACT_CAP`] entries.
+    exact: HashMap<Box<str>, u32, FixedState>,
 }
+
+/// Most texts the exact-text cache holds; when full it is emptied.
+const EXACT_CAP: usize = 4096;
+/// Longest text the exact-text cache holds, in bytes.
+const EXACT_MAX_LEN: usize = 160;
 
 #[derive(Clone, Debug, Default)]
 struct Node {
@@ -365,6 +373,7 @@ impl Miner {
             overflow: None,
             scratch: Masked::default(),
             hashes: Vec::new(),
+            exact: HashMap::with_hasher(FixedState::with_seed(0x0e_ac7)),
         }
     }
 
@@ -375,7 +384,18 @@ impl Miner {
 
     /// Counts one message of a source of kind `kind` (the caller's tag: "app", "exception",
     /// "postgres", "console" …) seen at `at`.
+    ///
+    /// A text this miner has placed before joins the same group directly: its group's tokens
+    /// already met the text's, so meeting them again would change nothing. Logs repeat their
+    /// messages word for word (a stage event, a server's banner), and this makes mining them
+    /// a hash lookup.
     pub fn add(&mut self, kind: &'static str, text: &str, at: Occurrence) {
+        if let Some(&g) = self.exact.get(text) {
+            if let Some(g) = self.groups.get_mut(g as usize) {
+                g.count_one(kind, text, at);
+                return;
+            }
+        }
         let mut m = std::mem::take(&mut self.scratch);
         mask::mask_into(text, self.cfg.max_tokens, &mut m);
         let mut hashes = std::mem::take(&mut self.hashes);
@@ -397,8 +417,16 @@ impl Miner {
             }
             None => None,
         };
-        match g.and_then(|g| self.groups.get_mut(g as usize)) {
-            Some(g) => g.count_one(kind, text, at),
+        match g.and_then(|g| self.groups.get_mut(g as usize).map(|group| (g, group))) {
+            Some((g, group)) => {
+                group.count_one(kind, text, at);
+                if text.len() <= EXACT_MAX_LEN {
+                    if self.exact.len() >= EXACT_CAP {
+                        self.exact.clear();
+                    }
+                    self.exact.insert(Box::from(text), g);
+                }
+            }
             None => {
                 self.overflow.get_or_insert_with(|| Group::new(text, at)).count_one(kind, text, at)
             }
