@@ -177,6 +177,11 @@ pub struct InputArgs {
     /// Parse inputs on N threads (default: RAYON_NUM_THREADS, else the number of CPUs).
     #[arg(short = 'j', long, value_name = "N", env = "ROOTCAUSE_THREADS", help_heading = heading::INPUT)]
     pub threads: Option<usize>,
+
+    /// Do not mine log templates while analysing: about a quarter faster on large inputs, but
+    /// no uncatalogued pattern can then be a candidate cause (see `rootcause patterns`).
+    #[arg(long, help_heading = heading::INPUT)]
+    pub no_patterns: bool,
 }
 
 /// Options that place the inputs on one clock and cut time into buckets.

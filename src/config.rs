@@ -127,6 +127,9 @@ pub struct InputConfig {
     pub ingest: IngestOptions,
     /// Worker threads.
     pub threads: usize,
+    /// Mine log templates during an analysis (not `--no-patterns`), so that an uncatalogued
+    /// pattern can be a candidate cause.
+    pub mine: bool,
 }
 
 /// `analyze`, resolved.
@@ -281,6 +284,7 @@ fn input(a: InputArgs, stages: &[String]) -> Result<InputConfig, UsageError> {
             ..IngestOptions::default()
         },
         threads,
+        mine: !a.no_patterns,
     })
 }
 

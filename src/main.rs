@@ -313,14 +313,9 @@ fn mine(
         run::report_mined(&input.paths, input, correlate, 5, &pool, catalog, true)?;
     let had_errors = report_input_errors(&ingested);
     let templates = ingested.templates.take().map(|m| m.templates()).unwrap_or_default();
-    let span = ingested.spans.iter().map(|(_, s)| *s).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
-    let path_of = |s: u32| -> String {
-        ingested
-            .sources
-            .get(s as usize)
-            .map_or_else(|| "?".to_string(), |i| report::sanitize(&i.input.display()))
-    };
-    let listing = rootcause::mined::build(&templates, &rep.onset, span, sort, limit, &path_of);
+    let path_of = |s: u32| run::path_of(&ingested, s);
+    let listing =
+        rootcause::mined::build(&templates, &rep.onset, ingested.span, sort, limit, &path_of);
     Ok((listing, had_errors))
 }
 

@@ -8,7 +8,7 @@ use crate::config::{CorrelateConfig, InputConfig, UsageError};
 use crate::correlate::{self, Timeline};
 use crate::ingest::{self, Ingested, discover};
 use crate::skew::{self, Skew};
-use crate::{detect, flow, funnel, hypothesise, loadtest, report, symptoms};
+use crate::{detect, flow, funnel, hypothesise, loadtest, mined, report, suggest, symptoms};
 
 /// Inputs read, skew corrected, events ordered.
 #[derive(Debug, Clone)]
@@ -127,6 +127,7 @@ fn prepare_for(
         let (lo, hi) = (lo - k, hi - k);
         timeline.span = Some(timeline.span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
     }
+    ingested.span = timeline.span;
     t.lap("correlate");
     Ok(Prepared { ingested, skews, timeline, apps })
 }
@@ -146,7 +147,7 @@ pub fn report(
     pool: &rayon::ThreadPool,
     catalog: &detect::Catalog,
 ) -> Result<(report::Report, Ingested), UsageError> {
-    report_mined(paths, input, corr, evidence, pool, catalog, false)
+    report_mined(paths, input, corr, evidence, pool, catalog, input.mine)
 }
 
 /// [`report()`], with the texts of every input mined for templates ([`crate::patterns`]) when
@@ -167,6 +168,74 @@ pub fn report_mined(
     let findings = detect::combine(per_input, &|s| applied_skew(skews, s), catalog, evidence);
     Ok(build(prepared, findings, input, corr, evidence, pool, catalog))
 }
+
+/// An input's path as reports show it.
+pub fn path_of(ingested: &Ingested, source: u32) -> String {
+    ingested
+        .sources
+        .get(source as usize)
+        .map_or_else(|| "?".to_string(), |i| report::sanitize(&i.input.display()))
+}
+
+/// The candidate causes among a run's templates ([`suggest::candidates`]) that started at
+/// most [`suggest::STARTED_WITHIN_US`] before the onset and no later than one bucket (plus
+/// the clock [`hypothesise::TOLERANCE`]) after it, at most [`MAX_UNCATALOGUED`], most changed
+/// first, as the hypothesis engine reads them. Templates whose examples are the same line
+/// (an app event's message and the traceback it carries) are one candidate: the exception,
+/// which names the fault, else the first.
+fn uncatalogued(
+    listing: &mined::Patterns,
+    catalog: &detect::Catalog,
+    bucket: rootcause_parsers::Micros,
+) -> Vec<hypothesise::Uncatalogued> {
+    let late = bucket.max(rootcause_parsers::time::SECOND) + hypothesise::TOLERANCE;
+    let near: Vec<_> = suggest::candidates(listing, catalog)
+        .filter(|(_, c)| c.first_after_onset_us.is_some_and(|us| us <= late))
+        .collect();
+    let same_line = |a: &mined::TemplateOut, b: &mined::TemplateOut| {
+        (a.example_source, a.example_line) == (b.example_source, b.example_line)
+    };
+    let is_exception = |t: &mined::TemplateOut| t.kinds.contains(&"exception");
+    let mut kept: Vec<(&mined::TemplateOut, &crate::changes::Change)> = Vec::new();
+    for (t, c) in near {
+        match kept.iter_mut().find(|(k, _)| same_line(k, t)) {
+            Some(slot) if is_exception(t) && !is_exception(slot.0) => *slot = (t, c),
+            Some(_) => {}
+            None => kept.push((t, c)),
+        }
+    }
+    kept.into_iter()
+        .take(MAX_UNCATALOGUED)
+        .map(|(t, c)| {
+            hypothesise::Uncatalogued {
+                id: format!("{}{}", hypothesise::UNCATALOGUED, t.id),
+                title: format!("Uncatalogued pattern: {}", t.template),
+                template: t.template.clone(),
+                count: t.count,
+                first: t.first_us,
+                last: t.last_us,
+                times: t.times.clone(),
+                example: detect::Evidence {
+                    source: t.example_source,
+                    line: t.example_line,
+                    ts: t.first_us,
+                    text: t.example.clone(),
+                },
+                change: format!(
+                    "{} at the onset ({:.3}/s before, {:.3}/s after, q = {:.1e}), first seen {:+.1} s from it",
+                    if c.new { "it is new" } else { "it rose" },
+                    c.rate_before,
+                    c.rate_after,
+                    c.q_value.unwrap_or(f64::NAN),
+                    c.first_after_onset_us.unwrap_or(0) as f64 / 1e6
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The most uncatalogued patterns offered to the hypothesis engine.
+pub const MAX_UNCATALOGUED: usize = 3;
 
 /// The report of a prepared run whose catalog matches are `findings`.
 fn build(
@@ -196,6 +265,21 @@ fn build(
     t.lap("loadtest+funnel+flow");
     let symptoms = pool.install(|| symptoms::derive(&timeline, &lt, &flow, evidence));
     let facts = hypothesise::facts::gather(&timeline, &findings, catalog, symptoms.pg);
+    let onset = report::OnsetReport::of(&crate::onset::of_flow(&flow));
+    let uncatalogued = match &ingested.templates {
+        Some(miner) => {
+            let listing = mined::build(
+                &miner.templates(),
+                &onset,
+                timeline.span,
+                mined::Sort::Changed,
+                0,
+                &|s| path_of(&ingested, s),
+            );
+            uncatalogued(&listing, catalog, flow.bucket)
+        }
+        None => Vec::new(),
+    };
     let diagnosis = hypothesise::hypothesise(&hypothesise::Input {
         lt: &lt,
         funnel: &fun,
@@ -204,6 +288,8 @@ fn build(
         edges: &catalog.edges,
         symptoms: &symptoms,
         facts,
+        uncatalogued: &uncatalogued,
+        mined: ingested.templates.is_some(),
     });
     t.lap("hypothesise");
     let rep = pool.install(|| {
@@ -216,6 +302,7 @@ fn build(
             findings: &findings,
             catalog,
             diagnosis: &diagnosis,
+            onset: &onset,
             skews: &skews,
             flow: &flow,
             symptoms: &symptoms,
@@ -238,7 +325,7 @@ mod tests {
     ) -> (Vec<PathBuf>, InputConfig, CorrelateConfig) {
         let paths = vec![root.join(sample)];
         let ingest = ingest::IngestOptions::default();
-        let input = InputConfig { paths: paths.clone(), ingest, threads: 2 };
+        let input = InputConfig { paths: paths.clone(), ingest, threads: 2, mine: false };
         (paths, input, CorrelateConfig::default())
     }
 

@@ -15,6 +15,7 @@
 use std::fmt::Write as _;
 
 use crate::detect::{Catalog, On, Source};
+use crate::changes::Change;
 use crate::mined::{Patterns, TemplateOut};
 
 /// The catalog entries for `p`'s uncatalogued rising templates, at most `limit` (0: all), as
@@ -24,16 +25,9 @@ pub fn suggest(p: &Patterns, catalog: &Catalog, limit: usize) -> (String, usize)
         "# Suggested by rootcause signatures --suggest: templates that rose at the\n# run's onset and that no signature of the catalog in use matches. Finish\n# each meaning and remediation, then load the file with --signatures FILE.\nschema = \"rootcause.catalog/v1\"\n",
     );
     let mut ids: Vec<String> = Vec::new();
-    for t in &p.templates {
+    for (t, c) in candidates(p, catalog) {
         if limit > 0 && ids.len() >= limit {
             break;
-        }
-        let Some(c) = &t.change else { continue };
-        // Rose with the failures and started just before them (or after): a template that
-        // was there long before and only grew with the load (a stage event) is not a cause.
-        let started_near = c.first_after_onset_us.is_some_and(|us| us >= -STARTED_WITHIN_US);
-        if !(c.significant && c.increased() && started_near) || catalogued(t, catalog) {
-            continue;
         }
         let Some(regex) = pattern(&t.template).filter(|r| matches_example(r, &t.example)) else {
             continue;
@@ -77,6 +71,25 @@ pub fn suggest(p: &Patterns, catalog: &Catalog, limit: usize) -> (String, usize)
         ids.push(id);
     }
     (out, ids.len())
+}
+
+/// The templates of `p` (in its order) that rose significantly at the onset, first appeared at
+/// most [`STARTED_WITHIN_US`] before it (or after it), that no signature of `catalog` matches
+/// and whose messages mostly come from events no failure signature matched: a template that
+/// was there long before and only grew with the load (a stage event) is not a cause, and a
+/// catalogued one, or one logged beside a catalogued failure (an app's `Uncaught exception`
+/// carrying the traceback a signature read), is already known.
+pub fn candidates<'a>(
+    p: &'a Patterns,
+    catalog: &'a Catalog,
+) -> impl Iterator<Item = (&'a TemplateOut, &'a Change)> + 'a {
+    p.templates.iter().filter_map(move |t| {
+        let c = t.change.as_ref()?;
+        let started_near = c.first_after_onset_us.is_some_and(|us| us >= -STARTED_WITHIN_US);
+        let beside_known = t.on_failure_lines * 2 > t.count;
+        (c.significant && c.increased() && started_near && !beside_known && !catalogued(t, catalog))
+            .then_some((t, c))
+    })
 }
 
 /// The pattern kinds of a template's texts.

@@ -1120,8 +1120,8 @@ fn excerpt(text: &str) -> String {
 /// Mines the texts of one event into `miner` (issue 11): a traceback's sections as
 /// `Type: message` (kind "exception"), an application event's or a console line's message
 /// ("app", "console"), a Postgres message ("postgres"), each at its own line and the event's
-/// time (on the input's own clock).
-fn mine(ev: &Event, texts: &[Text<'_>], miner: &mut crate::patterns::Miner) {
+/// time (on the input's own clock). `failure`: a failure signature matched a text of the event.
+fn mine(ev: &Event, texts: &[Text<'_>], failure: bool, miner: &mut crate::patterns::Miner) {
     for t in texts.iter().filter(|t| !t.text.trim().is_empty()) {
         let kind = match (t.on, &ev.kind) {
             (On::Exception, _) => "exception",
@@ -1130,7 +1130,7 @@ fn mine(ev: &Event, texts: &[Text<'_>], miner: &mut crate::patterns::Miner) {
             (On::Message, _) => "console",
         };
         let at = crate::patterns::Occurrence { source: ev.source, line: t.line, ts: ev.ts };
-        miner.add(kind, &t.text, at);
+        miner.add_matched(kind, &t.text, at, failure);
     }
 }
 
@@ -1160,9 +1160,6 @@ pub fn scan_mining(
         texts(ev, &mut buf);
         if buf.is_empty() {
             continue;
-        }
-        if let Some(m) = miner.as_deref_mut() {
-            mine(ev, &buf, m);
         }
         let source = Source::of(&ev.kind);
         hit.iter_mut().for_each(|h| *h = false);
@@ -1209,6 +1206,10 @@ pub fn scan_mining(
                     }
                 }
             }
+        }
+        if let Some(m) = miner.as_deref_mut() {
+            let failure = hit.iter().zip(&catalog.signatures).any(|(&h, s)| h && s.failure);
+            mine(ev, &buf, failure, m);
         }
     }
     findings

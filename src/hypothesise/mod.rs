@@ -172,6 +172,9 @@ pub struct Hypothesis {
     pub fix: String,
     /// Facts that weaken it.
     pub against: Vec<String>,
+    /// The root, when it is an uncatalogued pattern ([`Hypothesis::root`] is then 0 and
+    /// means nothing).
+    pub uncatalogued: Option<Uncatalogued>,
 }
 
 impl Hypothesis {
@@ -245,7 +248,47 @@ pub struct Input<'a> {
     pub symptoms: &'a Symptoms,
     /// Facts from the logs.
     pub facts: Facts,
+    /// Templates no signature of the catalog matches that rose at the run's onset
+    /// ([`crate::suggest::candidates`]): each is a candidate root.
+    pub uncatalogued: &'a [Uncatalogued],
+    /// Whether the run's templates were mined, so that `uncatalogued` holds every candidate.
+    pub mined: bool,
 }
+
+/// An uncatalogued pattern that is a candidate cause: a mined template ([`crate::patterns`])
+/// that no signature matches, which started just before the run's onset and rose with the
+/// failures. The engine links it to the failed requests that follow it within
+/// [`UNCATALOGUED_LAG`]; no catalog entry says what it means, so its confidence is at most
+/// [`UNCATALOGUED_CAP`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncatalogued {
+    /// `uncatalogued:` and the template's id.
+    pub id: String,
+    /// `Uncatalogued pattern: ` and the template.
+    pub title: String,
+    /// The template, variable parts masked.
+    pub template: String,
+    /// Messages it groups.
+    pub count: u64,
+    /// First seen.
+    pub first: Option<Micros>,
+    /// Last seen.
+    pub last: Option<Micros>,
+    /// Occurrence times, at the resolution of the template's histogram (one second, coarser
+    /// in long runs), sorted.
+    pub times: Vec<Micros>,
+    /// Its earliest message, with its place.
+    pub example: Evidence,
+    /// How its rate changed at the onset, in a sentence.
+    pub change: String,
+}
+
+/// The prefix of an uncatalogued pattern's node id.
+pub const UNCATALOGUED: &str = "uncatalogued:";
+/// How long before a failed request an uncatalogued pattern may occur to account for it.
+pub const UNCATALOGUED_LAG: Micros = 60 * SECOND;
+/// The highest confidence of an uncatalogued root: its meaning is inferred from timing alone.
+pub const UNCATALOGUED_CAP: f64 = 0.6;
 
 /// A node of the graph present in this run.
 struct Node<'a> {
@@ -253,6 +296,8 @@ struct Node<'a> {
     title: &'a str,
     /// Index into the findings, for signatures.
     finding: Option<usize>,
+    /// Index into the uncatalogued patterns, for those.
+    uncatalogued: Option<usize>,
     /// A failure signature, or a symptom made of failed requests.
     failure: bool,
     failed_requests: bool,
@@ -292,6 +337,7 @@ fn nodes<'a>(inp: &'a Input<'a>) -> Vec<Node<'a>> {
             id: &s.id,
             title: &s.title,
             finding: Some(i),
+            uncatalogued: None,
             failure: s.failure,
             failed_requests: false,
             count: f.count,
@@ -322,6 +368,7 @@ fn nodes<'a>(inp: &'a Input<'a>) -> Vec<Node<'a>> {
             id: s.id,
             title: symptoms::title(s.id).unwrap_or(s.id),
             finding: None,
+            uncatalogued: None,
             failure: s.failed_requests,
             failed_requests: s.failed_requests,
             count: s.count,
@@ -334,7 +381,51 @@ fn nodes<'a>(inp: &'a Input<'a>) -> Vec<Node<'a>> {
             detail: Some(&s.detail),
         });
     }
+    for (i, u) in inp.uncatalogued.iter().enumerate() {
+        v.push(Node {
+            id: &u.id,
+            title: &u.title,
+            finding: None,
+            uncatalogued: Some(i),
+            failure: true,
+            failed_requests: false,
+            count: u.count,
+            first: u.first,
+            last: u.last,
+            times: u.times.clone(),
+            occ_ids: Vec::new(),
+            ids: None,
+            evidence: std::slice::from_ref(&u.example),
+            detail: None,
+        });
+    }
     v
+}
+
+/// The edges of the run: the catalog's, and one from each uncatalogued pattern to each kind of
+/// failed request, with [`UNCATALOGUED_LAG`].
+fn edges_with_uncatalogued(inp: &Input<'_>) -> Vec<Edge> {
+    let mut edges = inp.edges.to_vec();
+    for u in inp.uncatalogued {
+        for to in [symptoms::HTTP_5XX, symptoms::NO_RESPONSE] {
+            edges.push(Edge {
+                from: u.id.clone(),
+                to: to.to_string(),
+                lag: UNCATALOGUED_LAG,
+                typical: UNCATALOGUED_LAG,
+                why: "the pattern rose at the onset with the failures (no catalog entry says why)"
+                    .to_string(),
+            });
+        }
+    }
+    edges
+}
+
+impl Node<'_> {
+    /// A failure signature or an uncatalogued pattern: what can be a root.
+    fn can_be_root(&self) -> bool {
+        self.failure && (self.finding.is_some() || self.uncatalogued.is_some())
+    }
 }
 
 /// How many of `effect`'s occurrences `cause` accounts for, and the median delay from the
@@ -406,9 +497,9 @@ pub fn hypothesise(inp: &Input<'_>) -> Diagnosis {
     let lt = inp.lt;
     let failed = lt.outcomes.failed();
     let nodes = nodes(inp);
-    let links = links(&nodes, inp.edges);
-    let failing: Vec<usize> =
-        (0..nodes.len()).filter(|&i| nodes[i].finding.is_some() && nodes[i].failure).collect();
+    let edges = edges_with_uncatalogued(inp);
+    let links = links(&nodes, &edges);
+    let failing: Vec<usize> = (0..nodes.len()).filter(|&i| nodes[i].can_be_root()).collect();
     let facts = inp.facts.clone();
 
     if failing.is_empty() {
@@ -426,9 +517,14 @@ pub fn hypothesise(inp: &Input<'_>) -> Diagnosis {
             }
         } else {
             format!(
-                "{} No catalogued failure signature appears in the logs, so rootcause has no \
+                "{} No catalogued failure signature appears in the logs{}, so rootcause has no \
                  hypothesis; check that the server and database logs of the run were given.",
-                failure_sentence(lt)
+                failure_sentence(lt),
+                if inp.mined {
+                    " and no uncatalogued pattern rose with the failures"
+                } else {
+                    " (templates were not mined: --no-patterns)"
+                }
             )
         };
         let verdict = if failed == 0 { Verdict::NoFailure } else { Verdict::Unexplained };
@@ -438,7 +534,7 @@ pub fn hypothesise(inp: &Input<'_>) -> Diagnosis {
     // Candidate roots: failure signatures no other failure signature explains.
     let explained_by_failure: BTreeSet<usize> = links
         .iter()
-        .filter(|l| nodes[l.from].finding.is_some() && nodes[l.from].failure)
+        .filter(|l| nodes[l.from].can_be_root())
         .map(|l| l.to)
         .collect();
     let mut roots: Vec<usize> =
@@ -461,8 +557,10 @@ pub fn hypothesise(inp: &Input<'_>) -> Diagnosis {
         .min()
         .or_else(|| failing.iter().filter_map(|&i| nodes[i].first).min());
 
-    let mut hyps: Vec<Hypothesis> =
-        roots.iter().map(|&r| build(inp, &nodes, &links, r, failure_onset, failed)).collect();
+    let mut hyps: Vec<Hypothesis> = roots
+        .iter()
+        .map(|&r| build(inp, &edges, &nodes, &links, r, failure_onset, failed))
+        .collect();
     hyps.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
@@ -494,7 +592,7 @@ pub fn hypothesise(inp: &Input<'_>) -> Diagnosis {
             format!(
                 "{} Most likely cause: {} ({} confidence).",
                 failure_sentence(lt),
-                top.root_id,
+                top.root_name(),
                 confidence_label(top.confidence)
             ),
         )
@@ -503,7 +601,7 @@ pub fn hypothesise(inp: &Input<'_>) -> Diagnosis {
             Verdict::SignaturesOnly,
             format!(
                 "Failure signatures were found ({} first), but {}.",
-                top.root_id,
+                top.root_name(),
                 if lt.outcomes.total > 0 {
                     "the load tool saw no failed request"
                 } else {
@@ -516,6 +614,15 @@ pub fn hypothesise(inp: &Input<'_>) -> Diagnosis {
 }
 
 impl Hypothesis {
+    /// The root as a sentence names it: its id, or for an uncatalogued pattern the words
+    /// and its template.
+    pub fn root_name(&self) -> String {
+        match &self.uncatalogued {
+            Some(u) => format!("an uncatalogued pattern, \"{}\"", u.template),
+            None => self.root_id.clone(),
+        }
+    }
+
     fn steps_first(&self) -> Option<Micros> {
         self.steps.iter().find(|s| s.role == Role::Root).and_then(|s| s.first)
     }
@@ -546,6 +653,7 @@ fn failure_sentence(lt: &LoadTest) -> String {
 
 fn build(
     inp: &Input<'_>,
+    edges: &[Edge],
     nodes: &[Node<'_>],
     links: &[Link<'_>],
     root: usize,
@@ -558,7 +666,7 @@ fn build(
     // requests waiting for a pool connection are slow before the first wait times out, and
     // connections climb to the limit before the first refusal. They come before the root.
     let mut before: Vec<(usize, &Edge)> = Vec::new();
-    for e in inp.edges.iter().filter(|e| e.from == r.id) {
+    for e in edges.iter().filter(|e| e.from == r.id) {
         let Some((si, sn)) = nodes.iter().enumerate().find(|(_, n)| n.id == e.to) else {
             continue;
         };
@@ -678,6 +786,10 @@ fn build(
         + 0.10 * scores.support
         + 0.10 * scores.volume;
     confidence = confidence.min(0.95);
+    let unknown = r.uncatalogued.and_then(|i| inp.uncatalogued.get(i));
+    if unknown.is_some() {
+        confidence = confidence.min(UNCATALOGUED_CAP);
+    }
     if failed == 0 {
         confidence = confidence.min(0.45);
     }
@@ -685,6 +797,13 @@ fn build(
 
     // Against.
     let mut against = Vec::new();
+    if unknown.is_some() {
+        against.push(
+            "no catalog entry describes this pattern: that it causes the failures is inferred \
+             from timing alone"
+                .to_string(),
+        );
+    }
     match (precedes, r.first, r.last, failure_onset) {
         (false, Some(first), _, Some(on)) if first > on + TOLERANCE => against.push(format!(
             "{} is first seen at {}, {} after the failures began ({})",
@@ -711,7 +830,7 @@ fn build(
     if r.count < 3 {
         against.push(format!("{} occurred only {}", r.id, plural(r.count, "time", "times")));
     }
-    for e in inp.edges.iter().filter(|e| e.from == r.id) {
+    for e in edges.iter().filter(|e| e.from == r.id && unknown.is_none()) {
         let is_request_symptom = e.to == symptoms::HTTP_5XX || e.to == symptoms::NO_RESPONSE;
         if is_request_symptom && inp.symptoms.get(&e.to).is_none() && inp.lt.outcomes.total > 0 {
             against.push(format!(
@@ -731,7 +850,16 @@ fn build(
 
     let summary = summary(inp, r, &steps, failure_onset, explained, failed);
     let sig = r.finding.and_then(|i| inp.catalog.signatures.get(inp.findings[i].signature));
-    let fix = remedy(r.id, sig.map_or("", |s| s.remediation.as_str()), inp);
+    let fix = match unknown {
+        Some(u) => format!(
+            "Unknown: no catalog entry describes this pattern. Read its first occurrence \
+             (\"{}\") and what the process was doing then; once its cause is known, \
+             `rootcause signatures --suggest` prints a catalog entry for it to finish and load \
+             with --signatures FILE.",
+            u.example.text
+        ),
+        None => remedy(r.id, sig.map_or("", |s| s.remediation.as_str()), inp),
+    };
     Hypothesis {
         rank: 0,
         root: r.finding.unwrap_or(0),
@@ -744,6 +872,7 @@ fn build(
         summary,
         fix,
         against,
+        uncatalogued: unknown.cloned(),
     }
 }
 
@@ -783,7 +912,7 @@ fn step(n: &Node<'_>, role: Role, link: Option<&Link<'_>>, nodes: &[Node<'_>]) -
         id: n.id.to_string(),
         title: n.title.to_string(),
         role,
-        symptom: n.finding.is_none(),
+        symptom: n.finding.is_none() && n.uncatalogued.is_none(),
         count: n.count,
         first: n.first,
         last: n.last,
@@ -827,6 +956,12 @@ fn summary(
     if let Some(sig) = sig {
         s.push_str(first_sentence(&sig.meaning));
         s.push(' ');
+    }
+    if let Some(u) = r.uncatalogued.and_then(|i| inp.uncatalogued.get(i)) {
+        s.push_str(&format!(
+            "It is an uncatalogued pattern: no signature matches it; {}. ",
+            u.change.trim_end_matches('.')
+        ));
     }
     let effects: Vec<&Step> = steps.iter().filter(|x| x.role == Role::Effect).collect();
     if !effects.is_empty() {

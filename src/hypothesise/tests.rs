@@ -75,6 +75,8 @@ fn diagnose(findings: &[Finding], symptoms: &Symptoms, lt: &LoadTest, edges: &[E
         edges,
         symptoms,
         facts: Facts::default(),
+        uncatalogued: &[],
+        mined: true,
     })
 }
 
@@ -87,6 +89,7 @@ fn node<'a>(
         id: "n",
         title: "n",
         finding: None,
+        uncatalogued: None,
         failure: false,
         failed_requests: false,
         count: times.len() as u64,
@@ -273,6 +276,8 @@ fn refusals_under_gevent_workers_name_the_connection_per_greenlet() {
             edges: &edges,
             symptoms: &s,
             facts,
+            uncatalogued: &[],
+            mined: true,
         });
         assert_eq!(d.hypotheses[0].root_id, "pg_too_many_clients");
         d.hypotheses[0].fix.clone()

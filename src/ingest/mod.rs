@@ -227,6 +227,8 @@ pub struct Ingested {
     pub miners: Vec<(SourceId, crate::patterns::Miner)>,
     /// With an analysis that mines templates: those of every input, on the corrected clock.
     pub templates: Option<crate::patterns::Miner>,
+    /// The span of every line read, on the corrected clock (set when the run is prepared).
+    pub span: Option<(Micros, Micros)>,
     /// With an analysis and no load-test input: how many requests each input's router
     /// access lines became ([`crate::requests::from_router`]).
     pub router_requests: BTreeMap<SourceId, u64>,

@@ -150,6 +150,10 @@ pub struct Template {
     pub count: u64,
     /// Of those, messages without a time.
     pub untimed: u64,
+    /// Of those, messages of events where a failure signature of the catalog matched a text
+    /// ([`Miner::add_matched`]): a template that is mostly these is explained by the catalog
+    /// (an app event's `Uncaught exception` beside the traceback a signature read).
+    pub matched: u64,
     /// The earliest time seen, microseconds UTC.
     pub first: Option<i64>,
     /// The latest time seen, microseconds UTC.
@@ -208,6 +212,8 @@ struct Group {
     texts: Vec<Box<str>>,
     truncated: bool,
     count: u64,
+    /// Of `count`, messages of events a failure signature matched.
+    matched: u64,
     untimed: u64,
     first: Option<i64>,
     last: Option<i64>,
@@ -270,6 +276,7 @@ impl Group {
             texts: Vec::new(),
             truncated: false,
             count: 0,
+            matched: 0,
             untimed: 0,
             first: None,
             last: None,
@@ -314,6 +321,7 @@ impl Group {
     /// Adds the counts of `o` (whose tokens have been met with this group's already).
     fn absorb(&mut self, o: Group) {
         self.count += o.count;
+        self.matched += o.matched;
         self.untimed += o.untimed;
         self.first = min_opt(self.first, o.first);
         self.last = max_opt(self.last, o.last);
@@ -390,9 +398,16 @@ impl Miner {
     /// messages word for word (a stage event, a server's banner), and this makes mining them
     /// a hash lookup.
     pub fn add(&mut self, kind: &'static str, text: &str, at: Occurrence) {
+        self.add_matched(kind, text, at, false);
+    }
+
+    /// [`Miner::add`] of a message of an event that a failure signature of the catalog
+    /// matched (`matched`): counted in [`Template::matched`] too.
+    pub fn add_matched(&mut self, kind: &'static str, text: &str, at: Occurrence, matched: bool) {
         if let Some(&g) = self.exact.get(text) {
             if let Some(g) = self.groups.get_mut(g as usize) {
                 g.count_one(kind, text, at);
+                g.matched += u64::from(matched);
                 return;
             }
         }
@@ -420,6 +435,7 @@ impl Miner {
         match g.and_then(|g| self.groups.get_mut(g as usize).map(|group| (g, group))) {
             Some((g, group)) => {
                 group.count_one(kind, text, at);
+                group.matched += u64::from(matched);
                 if text.len() <= EXACT_MAX_LEN {
                     if self.exact.len() >= EXACT_CAP {
                         self.exact.clear();
@@ -428,7 +444,9 @@ impl Miner {
                 }
             }
             None => {
-                self.overflow.get_or_insert_with(|| Group::new(text, at)).count_one(kind, text, at)
+                let o = self.overflow.get_or_insert_with(|| Group::new(text, at));
+                o.count_one(kind, text, at);
+                o.matched += u64::from(matched);
             }
         }
         self.scratch = m;
@@ -595,6 +613,7 @@ fn template(id: usize, g: &Group, overflow: bool) -> Template {
         text,
         count: g.count,
         untimed: g.untimed,
+        matched: g.matched,
         first: g.first,
         last: g.last,
         kinds: g.kinds.iter().copied().collect(),

@@ -762,8 +762,14 @@ pub struct SignatureOut {
 pub struct HypothesisOut {
     /// 1 is the most likely.
     pub rank: u32,
-    /// Root signature id.
+    /// Root signature id; for an uncatalogued pattern, `uncatalogued:` and its template id.
     pub root: String,
+    /// What the root is: `signature` (of the catalog in use) or `uncatalogued_pattern` (a
+    /// mined template no signature matches, [`crate::hypothesise::Uncatalogued`]).
+    pub root_kind: &'static str,
+    /// For an uncatalogued root: its template (variable parts masked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_template: Option<String>,
     /// Signature ids, root first, in order of first occurrence.
     pub chain: Vec<String>,
     /// Failure kinds the chain accounts for (`http_5xx`, `no_response`).
@@ -981,6 +987,8 @@ pub struct Parts<'a> {
     pub catalog: &'a Catalog,
     /// The diagnosis.
     pub diagnosis: &'a Diagnosis,
+    /// When the run turned bad.
+    pub onset: &'a OnsetReport,
     /// Clock skew of every input.
     pub skews: &'a [crate::skew::Skew],
     /// The per-request funnel.
@@ -1168,14 +1176,19 @@ pub fn build(p: &Parts<'_>) -> Report {
         .iter()
         .map(|h| HypothesisOut {
             rank: h.rank,
-            root: h.root_id.clone(),
+            root: sanitize(&h.root_id),
+            root_kind: if h.uncatalogued.is_some() { "uncatalogued_pattern" } else { "signature" },
+            root_template: h.uncatalogued.as_ref().map(|u| sanitize(&u.template)),
             chain: h.chain().into_iter().map(str::to_string).collect(),
             effects: h.effects.iter().map(|k| k.as_str()).collect(),
             confidence: h.confidence,
             confidence_label: hypothesise::confidence_label(h.confidence),
             summary: sanitize(&h.summary),
             fix: sanitize(&h.fix),
-            evidence: p.findings.get(h.root).map(&evidence).unwrap_or_default(),
+            evidence: match &h.uncatalogued {
+                Some(u) => evidence_out(std::slice::from_ref(&u.example)),
+                None => p.findings.get(h.root).map(&evidence).unwrap_or_default(),
+            },
             evidence_against: h.against.iter().map(|a| sanitize(a)).collect(),
             steps: h
                 .steps
@@ -1289,7 +1302,7 @@ pub fn build(p: &Parts<'_>) -> Report {
         symptom_notes: p.symptoms.notes.iter().map(|n| sanitize(n)).collect(),
         facts,
         hypotheses,
-        onset: OnsetReport::of(&crate::onset::of_flow(p.flow)),
+        onset: p.onset.clone(),
         warnings,
     }
 }

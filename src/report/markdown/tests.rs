@@ -154,6 +154,8 @@ fn minimal_report() -> Report {
         edges: &[],
         symptoms: &symptoms,
         facts: crate::hypothesise::Facts::default(),
+        uncatalogued: &[],
+        mined: true,
     });
     crate::report::build(&crate::report::Parts {
         ingested: &ingested,
@@ -164,6 +166,7 @@ fn minimal_report() -> Report {
         findings: &[],
         catalog: &catalog,
         diagnosis: &diagnosis,
+        onset: &crate::report::OnsetReport::of(&crate::onset::of_flow(&flow)),
         skews: &[],
         flow: &flow,
         symptoms: &symptoms,
