@@ -85,6 +85,11 @@ BASE = {
     "pg_log_disconnections": True,
     "hammer_timeout_s": 10.0,
     "pause_between_bursts_s": 1.0,
+    # a "migration" holding LOCK TABLE businesses IN ACCESS EXCLUSIVE MODE on its own
+    # connection: lock_at_s after the hammer starts, one transaction per entry of lock_holds_s
+    # (seconds each, taken again at once after each commit); [] = none
+    "lock_at_s": None,
+    "lock_holds_s": [],
 }
 
 SCENARIOS = {
@@ -314,12 +319,58 @@ SCENARIOS = {
         "schedule": phase(40, 200) + phase(40, 150),
     },
 }
+SCENARIOS["slow-db"] = {
+    **BASE,
+    "server": "uwsgi",
+    "fault": "slow_db_lock",
+    "description": (
+        "uWSGI (--master --processes 2 --threads 16, --harakiri 5), each process with a "
+        "SQLAlchemy QueuePool of 5+5 (pool_timeout 3 s), ~50 ms queries, Postgres "
+        "max_connections=100. Bursts with the three routes in turn and 4 s pauses: three "
+        "healthy bursts at 8 req/s; then a migration on its own connection takes LOCK TABLE "
+        "businesses IN ACCESS EXCLUSIVE MODE in two transactions (10 s, committed, taken again "
+        "at once for 16 s) while a gentle burst (4 req/s) and a long one at 8 req/s arrive; "
+        "then two healthy bursts."
+    ),
+    "root_cause": (
+        "The database turned slow: a migration held an ACCESS EXCLUSIVE lock on businesses, so "
+        "every lookup waited on it inside its session's (implicitly begun) transaction with its "
+        "connection checked out. The gentle burst's requests hung past --harakiri 5: uWSGI's "
+        "master killed both workers (HARAKIRI ON WORKER, DAMN ! worker died, killed by signal "
+        "9), their clients got no response, and when the migration's first step committed "
+        "Postgres logged 'unexpected EOF on client connection with an open transaction' for "
+        "each killed connection. Under the second step each respawned process's 10 connections "
+        "were soon all waiting on the lock; the other request threads waited for the pool "
+        "longer than pool_timeout and SQLAlchemy raised 'QueuePool limit of size 5 overflow 5 "
+        "reached, connection timed out, timeout 3.00' -> HTTP 500, and the requests holding the "
+        "connections outlived the client's 10 s timeout."
+    ),
+    "planned_signatures": ["queuepool_exhausted", "pg_eof_open_transaction", "uw_harakiri",
+                           "uw_damn"],
+    "primary_signature": "queuepool_exhausted",
+    "workers": 2,
+    "threads": 16,
+    "uwsgi_harakiri": 5,
+    "pool_size": 5,
+    "max_overflow": 5,
+    "pool_timeout_s": 3,
+    "query_sleep_ms": 50,
+    "pause_between_bursts_s": 4.0,
+    # the lock: taken just before the 4th burst; the 1st step commits after the harakiri
+    # kills of the gentle burst's workers and before the next burst starts, the 2nd step
+    # covers that burst (see README.md for the timing)
+    "lock_at_s": 23.6,
+    "lock_holds_s": [10, 16],
+    # "*": the routes in turn within one burst
+    "schedule": [["*", 32, 125]] * 3 + [["*", 8, 250], ["*", 48, 125]] + [["*", 32, 125]] * 2,
+}
 # Output folder of each scenario (default of --out, relative to samples/).
 OUT_NAMES = {"worker-timeout": "lab-worker-timeout", "thread-exhaustion": "lab-thread-exhaustion",
              "pool-exhaustion": "lab-pool-exhaustion",
              "pool-exhaustion-waitress": "lab-pool-exhaustion-waitress",
              "too-many-clients-gevent": "lab-too-many-clients-gevent",
-             "healthy-waitress": "lab-healthy", "healthy-slower": "lab-healthy-slower"}
+             "healthy-waitress": "lab-healthy", "healthy-slower": "lab-healthy-slower",
+             "slow-db": "lab-slow-db"}
 
 # Signature ids (SIGNATURES.md / the rootcause catalog) and the text grepped for them.
 SIGNATURE_PATTERNS = {
@@ -329,6 +380,8 @@ SIGNATURE_PATTERNS = {
     "pg_too_many_clients": r"sorry, too many clients already",
     "gunicorn_worker_timeout": r"WORKER TIMEOUT \(pid:\d+\)",
     "pg_reserved_slots": r"remaining connection slots are reserved for",
+    "uw_harakiri": r"HARAKIRI ON WORKER \d+ \(pid: \d+, try: \d+",
+    "uw_damn": r"DAMN ! worker \d+ \(pid: \d+\) (?:died|M[IY]STERIOUSLY killed)",
 }
 # (file, regex) of other lines worth counting.
 OTHER_PATTERNS = {
@@ -700,7 +753,8 @@ class Hammer:
                 delay = t0 + i * offset_ms / 1000.0 - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                th = threading.Thread(target=self.one, args=(route, self.url(route), count, offset_ms))
+                r = ROUTES[i % len(ROUTES)] if route == "*" else route  # "*": the routes in turn
+                th = threading.Thread(target=self.one, args=(r, self.url(r), count, offset_ms))
                 th.start()
                 threads.append(th)
             for th in threads:
@@ -708,6 +762,32 @@ class Hammer:
             time.sleep(self.sc["pause_between_bursts_s"])
         self.f.close()
         return self.results
+
+
+class Migration(threading.Thread):
+    """The "slow database": lock_at_s after start(), on its own connection, one transaction
+    per hold in lock_holds_s: BEGIN; LOCK TABLE businesses IN ACCESS EXCLUSIVE MODE; hold;
+    COMMIT, the next taken at once. Every lookup waits for the lock meanwhile. self.windows
+    gets each hold's (locked, committed) UTC times."""
+
+    def __init__(self, pg, sc):
+        super().__init__(daemon=True)
+        self.pg, self.sc, self.windows, self.error = pg, sc, [], None
+
+    def run(self):
+        try:
+            time.sleep(self.sc["lock_at_s"])
+            conn = self.pg.connect("ras")
+            with conn.cursor() as cur:
+                for hold in self.sc["lock_holds_s"]:
+                    cur.execute("LOCK TABLE businesses IN ACCESS EXCLUSIVE MODE")  # begins
+                    locked = utc_now()
+                    time.sleep(hold)
+                    conn.commit()
+                    self.windows.append((locked, utc_now()))
+            conn.close()
+        except Exception as exc:  # noted in the truth; the run goes on
+            self.error = f"{type(exc).__name__}: {exc}"
 
 
 def rewrite_paths(files, mapping):
@@ -874,6 +954,35 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
         checks["thread_start_failures_equal_no_response"] = n_thread == no_resp
         checks["socketserver_banners_equal_thread_start_failures"] = (
             other["stderr_socketserver_exception"] == n_thread)
+    n_harakiri = sig_by_file.get("uw_harakiri", {}).get("stderr.log", 0)
+    if n_harakiri:
+        # the master SIGKILLs the worker: one "DAMN ! worker N ... died, killed by signal 9" each
+        checks["uwsgi_worker_died_equal_harakiri"] = other["stderr_uwsgi_worker_died"] == n_harakiri
+    if sc.get("db_lock"):
+        # requests that outlived the client's timeout (ReadTimeout) were still served later:
+        # the app counted their 200 and uWSGI logged their request line
+        read_timeouts = sum(1 for *_x, err in results if err.startswith("ReadTimeout"))
+        killed = no_resp - read_timeouts  # the rest: the connection closed by a killed worker
+        checks["app_200_minus_hammer_200_equal_client_read_timeouts"] = (
+            app_200 - outcomes.get("200", 0) == read_timeouts)
+        checks["stderr_access_lines_equal_responses_plus_client_read_timeouts"] = (
+            other["stderr_access_lines"] == responses + read_timeouts)
+        # a request killed in flight had started its query and held its connection in a
+        # transaction (waiting on the lock): one EOF line each, when the lock was released
+        in_flight_killed = counts["started"] - counts["completed"] - uncaught
+        checks["no_response_minus_read_timeouts_equal_started_not_completed_nor_failed"] = (
+            killed == in_flight_killed)
+        checks["pg_eof_open_transaction_equal_requests_killed_in_flight"] = (
+            sig_by_file.get("pg_eof_open_transaction", {}).get("postgresql.log", 0) == in_flight_killed)
+        if read_timeouts:
+            check_notes["hammer_200_equal_app_200"] = (
+                "false by design here: requests that waited on the lock longer than the hammer's "
+                "timeout got no response (ReadTimeout) but completed with 200 in the app once the "
+                "lock was released (see app_200_minus_hammer_200_equal_client_read_timeouts)")
+            check_notes["stderr_access_lines_equal_responses"] = (
+                "false by design here: uWSGI logged a request line for the requests the hammer had "
+                "given up on (see stderr_access_lines_equal_responses_plus_client_read_timeouts); "
+                "the requests killed by HARAKIRI have none")
     for name, per in pg_dest_counts.items():
         for sig in SIGNATURE_PATTERNS:
             if per[sig] or sig_by_file.get(sig, {}).get("postgresql.log", 0):
@@ -927,6 +1036,7 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
         "app_in_transaction_sleeps": in_txn_sleeps,
         "latency_200_ms": latency_stats(all_lat),
         "baseline_case": sc.get("baseline_case"),
+        "db_lock": sc.get("db_lock"),
         "funnel_by_route": funnel_by_route,
         "hammer_by_route": hammer_by_route,
         "outcome_first_last_sent_utc": {
@@ -964,6 +1074,9 @@ def build_truth(sc, out, results, workers, run_seconds, pg_extra_files=()):
                 "logging_collector": bool(sc["pg_log_destinations"]),
             },
             "hammer_timeout_s": sc["hammer_timeout_s"],
+            "pause_between_bursts_s": sc["pause_between_bursts_s"],
+            "lock_at_s": sc["lock_at_s"],
+            "lock_holds_s": sc["lock_holds_s"],
             "schedule": sc["schedule"],
         },
         "primary_signature": primary,
@@ -1021,7 +1134,22 @@ def main():
         ids, refs, role = load_businesses(pg, sc, rng)
         app_proc, port, app_dir, counters_dir = start_app(sc, root, out, pg, role, venv_bin)
         time.sleep(1.0)
+        migration = None
+        if sc["lock_holds_s"]:
+            migration = Migration(pg, sc)
+            migration.start()
         results = Hammer(f"http://127.0.0.1:{port}", sc, ids, refs, out / "hammer.csv", rng).run()
+        if migration is not None:
+            migration.join()
+            sc["db_lock"] = {
+                "statement": "LOCK TABLE businesses IN ACCESS EXCLUSIVE MODE",
+                "at_s_after_hammer_start": sc["lock_at_s"],
+                "holds_s": sc["lock_holds_s"],
+                "windows_utc": [{"start": stamp_z(a), "end": stamp_z(b)} for a, b in migration.windows],
+                "start_utc": stamp_z(migration.windows[0][0]) if migration.windows else None,
+                "end_utc": stamp_z(migration.windows[-1][1]) if migration.windows else None,
+                "error": migration.error,
+            }
         time.sleep(1.0)
         stop_app(app_proc, sc)
         pg.stop()
