@@ -14,8 +14,8 @@
 
 use std::fmt::Write as _;
 
-use crate::detect::{Catalog, On, Source};
 use crate::changes::Change;
+use crate::detect::{Catalog, On, Source};
 use crate::mined::{Patterns, TemplateOut};
 
 /// The catalog entries for `p`'s uncatalogued rising templates, at most `limit` (0: all), as

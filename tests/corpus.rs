@@ -130,6 +130,21 @@ pub(crate) fn check_signatures(name: &str) {
                     .starts_with("No failure found")
             );
         }
+        // The root is in no log (a table lock): the effects are roots of their own, the
+        // expected failure signatures all in some chain, none of them with high confidence.
+        Some(primary) if t["root_in_logs"] == false => {
+            let roots: Vec<&Value> = hyps.iter().map(|h| &h["root"]).collect();
+            assert!(roots.iter().any(|r| *r == primary), "{name}: {roots:?}");
+            for id in &expected {
+                let in_chain =
+                    |h: &Value| h["chain"].as_array().is_some_and(|c| c.iter().any(|c| c == id));
+                assert!(hyps.iter().any(in_chain), "{name}: no chain has {id}");
+            }
+            let c = hyps[0]["confidence"].as_f64().expect("confidence");
+            assert!(c < 0.75, "{name}: confidence {c} with the root in no log");
+            let explained: u64 = hyps.iter().map(|h| u(&h["explains_failed"])).sum();
+            assert!(explained < u(&rep["outcomes"]["failed"]), "{name}: all explained?");
+        }
         Some(primary) => {
             let top = &hyps[0];
             assert_eq!(top["rank"], 1);

@@ -29,6 +29,8 @@ fn the_top_root_of_every_sample_is_its_truth() {
                 let statement = rep["diagnosis"]["statement"].as_str().expect("statement");
                 assert!(statement.starts_with("No failure found"), "{name}: {statement}");
             }
+            // A root in no log: checked by `lab::slow_db_uwsgi`.
+            Some(_) if t["root_in_logs"] == false => {}
             Some(primary) => {
                 assert_eq!(hyps[0]["root"], primary, "{name}: {}", hyps[0]["summary"]);
                 assert_eq!(hyps[0]["rank"], 1);

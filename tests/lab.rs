@@ -93,6 +93,21 @@ fn worker_timeout_gunicorn_sync() {
 }
 
 #[test]
+fn slow_db_uwsgi() {
+    check_case("lab-slow-db", &[("postgresql.log", "postgres")]);
+    let (rep, t) = (report("lab-slow-db"), truth("lab-slow-db"));
+    // The run turned bad when the lock was taken: the onset is in the lock's window.
+    let (lock_start, lock_end) = (
+        t["db_lock"]["start_utc"].as_str().expect("start"),
+        t["db_lock"]["end_utc"].as_str().expect("end"),
+    );
+    assert_eq!(rep["onset"]["status"], "onset");
+    let at = rep["onset"]["at"].as_str().expect("at");
+    // Bucket starts are whole seconds: the onset's bucket holds the lock's start or follows it.
+    assert!(at[..19] >= lock_start[..19] && at[..19] <= lock_end[..19], "{at}");
+}
+
+#[test]
 fn thread_exhaustion_werkzeug() {
     check_case("lab-thread-exhaustion", &[("postgresql.log", "postgres")]);
     let rep = report("lab-thread-exhaustion");

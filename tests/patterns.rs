@@ -161,3 +161,123 @@ fn with_the_catalog_emptied_the_pool_timeout_still_ranks_among_the_top_changes()
         .collect();
     assert!(top.iter().any(|t| t.contains("QueuePool limit of size <NUM>")), "{top:?}");
 }
+
+/// The report of `analyze` on `dir` with the catalog emptied (`extra` added to the command).
+fn analyze_emptied(tmp: &crate::util::TempDir, dir: &std::path::Path, extra: &[&str]) -> Value {
+    let empty = empty_catalog(tmp);
+    let out = run(cmd()
+        .args(["analyze", "--format", "json", "--no-builtin-signatures", "--signatures"])
+        .arg(&empty)
+        .args(extra)
+        .arg(dir));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// The first line of `path` that contains `needle` (1-based).
+fn first_line_with(path: &std::path::Path, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(path).expect("sample");
+    text.lines().position(|l| l.contains(needle)).expect("a line") as u64 + 1
+}
+
+#[test]
+fn an_uncatalogued_pattern_that_rose_at_the_onset_is_a_candidate_cause() {
+    let tmp = crate::util::TempDir::new("uncatalogued");
+    let dir = case("lab-thread-exhaustion");
+    let rep = analyze_emptied(&tmp, &dir, &[]);
+    assert!(rep["signatures"].as_array().expect("signatures").is_empty());
+    let top = &rep["hypotheses"][0];
+    assert_eq!(top["root_kind"], "uncatalogued_pattern", "{top}");
+    assert_eq!(top["root_template"], "RuntimeError: can't start new thread");
+    assert!(top["root"].as_str().is_some_and(|r| r.starts_with("uncatalogued:")), "{top}");
+    // Its example is the first such line of the console, cited where it is.
+    let stderr = dir.join("stderr.log");
+    let ev = &top["evidence"][0];
+    assert!(ev["path"].as_str().is_some_and(|p| p.ends_with("stderr.log")), "{ev}");
+    assert_eq!(ev["line"], first_line_with(&stderr, "RuntimeError: can't start new thread"));
+    // It accounts for every request without a response, as the lab counted them.
+    let t = crate::util::truth("lab-thread-exhaustion");
+    assert_eq!(top["explains_failed"], t["outcomes"]["no_response"]);
+    assert_eq!(top["chain"][1], "symptom:no_response");
+    // Labelled as what it is: capped confidence, the reason against it, the statement.
+    assert!(top["confidence"].as_f64().is_some_and(|c| c <= 0.6), "{top}");
+    let against = top["evidence_against"].to_string();
+    assert!(against.contains("no catalog entry describes this pattern"), "{against}");
+    let statement = rep["diagnosis"]["statement"].as_str().expect("statement");
+    assert!(
+        statement.contains(
+            "Most likely cause: an uncatalogued pattern, \"RuntimeError: can't start new thread\""
+        ),
+        "{statement}"
+    );
+    assert!(top["fix"].as_str().is_some_and(|f| f.contains("signatures --suggest")));
+    // Without mining there is no candidate, and the statement says why.
+    let rep = analyze_emptied(&tmp, &dir, &["--no-patterns"]);
+    assert!(rep["hypotheses"].as_array().expect("hypotheses").is_empty());
+    let statement = rep["diagnosis"]["statement"].as_str().expect("statement");
+    assert!(statement.contains("--no-patterns"), "{statement}");
+}
+
+#[test]
+fn the_exception_is_the_candidate_not_the_message_that_carries_it() {
+    let tmp = crate::util::TempDir::new("carrier");
+    let rep = analyze_emptied(&tmp, &case("pool-exhaustion"), &[]);
+    let top = &rep["hypotheses"][0];
+    let template = top["root_template"].as_str().expect("an uncatalogued root");
+    assert!(template.starts_with("sqlalchemy.exc.TimeoutError: QueuePool limit"), "{template}");
+    // "Uncaught exception", the message of the same lines, is not a second candidate.
+    for h in rep["hypotheses"].as_array().expect("hypotheses") {
+        assert_ne!(h["root_template"], "Uncaught exception", "{h}");
+    }
+    assert_eq!(top["explains_failed"], rep["outcomes"]["failed"]);
+}
+
+#[test]
+fn with_the_built_in_catalog_no_sample_has_an_uncatalogued_root() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(crate::util::samples()).expect("samples") {
+        let dir = entry.expect("entry").path();
+        if !dir.join("truth.json").exists() {
+            continue;
+        }
+        let rep = crate::util::analyze_json(&[dir.to_str().expect("utf-8")]);
+        for h in rep["hypotheses"].as_array().expect("hypotheses") {
+            assert_eq!(h["root_kind"], "signature", "{}: {h}", dir.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} samples");
+}
+
+/// Point 5 of issue 11: with the catalog emptied, the cascade of a slow database (QueuePool
+/// timeouts, workers killed mid-transaction) still shows its two failure messages among the
+/// top changes at the onset, both new after it.
+#[test]
+fn with_the_catalog_emptied_the_pool_timeout_and_the_eof_rank_at_the_top() {
+    let tmp = crate::util::TempDir::new("emptied-slow-db");
+    let empty = empty_catalog(&tmp);
+    let dir = case("lab-slow-db");
+    let p = patterns(&[
+        dir.to_str().expect("utf-8"),
+        "--no-builtin-signatures",
+        "--signatures",
+        empty.to_str().expect("utf-8"),
+        "--limit",
+        "5",
+    ]);
+    assert_eq!(p["onset"]["status"], "onset");
+    let top = p["templates"].as_array().expect("templates");
+    for (needle, file) in [
+        ("QueuePool limit of size <NUM> overflow <NUM> reached", "app.log"),
+        ("unexpected EOF on client connection with an open transaction", "postgresql.log"),
+    ] {
+        let t = top
+            .iter()
+            .find(|t| t["template"].as_str().is_some_and(|s| s.contains(needle)))
+            .unwrap_or_else(|| panic!("{needle} not in the top 5: {top:?}"));
+        let raw = needle.split(" <NUM>").next().expect("words");
+        assert_eq!(t["count"].as_u64(), Some(lines_with(&dir.join(file), raw)), "{needle}");
+        assert_eq!(t["change"]["new"], true, "{needle}");
+        assert_eq!(t["change"]["significant"], true, "{needle}");
+    }
+}

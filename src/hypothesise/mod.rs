@@ -532,11 +532,8 @@ pub fn hypothesise(inp: &Input<'_>) -> Diagnosis {
     }
 
     // Candidate roots: failure signatures no other failure signature explains.
-    let explained_by_failure: BTreeSet<usize> = links
-        .iter()
-        .filter(|l| nodes[l.from].can_be_root())
-        .map(|l| l.to)
-        .collect();
+    let explained_by_failure: BTreeSet<usize> =
+        links.iter().filter(|l| nodes[l.from].can_be_root()).map(|l| l.to).collect();
     let mut roots: Vec<usize> =
         failing.iter().copied().filter(|i| !explained_by_failure.contains(i)).collect();
     if roots.is_empty() {

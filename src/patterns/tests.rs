@@ -247,7 +247,10 @@ fn drain_groups_as_a_person_would() {
         |s: &str| all.iter().find(|t| t.text == s).unwrap_or_else(|| panic!("no template {s}"));
     let received = msgs.iter().filter(|m| m.1.starts_with("connection received: ")).count() as u64;
     assert_eq!(find("connection received: host=<IP> port=<NUM>").count, received);
-    assert_eq!(find("unexpected EOF on client connection with an open transaction").count, 62);
+    let eof = "unexpected EOF on client connection with an open transaction";
+    let eofs = msgs.iter().filter(|m| m.1 == eof).count() as u64;
+    assert!(eofs >= 62, "the samples' EOF lines: {eofs}");
+    assert_eq!(find(eof).count, eofs);
     assert_eq!(find("sorry, too many clients already").count, 369);
     assert_eq!(find("WORKER TIMEOUT (pid:<NUM>)").count, 12 + 12 + 7);
     assert_eq!(find("Booting worker with pid: <NUM>").count, 16 + 16 + 2 + 11 + 4);
