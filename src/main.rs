@@ -312,10 +312,19 @@ fn mine(
     let (rep, mut ingested) =
         run::report_mined(&input.paths, input, correlate, 5, &pool, catalog, true)?;
     let had_errors = report_input_errors(&ingested);
-    let templates = ingested.templates.take().map(|m| m.templates()).unwrap_or_default();
+    let miner = ingested.templates.take();
+    let templates = miner.as_ref().map(|m| m.templates()).unwrap_or_default();
+    let fields = miner.as_ref().map(|m| m.field_values()).unwrap_or_default();
     let path_of = |s: u32| run::path_of(&ingested, s);
-    let listing =
-        rootcause::mined::build(&templates, &rep.onset, ingested.span, sort, limit, &path_of);
+    let listing = rootcause::mined::build(
+        &templates,
+        &fields,
+        &rep.onset,
+        ingested.span,
+        sort,
+        limit,
+        &path_of,
+    );
     Ok((listing, had_errors))
 }
 

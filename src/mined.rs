@@ -13,7 +13,7 @@
 use serde::Serialize;
 
 use crate::changes::{self, Change, Item, Windows};
-use crate::patterns::Template;
+use crate::patterns::{FieldValue, Template};
 use crate::report::OnsetReport;
 use rootcause_parsers::Micros;
 
@@ -86,6 +86,26 @@ pub struct Patterns {
     pub total: usize,
     /// The templates listed, in the order asked.
     pub templates: Vec<TemplateOut>,
+    /// The field values whose rate changed significantly at the onset, ranked as the
+    /// templates' changes are (empty without an onset).
+    pub fields: Vec<FieldOut>,
+}
+
+/// A field value whose rate changed at the onset.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FieldOut {
+    /// `route`, `level`, `pid`, `pg_user`, `pg_app`, `pg_severity` or `exception`.
+    pub field: &'static str,
+    /// The value.
+    pub value: String,
+    /// Events that had it.
+    pub count: u64,
+    /// First seen, RFC 3339.
+    pub first_seen: Option<String>,
+    /// Where it was first seen: `path:line`.
+    pub first_at: String,
+    /// Its change at the onset.
+    pub change: Change,
 }
 
 /// The schema name of [`Patterns`].
@@ -95,19 +115,27 @@ pub const SCHEMA: &str = "rootcause.patterns/v1";
 /// `onset`), ordered by `sort`, at most `limit` of them (0: all). `path_of` names an input.
 pub fn build(
     templates: &[Template],
+    fields: &[FieldValue],
     onset: &OnsetReport,
     span: Option<(Micros, Micros)>,
     sort: Sort,
     limit: usize,
     path_of: &dyn Fn(u32) -> String,
 ) -> Patterns {
-    let changes = match (onset.at_us, span) {
-        (Some(at), Some((start, end))) => {
-            let until = onset.until_us.unwrap_or(end).max(at);
-            Some(changes_at(templates, start, at, until))
-        }
+    let windows = match (onset.at_us, span) {
+        (Some(at), Some((start, end))) => Some((start, at, onset.until_us.unwrap_or(end).max(at))),
         _ => None,
     };
+    let changes = windows.map(|(start, at, until)| {
+        let series: Vec<_> =
+            templates.iter().filter(|t| !t.overflow).map(|t| (&t.per_second, t.first)).collect();
+        // The keys are indexes of `templates`: the overflow template comes last.
+        changes_at(&series, start, at, until)
+    });
+    let field_changes = windows.map(|(start, at, until)| {
+        let series: Vec<_> = fields.iter().map(|f| (&f.per_second, f.first)).collect();
+        changes_at(&series, start, at, until)
+    });
     let mut order: Vec<usize> = (0..templates.len()).collect();
     match (&changes, sort) {
         (Some(c), Sort::Changed) => {
@@ -162,20 +190,47 @@ pub fn build(
             }
         })
         .collect();
-    Patterns { schema: SCHEMA, onset: onset.clone(), total: templates.len(), templates: out }
+    let fields = field_changes
+        .into_iter()
+        .flatten()
+        .filter(|c| c.significant)
+        .filter_map(|c| {
+            let f = fields.get(c.key.parse::<usize>().ok()?)?;
+            Some(FieldOut {
+                field: f.field,
+                value: crate::report::sanitize(&f.value),
+                count: f.count,
+                first_seen: f.first.map(rootcause_parsers::time::format_rfc3339_micros),
+                first_at: format!("{}:{}", path_of(f.first_at.source), f.first_at.line),
+                change: c,
+            })
+        })
+        .collect();
+    Patterns {
+        schema: SCHEMA,
+        onset: onset.clone(),
+        total: templates.len(),
+        templates: out,
+        fields,
+    }
 }
 
-/// The templates' changes between `[start, onset)` and `[onset, until)`.
-fn changes_at(templates: &[Template], start: Micros, onset: Micros, until: Micros) -> Vec<Change> {
+/// The changes of series (each a histogram by second and its first time; keys are their
+/// indexes) between `[start, onset)` and `[onset, until)`.
+fn changes_at(
+    series: &[(&std::collections::BTreeMap<i64, u64>, Option<Micros>)],
+    start: Micros,
+    onset: Micros,
+    until: Micros,
+) -> Vec<Change> {
     let second = 1_000_000;
     let (onset_s, until_s) = (onset.div_euclid(second), until.div_euclid(second));
-    let items: Vec<Item> = templates
+    let items: Vec<Item> = series
         .iter()
         .enumerate()
-        .filter(|(_, t)| !t.overflow)
-        .map(|(i, t)| {
+        .map(|(i, (per_second, first))| {
             let (mut before, mut after) = (0, 0);
-            for (&k, &n) in &t.per_second {
+            for (&k, &n) in per_second.iter() {
                 if k < onset_s {
                     before += n;
                 } else if k <= until_s {
@@ -183,7 +238,7 @@ fn changes_at(templates: &[Template], start: Micros, onset: Micros, until: Micro
                 }
             }
             let item = Item::new(i.to_string(), before, after);
-            match t.first {
+            match *first {
                 Some(f) => item.first_at(f),
                 None => item,
             }
@@ -272,6 +327,28 @@ pub fn render(p: &Patterns, width: usize, out: &mut dyn std::io::Write) -> std::
                 ""
             )
         )?;
+    }
+    if !p.fields.is_empty() {
+        writeln!(out, "\nField values that changed at the onset")?;
+        let mut t = table(
+            &RenderOptions::plain(w),
+            &["field", "value", "count", "before/s", "after/s", "q", "first vs onset", "first at"],
+        );
+        for f in &p.fields {
+            let c = &f.change;
+            let first = c.first_after_onset_us.map(|us| us as f64 / 1e6);
+            t.add_row(vec![
+                f.field.to_string(),
+                f.value.clone(),
+                f.count.to_string(),
+                format!("{:.3}", c.rate_before),
+                format!("{:.3}{}", c.rate_after, if c.new { " new" } else { "" }),
+                c.q_value.map_or("-".to_string(), |q| format!("{q:.1e}")),
+                first.map_or("-".to_string(), |s| format!("{s:+.1} s")),
+                f.first_at.clone(),
+            ]);
+        }
+        writeln!(out, "{t}")?;
     }
     writeln!(out, "\nExamples")?;
     for (k, row) in p.templates.iter().enumerate() {

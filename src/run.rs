@@ -270,6 +270,7 @@ fn build(
         Some(miner) => {
             let listing = mined::build(
                 &miner.templates(),
+                &[],
                 &onset,
                 timeline.span,
                 mined::Sort::Changed,

@@ -281,3 +281,41 @@ fn with_the_catalog_emptied_the_pool_timeout_and_the_eof_rank_at_the_top() {
         assert_eq!(t["change"]["significant"], true, "{needle}");
     }
 }
+
+/// Point 3 of issue 11: field values whose rate changed at the onset, with their counts as the
+/// files give them.
+#[test]
+fn field_values_that_changed_at_the_onset() {
+    let dir = case("lab-too-many-clients-gevent");
+    let p = patterns(&[dir.to_str().expect("utf-8")]);
+    let fields = p["fields"].as_array().expect("fields");
+    let get = |field: &str, value: &str| {
+        fields
+            .iter()
+            .find(|f| f["field"] == field && f["value"] == value)
+            .unwrap_or_else(|| panic!("{field}={value} not among {fields:?}"))
+    };
+    // The refusals: Postgres' FATAL entries, the app's error events and their exception type,
+    // all new after the onset.
+    let pg_fatal = lines_with(&dir.join("postgresql.log"), " FATAL: ");
+    let app_errors = lines_with(&dir.join("app.log"), "\"level\": \"error\"");
+    let operational = lines_with(&dir.join("app.log"), "psycopg2.OperationalError");
+    for (field, value, want) in [
+        ("pg_severity", "FATAL", pg_fatal),
+        ("level", "error", app_errors),
+        ("exception", "psycopg2.OperationalError", operational),
+    ] {
+        let f = get(field, value);
+        assert!(want > 0, "{field}={value}: the files have some");
+        assert_eq!(f["count"].as_u64(), Some(want), "{field}={value}");
+        assert_eq!(f["change"]["new"], true, "{field}={value}");
+        assert_eq!(f["change"]["significant"], true, "{field}={value}");
+        assert!(f["change"]["q_value"].as_f64().is_some_and(|q| q <= 0.01), "{f}");
+    }
+    // New values are listed first, then the other significant changes.
+    let new: Vec<bool> = fields.iter().map(|f| f["change"]["new"] == true).collect();
+    assert!(new.windows(2).all(|w| w[0] || !w[1]), "{new:?}");
+    // A healthy run: no onset, no field value listed.
+    let p = patterns(&[case("healthy-baseline").to_str().expect("utf-8")]);
+    assert!(p["fields"].as_array().expect("fields").is_empty());
+}

@@ -1132,6 +1132,93 @@ fn mine(ev: &Event, texts: &[Text<'_>], failure: bool, miner: &mut crate::patter
         let at = crate::patterns::Occurrence { source: ev.source, line: t.line, ts: ev.ts };
         miner.add_matched(kind, &t.text, at, failure);
     }
+    fields(ev, texts, miner);
+}
+
+/// A level's name in reports.
+fn level_name(l: Level) -> &'static str {
+    match l {
+        Level::Debug => "debug",
+        Level::Info => "info",
+        Level::Warning => "warning",
+        Level::Error => "error",
+        Level::Critical => "critical",
+    }
+}
+
+/// Counts the field values of one event into `miner` ([`crate::patterns::Miner::add_field`]):
+/// an application event's route, level and pid; a console line's level and pid; a Postgres
+/// entry's user, application name and severity; the type of each exception of its texts
+/// (once per type).
+fn fields(ev: &Event, texts: &[Text<'_>], miner: &mut crate::patterns::Miner) {
+    let at = crate::patterns::Occurrence { source: ev.source, line: ev.line, ts: ev.ts };
+    let mut num = itoa_buf();
+    match &ev.kind {
+        EventKind::App { event, .. } => {
+            if let Some(r) = &event.route {
+                miner.add_field("route", r, at);
+            }
+            if let Some(l) = event.level() {
+                miner.add_field("level", level_name(l), at);
+            }
+            if let Some(p) = event.pid() {
+                miner.add_field("pid", num.format(p), at);
+            }
+        }
+        EventKind::Console(c) => {
+            if let ConsoleRecord::Log(l) = &**c {
+                if let Some(lv) = l.level {
+                    miner.add_field("level", level_name(lv), at);
+                }
+                if let Some(p) = l.pid {
+                    miner.add_field("pid", num.format(p), at);
+                }
+            }
+        }
+        EventKind::Db(r) => {
+            if let Some(u) = &r.user {
+                miner.add_field("pg_user", u, at);
+            }
+            if let Some(a) = &r.app {
+                miner.add_field("pg_app", a, at);
+            }
+            if let Some(s) = r.severity {
+                miner.add_field("pg_severity", s.as_str(), at);
+            }
+        }
+        EventKind::Request(_) | EventKind::Aggregate(_) => {}
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for t in texts.iter().filter(|t| t.on == On::Exception) {
+        let ty = t.text.split_once(": ").map_or(&*t.text, |(ty, _)| ty).trim();
+        if !ty.is_empty() && !seen.contains(&ty) {
+            seen.push(ty);
+            miner.add_field("exception", ty, at);
+        }
+    }
+}
+
+/// A buffer that writes an integer without allocating.
+fn itoa_buf() -> NumBuf {
+    NumBuf([0; 10])
+}
+
+/// See [`itoa_buf`].
+struct NumBuf([u8; 10]);
+
+impl NumBuf {
+    fn format(&mut self, mut n: u32) -> &str {
+        let mut i = self.0.len();
+        loop {
+            i -= 1;
+            self.0[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        std::str::from_utf8(&self.0[i..]).unwrap_or("")
+    }
 }
 
 /// Matches the catalog over `events` (in any order); one finding per signature of the

@@ -63,6 +63,7 @@
 //! per template its tokens, an example of at most [`EXAMPLE_CAP`] bytes, its sources and a
 //! histogram of at most [`MAX_BUCKETS`] buckets (about 40 KiB at worst, typically a few).
 
+mod fields;
 pub mod mask;
 mod shift;
 #[cfg(test)]
@@ -75,6 +76,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 
+pub use fields::{FieldValue, MAX_VALUES, OTHER};
 pub use mask::{DUR, ID, IP, Masked, NUM, STR, TS, WILDCARD, mask, mask_into};
 
 /// Longest example kept per template, in bytes (cut on a character boundary).
@@ -192,6 +194,8 @@ pub struct Miner {
     /// Texts seen lately and the group each joined: a text seen again joins its group without
     /// being masked and looked up (see [`Miner::add`]). At most [`EXACT_CAP`] entries.
     exact: HashMap<Box<str>, u32, FixedState>,
+    /// Field values counted beside the templates ([`Miner::add_field`]).
+    fields: fields::Fields,
 }
 
 /// Most texts the exact-text cache holds; when full it is emptied.
@@ -257,6 +261,17 @@ impl Histogram {
         self.coarsen(other.width);
         for (&k, &n) in &other.buckets {
             self.add(k, n);
+        }
+    }
+
+    /// Moves the buckets by the whole seconds of `by` µs (rounded down), re-binned at their
+    /// width.
+    fn shift(&mut self, by: i64) {
+        let secs = by.div_euclid(1_000_000);
+        let width = self.width;
+        let old = std::mem::take(&mut self.buckets);
+        for (k, n) in old {
+            *self.buckets.entry(k.saturating_add(secs).div_euclid(width) * width).or_insert(0) += n;
         }
     }
 }
@@ -382,6 +397,7 @@ impl Miner {
             scratch: Masked::default(),
             hashes: Vec::new(),
             exact: HashMap::with_hasher(FixedState::with_seed(0x0e_ac7)),
+            fields: Vec::new(),
         }
     }
 
@@ -457,6 +473,7 @@ impl Miner {
     /// messages carrying their counts (see the module doc for how close this is to mining all
     /// messages in one miner). `other`'s settings are ignored.
     pub fn merge(&mut self, other: Miner) {
+        self.merge_fields(other.fields);
         let mut groups = other.groups;
         groups.sort_by(|a, b| a.order().cmp(&b.order()).then_with(|| a.texts.cmp(&b.texts)));
         for g in groups {

@@ -1,8 +1,6 @@
 //! Moving a miner's times: an input's templates are mined on its own clock and moved onto the
 //! corrected one once its skew is known ([`Miner::shift`]).
 
-use std::collections::BTreeMap;
-
 use super::{Group, Miner};
 
 impl Miner {
@@ -13,25 +11,20 @@ impl Miner {
         if by == 0 {
             return;
         }
-        let secs = by.div_euclid(1_000_000);
         for g in self.groups.iter_mut().chain(self.overflow.as_mut()) {
-            shift_group(g, by, secs);
+            shift_group(g, by);
+        }
+        for (_, values) in &mut self.fields {
+            values.values_mut().for_each(|t| t.shift(by));
         }
     }
 }
 
-fn shift_group(g: &mut Group, by: i64, secs: i64) {
+fn shift_group(g: &mut Group, by: i64) {
     g.first = g.first.map(|t| t.saturating_add(by));
     g.last = g.last.map(|t| t.saturating_add(by));
     g.example_at.ts = g.example_at.ts.map(|t| t.saturating_add(by));
-    let width = g.hist.width;
-    let old = std::mem::take(&mut g.hist.buckets);
-    let mut moved = BTreeMap::new();
-    for (k, n) in old {
-        let k = k.saturating_add(secs).div_euclid(width) * width;
-        *moved.entry(k).or_insert(0) += n;
-    }
-    g.hist.buckets = moved;
+    g.hist.shift(by);
 }
 
 #[cfg(test)]
