@@ -50,8 +50,9 @@ pub enum Command {
     /// grouped Drain-style), most changed at the run's onset first, or most frequent.
     ///
     /// Each template has its count, first and last seen, the kinds of text it came from and
-    /// an example with its file and line. When the failure rate rose at a moment of the run
-    /// (found by change-point detection), each template's rate before and after it is tested
+    /// an example with its file and line. When the run turned bad at a moment (the failure
+    /// rate, the funnel loss or latency rose, found by change-point detection), each
+    /// template's rate before and after it is tested
     /// (two-sided conditional binomial test, Benjamini–Hochberg at a 1 % false discovery
     /// rate): templates new after the onset come first, then significant rises.
     Patterns(PatternsArgs),

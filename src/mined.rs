@@ -258,20 +258,33 @@ pub fn render(p: &Patterns, width: usize, out: &mut dyn std::io::Write) -> std::
     use crate::report::table::{RenderOptions, table, wrap};
     let o = &p.onset;
     let onset = match (o.status, &o.at, o.before, o.after) {
-        ("onset", Some(at), Some(b), Some(a)) => format!(
-            "Onset: the failure rate rose at {at} ({} of {} requests failed before, {} of {} \
-             after; p = {:.1e}). Templates are ranked by their change there.",
-            b.failed,
-            b.requests,
-            a.failed,
-            a.requests,
-            o.p_value.unwrap_or(f64::NAN)
-        ),
+        ("onset", Some(at), Some(b), Some(a)) => {
+            let what = match o.signal {
+                Some("latency") => "latency rose",
+                Some("funnel_loss") => "the funnel loss rose",
+                _ => "the failure rate rose",
+            };
+            let slower = match (o.signal, o.median_latency_ms) {
+                (Some("latency"), Some(m)) => {
+                    format!("median {:.0} ms before, {:.0} ms after; ", m.before, m.after)
+                }
+                _ => String::new(),
+            };
+            format!(
+                "Onset: {what} at {at} ({slower}{} of {} requests failed before, {} of {} \
+                 after; p = {:.1e}). Templates are ranked by their change there.",
+                b.failed,
+                b.requests,
+                a.failed,
+                a.requests,
+                o.p_value.unwrap_or(f64::NAN)
+            )
+        }
         ("from_start", ..) => {
             "Onset: none, the run failed from its start; templates by count.".to_string()
         }
         ("too_few", ..) => "Onset: too few requests to find one; templates by count.".to_string(),
-        _ => "Onset: none, the failure rate did not rise; templates by count.".to_string(),
+        _ => "Onset: none, neither failures nor latency rose; templates by count.".to_string(),
     };
     writeln!(out, "{}", wrap(&onset, width, "  "))?;
     writeln!(out, "{} templates in all, {} shown.", p.total, p.templates.len())?;

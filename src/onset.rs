@@ -1,13 +1,24 @@
-//! The onset: the moment a run turns bad, found from the data (issue 11, point 2). Pure
-//! arithmetic on time buckets: no I/O; the caller buckets the requests.
+//! The onset: the moment a run turns bad, found from the data (issue 11, point 2). The search
+//! is pure arithmetic on time buckets; [`of_run`] buckets a run's requests by the funnel's
+//! time buckets ([`crate::flow`]) and chooses among the signals.
 //!
-//! Two signals, each segmented the same way and then judged:
+//! Three signals of a run, each segmented the same way and then judged:
 //!
-//! - **the bad rate** ([`rate_onset`]): per [`Bucket`], the requests sent and those that failed
-//!   (5xx or no response; funnel loss can be fed the same way);
+//! - **the failure rate** ([`rate_onset`] on [`Bucket`]s): per bucket, the requests sent and
+//!   those that failed (5xx or no response);
+//! - **the funnel loss** ([`rate_onset`] too): per bucket, the requests sent and those lost in
+//!   the application's pipeline ([`crate::flow::Bucket::lost`]), only with an application log;
 //! - **latency** ([`latency_onset`]): per [`LatencyBucket`], the latencies of the requests sent
 //!   in it (every request's latency, not a per-bucket median, so that the test sees the
 //!   samples and a bucket with few requests weighs little).
+//!
+//! **The run's onset** ([`choose`]): when the failure rate is bad from the start
+//! ([`Finding::FromStart`]), so is the run: there is no healthy time before to compare with.
+//! Otherwise it is the earliest onset of the three: a slowdown, or requests going missing,
+//! before the first 5xx is when the run turned bad. On a tie (the same bucket) the failure
+//! rate comes first, then the funnel loss, then latency. Without any onset, the run is
+//! [`Finding::TooFew`] when the failure rate's search said so, else [`Finding::Stable`]. A
+//! latency onset is judged on its own segments; its window may end before the failures start.
 //!
 //! **Method: binary segmentation.** Buckets without requests are set aside (they carry no
 //! evidence; an onset is always placed on a bucket with requests). The series is split where
@@ -20,7 +31,7 @@
 //!   buckets), `Σ (y − ȳ)² / σ²`; the logarithm because latencies are skewed and a slowdown
 //!   multiplies them. Latency that wanders between buckets is not modelled (the variance is the
 //!   within-bucket one), so a wandering series gets extra change points; the [`LATENCY_RATIO`]
-//!   keeps them from being an onset.
+//!   and [`LATENCY_RISE_MS`] keep them from being an onset.
 //!
 //! **Penalty: BIC**, `2·ln n` per change point (a change adds two parameters: where, and the new
 //! level), `n` the number of requests. The drop in cost at a split is the likelihood-ratio
@@ -41,7 +52,9 @@
 //! segment after it against the segment before it, by Fisher's exact test for the rate
 //! ([`fisher_greater`], on the counts divided by `φ`) or Mann–Whitney U for latency ([`mann_whitney_greater`]), one-sided,
 //! at [`ALPHA`] = 0.001; for latency the median must also grow by [`LATENCY_RATIO`] = 1.5×, as
-//! thousands of requests make a 5 % shift significant yet not an incident. The bad window runs
+//! thousands of requests make a 5 % shift significant yet not an incident, and by at least
+//! [`LATENCY_RISE_MS`] = 50 ms, as a fast endpoint wanders by half its few milliseconds in a
+//! healthy run (the `healthy-baseline` sample: 13 ms to 22 ms between two stretches). The bad window runs
 //! on through the following segments while they stay significantly above the segment before
 //! the onset, so a recovery ends it ([`Onset::until_us`]) and a second wave is not merged into
 //! the first. The p-value is nominal: the split was chosen to fit the data, which is why
@@ -93,6 +106,9 @@ pub const FROM_START_RATE: f64 = 0.05;
 /// How many times slower (median) the window after a latency onset must be.
 pub const LATENCY_RATIO: f64 = 1.5;
 
+/// How many milliseconds the median latency after a latency onset must grow by, at least.
+pub const LATENCY_RISE_MS: f64 = 50.0;
+
 /// One time bucket of the rate series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bucket {
@@ -121,13 +137,16 @@ pub enum Method {
     /// measured dispersion), then Fisher's exact test.
     Rate,
     /// Latency: binary segmentation with the Gaussian cost on log latency and BIC penalty, then
-    /// Mann–Whitney U and the [`LATENCY_RATIO`].
+    /// Mann–Whitney U, the [`LATENCY_RATIO`] and the [`LATENCY_RISE_MS`].
     Latency,
 }
 
 /// Where the run turned bad.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Onset {
+    /// Start of the segment before the onset (µs): the window the rise is measured against,
+    /// which ends at [`Onset::at_us`].
+    pub from_us: i64,
     /// Start of the first bucket of the bad window (µs).
     pub at_us: i64,
     /// Start of the first bucket after the bad window (µs), when it recovered; `None` when the
@@ -180,6 +199,8 @@ pub struct Options {
     pub from_start_rate: f64,
     /// [`LATENCY_RATIO`].
     pub latency_ratio: f64,
+    /// [`LATENCY_RISE_MS`].
+    pub latency_rise_ms: f64,
 }
 
 impl Default for Options {
@@ -190,6 +211,7 @@ impl Default for Options {
             alpha: ALPHA,
             from_start_rate: FROM_START_RATE,
             latency_ratio: LATENCY_RATIO,
+            latency_rise_ms: LATENCY_RISE_MS,
         }
     }
 }
@@ -369,6 +391,7 @@ pub fn rate_onset(buckets: &[Bucket], o: &Options) -> Finding {
             continue;
         }
         return Finding::Onset(Onset {
+            from_us: kept[segs[i - 1].0].start_us,
             at_us: kept[segs[i].0].start_us,
             until_us: start(end),
             before: base,
@@ -428,7 +451,8 @@ pub fn latency_onset(buckets: &[LatencyBucket], o: &Options) -> Finding {
     };
     let median = |mut v: Vec<f64>| crate::compare::stats::percentile(&mut v, 50.0).unwrap_or(0.0);
     let slower = |base: &[f64], after: Vec<f64>| {
-        let ratio_ok = median(after.clone()) >= o.latency_ratio * median(base.to_vec());
+        let (m0, m1) = (median(base.to_vec()), median(after.clone()));
+        let ratio_ok = m1 >= o.latency_ratio * m0 && m1 - m0 >= o.latency_rise_ms;
         mann_whitney_greater(base, &after).filter(|p| ratio_ok && *p <= o.alpha)
     };
     for i in 1..segs.len() {
@@ -453,6 +477,7 @@ pub fn latency_onset(buckets: &[LatencyBucket], o: &Options) -> Finding {
             continue;
         }
         return Finding::Onset(Onset {
+            from_us: kept[segs[i - 1].0].0,
             at_us: kept[segs[i].0].0,
             until_us: start(end),
             before: (base.len() as u64, 0),
@@ -468,19 +493,170 @@ pub fn latency_onset(buckets: &[LatencyBucket], o: &Options) -> Finding {
 #[cfg(test)]
 mod tests;
 
-/// How [`of_flow`] finds the onset, in a sentence for reports.
+/// How the failure-rate signal is searched, in a sentence for reports.
 pub const RATE_METHOD: &str = "binary segmentation of the failure rate (5xx or no response) over the \
     funnel's time buckets, binomial cost with a BIC penalty scaled by the measured \
     overdispersion; the first change point after which the rate rose, by Fisher's exact test \
     at p <= 0.001";
 
-/// The onset of a run from its per-request funnel over time: each bucket's sent requests and
-/// those that failed (5xx or no response), by send time.
-pub fn of_flow(flow: &crate::flow::Flow) -> Finding {
-    let buckets: Vec<Bucket> = flow
+/// How the funnel-loss signal is searched, in a sentence for reports.
+pub const FUNNEL_METHOD: &str = "binary segmentation of the funnel loss (sent requests lost in the \
+    application's pipeline) over the funnel's time buckets, binomial cost with a BIC penalty \
+    scaled by the measured overdispersion; the first change point after which the loss rose, \
+    by Fisher's exact test at p <= 0.001";
+
+/// How the latency signal is searched, in a sentence for reports.
+pub const LATENCY_METHOD: &str = "binary segmentation of the log latency of the requests sent in \
+    each of the funnel's time buckets, Gaussian cost with a BIC penalty; the first change point \
+    after which latency rose, by the Mann-Whitney U test at p <= 0.001 with the median at \
+    least 1.5 times the one before and 50 ms above it";
+
+/// A series of the run that an onset is searched in. The order is the order of preference
+/// when two signals have their onset in the same bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Signal {
+    /// 5xx or no response, per request sent ([`rate_onset`]).
+    FailureRate,
+    /// Sent requests lost in the application's pipeline, per request sent ([`rate_onset`]);
+    /// only with an application log.
+    FunnelLoss,
+    /// The latency of the requests sent ([`latency_onset`]).
+    Latency,
+}
+
+impl Signal {
+    /// Its name in reports: `failure_rate`, `funnel_loss`, `latency`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::FailureRate => "failure_rate",
+            Signal::FunnelLoss => "funnel_loss",
+            Signal::Latency => "latency",
+        }
+    }
+
+    /// How it is searched: [`RATE_METHOD`], [`FUNNEL_METHOD`] or [`LATENCY_METHOD`].
+    pub fn method(self) -> &'static str {
+        match self {
+            Signal::FailureRate => RATE_METHOD,
+            Signal::FunnelLoss => FUNNEL_METHOD,
+            Signal::Latency => LATENCY_METHOD,
+        }
+    }
+}
+
+/// The onset of a run ([`of_run`]): what each signal found, and the run's finding chosen from
+/// them (see the module doc).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The run's finding.
+    pub chosen: Finding,
+    /// The signal `chosen` comes from: the one with the chosen onset; the failure rate when
+    /// no signal has an onset (its finding says why: from the start, too few, or stable).
+    pub signal: Signal,
+    /// Each signal searched, with its own finding, in [`Signal`] order.
+    pub signals: Vec<(Signal, Finding)>,
+    /// For an onset, `(requests sent, failed)` (5xx or no response) in the segment before it
+    /// ([`Onset::from_us`] to [`Onset::at_us`]) and in the bad window, counted in the flow's
+    /// buckets whatever the signal: a latency onset's own counts have no failures in them.
+    pub windows: Option<((u64, u64), (u64, u64))>,
+    /// For an onset, the median latency (ms) of the requests sent in the segment before it and
+    /// in the bad window, when both have latencies.
+    pub median_ms: Option<(f64, f64)>,
+}
+
+/// The run's finding from each signal's: when the failure rate is bad from the start, that
+/// (there is no healthy time before); else the earliest onset of any signal, the first in
+/// [`Signal`] order on a tie; else the failure rate's finding when it is too few requests,
+/// and stable otherwise. `signals` lists each signal once; the failure rate counts as stable
+/// when it is missing.
+pub fn choose(signals: &[(Signal, Finding)]) -> (Signal, Finding) {
+    let rate = signals.iter().find(|(s, _)| *s == Signal::FailureRate).map(|(_, f)| f);
+    if let Some(f @ Finding::FromStart { .. }) = rate {
+        return (Signal::FailureRate, f.clone());
+    }
+    let mut sorted: Vec<&(Signal, Finding)> = signals.iter().collect();
+    sorted.sort_by_key(|(s, _)| *s);
+    let mut best: Option<(Signal, &Onset)> = None;
+    for (s, f) in sorted {
+        if let Finding::Onset(o) = f
+            && best.is_none_or(|(_, b)| o.at_us < b.at_us)
+        {
+            best = Some((*s, o));
+        }
+    }
+    match (best, rate) {
+        (Some((s, o)), _) => (s, Finding::Onset(o.clone())),
+        (None, Some(f @ Finding::TooFew { .. })) => (Signal::FailureRate, f.clone()),
+        (None, _) => (Signal::FailureRate, Finding::Stable),
+    }
+}
+
+/// The latencies (ms) of the timeline's requests by the flow's buckets: every request with a
+/// send time and an elapsed time, in the bucket it was sent in (none outside the buckets).
+pub fn latency_buckets(
+    flow: &crate::flow::Flow,
+    events: &[crate::model::Event],
+) -> Vec<LatencyBucket> {
+    let mut out: Vec<LatencyBucket> = flow
+        .buckets
+        .iter()
+        .map(|b| LatencyBucket { start_us: b.start, latencies_ms: Vec::new() })
+        .collect();
+    let (Some(first), true) = (flow.buckets.first(), flow.bucket > 0) else { return out };
+    for e in events {
+        let (crate::model::EventKind::Request(r), Some(ts)) = (&e.kind, e.ts) else { continue };
+        let Some(ms) = r.elapsed_ms() else { continue };
+        let i = (ts - first.start).div_euclid(flow.bucket);
+        if let Some(b) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+            b.latencies_ms.push(ms);
+        }
+    }
+    out
+}
+
+/// The onset of a run: the failure rate (5xx or no response per request sent), the funnel loss
+/// (sent requests lost in the application's pipeline, with an application log) and the
+/// latency of the requests sent, each over the flow's time buckets (by send time), and the
+/// run's finding chosen from them ([`choose`]).
+pub fn of_run(flow: &crate::flow::Flow, timeline: &crate::correlate::Timeline) -> Found {
+    let o = Options::default();
+    let rate: Vec<Bucket> = flow
         .buckets
         .iter()
         .map(|b| Bucket { start_us: b.start, total: b.sent, bad: b.status_5xx + b.no_response })
         .collect();
-    rate_onset(&buckets, &Options::default())
+    let mut signals = vec![(Signal::FailureRate, rate_onset(&rate, &o))];
+    if flow.has_app {
+        let lost: Vec<Bucket> = flow
+            .buckets
+            .iter()
+            .map(|b| Bucket { start_us: b.start, total: b.sent, bad: b.lost.total() })
+            .collect();
+        signals.push((Signal::FunnelLoss, rate_onset(&lost, &o)));
+    }
+    let latencies = latency_buckets(flow, &timeline.events);
+    signals.push((Signal::Latency, latency_onset(&latencies, &o)));
+    let (signal, chosen) = choose(&signals);
+    let (mut windows, mut median_ms) = (None, None);
+    if let Finding::Onset(on) = &chosen {
+        let until = on.until_us.unwrap_or(i64::MAX);
+        let counts = |a: i64, b: i64| {
+            flow.buckets
+                .iter()
+                .filter(|x| (a..b).contains(&x.start))
+                .fold((0, 0), |(n, k), x| (n + x.sent, k + x.status_5xx + x.no_response))
+        };
+        windows = Some((counts(on.from_us, on.at_us), counts(on.at_us, until)));
+        let median = |a: i64, b: i64| {
+            let mut v: Vec<f64> = latencies
+                .iter()
+                .filter(|x| (a..b).contains(&x.start_us))
+                .flat_map(|x| x.latencies_ms.iter().copied())
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .collect();
+            crate::compare::stats::percentile(&mut v, 50.0)
+        };
+        median_ms = median(on.from_us, on.at_us).zip(median(on.at_us, until));
+    }
+    Found { chosen, signal, signals, windows, median_ms }
 }

@@ -265,7 +265,7 @@ fn build(
     t.lap("loadtest+funnel+flow");
     let symptoms = pool.install(|| symptoms::derive(&timeline, &lt, &flow, evidence));
     let facts = hypothesise::facts::gather(&timeline, &findings, catalog, symptoms.pg);
-    let onset = report::OnsetReport::of(&crate::onset::of_flow(&flow));
+    let onset = report::OnsetReport::of(&crate::onset::of_run(&flow, &timeline));
     let uncatalogued = match &ingested.templates {
         Some(miner) => {
             let listing = mined::build(

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::{case, cmd, run};
+use crate::util::{analyze_json, case, cmd, run};
 
 fn patterns(args: &[&str]) -> Value {
     let out = run(cmd().arg("patterns").args(args).args(["--format", "json"]));
@@ -88,10 +88,47 @@ fn by_count_and_as_a_table() {
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
     let out = run(cmd().args(["patterns", "--width", "120", "--limit", "0"]).arg(&dir));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("Onset: the failure rate rose at "), "{text}");
+    // Latency rose 2 s before the first timeouts (the pool's checkouts waiting): its onset.
+    assert!(text.starts_with("Onset: latency rose at "), "{text}");
     assert!(text.contains("QueuePool"), "{text}");
     assert!(text.contains(&format!("{} templates in all, {} shown.", counts.len(), counts.len())));
     assert!(text.contains("\nExamples\n"), "{text}");
+}
+
+#[test]
+fn the_runs_onset_is_its_earliest_signal() {
+    let onset = |name: &str| analyze_json(&[case(name).to_str().expect("utf-8")])["onset"].clone();
+    let signal = |o: &Value, s: &str| -> Value {
+        let all = o["signals"].as_array().expect("signals");
+        all.iter().find(|x| x["signal"] == s).cloned().expect("searched")
+    };
+    // Pool exhaustion: checkouts wait before they time out, so latency rises before the 5xx.
+    let o = onset("pool-exhaustion");
+    assert_eq!((o["status"].as_str(), o["signal"].as_str()), (Some("onset"), Some("latency")));
+    let rate = signal(&o, "failure_rate");
+    assert_eq!(rate["status"], "onset");
+    assert!(o["at"].as_str() < rate["at"].as_str(), "{o}");
+    assert_eq!(o["method"], rootcause::onset::LATENCY_METHOD);
+    let (m0, m1) = (&o["median_latency_ms"]["before"], &o["median_latency_ms"]["after"]);
+    let (m0, m1) = (m0.as_f64().expect("before"), m1.as_f64().expect("after"));
+    assert!(m1 >= 1.5 * m0 && m1 - m0 >= 50.0, "{m0} {m1}");
+    // The window counts still count the failures, which come after the latency onset.
+    assert!(o["after"]["failed"].as_u64() > o["before"]["failed"].as_u64(), "{o}");
+    // Too many clients: refused connections fail at once, latency does not rise.
+    let o = onset("too-many-clients");
+    assert_eq!(
+        (o["signal"].as_str(), signal(&o, "latency")["status"].as_str()),
+        (Some("failure_rate"), Some("stable"))
+    );
+    assert_eq!(o["method"], rootcause::onset::RATE_METHOD);
+    // Healthy runs, and one uniformly slower: no signal rose.
+    for name in ["healthy-baseline", "lab-healthy", "lab-healthy-slower"] {
+        let o = onset(name);
+        assert_eq!((o["status"].as_str(), &o["signal"]), (Some("stable"), &Value::Null), "{name}");
+        let all = o["signals"].as_array().expect("signals");
+        assert_eq!(all.len(), 3, "{name}: three signals with an app log");
+        assert!(all.iter().all(|s| s["status"] == "stable"), "{name}: {o}");
+    }
 }
 
 /// A catalog file without any signature: the catalog emptied.

@@ -184,3 +184,183 @@ fn overdispersion_is_not_an_onset_and_does_not_hide_one() {
     }
     assert!(found == 100 && within1 >= 75 && within5 >= 95, "{found} {within1} {within5}");
 }
+
+#[test]
+fn a_doubling_of_a_few_milliseconds_is_not_a_latency_onset() {
+    // 10 ms to 20 ms: twice as slow, significant, but 10 ms is wander, not an incident.
+    let b = latencies(13, 120, 20, |i| if i < 60 { 10.0 } else { 20.0 });
+    assert_eq!(latency_onset(&b, &Options::default()), Finding::Stable);
+    // The same doubling from 100 ms is one.
+    let b = latencies(13, 120, 20, |i| if i < 60 { 100.0 } else { 200.0 });
+    assert!((onset(latency_onset(&b, &Options::default())).at_us - 60 * S).abs() <= S);
+}
+
+/// A run of `len` one-second buckets of `per` requests: the flow's buckets with `failed(i)`
+/// 5xx and `lost(i)` lost requests (lost counts set apart from the failures, which a real
+/// flow never does, to see the funnel signal on its own), and the timeline's requests with
+/// log-normal latencies around `median(i)` ms, sent evenly through each bucket.
+fn run(
+    seed: u64,
+    len: i64,
+    per: u64,
+    failed: impl Fn(i64) -> f64,
+    lost: impl Fn(i64) -> f64,
+    median: impl Fn(i64) -> f64,
+) -> (crate::flow::Flow, crate::correlate::Timeline) {
+    use crate::model::{Event, EventKind};
+    use rootcause_parsers::loadtest::Request;
+    let mut rng = SplitMix(seed);
+    let mut events = Vec::new();
+    let buckets = (0..len)
+        .map(|i| {
+            for j in 0..per {
+                let ts = i * S + (j as i64) * (S / per as i64);
+                let ms = median(i) * (0.5 * rng.normal()).exp();
+                let r = Request { ts: Some(ts), elapsed_ms: Some(ms), ..Request::default() };
+                events.push(Event {
+                    ts: Some(ts),
+                    source: 0,
+                    line: 0,
+                    kind: EventKind::request(r),
+                });
+            }
+            crate::flow::Bucket {
+                start: i * S,
+                sent: per,
+                status_5xx: rng.binomial(per, failed(i)),
+                lost: crate::requests::LostCounts {
+                    no_query_started: rng.binomial(per, lost(i)),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }
+        })
+        .collect();
+    let flow = crate::flow::Flow { has_app: true, bucket: S, buckets, ..Default::default() };
+    (flow, crate::correlate::Timeline { events, ..Default::default() })
+}
+
+fn signal(found: &Found, s: Signal) -> &Finding {
+    &found.signals.iter().find(|(x, _)| *x == s).expect("searched").1
+}
+
+#[test]
+fn a_slowdown_before_the_first_failures_is_the_runs_onset() {
+    for seed in 0..5 {
+        let (flow, tl) = run(
+            seed,
+            100,
+            20,
+            |i| if i < 60 { 0.0 } else { 0.4 },
+            |_| 0.0,
+            |i| if i < 40 { 100.0 } else { 600.0 },
+        );
+        let found = of_run(&flow, &tl);
+        let rate = onset(signal(&found, Signal::FailureRate).clone());
+        assert!((rate.at_us - 60 * S).abs() <= S, "seed {seed}: {}", rate.at_us);
+        assert_eq!(found.signal, Signal::Latency, "seed {seed}");
+        let o = onset(found.chosen.clone());
+        assert!((o.at_us - 40 * S).abs() <= S, "seed {seed}: {}", o.at_us);
+        // The windows count the flow's failures, which the latency search does not see.
+        let ((n0, k0), (n1, k1)) = found.windows.expect("an onset has windows");
+        let sum = |a: i64, b: i64| {
+            flow.buckets
+                .iter()
+                .filter(|x| (a..b).contains(&x.start))
+                .fold((0, 0), |(n, k), x| (n + x.sent, k + x.status_5xx))
+        };
+        assert_eq!((n0, k0), sum(o.from_us, o.at_us));
+        assert_eq!((n1, k1), sum(o.at_us, o.until_us.unwrap_or(i64::MAX)));
+        assert!(k0 == 0 && k1 > 0, "seed {seed}: {k0} {k1}");
+        let (m0, m1) = found.median_ms.expect("latencies on both sides");
+        assert!((70.0..140.0).contains(&m0) && (420.0..840.0).contains(&m1), "{m0} {m1}");
+    }
+}
+
+#[test]
+fn a_run_failing_from_its_start_stays_so_whatever_the_latency() {
+    let (flow, tl) = run(21, 80, 20, |_| 0.4, |_| 0.0, |i| if i < 40 { 100.0 } else { 600.0 });
+    let found = of_run(&flow, &tl);
+    assert!(matches!(found.chosen, Finding::FromStart { .. }), "{:?}", found.chosen);
+    assert_eq!((found.signal, found.windows), (Signal::FailureRate, None));
+    // The slowdown was found, and set aside.
+    assert!(matches!(signal(&found, Signal::Latency), Finding::Onset(_)));
+}
+
+#[test]
+fn funnel_loss_is_searched_only_with_an_application_log() {
+    let (mut flow, tl) = run(22, 80, 20, |_| 0.0, |i| if i < 30 { 0.0 } else { 0.3 }, |_| 100.0);
+    let found = of_run(&flow, &tl);
+    assert_eq!(found.signal, Signal::FunnelLoss);
+    assert!((onset(found.chosen.clone()).at_us - 30 * S).abs() <= S);
+    assert_eq!(signal(&found, Signal::FailureRate), &Finding::Stable);
+    flow.has_app = false;
+    let found = of_run(&flow, &tl);
+    let searched: Vec<Signal> = found.signals.iter().map(|(s, _)| *s).collect();
+    assert_eq!(searched, [Signal::FailureRate, Signal::Latency]);
+    assert_eq!((found.chosen, found.signal), (Finding::Stable, Signal::FailureRate));
+}
+
+#[test]
+fn the_earliest_onset_wins_and_ties_favour_rate_then_funnel_then_latency() {
+    let at = |s: i64| {
+        Finding::Onset(Onset {
+            from_us: 0,
+            at_us: s * S,
+            until_us: None,
+            before: (100, 0),
+            after: (100, 50),
+            p_value: 1e-9,
+            method: Method::Rate,
+            change_points: vec![s * S],
+        })
+    };
+    let chosen = |v: &[(Signal, Finding)]| {
+        let (s, f) = choose(v);
+        (s, if let Finding::Onset(o) = f { Some(o.at_us / S) } else { None })
+    };
+    use Signal::*;
+    let v = [(Latency, at(10)), (FunnelLoss, at(10)), (FailureRate, at(10))];
+    assert_eq!(chosen(&v), (FailureRate, Some(10)));
+    let v = [(Latency, at(10)), (FunnelLoss, at(10)), (FailureRate, at(11))];
+    assert_eq!(chosen(&v), (FunnelLoss, Some(10)));
+    let v = [(Latency, at(9)), (FunnelLoss, at(10)), (FailureRate, Finding::Stable)];
+    assert_eq!(chosen(&v), (Latency, Some(9)));
+    // Without any onset, the failure rate's search says why.
+    let few = Finding::TooFew { total: 3 };
+    let v = [(FailureRate, few.clone()), (Latency, Finding::Stable)];
+    assert_eq!(choose(&v), (FailureRate, few));
+    let v = [(FailureRate, Finding::Stable), (Latency, Finding::TooFew { total: 3 })];
+    assert_eq!(choose(&v), (FailureRate, Finding::Stable));
+}
+
+#[test]
+fn latencies_are_bucketed_by_the_flows_buckets() {
+    use crate::model::{Event, EventKind};
+    use rootcause_parsers::loadtest::Request;
+    let flow = crate::flow::Flow {
+        bucket: 2 * S,
+        buckets: (5..8)
+            .map(|i| crate::flow::Bucket { start: i * 2 * S, ..Default::default() })
+            .collect(),
+        ..Default::default()
+    };
+    let req = |ts: i64, ms: Option<f64>| {
+        let r = Request { ts: Some(ts), elapsed_ms: ms, ..Request::default() };
+        Event { ts: Some(ts), source: 0, line: 0, kind: EventKind::request(r) }
+    };
+    let events = [
+        req(10 * S, Some(1.0)),
+        req(12 * S - 1, Some(2.0)),
+        req(12 * S, Some(3.0)),
+        req(13 * S, None),
+        req(9 * S, Some(4.0)),
+        req(16 * S, Some(5.0)),
+        req(15 * S, Some(6.0)),
+    ];
+    let got: Vec<(i64, Vec<f64>)> = latency_buckets(&flow, &events)
+        .into_iter()
+        .map(|b| (b.start_us / S, b.latencies_ms))
+        .collect();
+    assert_eq!(got, [(10, vec![1.0, 2.0]), (12, vec![3.0]), (14, vec![6.0])]);
+}

@@ -1322,24 +1322,55 @@ impl From<(u64, u64)> for WindowCounts {
     }
 }
 
+/// The median latency of the requests sent before an onset and in its bad window.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct LatencyWindows {
+    /// In the segment before the onset, ms.
+    pub before: f64,
+    /// In the bad window, ms.
+    pub after: f64,
+}
+
+/// One signal's own onset search.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SignalReport {
+    /// `failure_rate`, `funnel_loss` or `latency` ([`crate::onset::Signal`]).
+    pub signal: &'static str,
+    /// As [`OnsetReport::status`], for this signal alone.
+    pub status: &'static str,
+    /// Its onset, RFC 3339.
+    pub at: Option<String>,
+    /// Its p-value.
+    pub p_value: Option<f64>,
+}
+
 /// The onset of a run ([`crate::onset`]).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct OnsetReport {
-    /// `onset` (the run turned bad at `at`), `from_start` (bad from its first bucket),
-    /// `stable` (nothing rose significantly), `too_few` (fewer requests than the test needs).
+    /// `onset` (the run turned bad at `at`), `from_start` (the failure rate was bad from its
+    /// first bucket), `stable` (no signal rose significantly), `too_few` (fewer requests than
+    /// the test needs).
     pub status: &'static str,
     /// Start of the first bucket of the bad window, RFC 3339.
     pub at: Option<String>,
     /// Start of the first bucket after it, when the run recovered.
     pub until: Option<String>,
-    /// The segment before the onset.
+    /// The segment before the onset: requests sent and failed, whichever signal found it.
     pub before: Option<WindowCounts>,
-    /// The bad window.
+    /// The bad window (`from_start`: the bad first segment).
     pub after: Option<WindowCounts>,
-    /// One-sided p-value of the rise (nominal: the split was fitted to the data).
+    /// One-sided p-value of the rise of the signal that found it (nominal: the split was
+    /// fitted to the data).
     pub p_value: Option<f64>,
-    /// How it was found.
+    /// How it was found: the method of `signal`, the failure rate's without an onset.
     pub method: &'static str,
+    /// The signal whose onset it is (`failure_rate`, `funnel_loss`, `latency`); `None` without
+    /// an onset.
+    pub signal: Option<&'static str>,
+    /// Each signal searched, with its own result.
+    pub signals: Vec<SignalReport>,
+    /// The median latency before the onset and in the bad window, when both have latencies.
+    pub median_latency_ms: Option<LatencyWindows>,
     /// `at` in µs, for the stages that measure at the onset.
     #[serde(skip)]
     pub at_us: Option<Micros>,
@@ -1348,41 +1379,70 @@ pub struct OnsetReport {
     pub until_us: Option<Micros>,
 }
 
+/// A finding's status in reports.
+fn onset_status(f: &crate::onset::Finding) -> &'static str {
+    use crate::onset::Finding;
+    match f {
+        Finding::Onset(_) => "onset",
+        Finding::FromStart { .. } => "from_start",
+        Finding::Stable => "stable",
+        Finding::TooFew { .. } => "too_few",
+    }
+}
+
 impl OnsetReport {
-    /// The report of a search's finding.
-    pub fn of(f: &crate::onset::Finding) -> OnsetReport {
+    /// The report of a run's onset search.
+    pub fn of(found: &crate::onset::Found) -> OnsetReport {
         use crate::onset::Finding;
+        let signals = found
+            .signals
+            .iter()
+            .map(|(s, f)| {
+                let onset = match f {
+                    Finding::Onset(o) => Some(o),
+                    _ => None,
+                };
+                SignalReport {
+                    signal: s.as_str(),
+                    status: onset_status(f),
+                    at: ts(onset.map(|o| o.at_us)),
+                    p_value: onset.map(|o| o.p_value),
+                }
+            })
+            .collect();
         let empty = OnsetReport {
-            status: "stable",
+            status: onset_status(&found.chosen),
             at: None,
             until: None,
             before: None,
             after: None,
             p_value: None,
-            method: crate::onset::RATE_METHOD,
+            method: found.signal.method(),
+            signal: None,
+            signals,
+            median_latency_ms: None,
             at_us: None,
             until_us: None,
         };
-        match f {
+        match &found.chosen {
             Finding::Onset(o) => OnsetReport {
-                status: "onset",
                 at: ts(Some(o.at_us)),
                 until: ts(o.until_us),
-                before: Some(o.before.into()),
-                after: Some(o.after.into()),
+                before: found.windows.map(|w| w.0.into()),
+                after: found.windows.map(|w| w.1.into()),
                 p_value: Some(o.p_value),
+                signal: Some(found.signal.as_str()),
+                median_latency_ms: found
+                    .median_ms
+                    .map(|(before, after)| LatencyWindows { before, after }),
                 at_us: Some(o.at_us),
                 until_us: o.until_us,
                 ..empty
             },
-            Finding::FromStart { first, until_us } => OnsetReport {
-                status: "from_start",
-                until: ts(*until_us),
-                after: Some((*first).into()),
-                ..empty
-            },
-            Finding::Stable => empty,
-            Finding::TooFew { .. } => OnsetReport { status: "too_few", ..empty },
+            Finding::FromStart { first, until_us } => {
+                OnsetReport { until: ts(*until_us), after: Some((*first).into()), ..empty }
+            }
+            Finding::Stable | Finding::TooFew { .. } => empty,
         }
     }
 }

@@ -166,7 +166,7 @@ fn minimal_report() -> Report {
         findings: &[],
         catalog: &catalog,
         diagnosis: &diagnosis,
-        onset: &crate::report::OnsetReport::of(&crate::onset::of_flow(&flow)),
+        onset: &crate::report::OnsetReport::of(&crate::onset::of_run(&flow, &timeline)),
         skews: &[],
         flow: &flow,
         symptoms: &symptoms,
