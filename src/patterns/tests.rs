@@ -261,7 +261,9 @@ fn drain_groups_as_a_person_would() {
         disc[0].text,
         "disconnection: session time: <DUR> user=postgres <*> host=<IP> port=<NUM>"
     );
-    assert_eq!(disc[0].count, 598);
+    let disconnections = msgs.iter().filter(|m| m.1.starts_with("disconnection: ")).count();
+    assert!(disconnections >= 598, "{disconnections}");
+    assert_eq!(disc[0].count, disconnections as u64);
     // Every message is counted once.
     assert_eq!(all.iter().map(|t| t.count).sum::<u64>(), msgs.len() as u64);
     assert!(all.len() < 100, "{} templates from the samples", all.len());
