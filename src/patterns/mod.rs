@@ -192,7 +192,8 @@ pub struct Miner {
     scratch: Masked,
     hashes: Vec<u64>,
     /// Texts seen lately and the group each joined: a text seen again joins its group without
-    /// being masked and looked up (see [`Miner::add`]). At most [`EXACT_CAP`] entries.
+    /// being masked and looked up (see [`Miner::add`]). At most [`EXACT_CAP`] entries, texts
+    /// of at most [`EXACT_MAX_LEN`] bytes without a digit.
     exact: HashMap<Box<str>, u32, FixedState>,
     /// Field values counted beside the templates ([`Miner::add_field`]).
     fields: fields::Fields,
@@ -420,7 +421,10 @@ impl Miner {
     /// [`Miner::add`] of a message of an event that a failure signature of the catalog
     /// matched (`matched`): counted in [`Template::matched`] too.
     pub fn add_matched(&mut self, kind: &'static str, text: &str, at: Occurrence, matched: bool) {
-        if let Some(&g) = self.exact.get(text) {
+        // Texts with digits seldom repeat word for word (a duration, a pid, an id): they are
+        // neither looked up nor kept.
+        let cacheable = text.len() <= EXACT_MAX_LEN && !text.bytes().any(|b| b.is_ascii_digit());
+        if let Some(&g) = cacheable.then(|| self.exact.get(text)).flatten() {
             if let Some(g) = self.groups.get_mut(g as usize) {
                 g.count_one(kind, text, at);
                 g.matched += u64::from(matched);
@@ -452,7 +456,7 @@ impl Miner {
             Some((g, group)) => {
                 group.count_one(kind, text, at);
                 group.matched += u64::from(matched);
-                if text.len() <= EXACT_MAX_LEN {
+                if cacheable {
                     if self.exact.len() >= EXACT_CAP {
                         self.exact.clear();
                     }
