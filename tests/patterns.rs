@@ -131,17 +131,28 @@ fn the_runs_onset_is_its_earliest_signal() {
     }
 }
 
-/// A catalog file without any signature: the catalog emptied.
-fn empty_catalog(dir: &crate::util::TempDir) -> std::path::PathBuf {
-    let path = dir.join("empty.toml");
-    std::fs::write(&path, "schema = \"rootcause.catalog/v1\"\n").expect("write");
-    path
+/// A catalog file without any signature: the catalog emptied (the README's example uses it).
+fn empty_catalog() -> std::path::PathBuf {
+    crate::util::samples().join("empty-catalog.toml")
+}
+
+/// The first `limit` templates of sample `name`, with the catalog emptied.
+fn emptied_patterns(name: &str, limit: usize) -> Value {
+    let empty = empty_catalog();
+    patterns(&[
+        case(name).to_str().expect("utf-8"),
+        "--no-builtin-signatures",
+        "--signatures",
+        empty.to_str().expect("utf-8"),
+        "--limit",
+        &limit.to_string(),
+    ])
 }
 
 #[test]
 fn suggested_entries_load_back_and_find_the_uncatalogued_cause() {
     let tmp = crate::util::TempDir::new("suggest");
-    let empty = empty_catalog(&tmp);
+    let empty = empty_catalog();
     let dir = case("lab-thread-exhaustion");
     let out = run(cmd()
         .args(["signatures", "--no-builtin-signatures", "--signatures"])
@@ -179,17 +190,7 @@ fn suggested_entries_load_back_and_find_the_uncatalogued_cause() {
 
 #[test]
 fn with_the_catalog_emptied_the_pool_timeout_still_ranks_among_the_top_changes() {
-    let tmp = crate::util::TempDir::new("emptied");
-    let empty = empty_catalog(&tmp);
-    let dir = case("pool-exhaustion");
-    let p = patterns(&[
-        dir.to_str().expect("utf-8"),
-        "--no-builtin-signatures",
-        "--signatures",
-        empty.to_str().expect("utf-8"),
-        "--limit",
-        "3",
-    ]);
+    let p = emptied_patterns("pool-exhaustion", 3);
     let top: Vec<&str> = p["templates"]
         .as_array()
         .expect("templates")
@@ -200,8 +201,8 @@ fn with_the_catalog_emptied_the_pool_timeout_still_ranks_among_the_top_changes()
 }
 
 /// The report of `analyze` on `dir` with the catalog emptied (`extra` added to the command).
-fn analyze_emptied(tmp: &crate::util::TempDir, dir: &std::path::Path, extra: &[&str]) -> Value {
-    let empty = empty_catalog(tmp);
+fn analyze_emptied(dir: &std::path::Path, extra: &[&str]) -> Value {
+    let empty = empty_catalog();
     let out = run(cmd()
         .args(["analyze", "--format", "json", "--no-builtin-signatures", "--signatures"])
         .arg(&empty)
@@ -219,9 +220,8 @@ fn first_line_with(path: &std::path::Path, needle: &str) -> u64 {
 
 #[test]
 fn an_uncatalogued_pattern_that_rose_at_the_onset_is_a_candidate_cause() {
-    let tmp = crate::util::TempDir::new("uncatalogued");
     let dir = case("lab-thread-exhaustion");
-    let rep = analyze_emptied(&tmp, &dir, &[]);
+    let rep = analyze_emptied(&dir, &[]);
     assert!(rep["signatures"].as_array().expect("signatures").is_empty());
     let top = &rep["hypotheses"][0];
     assert_eq!(top["root_kind"], "uncatalogued_pattern", "{top}");
@@ -249,7 +249,7 @@ fn an_uncatalogued_pattern_that_rose_at_the_onset_is_a_candidate_cause() {
     );
     assert!(top["fix"].as_str().is_some_and(|f| f.contains("signatures --suggest")));
     // Without mining there is no candidate, and the statement says why.
-    let rep = analyze_emptied(&tmp, &dir, &["--no-patterns"]);
+    let rep = analyze_emptied(&dir, &["--no-patterns"]);
     assert!(rep["hypotheses"].as_array().expect("hypotheses").is_empty());
     let statement = rep["diagnosis"]["statement"].as_str().expect("statement");
     assert!(statement.contains("--no-patterns"), "{statement}");
@@ -257,8 +257,7 @@ fn an_uncatalogued_pattern_that_rose_at_the_onset_is_a_candidate_cause() {
 
 #[test]
 fn the_exception_is_the_candidate_not_the_message_that_carries_it() {
-    let tmp = crate::util::TempDir::new("carrier");
-    let rep = analyze_emptied(&tmp, &case("pool-exhaustion"), &[]);
+    let rep = analyze_emptied(&case("pool-exhaustion"), &[]);
     let top = &rep["hypotheses"][0];
     let template = top["root_template"].as_str().expect("an uncatalogued root");
     assert!(template.starts_with("sqlalchemy.exc.TimeoutError: QueuePool limit"), "{template}");
@@ -291,17 +290,8 @@ fn with_the_built_in_catalog_no_sample_has_an_uncatalogued_root() {
 /// top changes at the onset, both new after it.
 #[test]
 fn with_the_catalog_emptied_the_pool_timeout_and_the_eof_rank_at_the_top() {
-    let tmp = crate::util::TempDir::new("emptied-slow-db");
-    let empty = empty_catalog(&tmp);
     let dir = case("lab-slow-db");
-    let p = patterns(&[
-        dir.to_str().expect("utf-8"),
-        "--no-builtin-signatures",
-        "--signatures",
-        empty.to_str().expect("utf-8"),
-        "--limit",
-        "5",
-    ]);
+    let p = emptied_patterns("lab-slow-db", 5);
     assert_eq!(p["onset"]["status"], "onset");
     let top = p["templates"].as_array().expect("templates");
     for (needle, file) in [
