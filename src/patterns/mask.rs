@@ -91,6 +91,12 @@ pub fn mask(text: &str) -> Masked {
 /// tokens; `out.truncated` says whether more followed. What [`Miner::add`](super::Miner::add)
 /// calls.
 pub fn mask_into(text: &str, max_tokens: usize, out: &mut Masked) {
+    mask_with(text, max_tokens, out, true);
+}
+
+/// [`mask_into`]; with `plain`, a token that no rule can touch is copied without reading its
+/// atoms ([`plain_token`]).
+pub(super) fn mask_with(text: &str, max_tokens: usize, out: &mut Masked, plain: bool) {
     out.text.clear();
     out.tokens.clear();
     out.truncated = false;
@@ -131,7 +137,13 @@ pub fn mask_into(text: &str, max_tokens: usize, out: &mut Masked) {
         }
         let start = m.out.len();
         m.last = Last::Other;
-        i = m.token(i);
+        i = match plain_token(b, i).filter(|_| plain) {
+            Some(end) => {
+                m.copy(i, end);
+                end
+            }
+            None => m.token(i),
+        };
         out.tokens.push(start..m.out.len());
     }
 }
@@ -451,6 +463,31 @@ fn is_duration(p: &[u8]) -> bool {
         any = true;
     }
     any
+}
+
+/// The end of the token starting at `s` when no rule can change it: it has no digit (every
+/// number, id, address, duration and date has one), no quote (strings), no `:` (IPv6 of hex
+/// letters such as `dead::beef`) and does not end in a weekday's name (a C ctime starts with
+/// one, the digits in the tokens after it). Such a token reads as words and punctuation,
+/// copied as they are: most words of a message, and nearly all of an SQL statement's.
+fn plain_token(b: &[u8], s: usize) -> Option<usize> {
+    let mut j = s;
+    while j < b.len() && !is_space(b[j]) {
+        let c = b[j];
+        if c.is_ascii_digit() || matches!(c, b'"' | b'\'' | b':') {
+            return None;
+        }
+        j += 1;
+    }
+    let tok = &b[s..j];
+    if tok.len() >= 3 {
+        let day = &tok[tok.len() - 3..];
+        let alone = tok.len() == 3 || !is_word(tok[tok.len() - 4]);
+        if alone && matches!(day, b"Mon" | b"Tue" | b"Wed" | b"Thu" | b"Fri" | b"Sat" | b"Sun") {
+            return None;
+        }
+    }
+    Some(j)
 }
 
 fn is_space(c: u8) -> bool {

@@ -482,3 +482,35 @@ proptest::proptest! {
         proptest::prop_assert_eq!(m.templates().iter().map(|t| t.count).sum::<u64>(), lines.len() as u64);
     }
 }
+
+/// Copying plain tokens as they are ([`mask::plain_token`]) masks exactly as reading their
+/// atoms does: every message of the samples, and tokens made to sit on the rules' edges.
+#[test]
+fn plain_tokens_mask_as_the_rules_would() {
+    let mut edge: Vec<String> = [
+        "Thu Nov 26 16:41:15 2026 - worker 1 ready",
+        "[Thu Nov 26 16:41:15 2026] GET /x",
+        "on Thu, at noon: dead::beef and fe80::1",
+        "x=Thu Nov 26 16:41:15 2026 y",
+        "app 'labapp' said \"hi\" (pid:29804) <NUM> <*> ok",
+        "SELECT businesses.id AS businesses_id FROM businesses WHERE businesses.id = 'a1'::uuid",
+        "deadbeefcafe deadbeef1 abcdefabcdefabcd Zx8Kq2vP9mN4aB7c -x +y ..",
+        "ünïcödé wörds und Straße ∞ 15.18-0 30000ms 2.00s",
+        "\u{1b}[31mred\u{1b}[0m\ttab\u{7f}del",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    edge.extend(corpus().into_iter().map(|m| m.1));
+    let (mut fast, mut slow) = (Masked::default(), Masked::default());
+    for text in &edge {
+        for max in [usize::MAX, 3] {
+            mask::mask_with(text, max, &mut fast, true);
+            mask::mask_with(text, max, &mut slow, false);
+            assert_eq!(fast.text, slow.text, "{text:?}");
+            assert_eq!(fast.tokens, slow.tokens, "{text:?}");
+            assert_eq!(fast.truncated, slow.truncated, "{text:?}");
+        }
+    }
+    assert!(edge.len() > 1000, "{} messages", edge.len());
+}
