@@ -309,8 +309,14 @@ fn mine(
     limit: usize,
 ) -> anyhow::Result<(rootcause::mined::Patterns, bool)> {
     let pool = pool(input.threads)?;
-    let (rep, mut ingested) =
-        run::report_mined(&input.paths, input, correlate, 5, &pool, catalog, true)?;
+    let (rep, mut ingested) = run::report(
+        &input.paths,
+        &config::InputConfig { mine: true, ..input.clone() },
+        correlate,
+        5,
+        &pool,
+        catalog,
+    )?;
     let had_errors = report_input_errors(&ingested);
     let miner = ingested.templates.take();
     let templates = miner.as_ref().map(|m| m.templates()).unwrap_or_default();

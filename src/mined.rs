@@ -54,26 +54,7 @@ pub struct TemplateOut {
     pub example_at: String,
     /// Its change at the onset; null without an onset.
     pub change: Option<Change>,
-    /// First seen, µs.
-    #[serde(skip)]
-    pub first_us: Option<Micros>,
-    /// Last seen, µs.
-    #[serde(skip)]
-    pub last_us: Option<Micros>,
-    /// Its timed messages, one time per message at the start of its histogram bucket (one
-    /// second, coarser in long runs), sorted; at most [`MAX_TIMES`].
-    #[serde(skip)]
-    pub times: Vec<Micros>,
-    /// The example's input.
-    #[serde(skip)]
-    pub example_source: u32,
-    /// The example's line.
-    #[serde(skip)]
-    pub example_line: u64,
 }
-
-/// The most occurrence times kept per template ([`TemplateOut::times`]).
-pub const MAX_TIMES: usize = 20_000;
 
 /// The patterns report.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -177,16 +158,6 @@ pub fn build(
                 example: crate::report::sanitize(&t.example),
                 example_at: format!("{}:{}", path_of(t.example_at.source), t.example_at.line),
                 change: change_of(i),
-                first_us: t.first,
-                last_us: t.last,
-                times: t
-                    .per_second
-                    .iter()
-                    .flat_map(|(&k, &n)| std::iter::repeat_n(k * 1_000_000, n as usize))
-                    .take(MAX_TIMES)
-                    .collect(),
-                example_source: t.example_at.source,
-                example_line: t.example_at.line,
             }
         })
         .collect();

@@ -138,7 +138,9 @@ fn applied_skew(skews: &[Skew], source: crate::model::SourceId) -> rootcause_par
 }
 
 /// Analyses one run: reads `paths` and builds its report (what `analyze`, `diff` and `check`
-/// share). Fails only when `--skew` names no input.
+/// share). With `input.mine`, the texts of every input are mined for templates
+/// ([`crate::patterns`]): they are in the returned [`Ingested::templates`], on the corrected
+/// clock. Fails only when `--skew` names no input.
 pub fn report(
     paths: &[PathBuf],
     input: &InputConfig,
@@ -147,21 +149,7 @@ pub fn report(
     pool: &rayon::ThreadPool,
     catalog: &detect::Catalog,
 ) -> Result<(report::Report, Ingested), UsageError> {
-    report_mined(paths, input, corr, evidence, pool, catalog, input.mine)
-}
-
-/// [`report()`], with the texts of every input mined for templates ([`crate::patterns`]) when
-/// `mine`: they are in the returned [`Ingested::templates`], on the corrected clock.
-pub fn report_mined(
-    paths: &[PathBuf],
-    input: &InputConfig,
-    corr: &CorrelateConfig,
-    evidence: usize,
-    pool: &rayon::ThreadPool,
-    catalog: &detect::Catalog,
-    mine: bool,
-) -> Result<(report::Report, Ingested), UsageError> {
-    let analysis = ingest::Analysis { catalog, evidence, mine };
+    let analysis = ingest::Analysis { catalog, evidence, mine: input.mine };
     let mut prepared = prepare_for(paths, input, corr, pool, Some(analysis))?;
     let per_input = std::mem::take(&mut prepared.ingested.findings);
     let skews = &prepared.skews;
@@ -185,40 +173,51 @@ pub fn path_of(ingested: &Ingested, source: u32) -> String {
 /// which names the fault, else the first.
 fn uncatalogued(
     listing: &mined::Patterns,
+    templates: &[crate::patterns::Template],
     catalog: &detect::Catalog,
     bucket: rootcause_parsers::Micros,
 ) -> Vec<hypothesise::Uncatalogued> {
+    use crate::patterns::Template;
+    type Candidate<'a> = (&'a mined::TemplateOut, &'a crate::changes::Change, &'a Template);
     let late = bucket.max(rootcause_parsers::time::SECOND) + hypothesise::TOLERANCE;
-    let near: Vec<_> = suggest::candidates(listing, catalog)
+    // A listed template's id is its index among the templates.
+    let near = suggest::candidates(listing, catalog)
         .filter(|(_, c)| c.first_after_onset_us.is_some_and(|us| us <= late))
-        .collect();
-    let same_line = |a: &mined::TemplateOut, b: &mined::TemplateOut| {
-        (a.example_source, a.example_line) == (b.example_source, b.example_line)
+        .filter_map(|(t, c)| Some((t, c, templates.get(t.id as usize)?)));
+    let same_line = |a: &Template, b: &Template| {
+        (a.example_at.source, a.example_at.line) == (b.example_at.source, b.example_at.line)
     };
-    let is_exception = |t: &mined::TemplateOut| t.kinds.contains(&"exception");
-    let mut kept: Vec<(&mined::TemplateOut, &crate::changes::Change)> = Vec::new();
-    for (t, c) in near {
-        match kept.iter_mut().find(|(k, _)| same_line(k, t)) {
-            Some(slot) if is_exception(t) && !is_exception(slot.0) => *slot = (t, c),
+    let is_exception = |t: &Template| t.kinds.contains("exception");
+    let mut kept: Vec<Candidate<'_>> = Vec::new();
+    for (t, c, m) in near {
+        match kept.iter_mut().find(|k| same_line(k.2, m)) {
+            Some(slot) if is_exception(m) && !is_exception(slot.2) => *slot = (t, c, m),
             Some(_) => {}
-            None => kept.push((t, c)),
+            None => kept.push((t, c, m)),
         }
     }
     kept.into_iter()
         .take(MAX_UNCATALOGUED)
-        .map(|(t, c)| {
+        .map(|(t, c, m)| {
+            // One time per message, at the start of its histogram bucket.
+            let times = m
+                .per_second
+                .iter()
+                .flat_map(|(&k, &n)| std::iter::repeat_n(k * rootcause_parsers::time::SECOND, n as usize))
+                .take(detect::MAX_TIMES)
+                .collect();
             hypothesise::Uncatalogued {
                 id: format!("{}{}", hypothesise::UNCATALOGUED, t.id),
                 title: format!("Uncatalogued pattern: {}", t.template),
                 template: t.template.clone(),
                 count: t.count,
-                first: t.first_us,
-                last: t.last_us,
-                times: t.times.clone(),
+                first: m.first,
+                last: m.last,
+                times,
                 example: detect::Evidence {
-                    source: t.example_source,
-                    line: t.example_line,
-                    ts: t.first_us,
+                    source: m.example_at.source,
+                    line: m.example_at.line,
+                    ts: m.example_at.ts,
                     text: t.example.clone(),
                 },
                 change: format!(
@@ -268,8 +267,9 @@ fn build(
     let onset = report::OnsetReport::of(&crate::onset::of_run(&flow, &timeline));
     let uncatalogued = match &ingested.templates {
         Some(miner) => {
+            let templates = miner.templates();
             let listing = mined::build(
-                &miner.templates(),
+                &templates,
                 &[],
                 &onset,
                 timeline.span,
@@ -277,7 +277,7 @@ fn build(
                 0,
                 &|s| path_of(&ingested, s),
             );
-            uncatalogued(&listing, catalog, flow.bucket)
+            uncatalogued(&listing, &templates, catalog, flow.bucket)
         }
         None => Vec::new(),
     };
